@@ -1,0 +1,1 @@
+"""Helpline ivr subsystem."""

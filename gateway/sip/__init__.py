@@ -1,0 +1,1 @@
+"""Helpline sip subsystem."""
