@@ -1,0 +1,31 @@
+"""Helpline's configuration: one YAML file, validated whole at load, exposed as frozen typed values."""
+
+from __future__ import annotations
+
+from gateway.config._load import format_path, load_config, parse_config
+from gateway.config._schema import (
+    BusinessHoursConfig,
+    Config,
+    QueueConfig,
+    Role,
+    ServerConfig,
+    UserConfig,
+)
+from gateway.config._specs import agent_specs, queue_specs
+from gateway.config.errors import ConfigError, ConfigProblem
+
+__all__ = [
+    "BusinessHoursConfig",
+    "Config",
+    "ConfigError",
+    "ConfigProblem",
+    "QueueConfig",
+    "Role",
+    "ServerConfig",
+    "UserConfig",
+    "agent_specs",
+    "format_path",
+    "load_config",
+    "parse_config",
+    "queue_specs",
+]

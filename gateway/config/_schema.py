@@ -1,0 +1,225 @@
+"""The shape of the YAML configuration file, parsed once at the edge into frozen, typed values."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from gateway.acd.specs import Channel, ExitKind, Strategy
+
+__all__ = [
+    "BusinessHoursConfig",
+    "CapacityConfig",
+    "Config",
+    "ExitConfig",
+    "HttpConfig",
+    "MaxWaitConfig",
+    "QueueConfig",
+    "QueueMemberConfig",
+    "RelaxationConfig",
+    "Role",
+    "ServerConfig",
+    "ServiceLevelConfig",
+    "SipAccountConfig",
+    "SkillConfig",
+    "SkillRequirementConfig",
+    "UserConfig",
+]
+
+Role = Literal["agent", "supervisor", "admin", "integration"]
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+Level = Annotated[int, Field(ge=1, le=10)]
+_HOURS_RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class HttpConfig(_Frozen):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    max_body_bytes: int = Field(default=1_048_576, gt=0)
+
+
+class SipServerConfig(_Frozen):
+    port: int = Field(default=5060, ge=1, le=65535)
+
+
+class ServerConfig(_Frozen):
+    http: HttpConfig = HttpConfig()
+    sip: SipServerConfig = SipServerConfig()
+    data_dir: str | None = None
+    database_url: str | None = None
+    redis_url: str | None = None
+    token_ttl_seconds: int = Field(default=12 * 3600, gt=0)
+
+
+class SipAccountConfig(_Frozen):
+    user: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=8)
+
+
+class CapacityConfig(_Frozen):
+    """Units an agent has and what each channel costs (Omni-Channel style)."""
+
+    total: int = Field(default=4, gt=0, le=100)
+    voice: int = Field(default=4, gt=0)
+    chat: int = Field(default=1, gt=0)
+    email: int = Field(default=1, gt=0)
+    case: int = Field(default=1, gt=0)
+    exclusive: tuple[Channel, ...] = (Channel.VOICE,)
+
+
+class UserConfig(_Frozen):
+    id: Identifier
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+    password_hash: str = Field(min_length=1)
+    skills: dict[Identifier, Level] = {}
+    capacity: CapacityConfig = CapacityConfig()
+    sip: SipAccountConfig | None = None
+
+    @field_validator("password_hash")
+    @classmethod
+    def _argon2(cls, value: str) -> str:
+        if not value.startswith("$argon2"):
+            raise ValueError("must be an argon2 hash (make one with `helpline hash-password`)")
+        return value
+
+
+class SkillConfig(_Frozen):
+    id: Identifier
+    name: str = ""
+
+
+class SkillRequirementConfig(_Frozen):
+    skill: Identifier
+    min_level: Level = 1
+
+
+class QueueMemberConfig(_Frozen):
+    agent: Identifier
+    priority: int = Field(default=0, ge=0, le=100)
+    weight: int = Field(default=1, ge=1, le=100)
+
+
+class ServiceLevelConfig(_Frozen):
+    threshold_seconds: float = Field(default=20.0, gt=0)
+    target_percent: float = Field(default=80.0, gt=0, le=100)
+
+
+class RelaxationConfig(_Frozen):
+    after_seconds: float = Field(gt=0)
+    lower_level: SkillRequirementConfig | None = None
+    drop_skill: Identifier | None = None
+    widen_to_queue: Identifier | None = None
+    drop_preferred_agent: bool = False
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> RelaxationConfig:
+        chosen = [self.lower_level is not None, self.drop_skill is not None,
+                  self.widen_to_queue is not None, self.drop_preferred_agent]
+        if sum(chosen) != 1:
+            raise ValueError("give exactly one of lower_level, drop_skill, widen_to_queue, drop_preferred_agent")
+        return self
+
+
+class ExitConfig(_Frozen):
+    action: ExitKind
+    queue: Identifier | None = None
+
+    @model_validator(mode="after")
+    def _overflow_needs_queue(self) -> ExitConfig:
+        if (self.action is ExitKind.OVERFLOW) != (self.queue is not None):
+            raise ValueError("an overflow exit names a queue, and only an overflow exit does")
+        return self
+
+
+class MaxWaitConfig(_Frozen):
+    seconds: float = Field(gt=0)
+    exit: ExitConfig = ExitConfig(action=ExitKind.DISCONNECT)
+
+
+class QueueConfig(_Frozen):
+    id: Identifier
+    name: str = Field(min_length=1, max_length=200)
+    channel: Channel = Channel.VOICE
+    strategy: Strategy = Strategy.LONGEST_IDLE
+    skills: tuple[SkillRequirementConfig, ...] = ()
+    members: tuple[QueueMemberConfig, ...] = ()
+    service_level: ServiceLevelConfig = ServiceLevelConfig()
+    relaxation: tuple[RelaxationConfig, ...] = ()
+    priority_aging_seconds: float | None = Field(default=None, gt=0)
+    max_wait: MaxWaitConfig | None = None
+    max_length: int | None = Field(default=None, gt=0)
+    wrap_up_seconds: float = Field(default=0.0, ge=0, le=3600)
+    offer_timeout_seconds: float = Field(default=20.0, gt=0, le=600)
+    business_hours: Identifier | None = None
+    closed_exit: ExitConfig = ExitConfig(action=ExitKind.VOICEMAIL)
+
+
+class BusinessHoursConfig(_Frozen):
+    id: Identifier
+    timezone: str = "UTC"
+    weekly: dict[str, tuple[str, ...]] = {}
+    closed_dates: tuple[str, ...] = ()
+
+    @field_validator("weekly")
+    @classmethod
+    def _weekly(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for day, ranges in value.items():
+            if day not in WEEKDAYS:
+                raise ValueError(f"unknown day {day!r}; use one of {', '.join(WEEKDAYS)}")
+            for span in ranges:
+                if not _HOURS_RANGE.match(span):
+                    raise ValueError(f"{day}: {span!r} is not a HH:MM-HH:MM range")
+                start, end = span.split("-")
+                if end <= start:
+                    raise ValueError(f"{day}: {span!r} ends before it starts")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("closed_dates")
+    @classmethod
+    def _dates(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from datetime import date
+
+        for item in value:
+            try:
+                date.fromisoformat(item)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an ISO date (YYYY-MM-DD)") from None
+        return value
+
+
+class Config(_Frozen):
+    server: ServerConfig = ServerConfig()
+    users: tuple[UserConfig, ...] = ()
+    skills: tuple[SkillConfig, ...] = ()
+    queues: tuple[QueueConfig, ...] = ()
+    business_hours: tuple[BusinessHoursConfig, ...] = ()
+    flows: dict[str, Any] = {}
+
+    def user(self, user_id: str) -> UserConfig | None:
+        return next((u for u in self.users if u.id == user_id), None)
+
+    def queue(self, queue_id: str) -> QueueConfig | None:
+        return next((q for q in self.queues if q.id == queue_id), None)
+
+    @property
+    def agents(self) -> tuple[UserConfig, ...]:
+        return tuple(u for u in self.users if u.role == "agent")
