@@ -1,0 +1,161 @@
+"""The composition root: builds every service from the configuration and wires them into one aiohttp app."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+
+import gateway
+from gateway.auth import TokenService, UserDirectory, load_or_create_secret
+from gateway.auth import http as auth_http
+from gateway.config import Config, load_config
+from gateway.logs import configure_logging
+from gateway.metrics import Metrics
+from gateway.realtime import RealtimeServer
+from gateway.routing import RoutingHub
+from gateway.routing import http as routing_http
+from gateway.storage import Database
+from gateway.web import TOKENS, ApiRoute, error_middleware, guard, openapi_document
+
+__all__ = ["ServeOptions", "Settings", "build_app", "resolve_settings", "serve"]
+
+logger = logging.getLogger("helpline.app")
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    """What the command line said; None means "use the configuration file or the default"."""
+
+    config_path: Path
+    http_host: str | None = None
+    http_port: int | None = None
+    sip_port: int | None = None
+    data_dir: Path | None = None
+    database_url: str | None = None
+    redis_url: str | None = None
+    log_level: str = "INFO"
+    demo: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The effective settings: command line, then the configuration file's `server` section, then defaults."""
+
+    http_host: str
+    http_port: int
+    sip_port: int
+    data_dir: Path
+    database_url: str
+    redis_url: str | None
+    max_body_bytes: int
+    token_ttl_seconds: int
+
+
+def resolve_settings(config: Config, options: ServeOptions) -> Settings:
+    server = config.server
+    data_dir = (options.data_dir or Path(server.data_dir or "data")).resolve()
+    database_url = options.database_url or server.database_url or f"sqlite+aiosqlite:///{data_dir / 'helpline.db'}"
+    return Settings(
+        http_host=options.http_host or server.http.host,
+        http_port=options.http_port if options.http_port is not None else server.http.port,
+        sip_port=options.sip_port if options.sip_port is not None else server.sip.port,
+        data_dir=data_dir,
+        database_url=database_url,
+        redis_url=options.redis_url or server.redis_url,
+        max_body_bytes=server.http.max_body_bytes,
+        token_ttl_seconds=server.token_ttl_seconds,
+    )
+
+
+CONFIG = web.AppKey("config", Config)
+SETTINGS = web.AppKey("settings", Settings)
+DATABASE = web.AppKey("database", Database)
+HUB = web.AppKey("routing_hub", RoutingHub)
+METRICS = web.AppKey("metrics", Metrics)
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok", "version": gateway.__version__})
+
+
+def _add_routes(app: web.Application, routes: list[ApiRoute]) -> None:
+    for route in routes:
+        handler = route.handler if route.roles is None else guard(route.handler, route.roles)
+        app.router.add_route(route.method, route.path, handler)
+    document = openapi_document(routes, version=gateway.__version__)
+
+    async def openapi(request: web.Request) -> web.Response:
+        return web.json_response(document)
+
+    app.router.add_get("/api/v1/openapi.json", openapi)
+
+
+def build_app(config: Config, settings: Settings) -> web.Application:
+    metrics = Metrics()
+    app = web.Application(client_max_size=settings.max_body_bytes,
+                          middlewares=[metrics.middleware(), error_middleware])
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / "recordings").mkdir(exist_ok=True)
+    tokens = TokenService(secret=load_or_create_secret(settings.data_dir), ttl_seconds=settings.token_ttl_seconds)
+    users = UserDirectory(config.users)
+    database = Database(settings.database_url)
+    hub = RoutingHub(config=config, database=database, metrics=metrics)
+    realtime = RealtimeServer(tokens=tokens, actions=hub, redis_url=settings.redis_url)
+    hub.attach_realtime(realtime)
+
+    app[CONFIG], app[SETTINGS], app[DATABASE], app[HUB], app[METRICS], app[TOKENS] = (
+        config, settings, database, hub, metrics, tokens)
+    realtime.attach(app)
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/metrics", metrics.handle)
+    _add_routes(app, auth_http.routes(users, tokens) + routing_http.routes(hub, config))
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        await database.start()
+        await hub.start()
+        logger.info("gateway ready on http://%s:%d", settings.http_host, settings.http_port)
+        yield
+        await hub.stop()
+        await realtime.close()
+        await database.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    return app
+
+
+def _banner(settings: Settings, demo: bool) -> str:
+    base = f"http://{settings.http_host}:{settings.http_port}"
+    lines = [
+        f"Helpline {gateway.__version__} is up{' (demo)' if demo else ''}",
+        f"  health       {base}/healthz",
+        f"  REST API     {base}/api/v1  (OpenAPI: {base}/api/v1/openapi.json)",
+        f"  real time    {base}/socket.io  namespaces /agent and /supervisor",
+        f"  metrics      {base}/metrics",
+        f"  data         {settings.data_dir}",
+    ]
+    if demo:
+        lines.append("  demo logins  alice/alice-demo, bob/bob-demo, carol/carol-demo (agents), "
+                     "sam/sam-demo (supervisor), ada/ada-demo (admin)")
+    return "\n".join(lines)
+
+
+def serve(options: ServeOptions) -> int:
+    configure_logging(options.log_level)
+    config = load_config(options.config_path)
+    settings = resolve_settings(config, options)
+    app = build_app(config, settings)
+
+    async def announce(app: web.Application) -> None:
+        print(_banner(settings, options.demo), flush=True)
+
+    app.on_startup.append(announce)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    web.run_app(app, host=settings.http_host, port=settings.http_port, print=None, loop=loop,
+                handle_signals=True, shutdown_timeout=5, access_log=None)
+    return 0

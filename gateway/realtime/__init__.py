@@ -1,0 +1,7 @@
+"""Real-time push to browsers over Socket.IO: `/agent` (each agent sees only its own work) and `/supervisor`."""
+
+from __future__ import annotations
+
+from gateway.realtime._server import AgentActions, RealtimeServer
+
+__all__ = ["AgentActions", "RealtimeServer"]

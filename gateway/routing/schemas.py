@@ -1,0 +1,138 @@
+"""The JSON shapes of the routing REST API (parsed at the edge, documented in OpenAPI)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.acd.specs import Channel
+
+__all__ = [
+    "AgentList",
+    "AgentOut",
+    "CapacityOut",
+    "EndRequest",
+    "InteractionIn",
+    "InteractionList",
+    "InteractionOut",
+    "PresenceIn",
+    "PresenceOut",
+    "QueueList",
+    "QueueOut",
+    "QueueStatsOut",
+    "SkillLevel",
+]
+
+AttributeValue = str | int | float | bool
+Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SkillLevel(_In):
+    skill: Name
+    min_level: int = Field(default=1, ge=1, le=10)
+
+
+class PresenceIn(_In):
+    state: Literal["available", "not_ready", "offline"]
+    reason: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class InteractionIn(_In):
+    channel: Channel
+    queue: Name
+    skills: tuple[SkillLevel, ...] = Field(default=(), max_length=20)
+    priority: int = Field(default=0, ge=0, le=100)
+    attributes: dict[Annotated[str, Field(max_length=64)], AttributeValue] = Field(default_factory=dict,
+                                                                                  max_length=100)
+    preferred_agent: Name | None = None
+    customer_ref: str | None = Field(default=None, max_length=200)
+
+
+class EndRequest(_In):
+    reason: Literal["completed", "transferred", "dropped"] = "completed"
+    disposition: str | None = Field(default=None, max_length=100)
+    notes: str | None = Field(default=None, max_length=10_000)
+
+
+class PresenceOut(BaseModel):
+    state: str
+    reason: str | None = None
+    since: float
+    wrap_up_until: float | None = None
+
+
+class CapacityOut(BaseModel):
+    total: int
+    used: int
+
+
+class AgentOut(BaseModel):
+    id: str
+    name: str
+    skills: dict[str, int]
+    presence: PresenceOut
+    capacity: CapacityOut
+    work: list[str]
+
+
+class AgentList(BaseModel):
+    items: list[AgentOut]
+
+
+class QueueOut(BaseModel):
+    id: str
+    name: str
+    channel: str
+    strategy: str
+    skills: list[SkillLevel]
+    waiting: int
+    oldest_wait_seconds: float | None
+    agents_available: int
+    agents_eligible: int
+
+
+class QueueList(BaseModel):
+    items: list[QueueOut]
+
+
+class QueueStatsOut(BaseModel):
+    queue: str
+    waiting: int
+    oldest_wait_seconds: float | None
+    offered: int = Field(description="interactions that entered the queue")
+    answered: int
+    abandoned: int
+    exited: int
+    answered_within_threshold: int
+    service_level_percent: float | None = Field(description="answered within the threshold / (answered + abandoned)")
+    service_level_threshold_seconds: float
+    average_speed_of_answer_seconds: float | None
+    average_handle_seconds: float | None
+    abandonment_percent: float | None
+
+
+class InteractionOut(BaseModel):
+    id: str
+    channel: str
+    queue: str
+    state: str
+    priority: int
+    attributes: dict[str, AttributeValue]
+    customer_ref: str | None
+    agent_id: str | None
+    created_at: float
+    offered_at: float | None = None
+    answered_at: float | None = None
+    ended_at: float | None = None
+    outcome: str | None = None
+    wait_seconds: float | None = None
+    trace: list[dict[str, object]] | None = None
+
+
+class InteractionList(BaseModel):
+    items: list[InteractionOut]
