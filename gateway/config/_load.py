@@ -113,7 +113,8 @@ def _fields_at(model: type[BaseModel], path: Sequence[int | str]) -> list[str]:
     for part in path:
         if isinstance(part, int):
             continue
-        field = current.model_fields.get(part) if isinstance(current, type) else None
+        is_model = isinstance(current, type) and issubclass(current, BaseModel)
+        field = current.model_fields.get(part) if is_model else None
         if field is None:
             return []
         current = _model_in(field.annotation)

@@ -20,8 +20,8 @@ from gateway.acd import (
     Presence,
     Router,
     RoutingError,
-    RoutingService,
 )
+from gateway.acd.service import RoutingService
 from gateway.acd.specs import SkillRequirement
 from gateway.config import Config, agent_specs, queue_specs
 from gateway.logs import bind_interaction
@@ -71,6 +71,8 @@ class RoutingHub:
         self._stats = StatsProjection(thresholds={q.id: q.service_level_seconds for q in self._queues})
         self._customer_refs: dict[str, str] = {}
         self._service: RoutingService | None = None
+        self._presence_since: dict[str, float] = {}
+        self._started_at = time.time()
 
     def attach_realtime(self, realtime: RealtimeServer) -> None:
         self._realtime = realtime
@@ -85,6 +87,8 @@ class RoutingHub:
         history = [_event(r) for r in await self._db.events_since(0)]
         router = Router.replay(self._queues, self._agents, history)
         for event in history:
+            if event.type in (EventType.PRESENCE_CHANGED, EventType.WRAP_UP_ENDED) and event.agent_id:
+                self._presence_since[event.agent_id] = event.at
             self._interactions.apply(event)
             self._stats.apply(event)
         self._service = RoutingService(router, clock=time.time, sink=self._publish)
@@ -119,17 +123,23 @@ class RoutingHub:
 
                 changed = replace(changed, customer_ref=ref)
             await self._db.save_interaction(changed)
+        if event.type in (EventType.PRESENCE_CHANGED, EventType.WRAP_UP_ENDED) and event.agent_id is not None:
+            self._presence_since[event.agent_id] = event.at
         if event.type is EventType.PRESENCE_CHANGED and event.agent_id is not None:
             await self._record_presence(event)
         logger.debug("event %d %s agent=%s", event.seq, event.type, event.agent_id)
         await self._push(event)
 
     async def _record_presence(self, event: Event) -> None:
-        state = event.data.get("state")
-        reason = event.data.get("reason")
+        presence = event.data.get("presence")
+        state = presence.get("kind") if isinstance(presence, dict) else None
+        reason = presence.get("reason") if isinstance(presence, dict) else None
         await self._db.record_presence(event.agent_id or "", str(state or "unknown"),
                                        reason if isinstance(reason, str) else None,
                                        datetime.fromtimestamp(event.at, tz=UTC))
+
+    def presence_since(self, agent_id: str) -> float:
+        return self._presence_since.get(agent_id, self._started_at)
 
     async def _push(self, event: Event) -> None:
         if self._realtime is None:

@@ -71,7 +71,7 @@ class InteractionProjection:
             queue = _text(event, "queue") or record.queue_id
             return replace(record, queue_id=queue, queued_at=record.queued_at or at)
         if kind is EventType.OVERFLOWED:
-            return replace(record, queue_id=_text(event, "to_queue") or record.queue_id)
+            return replace(record, queue_id=_text(event, "to") or record.queue_id)
         if kind is EventType.OFFERED:
             return replace(record, offered_at=record.offered_at or at)
         if kind is EventType.ASSIGNED:
@@ -80,7 +80,7 @@ class InteractionProjection:
         if kind is EventType.ABANDONED:
             return replace(record, ended_at=at, outcome="abandoned", wait_seconds=self._wait(record.id, event.at))
         if kind in (EventType.EXITED, EventType.REFUSED):
-            outcome = _text(event, "exit") or _text(event, "reason") or str(kind)
+            outcome = _text(event, "kind") or _text(event, "reason") or str(kind)
             return replace(record, ended_at=at, outcome=outcome, wait_seconds=self._wait(record.id, event.at))
         if kind is EventType.ENDED:
             return replace(record, ended_at=at, outcome=_text(event, "reason") or "completed")
@@ -137,7 +137,7 @@ class StatsProjection:
             live.queue = _text(event, "queue") or live.queue
             self.stats(live.queue).entered += 1
         elif kind is EventType.OVERFLOWED:
-            live.queue = _text(event, "to_queue") or live.queue
+            live.queue = _text(event, "to") or live.queue
         elif kind is EventType.ASSIGNED:
             stats, wait = self.stats(live.queue), max(0.0, event.at - live.enqueued)
             stats.answered += 1

@@ -7,7 +7,7 @@ import time
 from aiohttp import web
 
 from gateway.acd import AgentView, InteractionState, InteractionView, RoutingError, UnknownQueue
-from gateway.acd.errors import DuplicateInteraction, NotOffered, QueueFull, UnknownAgent, UnknownInteraction
+from gateway.acd.errors import DuplicateInteraction, NotOffered, UnknownAgent, UnknownInteraction
 from gateway.auth import Principal
 from gateway.config import Config
 from gateway.routing._hub import RoutingHub
@@ -43,8 +43,6 @@ def _routing_error(exc: RoutingError) -> ApiError:
         return NotFound(str(exc), error_id="not_found", details=details)
     if isinstance(exc, UnknownQueue):
         return BadRequest(str(exc), error_id="unknown_queue", details=details)
-    if isinstance(exc, QueueFull):
-        return Conflict(str(exc), error_id="queue_full", details=details)
     if isinstance(exc, DuplicateInteraction | NotOffered):
         return Conflict(str(exc), error_id="conflict", details=details)
     return Conflict(str(exc), error_id="routing_conflict", details=details)
@@ -55,7 +53,7 @@ def _agent_out(hub: RoutingHub, config: Config, view: AgentView) -> AgentOut:
     presence = view.presence
     return AgentOut(
         id=view.id, name=user.name if user else view.id, skills=dict(user.skills) if user else {},
-        presence=PresenceOut(state=str(presence.kind), reason=presence.reason, since=presence.since,
+        presence=PresenceOut(state=str(presence.kind), reason=presence.reason, since=hub.presence_since(view.id),
                              wrap_up_until=presence.until),
         capacity=CapacityOut(total=view.total_units, used=view.used_units),
         work=[*view.offered, *view.assigned],

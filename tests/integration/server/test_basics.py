@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import aiohttp
 
 from tests.integration.server.conftest import Server, bearer, login
@@ -75,7 +77,7 @@ async def test_given_unknown_field_and_wrong_type_when_login_then_400_names_each
 async def test_given_huge_body_when_posted_then_413_and_server_still_up(
     server: Server, http: aiohttp.ClientSession
 ) -> None:
-    async with http.post(server.base + "/api/v1/auth/login", data=b"x" * (2 * 1024 * 1024),
+    async with http.post(server.base + "/api/v1/auth/login", data=io.BytesIO(b"x" * (2 * 1024 * 1024)),
                          headers={"Content-Type": "application/json"}) as r:
         assert r.status == 413
         assert (await r.json())["error_id"] == "body_too_large"

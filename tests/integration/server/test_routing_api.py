@@ -188,7 +188,7 @@ async def test_given_supervisor_when_changing_agent_presence_then_allowed_and_vi
     await bob.connect(server, tokens["bob"])
     assert (await presence(http, server, tokens["sam"], "bob", "not_ready", "coaching")).status == 200
     event = await sup.next("event", match={"type": "presence_changed", "agent_id": "bob"})
-    assert event["data"]["state"] == "not_ready"
+    assert event["data"]["presence"] == {"kind": "not_ready", "reason": "coaching", "until": None}
     pushed = await bob.next("presence")
     assert pushed["agent_id"] == "bob"
 
