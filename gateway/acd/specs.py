@@ -129,8 +129,12 @@ class CapacityProfile:
     """
 
     total: int = 4
-    cost: tuple[tuple[Channel, int], ...] = ((Channel.VOICE, 4), (Channel.CHAT, 1), (Channel.EMAIL, 1),
-                                             (Channel.CASE, 1))
+    cost: tuple[tuple[Channel, int], ...] = (
+        (Channel.VOICE, 4),
+        (Channel.CHAT, 1),
+        (Channel.EMAIL, 1),
+        (Channel.CASE, 1),
+    )
     exclusive: tuple[Channel, ...] = (Channel.VOICE,)
 
     def cost_of(self, channel: Channel) -> int:

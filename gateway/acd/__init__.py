@@ -1,0 +1,99 @@
+"""Helpline's routing core (ACD) for calls and chats: pure, synchronous, event-sourced.
+
+Public API:
+
+    router = Router(queues=[QueueSpec(...)], agents=[AgentSpec(...)], store=InMemoryStore())
+    router.enqueue(NewInteraction(id=..., queue=..., channel=...), now) -> list[Event]
+    router.set_presence(agent_id, Presence.available() | Presence.not_ready(r) | Presence.offline(), now)
+    router.accept(interaction_id, agent_id, now) / router.reject(interaction_id, agent_id, now)
+    router.end(interaction_id, now, reason="completed") / router.abandon(interaction_id, now)
+    router.tick(now)                    # timers: offer timeouts, wrap-up ends, relaxation, max wait
+    router.next_deadline() -> float | None
+    router.interaction(id) / router.agent(id) / router.queue_snapshot(id) / router.trace(id)
+    router.snapshot() -> dict           # canonical state, equal after Router.replay(queues, agents, events)
+
+`RoutingService` (gateway.acd.service) runs a router on the asyncio loop with a clock and an event sink.
+"""
+
+from __future__ import annotations
+
+from ._model import (
+    AgentView,
+    AttributeValue,
+    InteractionState,
+    InteractionView,
+    NewInteraction,
+    Presence,
+    PresenceKind,
+    QueueSnapshot,
+)
+from ._router import Router
+from ._store import InMemoryStore, StateStore
+from ._trace import Candidate, Decision, Exclusion, ExclusionReason, Trigger
+from .errors import (
+    DuplicateInteraction,
+    InvalidTransition,
+    NotOffered,
+    RoutingError,
+    UnknownAgent,
+    UnknownInteraction,
+    UnknownQueue,
+)
+from .events import JSON, Event, EventType
+from .specs import (
+    AgentSpec,
+    BusinessHours,
+    CapacityProfile,
+    Channel,
+    ExitAction,
+    ExitKind,
+    OpeningWindow,
+    QueueMember,
+    QueueSpec,
+    RelaxationKind,
+    RelaxationStep,
+    SkillRequirement,
+    Strategy,
+)
+
+__all__ = [
+    "JSON",
+    "AgentSpec",
+    "AgentView",
+    "AttributeValue",
+    "BusinessHours",
+    "Candidate",
+    "CapacityProfile",
+    "Channel",
+    "Decision",
+    "DuplicateInteraction",
+    "Event",
+    "EventType",
+    "Exclusion",
+    "ExclusionReason",
+    "ExitAction",
+    "ExitKind",
+    "InMemoryStore",
+    "InteractionState",
+    "InteractionView",
+    "InvalidTransition",
+    "NewInteraction",
+    "NotOffered",
+    "OpeningWindow",
+    "Presence",
+    "PresenceKind",
+    "QueueMember",
+    "QueueSnapshot",
+    "QueueSpec",
+    "RelaxationKind",
+    "RelaxationStep",
+    "Router",
+    "RoutingError",
+    "SkillRequirement",
+    "StateStore",
+    "Strategy",
+    "Trigger",
+    "UnknownAgent",
+    "UnknownInteraction",
+    "UnknownQueue",
+]

@@ -1,0 +1,289 @@
+"""Runtime values of the routing core: presence, new interactions, and the read-only views it hands out.
+
+The mutable working records (`Interaction`, `Agent`) are private to the core; callers only see views.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from .events import JSON
+from .specs import AgentSpec, Channel, QueueMember, SkillRequirement
+
+__all__ = [
+    "Agent",
+    "AgentView",
+    "AttributeValue",
+    "Interaction",
+    "InteractionState",
+    "InteractionView",
+    "NewInteraction",
+    "Presence",
+    "PresenceKind",
+    "QueueSnapshot",
+    "Requirements",
+]
+
+AttributeValue = str | int | float | bool
+# (skill, min level) sorted by skill: hashable, so interactions with equal needs share an index class
+Requirements = tuple[tuple[str, int], ...]
+
+
+class PresenceKind(StrEnum):
+    OFFLINE = "offline"
+    AVAILABLE = "available"
+    NOT_READY = "not_ready"
+    WRAP_UP = "wrap_up"
+
+
+@dataclass(frozen=True, slots=True)
+class Presence:
+    kind: PresenceKind
+    reason: str | None = None  # NOT_READY
+    until: float | None = None  # WRAP_UP
+
+    @classmethod
+    def offline(cls) -> Presence:
+        return cls(PresenceKind.OFFLINE)
+
+    @classmethod
+    def available(cls) -> Presence:
+        return cls(PresenceKind.AVAILABLE)
+
+    @classmethod
+    def not_ready(cls, reason: str) -> Presence:
+        return cls(PresenceKind.NOT_READY, reason=reason)
+
+    @classmethod
+    def wrap_up(cls, until: float) -> Presence:
+        return cls(PresenceKind.WRAP_UP, until=until)
+
+    def to_dict(self) -> dict[str, JSON]:
+        return {"kind": str(self.kind), "reason": self.reason, "until": self.until}
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, JSON]) -> Presence:
+        kind, reason, until = raw.get("kind"), raw.get("reason"), raw.get("until")
+        if not isinstance(kind, str) or not isinstance(reason, str | None):
+            raise ValueError(f"presence: bad kind/reason in {raw!r}")
+        if not isinstance(until, int | float | None):
+            raise ValueError(f"presence: bad until in {raw!r}")
+        return cls(PresenceKind(kind), reason=reason, until=None if until is None else float(until))
+
+
+def requirements(skills: tuple[SkillRequirement, ...]) -> Requirements:
+    """Normalise to one requirement per skill (the strictest), sorted by skill."""
+    levels: dict[str, int] = {}
+    for req in skills:
+        levels[req.skill] = max(levels.get(req.skill, 0), req.min_level)
+    return tuple(sorted(levels.items()))
+
+
+@dataclass(frozen=True, slots=True)
+class NewInteraction:
+    """An interaction entering the core. `skills=None` means "what the queue requires"."""
+
+    id: str
+    queue: str
+    channel: Channel = Channel.VOICE
+    skills: tuple[SkillRequirement, ...] | None = None
+    priority: int = 0  # higher is more urgent
+    attributes: Mapping[str, AttributeValue] | tuple[tuple[str, AttributeValue], ...] = ()
+    preferred_agent: str | None = None
+    enqueue_time: float | None = None  # keep the original wait after a transfer; default: now
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            raise ValueError("interaction: id must not be empty")
+        items = self.attributes.items() if isinstance(self.attributes, Mapping) else self.attributes
+        # an immutable, canonical form: equal attributes compare and serialise the same way
+        object.__setattr__(self, "attributes", tuple(sorted((str(k), v) for k, v in items)))
+        for req in self.skills or ():
+            if not 1 <= req.min_level <= 10:
+                raise ValueError(f"interaction {self.id!r}: skill {req.skill!r} min_level must be 1-10")
+
+
+class InteractionState(StrEnum):
+    NEW = "new"  # between RECEIVED/OVERFLOWED and entering a queue; never visible after a call returns
+    WAITING = "waiting"
+    OFFERED = "offered"
+    ASSIGNED = "assigned"
+    ENDED = "ended"
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionView:
+    id: str
+    channel: Channel
+    queue: str
+    state: InteractionState
+    priority: int
+    skills: Requirements
+    attributes: tuple[tuple[str, AttributeValue], ...]
+    preferred_agent: str | None
+    enqueue_time: float
+    queue_entered_at: float
+    agent_id: str | None
+    offer_deadline: float | None
+    declined: tuple[str, ...]
+    relaxation_steps_applied: int
+    widened_to: tuple[str, ...]
+    waits_for_preferred: bool
+    end_reason: str | None
+    ended_at: float | None
+
+    def to_dict(self) -> dict[str, JSON]:
+        return {
+            "id": self.id,
+            "channel": str(self.channel),
+            "queue": self.queue,
+            "state": str(self.state),
+            "priority": self.priority,
+            "skills": [[s, lvl] for s, lvl in self.skills],
+            "attributes": {k: v for k, v in self.attributes},
+            "preferred_agent": self.preferred_agent,
+            "enqueue_time": self.enqueue_time,
+            "queue_entered_at": self.queue_entered_at,
+            "agent_id": self.agent_id,
+            "offer_deadline": self.offer_deadline,
+            "declined": list(self.declined),
+            "relaxation_steps_applied": self.relaxation_steps_applied,
+            "widened_to": list(self.widened_to),
+            "waits_for_preferred": self.waits_for_preferred,
+            "end_reason": self.end_reason,
+            "ended_at": self.ended_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AgentView:
+    id: str
+    presence: Presence
+    idle_since: float
+    used_units: int
+    total_units: int
+    offered: tuple[str, ...]
+    assigned: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, JSON]:
+        return {
+            "id": self.id,
+            "presence": self.presence.to_dict(),
+            "idle_since": self.idle_since,
+            "used_units": self.used_units,
+            "total_units": self.total_units,
+            "offered": list(self.offered),
+            "assigned": list(self.assigned),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSnapshot:
+    queue_id: str
+    waiting: int
+    oldest_enqueue_time: float | None
+    agents_available: int  # could take an interaction of the queue's channel now
+    agents_busy: int  # signed in (not offline) and holding work or not ready
+    answered: int
+    answered_within_service_level: int
+    abandoned: int
+    service_level: float | None  # answered within target / (answered + abandoned); None before any
+
+
+@dataclass(slots=True, eq=False)
+class Interaction:
+    """The core's working record of one interaction (mutated only by `RoutingState.apply`)."""
+
+    id: str
+    channel: Channel
+    priority: int
+    attributes: tuple[tuple[str, AttributeValue], ...]
+    preferred_agent: str | None
+    enqueue_time: float
+    arrival: int  # seq of RECEIVED: breaks ties between equal enqueue times, so FIFO is total
+    own_skills: Requirements | None
+    state: InteractionState = InteractionState.NEW
+    queue: str = ""
+    skills: Requirements = ()
+    queue_entered_at: float = 0.0
+    queue_epoch: int = 0  # bumped on every queue entry: invalidates that queue's timers
+    steps_applied: int = 0
+    widened: tuple[str, ...] = ()
+    sticky: bool = False  # only the preferred agent may take it (until a drop_preferred step)
+    prefer: bool = False  # the preferred agent goes first when eligible
+    declined: set[str] = field(default_factory=set)
+    agent: str | None = None
+    offer_epoch: int = 0
+    offer_deadline: float | None = None
+    end_reason: str | None = None
+    ended_at: float | None = None
+
+    def view(self) -> InteractionView:
+        return InteractionView(
+            id=self.id,
+            channel=self.channel,
+            queue=self.queue,
+            state=self.state,
+            priority=self.priority,
+            skills=self.skills,
+            attributes=self.attributes,
+            preferred_agent=self.preferred_agent,
+            enqueue_time=self.enqueue_time,
+            queue_entered_at=self.queue_entered_at,
+            agent_id=self.agent,
+            offer_deadline=self.offer_deadline,
+            declined=tuple(sorted(self.declined)),
+            relaxation_steps_applied=self.steps_applied,
+            widened_to=self.widened,
+            waits_for_preferred=self.sticky,
+            end_reason=self.end_reason,
+            ended_at=self.ended_at,
+        )
+
+
+@dataclass(slots=True, eq=False)
+class Agent:
+    """The core's working record of one agent (mutated only by `RoutingState.apply`)."""
+
+    spec: AgentSpec
+    order: int  # stable position for round robin over skill-only queues
+    levels: dict[str, int]
+    members: dict[str, QueueMember]  # queue id -> membership, for queues that list members
+    presence: Presence = field(default_factory=Presence.offline)
+    idle_since: float = 0.0
+    used: int = 0
+    exclusive: int = 0  # items of an exclusive channel (voice) in progress
+    work: dict[str, Channel] = field(default_factory=dict)  # offered or assigned interaction -> channel
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    def has_room_for(self, channel: Channel) -> bool:
+        capacity = self.spec.capacity
+        if self.exclusive:
+            return False
+        if channel in capacity.exclusive and self.work:
+            return False
+        return self.used + capacity.cost_of(channel) <= capacity.total
+
+    def is_available(self) -> bool:
+        """Could take *some* work now: the index of available agents holds exactly these."""
+        return (
+            self.presence.kind is PresenceKind.AVAILABLE
+            and not self.exclusive
+            and self.used < self.spec.capacity.total
+        )
+
+    def view(self, offered: tuple[str, ...], assigned: tuple[str, ...]) -> AgentView:
+        return AgentView(
+            id=self.id,
+            presence=self.presence,
+            idle_since=self.idle_since,
+            used_units=self.used,
+            total_units=self.spec.capacity.total,
+            offered=offered,
+            assigned=assigned,
+        )

@@ -1,0 +1,415 @@
+"""`Router`: the public face of the routing core. Commands decide, emit events, and the state folds them.
+
+Every mutating method takes `now` (epoch seconds) and returns the events it produced; a call that raises
+has changed nothing. Time never runs backwards inside the core: an earlier `now` is read as the latest seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+from ._hours import is_open
+from ._matching import effective_priority, pick_agent, pick_interaction
+from ._model import (
+    Agent,
+    AgentView,
+    Interaction,
+    InteractionState,
+    InteractionView,
+    NewInteraction,
+    Presence,
+    PresenceKind,
+    QueueSnapshot,
+    requirements,
+)
+from ._state import RoutingState
+from ._store import InMemoryStore, StateStore
+from ._timers import Timer, TimerKind
+from ._trace import Decision, Trigger
+from ._validate import validate_specs
+from .errors import (
+    DuplicateInteraction,
+    InvalidTransition,
+    NotOffered,
+    UnknownAgent,
+    UnknownInteraction,
+    UnknownQueue,
+)
+from .events import JSON, Event, EventType
+from .specs import AgentSpec, ExitAction, ExitKind, QueueSpec
+
+__all__ = ["Router"]
+
+MAX_OVERFLOW_HOPS = 8  # a loop of overflowing/closed queues ends in a disconnect instead of recursing forever
+
+
+class Router:
+    def __init__(
+        self,
+        *,
+        queues: Sequence[QueueSpec],
+        agents: Sequence[AgentSpec],
+        store: StateStore | None = None,
+        retain_ended: int = 10_000,
+        trace_depth: int = 32,
+    ) -> None:
+        validate_specs(queues, agents)
+        self._queues, self._agents = tuple(queues), tuple(agents)
+        self._state = RoutingState(queues, agents, retain_ended=retain_ended, trace_depth=trace_depth)
+        self._store: StateStore = store if store is not None else InMemoryStore()
+        self._out: list[Event] = []
+        self._queue_agents = {q.id: self._agents_of(q) for q in queues}
+
+    @classmethod
+    def replay(
+        cls,
+        queues: Sequence[QueueSpec],
+        agents: Sequence[AgentSpec],
+        events: Iterable[Event],
+        *,
+        store: StateStore | None = None,
+    ) -> Router:
+        """A router in the state `events` lead to; the events are appended to its (new) store."""
+        router = cls(queues=queues, agents=agents, store=store)
+        log = list(events)
+        router._fold(log)
+        router._store.append(log)
+        return router
+
+    @classmethod
+    def from_store(
+        cls, queues: Sequence[QueueSpec], agents: Sequence[AgentSpec], store: StateStore
+    ) -> Router:
+        """A router resuming from the log already held by `store` (after a restart)."""
+        router = cls(queues=queues, agents=agents, store=store)
+        router._fold(store.read())
+        return router
+
+    def _fold(self, events: Iterable[Event]) -> None:
+        for ev in events:
+            self._state.apply(ev)
+
+    # -- commands -----------------------------------------------------------------------------------------
+
+    def enqueue(self, new: NewInteraction, now: float) -> list[Event]:
+        if new.id in self._state.interactions:
+            raise DuplicateInteraction(new.id)
+        if new.queue not in self._state.queues:
+            raise UnknownQueue(new.queue, interaction_id=new.id)
+
+        def body(now: float) -> None:
+            skills: JSON = None if new.skills is None else [[s, lvl] for s, lvl in requirements(new.skills)]
+            items = new.attributes.items() if isinstance(new.attributes, Mapping) else new.attributes
+            data: dict[str, JSON] = {
+                "queue": new.queue,
+                "channel": str(new.channel),
+                "skills": skills,
+                "priority": new.priority,
+                "attributes": dict(items),
+                "preferred_agent": new.preferred_agent,
+                "enqueue_time": now if new.enqueue_time is None else new.enqueue_time,
+            }
+            self._emit(EventType.RECEIVED, now, new.id, data=data)
+            self._admit(new.id, new.queue, now, hops=0)
+
+        return self._transaction(now, body)
+
+    def set_presence(self, agent_id: str, presence: Presence, now: float) -> list[Event]:
+        a = self._agent(agent_id)
+        if presence.kind is PresenceKind.WRAP_UP:
+            raise ValueError(f"agent {agent_id!r}: wrap-up is started by the core when an interaction ends")
+        if presence == a.presence:
+            return []
+        return self._transaction(now, lambda now: self._change_presence(agent_id, presence, "agent", now))
+
+    def accept(self, interaction_id: str, agent_id: str, now: float) -> list[Event]:
+        i = self._offered_to(interaction_id, agent_id)
+
+        def body(now: float) -> None:
+            self._emit(EventType.ACCEPTED, now, i.id, agent_id, {"waited": now - i.enqueue_time})
+            self._emit(EventType.ASSIGNED, now, i.id, agent_id, {"queue": i.queue})
+
+        return self._transaction(now, body)
+
+    def reject(self, interaction_id: str, agent_id: str, now: float) -> list[Event]:
+        i = self._offered_to(interaction_id, agent_id)
+
+        def body(now: float) -> None:
+            self._emit(EventType.REJECTED, now, i.id, agent_id, {"queue": i.queue})
+            self._match_interaction(i.id, now, Trigger.RETURNED)
+            self._match_agent(agent_id, now)  # stays available: only this interaction excludes it
+
+        return self._transaction(now, body)
+
+    def end(self, interaction_id: str, now: float, reason: str = "completed") -> list[Event]:
+        i = self._interaction(interaction_id)
+        if i.state is not InteractionState.ASSIGNED or i.agent is None:
+            raise InvalidTransition(interaction_id, str(i.state), "end")
+        agent_id, wrap_up = i.agent, self._state.queues[i.queue].wrap_up_seconds
+
+        def body(now: float) -> None:
+            self._emit(EventType.ENDED, now, i.id, agent_id, {"queue": i.queue, "reason": reason})
+            self._start_wrap_up(agent_id, wrap_up, now)
+
+        return self._transaction(now, body)
+
+    def abandon(self, interaction_id: str, now: float) -> list[Event]:
+        i = self._interaction(interaction_id)
+        if i.state not in (InteractionState.WAITING, InteractionState.OFFERED):
+            raise InvalidTransition(interaction_id, str(i.state), "abandon")
+        agent_id = i.agent
+
+        def body(now: float) -> None:
+            data: dict[str, JSON] = {"queue": i.queue, "waited": now - i.enqueue_time, "state": str(i.state)}
+            self._emit(EventType.ABANDONED, now, i.id, agent_id, data)
+            if agent_id is not None:
+                self._match_agent(agent_id, now)
+
+        return self._transaction(now, body)
+
+    def tick(self, now: float) -> list[Event]:
+        """Fire every timer due at `now`: offer timeouts, wrap-up ends, relaxation steps, max waits."""
+
+        def body(now: float) -> None:
+            while (timer := self._state.timers.pop_due(now)) is not None:
+                self._fire(timer, now)
+
+        return self._transaction(now, body)
+
+    # -- queries ------------------------------------------------------------------------------------------
+
+    def next_deadline(self) -> float | None:
+        return self._state.timers.next_deadline()
+
+    def interaction(self, interaction_id: str) -> InteractionView | None:
+        i = self._state.interactions.get(interaction_id)
+        return None if i is None else i.view()
+
+    def agent(self, agent_id: str) -> AgentView:
+        a = self._agent(agent_id)
+        return a.view(*self._state.offered_and_assigned(a))
+
+    def queue_snapshot(self, queue_id: str) -> QueueSnapshot:
+        q = self._state.queues.get(queue_id)
+        if q is None:
+            raise UnknownQueue(queue_id)
+        agents = [self._state.agents[a] for a in self._queue_agents[queue_id]]
+        free = sum(a.is_available() and a.has_room_for(q.channel) for a in agents)
+        signed_in = sum(a.presence.kind is not PresenceKind.OFFLINE for a in agents)
+        stats = self._state.stats[queue_id]
+        settled = stats.answered + stats.abandoned
+        return QueueSnapshot(
+            queue_id=queue_id,
+            waiting=self._state.waiting.count(queue_id),
+            oldest_enqueue_time=self._state.waiting.oldest(queue_id),
+            agents_available=free,
+            agents_busy=signed_in - free,
+            answered=stats.answered,
+            answered_within_service_level=stats.answered_within_sl,
+            abandoned=stats.abandoned,
+            service_level=stats.answered_within_sl / settled if settled else None,
+        )
+
+    def trace(self, interaction_id: str) -> tuple[Decision, ...]:
+        return self._state.traces.of(interaction_id)
+
+    def snapshot(self) -> dict[str, JSON]:
+        return self._state.snapshot()
+
+    @property
+    def store(self) -> StateStore:
+        return self._store
+
+    @property
+    def queues(self) -> tuple[QueueSpec, ...]:
+        return self._queues
+
+    @property
+    def agents(self) -> tuple[AgentSpec, ...]:
+        return self._agents
+
+    # -- decisions ----------------------------------------------------------------------------------------
+
+    def _transaction(self, now: float, body: Callable[[float], None]) -> list[Event]:
+        now = max(now, self._state.now)
+        try:
+            body(now)
+        finally:
+            # whatever was applied is stored, so the log and the state never disagree
+            events, self._out = self._out, []
+            self._store.append(events)
+        return events
+
+    def _emit(
+        self,
+        kind: EventType,
+        now: float,
+        interaction_id: str | None = None,
+        agent_id: str | None = None,
+        data: dict[str, JSON] | None = None,
+    ) -> None:
+        ev = Event(self._store.next_seq(), kind, now, interaction_id, agent_id, data or {})
+        self._state.apply(ev)
+        self._out.append(ev)
+
+    def _admit(self, iid: str, queue_id: str, now: float, hops: int) -> None:
+        q = self._state.queues[queue_id]
+        if q.business_hours is not None and not is_open(q.business_hours, now):
+            self._exit(iid, q, q.closed_exit, "closed", now, hops)
+        elif q.max_length is not None and self._state.waiting.count(queue_id) >= q.max_length:
+            self._emit(
+                EventType.REFUSED,
+                now,
+                iid,
+                data={"queue": queue_id, "reason": "queue_full", "max_length": q.max_length},
+            )
+        else:
+            self._emit(EventType.QUEUED, now, iid, data={"queue": queue_id})
+            self._match_interaction(iid, now, Trigger.ARRIVED)
+
+    def _exit(self, iid: str, q: QueueSpec, action: ExitAction, reason: str, now: float, hops: int) -> None:
+        if action.kind is ExitKind.OVERFLOW and action.queue is not None and hops < MAX_OVERFLOW_HOPS:
+            self._emit(
+                EventType.OVERFLOWED, now, iid, data={"from": q.id, "to": action.queue, "reason": reason}
+            )
+            self._admit(iid, action.queue, now, hops + 1)
+            return
+        kind = ExitKind.DISCONNECT if action.kind is ExitKind.OVERFLOW else action.kind
+        self._emit(EventType.EXITED, now, iid, data={"queue": q.id, "kind": str(kind), "reason": reason})
+
+    def _match_interaction(self, iid: str, now: float, trigger: Trigger) -> None:
+        i = self._state.interactions[iid]
+        decision = pick_agent(self._state, i, now, trigger)
+        self._state.traces.record(iid, decision)
+        if decision.chosen_agent is not None:
+            self._offer(i, decision, now)
+
+    def _match_agent(self, agent_id: str, now: float) -> None:
+        a = self._state.agents[agent_id]
+        while a.is_available():
+            decision = pick_interaction(self._state, a, now)
+            if decision is None or decision.chosen_interaction is None:
+                return
+            self._state.traces.record(decision.chosen_interaction, decision)
+            self._offer(self._state.interactions[decision.chosen_interaction], decision, now)
+
+    def _offer(self, i: Interaction, decision: Decision, now: float) -> None:
+        deadline = now + self._state.queues[i.queue].offer_timeout_seconds
+        data: dict[str, JSON] = {
+            "queue": i.queue,
+            "deadline": deadline,
+            "rule": decision.rule,
+            "trigger": str(decision.trigger),
+            "score": list(decision.candidates[0].score),
+            "candidates": len(decision.candidates),
+        }
+        self._emit(EventType.OFFERED, now, i.id, decision.chosen_agent, data)
+
+    def _change_presence(
+        self, agent_id: str, presence: Presence, cause: str, now: float, returned: Sequence[str] = ()
+    ) -> None:
+        """Change presence, withdrawing ringing offers when leaving `available`; `returned` are interactions
+        already back in their queue in this same call, to be re-matched together with the withdrawn ones."""
+        a = self._state.agents[agent_id]
+        offers: list[str] = []
+        if presence.kind is not PresenceKind.AVAILABLE:
+            # leaving `available` withdraws what is still ringing; it is not a decline
+            offers = [x for x in a.work if self._state.interactions[x].state is InteractionState.OFFERED]
+            for iid in offers:
+                self._emit(EventType.OFFER_REVOKED, now, iid, agent_id, {"reason": cause})
+        data: dict[str, JSON] = {
+            "presence": presence.to_dict(),
+            "previous": a.presence.to_dict(),
+            "cause": cause,
+        }
+        self._emit(EventType.PRESENCE_CHANGED, now, agent_id=agent_id, data=data)
+        self._rematch([*returned, *offers], now)
+        if presence.kind is PresenceKind.AVAILABLE:
+            self._match_agent(agent_id, now)
+
+    def _rematch(self, returned: Sequence[str], now: float) -> None:
+        """Offer interactions that came back together best first, so none overtakes an older equal one."""
+
+        def rank(iid: str) -> tuple[int, float, int]:
+            i = self._state.interactions[iid]
+            aging = self._state.queues[i.queue].priority_aging_seconds
+            return -effective_priority(i.priority, i.enqueue_time, now, aging), i.enqueue_time, i.arrival
+
+        for iid in sorted(returned, key=rank):
+            if self._state.interactions[iid].state is InteractionState.WAITING:
+                self._match_interaction(iid, now, Trigger.RETURNED)
+
+    def _start_wrap_up(self, agent_id: str, seconds: float, now: float) -> None:
+        a = self._state.agents[agent_id]
+        if seconds <= 0 or a.presence.kind not in (PresenceKind.AVAILABLE, PresenceKind.WRAP_UP):
+            self._match_agent(agent_id, now)
+            return
+        until = max(now + seconds, a.presence.until or 0.0)
+        if until != a.presence.until:
+            self._change_presence(agent_id, Presence.wrap_up(until), "wrap_up", now)
+
+    def _fire(self, timer: Timer, now: float) -> None:
+        if timer.kind is TimerKind.WRAP_UP:
+            self._emit(EventType.WRAP_UP_ENDED, now, agent_id=timer.key)
+            self._match_agent(timer.key, now)
+            return
+        i = self._state.interactions[timer.key]
+        q = self._state.queues[i.queue]
+        if timer.kind is TimerKind.OFFER_TIMEOUT and i.agent is not None:
+            agent_id = i.agent
+            self._emit(EventType.TIMED_OUT, now, i.id, agent_id, {"queue": i.queue})
+            if self._state.agents[agent_id].presence.kind is PresenceKind.AVAILABLE:
+                missed = Presence.not_ready(q.missed_offer_reason)
+                self._change_presence(agent_id, missed, "missed_offer", now, returned=[i.id])
+            else:
+                self._rematch([i.id], now)
+        elif timer.kind is TimerKind.RELAX:
+            index = i.steps_applied
+            step = self._state.steps[i.queue][index]
+            self._emit(
+                EventType.RELAXED,
+                now,
+                i.id,
+                data={
+                    "queue": i.queue,
+                    "step": index,
+                    "kind": str(step.kind),
+                    "skill": step.skill,
+                    "to_level": step.to_level,
+                    "widen_to": step.queue,
+                },
+            )
+            if i.state is InteractionState.WAITING:
+                self._match_interaction(i.id, now, Trigger.RELAXED)
+        elif timer.kind is TimerKind.MAX_WAIT:
+            self._exit(i.id, q, q.max_wait_exit, "max_wait", now, hops=0)
+
+    # -- lookups that raise -------------------------------------------------------------------------------
+
+    def _interaction(self, interaction_id: str) -> Interaction:
+        i = self._state.interactions.get(interaction_id)
+        if i is None:
+            raise UnknownInteraction(interaction_id)
+        return i
+
+    def _agent(self, agent_id: str) -> Agent:
+        a = self._state.agents.get(agent_id)
+        if a is None:
+            raise UnknownAgent(agent_id)
+        return a
+
+    def _offered_to(self, interaction_id: str, agent_id: str) -> Interaction:
+        i = self._interaction(interaction_id)
+        self._agent(agent_id)
+        if i.state is not InteractionState.OFFERED or i.agent != agent_id:
+            raise NotOffered(interaction_id, agent_id, str(i.state))
+        return i
+
+    def _agents_of(self, q: QueueSpec) -> tuple[str, ...]:
+        """Agents who could ever serve the queue's own requirements (for the queue snapshot)."""
+        if q.members:
+            return tuple(m.agent_id for m in q.members)
+        needs = requirements(q.skills)
+        return tuple(
+            a.id for a in self._state.agents.values() if all(a.levels.get(s, 0) >= lvl for s, lvl in needs)
+        )

@@ -1,0 +1,377 @@
+"""The routing state and the one function that changes it: `RoutingState.apply(event)`.
+
+Live routing and replay share this fold, so a router rebuilt from the event log is the same router.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from ._index import AvailableIndex, WaitingIndex
+from ._model import Agent, AttributeValue, Interaction, InteractionState, Presence, PresenceKind, requirements
+from ._timers import Timer, TimerKind, Timers
+from ._trace import TraceLog
+from .events import JSON, Event, EventType
+from .specs import AgentSpec, Channel, QueueSpec, RelaxationKind, RelaxationStep
+
+__all__ = ["QueueStats", "RoutingState"]
+
+
+@dataclass(slots=True)
+class QueueStats:
+    answered: int = 0
+    answered_within_sl: int = 0
+    abandoned: int = 0
+
+
+class RoutingState:
+    def __init__(
+        self, queues: Sequence[QueueSpec], agents: Sequence[AgentSpec], *, retain_ended: int, trace_depth: int
+    ) -> None:
+        self.queues = {q.id: q for q in queues}
+        self.members = {q.id: frozenset(m.agent_id for m in q.members) for q in queues}
+        self.member_pos = {q.id: {m.agent_id: n for n, m in enumerate(q.members)} for q in queues}
+        # steps fire in time order whatever the order of the config file
+        self.requirements = {q.id: requirements(q.skills) for q in queues}
+        self.steps = {q.id: tuple(sorted(q.relaxation, key=lambda s: s.after_seconds)) for q in queues}
+        self.agents: dict[str, Agent] = {}
+        self.agents_by_skill: dict[str, dict[str, None]] = {}
+        for n, spec in enumerate(sorted(agents, key=lambda a: a.id)):
+            self._add_agent(spec, n)
+        self.interactions: dict[str, Interaction] = {}
+        self.ended: dict[str, None] = {}  # insertion-ordered: the oldest ended interaction is forgotten first
+        self.retain_ended = retain_ended
+        self.traces = TraceLog(trace_depth)
+        self.waiting = WaitingIndex(self.members)
+        self.available = AvailableIndex()
+        self.timers = Timers(self._timer_valid)
+        self.rr_last: dict[str, str | None] = dict.fromkeys(self.queues)
+        self.stats = {q: QueueStats() for q in self.queues}
+        self.last_seq = 0
+        self.now = 0.0
+        self._apply: dict[EventType, Callable[[Event], None]] = {
+            EventType.RECEIVED: self._received,
+            EventType.QUEUED: self._queued,
+            EventType.REFUSED: self._refused,
+            EventType.OFFERED: self._offered,
+            EventType.ACCEPTED: lambda ev: None,
+            EventType.ASSIGNED: self._assigned,
+            EventType.REJECTED: self._returned,
+            EventType.TIMED_OUT: self._returned,
+            EventType.OFFER_REVOKED: self._returned,
+            EventType.RELAXED: self._relaxed,
+            EventType.OVERFLOWED: self._overflowed,
+            EventType.EXITED: self._exited,
+            EventType.ABANDONED: self._abandoned,
+            EventType.ENDED: self._ended,
+            EventType.PRESENCE_CHANGED: self._presence_changed,
+            EventType.WRAP_UP_ENDED: self._wrap_up_ended,
+        }
+
+    def _add_agent(self, spec: AgentSpec, order: int) -> None:
+        members = {q.id: m for q in self.queues.values() for m in q.members if m.agent_id == spec.id}
+        self.agents[spec.id] = Agent(spec=spec, order=order, levels=dict(spec.skills), members=members)
+        for skill, _ in spec.skills:
+            self.agents_by_skill.setdefault(skill, {})[spec.id] = None
+
+    def apply(self, ev: Event) -> None:
+        if ev.seq <= self.last_seq:
+            raise ValueError(f"event {ev.seq} is not after {self.last_seq}")
+        self._apply[ev.type](ev)
+        self.last_seq = ev.seq
+        self.now = max(self.now, ev.at)
+
+    # -- interactions -------------------------------------------------------------------------------------
+
+    def _received(self, ev: Event) -> None:
+        d = ev.data
+        own = d.get("skills")
+        self.interactions[_iid(ev)] = Interaction(
+            id=_iid(ev),
+            channel=Channel(_str(d, "channel")),
+            priority=_int(d, "priority"),
+            attributes=_attributes(d.get("attributes")),
+            preferred_agent=_opt_str(d, "preferred_agent"),
+            enqueue_time=_float(d, "enqueue_time"),
+            arrival=ev.seq,
+            own_skills=None if own is None else _requirements(own),
+        )
+
+    def _queued(self, ev: Event) -> None:
+        i = self.interactions[_iid(ev)]
+        q = self.queues[_str(ev.data, "queue")]
+        i.queue, i.state, i.queue_entered_at = q.id, InteractionState.WAITING, ev.at
+        i.skills = i.own_skills if i.own_skills is not None else self.requirements[q.id]
+        i.queue_epoch += 1
+        i.steps_applied, i.widened, i.agent = 0, (), None
+        i.prefer = i.preferred_agent is not None
+        i.sticky = i.prefer and any(s.kind is RelaxationKind.DROP_PREFERRED for s in q.relaxation)
+        i.declined.clear()  # a new queue is a new attempt: earlier declines no longer exclude
+        self.waiting.add(i)
+        self._arm_relax(i)
+        if q.max_wait_seconds is not None:
+            self.timers.arm(ev.at + q.max_wait_seconds, TimerKind.MAX_WAIT, i.id, i.queue_epoch)
+
+    def _refused(self, ev: Event) -> None:
+        i = self.interactions[_iid(ev)]
+        i.queue = _str(ev.data, "queue")
+        self._end(i, f"refused:{_str(ev.data, 'reason')}", ev.at)
+
+    def _offered(self, ev: Event) -> None:
+        i, a = self.interactions[_iid(ev)], self.agents[_aid(ev)]
+        self.waiting.remove(i)
+        i.state, i.agent, i.offer_deadline = InteractionState.OFFERED, a.id, _float(ev.data, "deadline")
+        i.offer_epoch += 1
+        self._reserve(a, i)
+        a.idle_since = ev.at
+        self.rr_last[i.queue] = a.id
+        self.timers.arm(i.offer_deadline, TimerKind.OFFER_TIMEOUT, i.id, i.offer_epoch)
+
+    def _assigned(self, ev: Event) -> None:
+        i = self.interactions[_iid(ev)]
+        i.state, i.offer_deadline = InteractionState.ASSIGNED, None
+        stats = self.stats[i.queue]
+        stats.answered += 1
+        if ev.at - i.enqueue_time <= self.queues[i.queue].service_level_seconds:
+            stats.answered_within_sl += 1
+
+    def _returned(self, ev: Event) -> None:
+        """Rejected, timed out or revoked: back to its original place (enqueue time and arrival kept)."""
+        i, a = self.interactions[_iid(ev)], self.agents[_aid(ev)]
+        self._release(a, i.id, ev.at)
+        if ev.type is not EventType.OFFER_REVOKED:
+            i.declined.add(a.id)
+        i.state, i.agent, i.offer_deadline = InteractionState.WAITING, None, None
+        self.waiting.add(i)
+        max_wait = self.queues[i.queue].max_wait_seconds
+        if max_wait is not None:
+            # the max-wait timer was ignored while the offer rang; re-arm it (possibly already due)
+            deadline = max(i.queue_entered_at + max_wait, ev.at)
+            self.timers.arm(deadline, TimerKind.MAX_WAIT, i.id, i.queue_epoch)
+
+    def _relaxed(self, ev: Event) -> None:
+        i = self.interactions[_iid(ev)]
+        index = _int(ev.data, "step")
+        step = self.steps[i.queue][index]
+        waiting = i.state is InteractionState.WAITING
+        if waiting:
+            self.waiting.remove(i)
+        _relax(i, step)
+        i.steps_applied = index + 1
+        if waiting:
+            self.waiting.add(i)
+        self._arm_relax(i)
+
+    def _overflowed(self, ev: Event) -> None:
+        i = self.interactions[_iid(ev)]
+        if i.state is InteractionState.WAITING:
+            self.waiting.remove(i)
+        i.state = InteractionState.NEW
+
+    def _exited(self, ev: Event) -> None:
+        i = self.interactions[_iid(ev)]
+        if i.state is InteractionState.WAITING:
+            self.waiting.remove(i)
+        i.queue = _str(ev.data, "queue")
+        self._end(i, f"{_str(ev.data, 'reason')}:{_str(ev.data, 'kind')}", ev.at)
+
+    def _abandoned(self, ev: Event) -> None:
+        i = self.interactions[_iid(ev)]
+        if i.state is InteractionState.WAITING:
+            self.waiting.remove(i)
+        elif i.agent is not None:
+            self._release(self.agents[i.agent], i.id, ev.at)
+        self.stats[i.queue].abandoned += 1
+        self._end(i, "abandoned", ev.at)
+
+    def _ended(self, ev: Event) -> None:
+        i = self.interactions[_iid(ev)]
+        self._release(self.agents[_aid(ev)], i.id, ev.at)
+        self._end(i, _str(ev.data, "reason"), ev.at)
+
+    def _end(self, i: Interaction, reason: str, at: float) -> None:
+        i.state, i.agent, i.offer_deadline, i.end_reason, i.ended_at = (
+            InteractionState.ENDED,
+            None,
+            None,
+            reason,
+            at,
+        )
+        self.ended[i.id] = None
+        while len(self.ended) > self.retain_ended:
+            old = next(iter(self.ended))
+            del self.ended[old], self.interactions[old]
+            self.traces.forget(old)
+
+    def _arm_relax(self, i: Interaction) -> None:
+        if i.steps_applied < len(self.steps[i.queue]):
+            self.timers.arm(self._relax_due(i), TimerKind.RELAX, i.id, i.queue_epoch)
+
+    def _relax_due(self, i: Interaction) -> float:
+        return i.queue_entered_at + self.steps[i.queue][i.steps_applied].after_seconds
+
+    # -- agents -------------------------------------------------------------------------------------------
+
+    def _presence_changed(self, ev: Event) -> None:
+        a = self.agents[_aid(ev)]
+        presence = Presence.from_dict(_mapping(ev.data, "presence"))
+        if presence.kind is PresenceKind.AVAILABLE and a.presence.kind is not PresenceKind.AVAILABLE:
+            a.idle_since = ev.at
+        a.presence = presence
+        if presence.until is not None:
+            self.timers.arm(presence.until, TimerKind.WRAP_UP, a.id, presence.until)
+        self.available.update(a)
+
+    def _wrap_up_ended(self, ev: Event) -> None:
+        a = self.agents[_aid(ev)]
+        a.presence, a.idle_since = Presence.available(), ev.at
+        self.available.update(a)
+
+    def _reserve(self, a: Agent, i: Interaction) -> None:
+        a.work[i.id] = i.channel
+        a.used += a.spec.capacity.cost_of(i.channel)
+        a.exclusive += i.channel in a.spec.capacity.exclusive
+        self.available.update(a)
+
+    def _release(self, a: Agent, iid: str, at: float) -> None:
+        channel = a.work.pop(iid)
+        a.used -= a.spec.capacity.cost_of(channel)
+        a.exclusive -= channel in a.spec.capacity.exclusive
+        if not a.work:
+            a.idle_since = at
+        self.available.update(a)
+
+    # -- timers and snapshots -----------------------------------------------------------------------------
+
+    def _timer_valid(self, t: Timer) -> bool:
+        if t.kind is TimerKind.WRAP_UP:
+            p = self.agents[t.key].presence
+            return p.kind is PresenceKind.WRAP_UP and p.until == t.token
+        i = self.interactions.get(t.key)
+        if i is None:
+            return False
+        if t.kind is TimerKind.OFFER_TIMEOUT:
+            return i.state is InteractionState.OFFERED and i.offer_epoch == t.token
+        if t.kind is TimerKind.MAX_WAIT:
+            return i.state is InteractionState.WAITING and i.queue_epoch == t.token
+        steps = self.steps[i.queue]
+        live = i.state in (InteractionState.WAITING, InteractionState.OFFERED) and i.queue_epoch == t.token
+        # the due time tells which step a timer was armed for
+        return live and i.steps_applied < len(steps) and t.at == self._relax_due(i)
+
+    def offered_and_assigned(self, a: Agent) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        offered = tuple(sorted(x for x in a.work if self.interactions[x].state is InteractionState.OFFERED))
+        assigned = tuple(sorted(x for x in a.work if x not in offered))
+        return offered, assigned
+
+    def snapshot(self) -> dict[str, JSON]:
+        """Canonical, JSON-shaped state: two routers with equal snapshots route the same way."""
+        agents: dict[str, JSON] = {
+            aid: a.view(*self.offered_and_assigned(a)).to_dict() for aid, a in sorted(self.agents.items())
+        }
+        queues: dict[str, JSON] = {
+            qid: {
+                "waiting": list(self.waiting.ordered(qid)),
+                "rr_last": self.rr_last[qid],
+                "answered": s.answered,
+                "answered_within_sl": s.answered_within_sl,
+                "abandoned": s.abandoned,
+            }
+            for qid, s in sorted(self.stats.items())
+        }
+        return {
+            "last_seq": self.last_seq,
+            "interactions": {k: v.view().to_dict() for k, v in sorted(self.interactions.items())},
+            "agents": agents,
+            "queues": queues,
+            "available": [aid for aid in sorted(self.available.everyone)],
+            "timers": [[at, kind, key] for at, kind, key in self.timers.pending()],
+        }
+
+
+def _relax(i: Interaction, step: RelaxationStep) -> None:
+    if step.kind is RelaxationKind.LOWER_LEVEL and step.to_level is not None:
+        i.skills = tuple((s, min(lvl, step.to_level) if s == step.skill else lvl) for s, lvl in i.skills)
+    elif step.kind is RelaxationKind.DROP_SKILL:
+        i.skills = tuple((s, lvl) for s, lvl in i.skills if s != step.skill)
+    elif step.kind is RelaxationKind.WIDEN_QUEUE and step.queue and step.queue not in (i.queue, *i.widened):
+        i.widened = (*i.widened, step.queue)
+    elif step.kind is RelaxationKind.DROP_PREFERRED:
+        i.sticky = i.prefer = False
+
+
+# Event data is JSON by contract; these readers turn a violation into a clear error instead of bad state.
+
+
+def _iid(ev: Event) -> str:
+    if ev.interaction_id is None:
+        raise ValueError(f"event {ev.seq} ({ev.type}) has no interaction_id")
+    return ev.interaction_id
+
+
+def _aid(ev: Event) -> str:
+    if ev.agent_id is None:
+        raise ValueError(f"event {ev.seq} ({ev.type}) has no agent_id")
+    return ev.agent_id
+
+
+def _str(d: Mapping[str, JSON], key: str) -> str:
+    value = d.get(key)
+    if not isinstance(value, str):
+        raise ValueError(f"event data {key!r} must be a string, got {value!r}")
+    return value
+
+
+def _opt_str(d: Mapping[str, JSON], key: str) -> str | None:
+    return None if d.get(key) is None else _str(d, key)
+
+
+def _int(d: Mapping[str, JSON], key: str) -> int:
+    value = d.get(key)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"event data {key!r} must be an integer, got {value!r}")
+    return value
+
+
+def _float(d: Mapping[str, JSON], key: str) -> float:
+    value = d.get(key)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise ValueError(f"event data {key!r} must be a number, got {value!r}")
+    return float(value)
+
+
+def _mapping(d: Mapping[str, JSON], key: str) -> Mapping[str, JSON]:
+    value = d.get(key)
+    if not isinstance(value, dict):
+        raise ValueError(f"event data {key!r} must be an object, got {value!r}")
+    return value
+
+
+def _requirements(raw: JSON) -> tuple[tuple[str, int], ...]:
+    if not isinstance(raw, list):
+        raise ValueError(f"skills must be a list of [skill, level], got {raw!r}")
+    out: list[tuple[str, int]] = []
+    for pair in raw:
+        if not (
+            isinstance(pair, list)
+            and len(pair) == 2
+            and isinstance(pair[0], str)
+            and isinstance(pair[1], int)
+        ):
+            raise ValueError(f"skills must be a list of [skill, level], got {raw!r}")
+        out.append((pair[0], pair[1]))
+    return tuple(out)
+
+
+def _attributes(raw: JSON) -> tuple[tuple[str, AttributeValue], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise ValueError(f"attributes must be an object, got {raw!r}")
+    out: list[tuple[str, AttributeValue]] = []
+    for k, v in sorted(raw.items()):
+        if not isinstance(v, str | int | float | bool):
+            raise ValueError(f"attribute {k!r} must be a string, number or boolean")
+        out.append((k, v))
+    return tuple(out)

@@ -1,0 +1,73 @@
+"""Errors raised by the routing core. A call that raises has changed nothing.
+
+RoutingError
+├── UnknownInteraction      (interaction_id)
+├── DuplicateInteraction    (interaction_id)
+├── UnknownAgent            (agent_id)
+├── UnknownQueue            (queue_id, interaction_id)
+├── NotOffered              (interaction_id, agent_id): accept/reject by the wrong agent, or stale
+└── InvalidTransition       (interaction_id, state): e.g. end() of a waiting interaction
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DuplicateInteraction",
+    "InvalidTransition",
+    "NotOffered",
+    "RoutingError",
+    "UnknownAgent",
+    "UnknownInteraction",
+    "UnknownQueue",
+]
+
+
+class RoutingError(Exception):
+    """Base of every routing error; `interaction_id`/`agent_id` are set when they apply."""
+
+    def __init__(
+        self, message: str, *, interaction_id: str | None = None, agent_id: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.interaction_id = interaction_id
+        self.agent_id = agent_id
+
+
+class UnknownInteraction(RoutingError):
+    def __init__(self, interaction_id: str) -> None:
+        super().__init__(f"unknown interaction {interaction_id!r}", interaction_id=interaction_id)
+
+
+class DuplicateInteraction(RoutingError):
+    def __init__(self, interaction_id: str) -> None:
+        super().__init__(f"interaction {interaction_id!r} already exists", interaction_id=interaction_id)
+
+
+class UnknownAgent(RoutingError):
+    def __init__(self, agent_id: str) -> None:
+        super().__init__(f"unknown agent {agent_id!r}", agent_id=agent_id)
+
+
+class UnknownQueue(RoutingError):
+    def __init__(self, queue_id: str, *, interaction_id: str | None = None) -> None:
+        super().__init__(f"unknown queue {queue_id!r}", interaction_id=interaction_id)
+        self.queue_id = queue_id
+
+
+class NotOffered(RoutingError):
+    def __init__(self, interaction_id: str, agent_id: str, state: str) -> None:
+        super().__init__(
+            f"interaction {interaction_id!r} is not offered to agent {agent_id!r} (state {state})",
+            interaction_id=interaction_id,
+            agent_id=agent_id,
+        )
+        self.state = state
+
+
+class InvalidTransition(RoutingError):
+    def __init__(self, interaction_id: str, state: str, action: str) -> None:
+        super().__init__(
+            f"cannot {action} interaction {interaction_id!r} in state {state}", interaction_id=interaction_id
+        )
+        self.state = state
+        self.action = action
