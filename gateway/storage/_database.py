@@ -1,0 +1,330 @@
+"""The database service: connects with backoff, migrates at start, stores events, interactions, presence."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import itertools
+import logging
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any, TypeVar
+
+from alembic.util.exc import CommandError
+from sqlalchemy import Row, Table, event, func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from ._migrations import load_scripts, upgrade_to_head
+from ._tables import AgentPresence, Interaction, RoutingEvent
+from ._urls import normalize_url, redact_url, sqlite_path
+from .errors import DatabaseUnavailable, MigrationError, StorageError
+from .records import EventRecord, InteractionRecord, PresenceSpan
+
+__all__ = ["Database"]
+
+logger = logging.getLogger("helpline.storage")
+
+_R = TypeVar("_R", EventRecord, InteractionRecord, PresenceSpan)
+
+_FIRST_DELAY = 0.2
+_MAX_DELAY = 5.0
+# Serialises migrations when several gateway nodes start against one PostgreSQL ("help" in ASCII).
+_PG_MIGRATION_LOCK = 0x68656C70
+# SQLSTATE classes a server recovers from by itself: connection exceptions, starting up, too many clients.
+_TRANSIENT_SQLSTATES = ("08", "57P03", "53300")
+_TRANSIENT_SQLITE = frozenset({"SQLITE_BUSY", "SQLITE_LOCKED"})
+
+_events: Table = RoutingEvent.__table__  # type: ignore[assignment]
+_interactions: Table = Interaction.__table__  # type: ignore[assignment]
+_presence: Table = AgentPresence.__table__  # type: ignore[assignment]
+
+
+class Database:
+    """Helpline's records in SQLite (embedded default) or PostgreSQL, schema migrated by `start()`."""
+
+    def __init__(self, url: str, *, connect_timeout: float = 30.0, echo: bool = False) -> None:
+        if connect_timeout <= 0:
+            raise ValueError(f"database: connect_timeout must be > 0, got {connect_timeout}")
+        self._url = normalize_url(url)
+        self._redacted = redact_url(self._url)
+        self._password = make_url(self._url).password
+        self._connect_timeout = connect_timeout
+        self._echo = echo
+        self._engine: AsyncEngine | None = None
+
+    @property
+    def url(self) -> str:
+        """The normalised URL with the password masked, fit for logs."""
+        return self._redacted
+
+    async def start(self) -> None:
+        """Connect (retrying transient failures until `connect_timeout`) and migrate to the head revision."""
+        if self._engine is not None:
+            return
+        engine = await self._create_engine()
+        try:
+            await self._wait_until_reachable(engine)
+            await self._migrate(engine)
+        except BaseException:
+            await engine.dispose()
+            raise
+        self._engine = engine
+
+    async def close(self) -> None:
+        """Close every pooled connection; `start()` may be called again afterwards."""
+        engine, self._engine = self._engine, None
+        if engine is not None:
+            await engine.dispose()
+
+    # -- routing event log
+
+    async def append_events(self, events: Sequence[EventRecord]) -> None:
+        """Store `events` in one batch; a seq already stored is skipped, so replays are harmless."""
+        if not events:
+            return
+        rows = [dataclasses.asdict(record) for record in events]
+        async with self._transaction() as connection:
+            insert = _insert_for(connection, _events).on_conflict_do_nothing(index_elements=["seq"])
+            await connection.execute(insert, rows)
+
+    async def events_since(self, seq: int = 0, limit: int | None = None) -> list[EventRecord]:
+        """Events with a sequence number above `seq`, oldest first (pass the last seq you have seen)."""
+        if limit is not None and limit < 0:
+            raise ValueError(f"events_since: limit must be >= 0, got {limit}")
+        query = select(_events).where(_events.c.seq > seq).order_by(_events.c.seq).limit(limit)
+        async with self._transaction() as connection:
+            result = await connection.execute(query)
+            return [_record(EventRecord, row) for row in result]
+
+    async def last_event_seq(self) -> int:
+        """The highest stored sequence number, 0 when the log is empty."""
+        async with self._transaction() as connection:
+            last = await connection.scalar(select(func.max(_events.c.seq)))
+            return int(last or 0)
+
+    # -- interactions
+
+    async def save_interaction(self, record: InteractionRecord) -> None:
+        """Insert the interaction, or replace every column of the stored one with the same id."""
+        row = dataclasses.asdict(record)
+        async with self._transaction() as connection:
+            insert = _insert_for(connection, _interactions).values(row)
+            changed = {name: insert.excluded[name] for name in row if name != "id"}
+            await connection.execute(insert.on_conflict_do_update(index_elements=["id"], set_=changed))
+
+    async def get_interaction(self, interaction_id: str) -> InteractionRecord | None:
+        async with self._transaction() as connection:
+            result = await connection.execute(
+                select(_interactions).where(_interactions.c.id == interaction_id)
+            )
+            row = result.one_or_none()
+            return None if row is None else _record(InteractionRecord, row)
+
+    async def list_interactions(
+        self,
+        *,
+        agent_id: str | None = None,
+        queue_id: str | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[InteractionRecord]:
+        """Interactions created at or after `since`, oldest first, optionally for one agent and/or queue."""
+        _check_page(limit, offset)
+        _require_aware("since", since)
+        query = select(_interactions).order_by(_interactions.c.created_at, _interactions.c.id)
+        if agent_id is not None:
+            query = query.where(_interactions.c.agent_id == agent_id)
+        if queue_id is not None:
+            query = query.where(_interactions.c.queue_id == queue_id)
+        if since is not None:
+            query = query.where(_interactions.c.created_at >= since)
+        async with self._transaction() as connection:
+            result = await connection.execute(query.limit(limit).offset(offset))
+            return [_record(InteractionRecord, row) for row in result]
+
+    # -- agent presence
+
+    async def record_presence(
+        self, agent_id: str, state: str, reason: str | None, at: datetime
+    ) -> PresenceSpan:
+        """Close the agent's open span at `at` and open one for `state`; the returned span is the open one.
+
+        The same state and reason as the open span changes nothing. `at` earlier than the start of the open
+        span is refused with ValueError.
+        """
+        span = PresenceSpan(agent_id=agent_id, state=state, reason=reason, at=at)
+        is_open = (_presence.c.agent_id == agent_id) & _presence.c.ended_at.is_(None)
+        async with self._transaction() as connection:
+            result = await connection.execute(select(*_span_columns()).where(is_open).with_for_update())
+            current = result.one_or_none()
+            if current is not None:
+                if current.state == state and current.reason == reason:
+                    return _record(PresenceSpan, current)
+                if at < current.at:
+                    raise ValueError(
+                        f"agent {agent_id!r}: presence at {at.isoformat()} is before the open "
+                        f"{current.state!r} span started at {current.at.isoformat()}"
+                    )
+                await connection.execute(update(_presence).where(is_open).values(ended_at=at))
+            await connection.execute(
+                _presence.insert().values(agent_id=agent_id, state=state, reason=reason, at=at)
+            )
+        return span
+
+    async def presence_history(self, agent_id: str, since: datetime | None = None) -> list[PresenceSpan]:
+        """The agent's spans that were still running at or after `since`, oldest first, the open one last."""
+        _require_aware("since", since)
+        query = select(*_span_columns()).where(_presence.c.agent_id == agent_id)
+        if since is not None:
+            query = query.where(_presence.c.ended_at.is_(None) | (_presence.c.ended_at > since))
+        async with self._transaction() as connection:
+            result = await connection.execute(query.order_by(_presence.c.at, _presence.c.id))
+            return [_record(PresenceSpan, row) for row in result]
+
+    # -- connection handling
+
+    async def _create_engine(self) -> AsyncEngine:
+        # Off the loop: both the directory and SQLAlchemy's resolution of a relative file path touch the disk.
+        return await asyncio.to_thread(self._create_engine_blocking)
+
+    def _create_engine_blocking(self) -> AsyncEngine:
+        path = sqlite_path(self._url)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseUnavailable(
+                    self._redacted, f"cannot create {path.parent}: {exc.strerror}"
+                ) from exc
+        options: dict[str, Any] = {"echo": self._echo, "pool_pre_ping": True}
+        is_sqlite = self._url.startswith("sqlite")
+        if is_sqlite and path is None:
+            # One shared connection: each new one would open its own, empty, in-memory database.
+            options["poolclass"] = StaticPool
+        engine = create_async_engine(self._url, **options)
+        if is_sqlite:
+            event.listen(engine.sync_engine, "connect", _configure_sqlite)
+        return engine
+
+    async def _wait_until_reachable(self, engine: AsyncEngine) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._connect_timeout
+        delay = _FIRST_DELAY
+        for attempt in itertools.count(1):
+            try:
+                async with asyncio.timeout(deadline - loop.time()), engine.connect() as connection:
+                    await connection.execute(text("SELECT 1"))
+            except Exception as exc:
+                reason = self._describe(exc)
+                if not _is_transient(exc) or loop.time() + delay >= deadline:
+                    raise DatabaseUnavailable(self._redacted, reason) from exc
+                logger.warning(
+                    "database %s: attempt %d failed (%s), retrying in %.1f s",
+                    self._redacted,
+                    attempt,
+                    reason,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _MAX_DELAY)
+            else:
+                if attempt > 1:
+                    logger.info("database %s: connected after %d attempts", self._redacted, attempt)
+                return
+
+    async def _migrate(self, engine: AsyncEngine) -> None:
+        try:
+            scripts = await asyncio.to_thread(load_scripts)
+            async with engine.begin() as connection:
+                if connection.dialect.name == "postgresql":
+                    await connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
+                    )
+                before, after = await connection.run_sync(upgrade_to_head, scripts)
+        except (SQLAlchemyError, CommandError, OSError) as exc:
+            raise MigrationError(self._redacted, self._describe(exc)) from exc
+        if before != after:
+            logger.info(
+                "database %s: schema migrated from %s to %s", self._redacted, before or "empty", after
+            )
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
+        if self._engine is None:
+            raise RuntimeError("Database.start() must complete before the database is used")
+        try:
+            async with self._engine.begin() as connection:
+                yield connection
+        except (SQLAlchemyError, OSError, sqlite3.Error) as exc:
+            if isinstance(exc, OSError | OperationalError | InterfaceError) or (
+                isinstance(exc, DBAPIError) and exc.connection_invalidated
+            ):
+                raise DatabaseUnavailable(self._redacted, self._describe(exc)) from exc
+            raise StorageError(self._redacted, self._describe(exc)) from exc
+
+    def _describe(self, exc: BaseException) -> str:
+        if isinstance(exc, TimeoutError) and not str(exc):
+            return f"no answer within {self._connect_timeout:g} s"
+        cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+        lines = str(cause).strip().splitlines()
+        # SQLAlchemy's asyncpg adapter prefixes the wrapped class ("<class 'asyncpg...'>: ..."); drop it.
+        first = re.sub(r"^<class '[\w.]+'>: ", "", lines[0]) if lines else ""
+        message = f"{type(cause).__name__}: {first}" if first else type(cause).__name__
+        return message.replace(self._password, "***") if self._password else message
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets the dashboards read while the router writes; busy_timeout rides out short write locks.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def _is_transient(exc: BaseException) -> bool:
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    if isinstance(cause, OSError):  # refused, unreachable, DNS, timed out
+        return True
+    if isinstance(cause, sqlite3.Error):
+        return getattr(cause, "sqlite_errorname", "") in _TRANSIENT_SQLITE
+    # asyncpg raises its own errors while connecting; they carry the server's SQLSTATE.
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(_TRANSIENT_SQLSTATES)
+
+
+def _insert_for(connection: AsyncConnection, table: Table) -> postgresql.Insert | sqlite.Insert:
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def _record(kind: type[_R], row: Row[Any]) -> _R:
+    # By field name, so columns a later migration adds are ignored until the record grows them.
+    values = row._asdict()
+    return kind(**{field.name: values[field.name] for field in dataclasses.fields(kind)})
+
+
+def _span_columns() -> tuple[Any, ...]:
+    c = _presence.c
+    return (c.agent_id, c.state, c.reason, c.at, c.ended_at)
+
+
+def _check_page(limit: int, offset: int) -> None:
+    if limit < 0:
+        raise ValueError(f"list_interactions: limit must be >= 0, got {limit}")
+    if offset < 0:
+        raise ValueError(f"list_interactions: offset must be >= 0, got {offset}")
+
+
+def _require_aware(name: str, value: datetime | None) -> None:
+    if value is not None and value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got {value.isoformat()}")

@@ -1,0 +1,116 @@
+"""The schema: one declarative metadata for every table Helpline keeps, mirrored by the Alembic migrations.
+
+New tables (recordings, customers, cases...) are added here and in a new file under `migrations/versions/`;
+`tests/unit/storage` checks that the two agree on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, BigInteger, DateTime, Float, Index, Integer, MetaData, String, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+__all__ = ["AgentPresence", "Base", "Interaction", "RoutingEvent", "UtcDateTime", "metadata"]
+
+# Explicit constraint names keep migrations portable (SQLite batch mode needs names to alter constraints).
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# JSONB on PostgreSQL so later reports can index and query into payloads; plain JSON text elsewhere.
+JsonDict = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware timestamp stored in UTC; SQLite, which keeps no offset, reads back as UTC too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()}: storage needs timezone-aware timestamps")
+        # Normalising to UTC keeps SQLite's text timestamps ordered and comparable.
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime(), dict[str, Any]: JsonDict}
+
+
+metadata = Base.metadata
+
+
+class Interaction(Base):
+    """A call or chat through routing, one row updated as it moves from queued to ended."""
+
+    __tablename__ = "interactions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    queue_id: Mapped[str] = mapped_column(String(64), index=True)
+    customer_ref: Mapped[str | None] = mapped_column(String(128))
+    priority: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    attributes: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    queued_at: Mapped[datetime | None]
+    offered_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    agent_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    wait_seconds: Mapped[float | None] = mapped_column(Float)
+
+
+class RoutingEvent(Base):
+    """The routing core's event log; `seq` comes from the core, so the database never assigns it."""
+
+    __tablename__ = "routing_events"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    type: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    interaction_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    agent_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    payload: Mapped[dict[str, Any]]
+
+
+class AgentPresence(Base):
+    """One row per span an agent spent in a presence state; `ended_at` is NULL for the current one."""
+
+    __tablename__ = "agent_presence"
+    __table_args__ = (
+        Index("ix_agent_presence_agent_id_at", "agent_id", "at"),
+        # At most one open span per agent, whatever the writers do.
+        Index(
+            "uq_agent_presence_open_span",
+            "agent_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agent_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(String(128))
+    at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]

@@ -1,0 +1,75 @@
+"""The values the database layer stores and returns: routing events, interactions, presence spans.
+
+Timestamps must be timezone-aware; they come back from either backend in UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+__all__ = ["EventRecord", "InteractionRecord", "PresenceSpan"]
+
+
+def _require_aware(owner: str, name: str, value: datetime | None) -> None:
+    if value is not None and value.utcoffset() is None:
+        raise ValueError(f"{owner}: {name} must be timezone-aware, got {value.isoformat()}")
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """One entry of the routing event log; `seq` is assigned by the routing core and starts at 1."""
+
+    seq: int
+    type: str
+    at: datetime
+    interaction_id: str | None = None
+    agent_id: str | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.seq < 1:
+            raise ValueError(f"event {self.type!r}: seq must be >= 1, got {self.seq}")
+        _require_aware(f"event {self.seq}", "at", self.at)
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionRecord:
+    """A call or chat as it went through routing: where it waited, who answered, how it ended."""
+
+    id: str
+    channel: str
+    queue_id: str
+    created_at: datetime
+    customer_ref: str | None = None
+    priority: int = 0
+    attributes: dict[str, Any] = field(default_factory=dict)
+    queued_at: datetime | None = None
+    offered_at: datetime | None = None
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    outcome: str | None = None
+    agent_id: str | None = None
+    wait_seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("created_at", "queued_at", "offered_at", "answered_at", "ended_at"):
+            _require_aware(f"interaction {self.id!r}", name, getattr(self, name))
+        if self.wait_seconds is not None and self.wait_seconds < 0:
+            raise ValueError(f"interaction {self.id!r}: wait_seconds must be >= 0, got {self.wait_seconds}")
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceSpan:
+    """An agent's stay in one presence state from `at` until `ended_at` (None while it lasts)."""
+
+    agent_id: str
+    state: str
+    reason: str | None
+    at: datetime
+    ended_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        _require_aware(f"agent {self.agent_id!r}", "at", self.at)
+        _require_aware(f"agent {self.agent_id!r}", "ended_at", self.ended_at)

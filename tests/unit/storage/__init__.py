@@ -1,0 +1,1 @@
+"""Tests for gateway.storage, run on SQLite and (with HELPLINE_TEST_POSTGRES_URL) PostgreSQL."""
