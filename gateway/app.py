@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+import os
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
 
 import gateway
+from gateway import admin
 from gateway.auth import TokenService, UserDirectory, load_or_create_secret
 from gateway.auth import http as auth_http
 from gateway.config import Config, load_config
@@ -113,7 +116,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
     realtime.attach(app)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/metrics", metrics.handle)
-    _add_routes(app, auth_http.routes(users, tokens) + routing_http.routes(hub, config))
+    _add_routes(app, auth_http.routes(users, tokens) + routing_http.routes(hub, config) + admin.routes(config))
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await database.start()
@@ -144,6 +147,23 @@ def _banner(settings: Settings, demo: bool) -> str:
     return "\n".join(lines)
 
 
+def _blocking_detector() -> AbstractContextManager[object]:
+    """With HELPLINE_DETECT_BLOCKING=1 (the tests set it), a blocking call on the event loop raises."""
+    if os.environ.get("HELPLINE_DETECT_BLOCKING") != "1":
+        return nullcontext()
+    from blockbuster import blockbuster_ctx
+
+    @contextmanager
+    def detector() -> Iterator[object]:
+        with blockbuster_ctx() as detector:
+            # asyncpg reads ~/.pgpass and client certificates while connecting: once per connection.
+            for function in detector.functions.values():
+                function.can_block_in("asyncpg/connect_utils.py", "_parse_connect_dsn_and_args")
+            yield detector
+
+    return detector()
+
+
 def serve(options: ServeOptions) -> int:
     configure_logging(options.log_level)
     config = load_config(options.config_path)
@@ -156,6 +176,7 @@ def serve(options: ServeOptions) -> int:
     app.on_startup.append(announce)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    web.run_app(app, host=settings.http_host, port=settings.http_port, print=None, loop=loop,
-                handle_signals=True, shutdown_timeout=5, access_log=None)
+    with _blocking_detector():
+        web.run_app(app, host=settings.http_host, port=settings.http_port, print=None, loop=loop,
+                    handle_signals=True, shutdown_timeout=5, access_log=None)
     return 0

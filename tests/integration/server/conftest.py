@@ -36,7 +36,7 @@ def start_server(tmp: Path, *, config: Path = DEMO, extra: tuple[str, ...] = ())
     port = free_port()
     data_dir = tmp / "data"
     log = tmp / "server.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "HELPLINE_DETECT_BLOCKING": "1"}
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "gateway.cli", "serve", "--config", str(config), "--http-port", str(port),

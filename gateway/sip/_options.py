@@ -1,0 +1,57 @@
+"""A media worker's options, from its command line."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["WorkerOptions", "parse_args"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkerOptions:
+    host: str = "127.0.0.1"
+    port: int = 5080
+    rtp_port: int = 0
+    max_calls: int = 0
+    """Calls to carry at most; 0 carries as many as the library has slots for (one is kept to refuse)."""
+    retry_after: int = 5
+    poll_ms: int = 20
+    pj_log_level: int = 1
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"worker: port must be 0..65535, got {self.port}")
+        if self.max_calls < 0:
+            raise ValueError(f"worker: max_calls must be >= 0, got {self.max_calls}")
+        if self.retry_after < 1:
+            raise ValueError(f"worker: retry_after must be >= 1 second, got {self.retry_after}")
+        if not 1 <= self.poll_ms <= 1000:
+            raise ValueError(f"worker: poll_ms must be 1..1000, got {self.poll_ms}")
+
+
+def parse_args(argv: Sequence[str] | None = None) -> WorkerOptions:
+    parser = argparse.ArgumentParser(
+        prog="python -m gateway.sip.worker", description="A Helpline media worker: one pjsua2 endpoint."
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind SIP and RTP to")
+    parser.add_argument("--port", type=int, default=5080, help="SIP UDP port (0: any free port)")
+    parser.add_argument("--rtp-port", type=int, default=0, help="first RTP port (0: pjsua's default)")
+    parser.add_argument("--max-calls", type=int, default=0, help="carry at most this many calls")
+    parser.add_argument("--retry-after", type=int, default=5, help="Retry-After seconds on 503")
+    parser.add_argument("--poll-ms", type=int, default=20, help="pjsua2 event polling interval")
+    parser.add_argument("--pj-log-level", type=int, default=1, help="pjsua log level (to stderr)")
+    args = parser.parse_args(argv)
+    try:
+        return WorkerOptions(
+            host=args.host,
+            port=args.port,
+            rtp_port=args.rtp_port,
+            max_calls=args.max_calls,
+            retry_after=args.retry_after,
+            poll_ms=args.poll_ms,
+            pj_log_level=args.pj_log_level,
+        )
+    except ValueError as exc:
+        parser.error(str(exc))

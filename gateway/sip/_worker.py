@@ -1,0 +1,412 @@
+"""A media worker: one pjsua2 endpoint in its own process, driven by the gateway over the control channel.
+
+Everything that touches pjsua2 runs on the main thread, which polls the library (`threadCnt=0`,
+`mainThreadOnly`), so both pjsua2 wheels behave the same: the 2.10 wheel has no thread support at all.
+The worker measures its call limit at start-up and refuses calls beyond it with 503 + Retry-After.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import secrets
+import signal
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from gateway.sip._channel import ControlChannel
+from gateway.sip._legs import Leg, WorkerAccount, WorkerCall
+from gateway.sip._options import WorkerOptions, parse_args
+from gateway.sip._pjsua import PjError, call_op, describe, ioqueue_name, library_version, max_call_slots, pj
+from gateway.sip._protocol import (
+    Answer,
+    Bridge,
+    CallState,
+    Command,
+    Dialing,
+    Disconnected,
+    Dtmf,
+    DtmfMethod,
+    ErrorEvent,
+    Event,
+    Hangup,
+    Hold,
+    Incoming,
+    Load,
+    MakeCall,
+    MediaEnded,
+    Play,
+    Ready,
+    RecordStart,
+    RecordStop,
+    Rejected,
+    Shutdown,
+    State,
+    StopPlay,
+    Unbridge,
+    Unhold,
+    parse_command,
+)
+from gateway.sip.errors import ProtocolError
+
+__all__ = ["MediaWorker", "main"]
+
+logger = logging.getLogger("helpline.sip.worker")
+
+_DRAIN_SECONDS = 3.0
+_SELECT_IOQUEUE_HANDLES = 64
+
+
+class _CommandFailed(Exception):
+    pass
+
+
+class MediaWorker:
+    """Owns the endpoint, the account and the legs; implements `LegListener` for their callbacks."""
+
+    def __init__(self, options: WorkerOptions, channel: ControlChannel) -> None:
+        self._options = options
+        self._channel = channel
+        self._boot = secrets.token_hex(3)
+        self._serials = itertools.count(1)
+        self._legs: dict[str, Leg] = {}
+        self._refusing: dict[str, WorkerCall] = {}
+        self._ended_players: queue.SimpleQueue[tuple[str, int]] = queue.SimpleQueue()
+        self._stopping = False
+        self._limit = 0
+        self._endpoint: Any = None
+        self._account: WorkerAccount | None = None
+
+    # --- life cycle -------------------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Serve until told to stop; 0 on a clean stop, 1 if the endpoint could not start."""
+        try:
+            self._start()
+        except PjError as exc:
+            logger.error(
+                "media worker cannot start on %s:%d: %s",
+                self._options.host,
+                self._options.port,
+                describe(exc),
+            )
+            self._destroy()
+            return 1
+        try:
+            while not self._stopping:
+                self._tick()
+            self._drain()
+        finally:
+            self._destroy()
+        return 0
+
+    def stop(self) -> None:
+        self._stopping = True
+
+    def _start(self) -> None:
+        self._endpoint = pj.Endpoint()
+        self._endpoint.libCreate()
+        self._endpoint.libInit(self._endpoint_config())
+        self._endpoint.audDevManager().setNullDev()
+        transport_id = self._endpoint.transportCreate(pj.PJSIP_TRANSPORT_UDP, self._sip_transport_config())
+        self._endpoint.libStart()
+        self._limit = self._measure_limit()
+        host, port = self._local_address(transport_id)
+        self._account = WorkerAccount(self)
+        self._account.create(self._account_config(host, port), True)
+        self._channel.start_reading(self._register_thread)
+        self._emit(Ready(limit=self._limit, host=host, port=port, version=library_version(), boot=self._boot))
+        self._emit(Load(active=0, limit=self._limit))
+
+    def _endpoint_config(self) -> Any:
+        config = pj.EpConfig()
+        config.uaConfig.threadCnt = 0
+        config.uaConfig.mainThreadOnly = True
+        config.uaConfig.maxCalls = self._slots_to_ask_for()
+        config.uaConfig.userAgent = "Helpline media worker"
+        config.medConfig.threadCnt = 0
+        config.logConfig.level = self._options.pj_log_level
+        config.logConfig.consoleLevel = self._options.pj_log_level
+        return config
+
+    def _slots_to_ask_for(self) -> int:
+        """Call slots to configure; pjsua caps this at its build limit, read back in `_measure_limit`."""
+        wanted = self._options.max_calls + 1 if self._options.max_calls else 4096
+        if ioqueue_name() == "select":
+            # select() serves 64 sockets and the library aborts past that. A call holds 2 (RTP, RTCP)
+            # and a closed one stays busy for 500 ms, so churn can need twice the active count.
+            wanted = min(wanted, (_SELECT_IOQUEUE_HANDLES - 2) // 4)
+        return wanted
+
+    def _sip_transport_config(self) -> Any:
+        config = pj.TransportConfig()
+        config.port = self._options.port
+        config.boundAddress = self._options.host
+        return config
+
+    def _account_config(self, host: str, port: int) -> Any:
+        config = pj.AccountConfig()
+        config.idUri = f"sip:worker@{host}:{port}"
+        config.mediaConfig.transportConfig.port = self._options.rtp_port
+        config.mediaConfig.transportConfig.boundAddress = self._options.host
+        return config
+
+    def _measure_limit(self) -> int:
+        slots = max_call_slots()
+        if slots < 2:
+            raise RuntimeError(f"pjsua2 has {slots} call slot(s); a worker needs at least 2")
+        # One slot stays free so that a call beyond the limit can still be answered with 503: when pjsua
+        # has no slot left it replies 486 itself, before the application is asked.
+        return slots - 1
+
+    def _local_address(self, transport_id: int) -> tuple[str, int]:
+        host, _, port = str(self._endpoint.transportGetInfo(transport_id).localName).rpartition(":")
+        return host, int(port)
+
+    def _register_thread(self) -> None:
+        self._endpoint.libRegisterThread("control-reader")
+
+    def _tick(self) -> None:
+        self._endpoint.libHandleEvents(self._options.poll_ms)
+        self._deliver_ended_players()
+        self._read_frames()
+
+    def _drain(self) -> None:
+        for leg in list(self._legs.values()):
+            self._try_hangup(leg.call)
+        deadline = time.monotonic() + _DRAIN_SECONDS
+        while (self._legs or self._refusing) and time.monotonic() < deadline:
+            self._endpoint.libHandleEvents(self._options.poll_ms)
+
+    def _destroy(self) -> None:
+        for leg in self._legs.values():
+            leg.release()
+        self._legs.clear()
+        self._refusing.clear()
+        if self._account is not None:
+            self._account.shutdown()
+            self._account = None
+        if self._endpoint is not None:
+            self._endpoint.libDestroy()
+            self._endpoint = None
+
+    # --- control channel --------------------------------------------------------------------------
+
+    def _emit(self, event: Event) -> None:
+        self._channel.send(event)
+        if self._channel.closed:
+            self._stopping = True
+
+    def _emit_load(self) -> None:
+        self._emit(Load(active=len(self._legs), limit=self._limit))
+
+    def _read_frames(self) -> None:
+        while True:
+            try:
+                frame = self._channel.frames.get_nowait()
+            except queue.Empty:
+                return
+            if frame is None:
+                logger.info("control channel closed: stopping")
+                self._stopping = True
+                return
+            self._on_frame(frame)
+
+    def _on_frame(self, frame: bytes) -> None:
+        try:
+            command = parse_command(frame)
+        except ProtocolError as exc:
+            logger.warning("rejected frame: %s", exc)
+            self._emit(ErrorEvent(command_id=exc.command_id, message=str(exc)))
+            return
+        try:
+            self._execute(command)
+        except _CommandFailed as exc:
+            self._emit(ErrorEvent(command_id=command.command_id, message=str(exc)))
+        except PjError as exc:
+            self._emit(ErrorEvent(command_id=command.command_id, message=f"{command.TYPE}: {describe(exc)}"))
+        except Exception as exc:
+            logger.exception("command %s failed", command)
+            self._emit(ErrorEvent(command_id=command.command_id, message=f"{command.TYPE}: {exc!r}"))
+
+    def _execute(self, command: Command) -> None:
+        match command:
+            case Answer():
+                self._leg(command.call_id).call.answer(call_op(code=200))
+            case Hangup():
+                self._leg(command.call_id).call.hangup(call_op(code=command.code, reason=command.reason))
+            case Play():
+                self._leg(command.call_id).play(command.file, loop=command.loop)
+            case StopPlay():
+                self._leg(command.call_id).stop_play()
+            case RecordStart():
+                self._leg(command.call_id).record_start(command.path)
+            case RecordStop():
+                self._leg(command.call_id).record_stop()
+            case Bridge():
+                self._bridge(self._leg(command.call_a), self._leg(command.call_b))
+            case Unbridge():
+                self._unbridge(self._leg(command.call_a), self._leg(command.call_b))
+            case MakeCall():
+                self._make_call(command)
+            case Hold():
+                self._leg(command.call_id).call.setHold(call_op())
+            case Unhold():
+                self._unhold(self._leg(command.call_id))
+            case Shutdown():
+                self._stopping = True
+
+    def _leg(self, call_id: str) -> Leg:
+        leg = self._legs.get(call_id)
+        if leg is None:
+            raise _CommandFailed(f"unknown call {call_id!r} (ended, or never existed)")
+        return leg
+
+    # --- commands ---------------------------------------------------------------------------------
+
+    def _make_call(self, command: MakeCall) -> None:
+        if self._account is None or self._stopping or len(self._legs) >= self._limit:
+            raise _CommandFailed(f"make_call: worker is full ({len(self._legs)}/{self._limit} calls)")
+        call = WorkerCall(self._account, pj.PJSUA_INVALID_ID, self._next_key(), self)
+        call.makeCall(command.uri, call_op(headers=command.headers))
+        self._legs[call.key] = Leg(call, self)
+        self._emit(Dialing(command_id=command.command_id, call_id=call.key, uri=command.uri))
+        self._emit_load()
+
+    def _bridge(self, leg_a: Leg, leg_b: Leg) -> None:
+        if leg_a is leg_b:
+            raise _CommandFailed("bridge: a call cannot be bridged to itself")
+        leg_a.bridged.add(leg_b.key)
+        leg_b.bridged.add(leg_a.key)
+        self._connect_bridges(leg_a)
+
+    def _unbridge(self, leg_a: Leg, leg_b: Leg) -> None:
+        leg_a.bridged.discard(leg_b.key)
+        leg_b.bridged.discard(leg_a.key)
+        audio_a, audio_b = leg_a.audio(), leg_b.audio()
+        if audio_a is not None and audio_b is not None:
+            audio_a.stopTransmit(audio_b)
+            audio_b.stopTransmit(audio_a)
+
+    def _connect_bridges(self, leg: Leg) -> None:
+        audio = leg.audio()
+        for key in leg.bridged:
+            partner = self._legs.get(key)
+            partner_audio = partner.audio() if partner is not None else None
+            if audio is not None and partner_audio is not None:
+                audio.startTransmit(partner_audio)
+                partner_audio.startTransmit(audio)
+
+    def _unhold(self, leg: Leg) -> None:
+        prm = call_op()
+        prm.opt.flag = pj.PJSUA_CALL_UNHOLD
+        leg.call.reinvite(prm)
+
+    def _try_hangup(self, call: WorkerCall) -> None:
+        try:
+            call.hangup(call_op())
+        except PjError as exc:
+            logger.warning("hangup of %s failed: %s", call.key, describe(exc))
+
+    def _next_key(self) -> str:
+        return f"{self._boot}-{next(self._serials)}"
+
+    # --- LegListener: pjsua2 callbacks ------------------------------------------------------------
+
+    def on_incoming_call(self, account: WorkerAccount, pj_call_id: int, message: str) -> None:
+        call = WorkerCall(account, pj_call_id, self._next_key(), self)
+        info = call.getInfo()
+        if self._stopping or len(self._legs) >= self._limit:
+            self._refuse(call, str(info.callIdString))
+            return
+        self._legs[call.key] = Leg(call, self)
+        self._emit(
+            Incoming(
+                call_id=call.key,
+                from_uri=str(info.remoteUri),
+                to_uri=str(info.localUri),
+                sip_call_id=str(info.callIdString),
+                headers=_headers(message),
+            )
+        )
+        self._emit_load()
+
+    def _refuse(self, call: WorkerCall, sip_call_id: str) -> None:
+        reason = "Service Unavailable"
+        self._refusing[call.key] = call
+        retry_after = (("Retry-After", str(self._options.retry_after)),)
+        try:
+            # answer(), not hangup(): while the incoming call's media is still being set up, pjsua
+            # defers a hangup and then sends it without our headers, losing Retry-After.
+            call.answer(call_op(code=503, reason=reason, headers=retry_after))
+        except PjError as exc:
+            logger.warning("could not refuse %s: %s", sip_call_id, describe(exc))
+        self._emit(Rejected(sip_call_id=sip_call_id, code=503, reason=reason))
+
+    def on_call_state(self, key: str, state: CallState, code: int, reason: str) -> None:
+        if key in self._refusing:
+            if state is CallState.DISCONNECTED:
+                del self._refusing[key]
+            return
+        leg = self._legs.get(key)
+        if leg is None:
+            return
+        if state is not CallState.DISCONNECTED:
+            self._emit(State(call_id=key, state=state))
+            return
+        self._drop(leg)
+        self._emit(Disconnected(call_id=key, code=code, reason=reason))
+        self._emit_load()
+
+    def _drop(self, leg: Leg) -> None:
+        del self._legs[leg.key]
+        for key in leg.bridged:
+            partner = self._legs.get(key)
+            if partner is not None:
+                partner.bridged.discard(leg.key)
+        leg.release()
+
+    def on_media_state(self, key: str) -> None:
+        leg = self._legs.get(key)
+        if leg is not None:
+            leg.connect_media()
+            self._connect_bridges(leg)
+
+    def on_dtmf(self, key: str, digit: str, method: DtmfMethod) -> None:
+        if key in self._legs:
+            self._emit(Dtmf(call_id=key, digit=digit, method=method))
+
+    def on_play_ended(self, key: str, serial: int) -> None:
+        self._ended_players.put((key, serial))
+
+    def _deliver_ended_players(self) -> None:
+        while True:
+            try:
+                key, serial = self._ended_players.get_nowait()
+            except queue.Empty:
+                return
+            leg = self._legs.get(key)
+            if leg is not None and leg.finish_play(serial):
+                self._emit(MediaEnded(call_id=key))
+
+
+def _headers(message: str) -> tuple[tuple[str, str], ...]:
+    head = message.split("\r\n\r\n", 1)[0]
+    pairs = []
+    for line in head.split("\r\n")[1:]:
+        name, colon, value = line.partition(":")
+        if colon and name.strip():
+            pairs.append((name.strip(), value.strip()))
+    return tuple(pairs)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s[%(process)d] %(message)s")
+    channel = ControlChannel.from_stdio()
+    worker = MediaWorker(options, channel)
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: worker.stop())
+    signal.signal(signal.SIGINT, lambda _signum, _frame: worker.stop())
+    return worker.run()

@@ -1,0 +1,66 @@
+"""The `helpline` command as a user runs it: exit codes and what it prints."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[3]
+BAD = sorted((ROOT / "tests" / "unit" / "config" / "bad").glob("*.yaml"))
+
+
+def helpline(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "gateway.cli", *args], capture_output=True, text=True,
+                          input=stdin, timeout=60, cwd=ROOT)
+
+
+def test_given_demo_config_when_checked_then_exit_0_with_summary() -> None:
+    result = helpline("check-config", "gateway/demo/helpline.yaml")
+    assert result.returncode == 0, result.stderr
+    assert "valid" in result.stdout
+    assert "3 agent(s)" in result.stdout
+    assert "queues: 4" in result.stdout
+
+
+@pytest.mark.parametrize("path", BAD, ids=lambda p: p.stem)
+def test_given_bad_config_when_checked_then_exit_1_and_the_field_is_named(path: Path) -> None:
+    expected = path.read_text(encoding="utf-8").splitlines()[0].removeprefix("# expect: ")
+    result = helpline("check-config", str(path))
+    assert result.returncode == 1
+    assert expected in result.stderr
+    assert "error(s)" in result.stderr
+
+
+def test_given_each_command_when_help_then_it_explains_itself() -> None:
+    for command, words in (("serve", "--config"), ("demo", "demo configuration"), ("check-config", "path"),
+                           ("hash-password", "argon2"), ("bench", "routing")):
+        result = helpline(command, "--help")
+        assert result.returncode == 0
+        assert words in result.stdout
+    for option in ("--http-host", "--http-port", "--sip-port", "--data-dir", "--database-url", "--redis-url"):
+        assert option in helpline("serve", "--help").stdout
+
+
+def test_given_password_on_stdin_when_hashing_then_argon2_hash_that_verifies() -> None:
+    from argon2 import PasswordHasher
+
+    result = helpline("hash-password", stdin="correct horse battery\n")
+    assert result.returncode == 0
+    digest = result.stdout.strip()
+    assert digest.startswith("$argon2id$")
+    assert PasswordHasher().verify(digest, "correct horse battery")
+
+
+def test_given_short_password_when_hashing_then_refused() -> None:
+    result = helpline("hash-password", stdin="short\n")
+    assert result.returncode == 1
+    assert "at least 8" in result.stderr
+
+
+def test_given_bad_config_when_serving_then_exit_1_with_the_errors(tmp_path: Path) -> None:
+    result = helpline("serve", "--config", str(BAD[0]), "--data-dir", str(tmp_path))
+    assert result.returncode == 1
+    assert "error(s)" in result.stderr
