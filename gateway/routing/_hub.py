@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +34,8 @@ from gateway.storage import Database, EventRecord
 __all__ = ["RoutingHub"]
 
 logger = logging.getLogger("helpline.acd")
+
+EventListener = Callable[[Sequence[Event]], Awaitable[None]]
 
 # Events an agent's own socket hears about, by event type.
 _AGENT_EVENTS = {
@@ -72,10 +74,15 @@ class RoutingHub:
         self._customer_refs: dict[str, str] = {}
         self._service: RoutingService | None = None
         self._presence_since: dict[str, float] = {}
+        self._listeners: list[EventListener] = []
         self._started_at = time.time()
 
     def attach_realtime(self, realtime: RealtimeServer) -> None:
         self._realtime = realtime
+
+    def subscribe(self, listener: EventListener) -> None:
+        """`listener` receives every batch of routing events after it is stored (e.g. the voice service)."""
+        self._listeners.append(listener)
 
     @property
     def router(self) -> Router:
@@ -111,6 +118,11 @@ class RoutingHub:
             with bind_interaction(event.interaction_id):
                 await self._fold(event)
         self._refresh_gauges()
+        for listener in self._listeners:
+            try:
+                await listener(events)
+            except Exception:
+                logger.exception("routing event listener %r failed", listener)
 
     async def _fold(self, event: Event) -> None:
         self._metrics.routing_events.labels(str(event.type)).inc()
@@ -213,6 +225,11 @@ class RoutingHub:
         await self._service_or_fail().set_presence(
             agent_id, presence() if presence else Presence.not_ready(reason or "not_ready"))
         return self.router.agent(agent_id)
+
+    async def abandon(self, interaction_id: str) -> None:
+        """The customer left while waiting or ringing (caller hung up, chat closed)."""
+        with bind_interaction(interaction_id):
+            await self._service_or_fail().abandon(interaction_id)
 
     async def end_interaction(self, interaction_id: str, reason: str) -> InteractionView:
         await self._service_or_fail().end(interaction_id, reason=reason)
