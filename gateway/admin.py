@@ -58,8 +58,9 @@ def _redact_url(url: str) -> str:
 
 def routes(config: Config) -> list[ApiRoute]:
     async def get_config(request: web.Request) -> web.StreamResponse:
-        return web.Response(text=ConfigOut(config=_redacted(config)).model_dump_json(),
-                            content_type="application/json")
+        return web.Response(
+            text=ConfigOut(config=_redacted(config)).model_dump_json(), content_type="application/json"
+        )
 
     async def check_config(request: web.Request) -> web.StreamResponse:
         body = await read_body(request, ConfigCheckIn)
@@ -71,15 +72,30 @@ def routes(config: Config) -> list[ApiRoute]:
             parse_config(raw, source="request")
         except ConfigError as exc:
             problems = [ConfigProblemOut(path=p.path, message=p.message) for p in exc.problems]
-            return web.Response(text=ConfigCheckOut(valid=False, problems=problems).model_dump_json(),
-                                content_type="application/json")
-        return web.Response(text=ConfigCheckOut(valid=True, problems=[]).model_dump_json(),
-                            content_type="application/json")
+            return web.Response(
+                text=ConfigCheckOut(valid=False, problems=problems).model_dump_json(),
+                content_type="application/json",
+            )
+        return web.Response(
+            text=ConfigCheckOut(valid=True, problems=[]).model_dump_json(), content_type="application/json"
+        )
 
     return [
-        ApiRoute("GET", "/api/v1/config", get_config, "The running configuration, secrets redacted", ADMIN,
-                 response=ConfigOut),
-        ApiRoute("POST", "/api/v1/config/check", check_config,
-                 "Validate a configuration file without applying it", ADMIN,
-                 request=ConfigCheckIn, response=ConfigCheckOut),
+        ApiRoute(
+            "GET",
+            "/api/v1/config",
+            get_config,
+            "The running configuration, secrets redacted",
+            ADMIN,
+            response=ConfigOut,
+        ),
+        ApiRoute(
+            "POST",
+            "/api/v1/config/check",
+            check_config,
+            "Validate a configuration file without applying it",
+            ADMIN,
+            request=ConfigCheckIn,
+            response=ConfigCheckOut,
+        ),
     ]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from contextlib import AbstractContextManager, contextmanager, nullcontext
 from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,7 +62,9 @@ class Settings:
 def resolve_settings(config: Config, options: ServeOptions) -> Settings:
     server = config.server
     data_dir = (options.data_dir or Path(server.data_dir or "data")).resolve()
-    database_url = options.database_url or server.database_url or f"sqlite+aiosqlite:///{data_dir / 'helpline.db'}"
+    database_url = (
+        options.database_url or server.database_url or f"sqlite+aiosqlite:///{data_dir / 'helpline.db'}"
+    )
     return Settings(
         http_host=options.http_host or server.http.host,
         http_port=options.http_port if options.http_port is not None else server.http.port,
@@ -100,11 +102,14 @@ def _add_routes(app: web.Application, routes: list[ApiRoute]) -> None:
 
 def build_app(config: Config, settings: Settings) -> web.Application:
     metrics = Metrics()
-    app = web.Application(client_max_size=settings.max_body_bytes,
-                          middlewares=[metrics.middleware(), error_middleware])
+    app = web.Application(
+        client_max_size=settings.max_body_bytes, middlewares=[metrics.middleware(), error_middleware]
+    )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     (settings.data_dir / "recordings").mkdir(exist_ok=True)
-    tokens = TokenService(secret=load_or_create_secret(settings.data_dir), ttl_seconds=settings.token_ttl_seconds)
+    tokens = TokenService(
+        secret=load_or_create_secret(settings.data_dir), ttl_seconds=settings.token_ttl_seconds
+    )
     users = UserDirectory(config.users)
     database = Database(settings.database_url)
     hub = RoutingHub(config=config, database=database, metrics=metrics)
@@ -112,11 +117,19 @@ def build_app(config: Config, settings: Settings) -> web.Application:
     hub.attach_realtime(realtime)
 
     app[CONFIG], app[SETTINGS], app[DATABASE], app[HUB], app[METRICS], app[TOKENS] = (
-        config, settings, database, hub, metrics, tokens)
+        config,
+        settings,
+        database,
+        hub,
+        metrics,
+        tokens,
+    )
     realtime.attach(app)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/metrics", metrics.handle)
-    _add_routes(app, auth_http.routes(users, tokens) + routing_http.routes(hub, config) + admin.routes(config))
+    _add_routes(
+        app, auth_http.routes(users, tokens) + routing_http.routes(hub, config) + admin.routes(config)
+    )
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await database.start()
@@ -142,8 +155,10 @@ def _banner(settings: Settings, demo: bool) -> str:
         f"  data         {settings.data_dir}",
     ]
     if demo:
-        lines.append("  demo logins  alice/alice-demo, bob/bob-demo, carol/carol-demo (agents), "
-                     "sam/sam-demo (supervisor), ada/ada-demo (admin)")
+        lines.append(
+            "  demo logins  alice/alice-demo, bob/bob-demo, carol/carol-demo (agents), "
+            "sam/sam-demo (supervisor), ada/ada-demo (admin)"
+        )
     return "\n".join(lines)
 
 
@@ -177,6 +192,14 @@ def serve(options: ServeOptions) -> int:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     with _blocking_detector():
-        web.run_app(app, host=settings.http_host, port=settings.http_port, print=None, loop=loop,
-                    handle_signals=True, shutdown_timeout=5, access_log=None)
+        web.run_app(
+            app,
+            host=settings.http_host,
+            port=settings.http_port,
+            print=None,
+            loop=loop,
+            handle_signals=True,
+            shutdown_timeout=5,
+            access_log=None,
+        )
     return 0

@@ -14,12 +14,18 @@ DEMO_CONFIG = Path(__file__).parent / "demo" / "helpline.yaml"
 
 
 def _serve_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--http-host", help="address for the web server (default 127.0.0.1, or server.http.host)")
-    parser.add_argument("--http-port", type=int, help="port for the web server (default 8080, or server.http.port)")
+    parser.add_argument(
+        "--http-host", help="address for the web server (default 127.0.0.1, or server.http.host)"
+    )
+    parser.add_argument(
+        "--http-port", type=int, help="port for the web server (default 8080, or server.http.port)"
+    )
     parser.add_argument("--sip-port", type=int, help="SIP port callers and phones use (default 5060)")
     parser.add_argument("--data-dir", help="where the database, recordings and secrets live (default ./data)")
-    parser.add_argument("--database-url",
-                        help="SQLAlchemy URL (default: SQLite file in the data dir; postgresql://... works too)")
+    parser.add_argument(
+        "--database-url",
+        help="SQLAlchemy URL (default: SQLite file in the data dir; postgresql://... works too)",
+    )
     parser.add_argument("--redis-url", help="Redis URL for multi-node event fan-out (optional)")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 
@@ -28,29 +34,44 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="helpline", description="Helpline contact-center gateway.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="run the gateway with a configuration file",
-                                description="Run the gateway: web API, real-time events, routing, storage.")
+    serve = commands.add_parser(
+        "serve",
+        help="run the gateway with a configuration file",
+        description="Run the gateway: web API, real-time events, routing, storage.",
+    )
     serve.add_argument("--config", required=True, type=Path, help="the YAML configuration file")
     _serve_options(serve)
 
-    demo = commands.add_parser("demo", help="run the gateway with the bundled demo configuration",
-                               description="Run the gateway with the bundled demo configuration and sample data "
-                                           "(agents alice, bob, carol; supervisor sam; admin ada).")
+    demo = commands.add_parser(
+        "demo",
+        help="run the gateway with the bundled demo configuration",
+        description="Run the gateway with the bundled demo configuration and sample data "
+        "(agents alice, bob, carol; supervisor sam; admin ada).",
+    )
     _serve_options(demo)
 
-    check = commands.add_parser("check-config", help="validate a configuration file",
-                                description="Validate a configuration file; print every error with its path "
-                                            "and exit 1, or print a summary and exit 0.")
+    check = commands.add_parser(
+        "check-config",
+        help="validate a configuration file",
+        description="Validate a configuration file; print every error with its path "
+        "and exit 1, or print a summary and exit 0.",
+    )
     check.add_argument("path", type=Path, help="the YAML configuration file")
 
-    commands.add_parser("hash-password", help="make a password hash for the configuration's users",
-                        description="Read a password (prompted, or one line on standard input) and print its "
-                                    "argon2 hash for a user's password_hash.")
+    commands.add_parser(
+        "hash-password",
+        help="make a password hash for the configuration's users",
+        description="Read a password (prompted, or one line on standard input) and print its "
+        "argon2 hash for a user's password_hash.",
+    )
 
     bench = commands.add_parser("bench", help="run a benchmark", description="Run a benchmark.")
     kinds = bench.add_subparsers(dest="bench", required=True, metavar="KIND")
-    routing = kinds.add_parser("routing", help="routing decisions per second and latency",
-                               description="Measure routing decisions per second and p50/p99 latency.")
+    routing = kinds.add_parser(
+        "routing",
+        help="routing decisions per second and latency",
+        description="Measure routing decisions per second and p50/p99 latency.",
+    )
     routing.add_argument("--agents", type=int, default=1000)
     routing.add_argument("--skills", type=int, default=100)
     routing.add_argument("--waiting", type=int, default=10_000)
@@ -69,11 +90,16 @@ def _check_config(path: Path) -> int:
             print(f"{path}: {problem}", file=sys.stderr)
         print(f"{path}: {len(exc.problems)} error(s)", file=sys.stderr)
         return 1
-    roles = {r: sum(1 for u in config.users if u.role == r) for r in ("agent", "supervisor", "admin", "integration")}
+    roles = {
+        r: sum(1 for u in config.users if u.role == r)
+        for r in ("agent", "supervisor", "admin", "integration")
+    }
     print(f"{path}: valid")
     print("  users: " + ", ".join(f"{n} {r}(s)" for r, n in roles.items()))
-    print(f"  skills: {len(config.skills)}, queues: {len(config.queues)}, "
-          f"business hours: {len(config.business_hours)}, IVR flows: {len(config.flows)}")
+    print(
+        f"  skills: {len(config.skills)}, queues: {len(config.queues)}, "
+        f"business hours: {len(config.business_hours)}, IVR flows: {len(config.flows)}"
+    )
     return 0
 
 
@@ -91,8 +117,19 @@ def _hash_password() -> int:
 def _bench(args: argparse.Namespace) -> int:
     from gateway.acd import bench
 
-    return bench.main(["--agents", str(args.agents), "--skills", str(args.skills), "--waiting", str(args.waiting),
-                       "--decisions", str(args.decisions), *(["--json"] if args.json else [])])
+    return bench.main(
+        [
+            "--agents",
+            str(args.agents),
+            "--skills",
+            str(args.skills),
+            "--waiting",
+            str(args.waiting),
+            "--decisions",
+            str(args.decisions),
+            *(["--json"] if args.json else []),
+        ]
+    )
 
 
 def _serve(args: argparse.Namespace, config_path: Path) -> int:
@@ -100,9 +137,15 @@ def _serve(args: argparse.Namespace, config_path: Path) -> int:
     from gateway.config import ConfigError
 
     options = ServeOptions(
-        config_path=config_path, http_host=args.http_host, http_port=args.http_port, sip_port=args.sip_port,
-        data_dir=Path(args.data_dir) if args.data_dir else None, database_url=args.database_url,
-        redis_url=args.redis_url, log_level=args.log_level, demo=args.command == "demo",
+        config_path=config_path,
+        http_host=args.http_host,
+        http_port=args.http_port,
+        sip_port=args.sip_port,
+        data_dir=Path(args.data_dir) if args.data_dir else None,
+        database_url=args.database_url,
+        redis_url=args.redis_url,
+        log_level=args.log_level,
+        demo=args.command == "demo",
     )
     try:
         return serve(options)

@@ -9,7 +9,9 @@ from contextlib import contextmanager
 
 __all__ = ["bind_interaction", "configure_logging", "current_interaction"]
 
-_interaction: contextvars.ContextVar[str | None] = contextvars.ContextVar("helpline_interaction", default=None)
+_interaction: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "helpline_interaction", default=None
+)
 
 
 def current_interaction() -> str | None:

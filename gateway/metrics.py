@@ -18,15 +18,19 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.routing_events = Counter("helpline_routing_events", "Routing events by type", ["type"],
-                                      registry=self.registry)
-        self.queue_waiting = Gauge("helpline_queue_waiting", "Interactions waiting per queue", ["queue"],
-                                   registry=self.registry)
+        self.routing_events = Counter(
+            "helpline_routing_events", "Routing events by type", ["type"], registry=self.registry
+        )
+        self.queue_waiting = Gauge(
+            "helpline_queue_waiting", "Interactions waiting per queue", ["queue"], registry=self.registry
+        )
         self.agents = Gauge("helpline_agents", "Agents per presence state", ["state"], registry=self.registry)
-        self.http_requests = Counter("helpline_http_requests", "HTTP requests", ["method", "route", "status"],
-                                     registry=self.registry)
-        self.http_seconds = Histogram("helpline_http_request_seconds", "HTTP request latency", ["route"],
-                                      registry=self.registry)
+        self.http_requests = Counter(
+            "helpline_http_requests", "HTTP requests", ["method", "route", "status"], registry=self.registry
+        )
+        self.http_seconds = Histogram(
+            "helpline_http_request_seconds", "HTTP request latency", ["route"], registry=self.registry
+        )
 
     def middleware(self) -> Any:  # aiohttp's Middleware protocol is not exported for annotations
         @web.middleware
@@ -42,4 +46,6 @@ class Metrics:
         return measure
 
     async def handle(self, request: web.Request) -> web.Response:
-        return web.Response(body=generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+        return web.Response(
+            body=generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
+        )

@@ -50,7 +50,9 @@ def _wait_port(port: int, what: str, timeout: float = 30.0) -> None:
 def _postgres_bin() -> Path:
     found = sorted(glob("/usr/lib/postgresql/*/bin/postgres"))
     if not found:
-        raise RuntimeError("PostgreSQL is not installed (Debian package 'postgresql'); `make test` installs it as root")
+        raise RuntimeError(
+            "PostgreSQL is not installed (Debian package 'postgresql'); `make test` installs it as root"
+        )
     return Path(found[-1]).parent
 
 
@@ -65,24 +67,73 @@ def start_postgres() -> Service:
     if os.geteuid() == 0:
         shutil.chown(directory, "postgres", "postgres")
     data, port = directory / "data", free_port()
-    subprocess.run(_as_postgres_user([str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-                                      "--no-sync", "-E", "UTF8"]), check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        _as_postgres_user(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     options = f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-    subprocess.run(_as_postgres_user([str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l",
-                                      str(directory / "log"), "-w", "start"]), check=True, capture_output=True,
-                   timeout=120)
+    subprocess.run(
+        _as_postgres_user(
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(directory / "log"),
+                "-w",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     stop = _as_postgres_user([str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"])
-    return Service(url=f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres", directory=directory,
-                   stop_command=stop)
+    return Service(
+        url=f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres", directory=directory, stop_command=stop
+    )
 
 
 def start_redis() -> Service:
     binary = shutil.which("redis-server")
     if binary is None:
-        raise RuntimeError("redis-server is not installed (Debian package 'redis-server'); `make test` installs it")
+        raise RuntimeError(
+            "redis-server is not installed (Debian package 'redis-server'); `make test` installs it"
+        )
     directory = Path(tempfile.mkdtemp(prefix="helpline-redis-"))
     port = free_port()
-    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no", "--dir", str(directory)], stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(directory),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     _wait_port(port, "redis-server")
     return Service(url=f"redis://127.0.0.1:{port}/0", directory=directory, process=process)

@@ -40,19 +40,32 @@ class TokenService:
 
     def issue(self, principal: Principal) -> str:
         now = int(time.time())
-        claims = {"sub": principal.user_id, "role": principal.role, "name": principal.name,
-                  "iat": now, "exp": now + self._ttl, "iss": _ISSUER}
+        claims = {
+            "sub": principal.user_id,
+            "role": principal.role,
+            "name": principal.name,
+            "iat": now,
+            "exp": now + self._ttl,
+            "iss": _ISSUER,
+        }
         return jwt.encode(claims, self._secret, algorithm="HS256")
 
     def verify(self, token: str) -> Principal:
         try:
-            claims = jwt.decode(token, self._secret, algorithms=["HS256"], issuer=_ISSUER,
-                                options={"require": ["sub", "role", "exp", "iss"]})
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=["HS256"],
+                issuer=_ISSUER,
+                options={"require": ["sub", "role", "exp", "iss"]},
+            )
         except jwt.ExpiredSignatureError:
             raise TokenError("the token has expired; log in again") from None
         except jwt.InvalidTokenError:
             raise TokenError("the token is not valid") from None
-        return Principal(user_id=str(claims["sub"]), role=str(claims["role"]), name=str(claims.get("name", "")))
+        return Principal(
+            user_id=str(claims["sub"]), role=str(claims["role"]), name=str(claims.get("name", ""))
+        )
 
 
 def load_or_create_secret(data_dir: Path) -> bytes:

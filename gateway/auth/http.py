@@ -37,11 +37,22 @@ def routes(users: UserDirectory, tokens: TokenService) -> list[ApiRoute]:
         body = await read_body(request, LoginRequest)
         # argon2 is deliberately slow: keep it off the event loop.
         principal = await asyncio.get_running_loop().run_in_executor(
-            None, users.authenticate, body.username, body.password)
+            None, users.authenticate, body.username, body.password
+        )
         if principal is None:
             raise Unauthorized("wrong user name or password", error_id="bad_credentials")
         user = UserInfo(id=principal.user_id, name=principal.name, role=principal.role)
         return json_response(LoginResponse(token=tokens.issue(principal), role=principal.role, user=user))
 
-    return [ApiRoute("POST", "/api/v1/auth/login", login, "Log in with a user name and password; returns a bearer token",
-                     roles=None, request=LoginRequest, response=LoginResponse, errors=(401,))]
+    return [
+        ApiRoute(
+            "POST",
+            "/api/v1/auth/login",
+            login,
+            "Log in with a user name and password; returns a bearer token",
+            roles=None,
+            request=LoginRequest,
+            response=LoginResponse,
+            errors=(401,),
+        )
+    ]

@@ -71,7 +71,9 @@ _MESSAGES = {
     "less_than": "must be < {lt}",
     "less_than_equal": "must be <= {le}",
     "missing": "is required",
-    "string_pattern_mismatch": "must be letters, digits, '_', '.' or '-' (at most 64), starting with a letter or digit",
+    "string_pattern_mismatch": (
+        "must be letters, digits, '_', '.' or '-' (at most 64), starting with a letter or digit"
+    ),
     "string_too_short": "must have at least {min_length} character(s)",
     "string_too_long": "must have at most {max_length} character(s)",
 }
@@ -82,7 +84,9 @@ def _problem(err: ErrorDetails, model: type[BaseModel]) -> ConfigProblem:
     kind = err["type"]
     ctx: dict[str, Any] = dict(err.get("ctx") or {})
     if kind == "extra_forbidden":
-        return ConfigProblem(format_path(loc[:-1]) or "(top level)", _unknown_key(str(loc[-1]), loc[:-1], model))
+        return ConfigProblem(
+            format_path(loc[:-1]) or "(top level)", _unknown_key(str(loc[-1]), loc[:-1], model)
+        )
     if kind in _MESSAGES:
         return ConfigProblem(format_path(loc), _MESSAGES[kind].format(**ctx))
     if kind == "value_error":
@@ -103,7 +107,11 @@ def _short(value: object) -> str:
 def _unknown_key(key: str, parent: Sequence[int | str], model: type[BaseModel]) -> str:
     known = _fields_at(model, parent)
     hint = difflib.get_close_matches(key, known, n=1)
-    suffix = f"; did you mean {hint[0]!r}?" if hint else (f"; known keys: {', '.join(sorted(known))}" if known else "")
+    suffix = (
+        f"; did you mean {hint[0]!r}?"
+        if hint
+        else (f"; known keys: {', '.join(sorted(known))}" if known else "")
+    )
     return f"unknown key {key!r}{suffix}"
 
 
@@ -137,7 +145,9 @@ def _duplicates(kind: str, ids: Iterable[str]) -> Iterable[ConfigProblem]:
     seen: dict[str, int] = {}
     for index, item in enumerate(ids):
         if item in seen:
-            yield ConfigProblem(f"{kind}[{index}].id", f"duplicate id {item!r} (first at {kind}[{seen[item]}])")
+            yield ConfigProblem(
+                f"{kind}[{index}].id", f"duplicate id {item!r} (first at {kind}[{seen[item]}])"
+            )
         seen.setdefault(item, index)
 
 
@@ -160,8 +170,10 @@ def _cross_references(config: Config) -> Iterable[ConfigProblem]:
                 yield _unknown(f"users[{i}].skills.{skill}", "skill", skill, skills)
         if user.sip is not None:
             if user.sip.user in sip_users:
-                yield ConfigProblem(f"users[{i}].sip.user",
-                                    f"SIP user {user.sip.user!r} is already used by {sip_users[user.sip.user]!r}")
+                yield ConfigProblem(
+                    f"users[{i}].sip.user",
+                    f"SIP user {user.sip.user!r} is already used by {sip_users[user.sip.user]!r}",
+                )
             sip_users.setdefault(user.sip.user, user.id)
     for i, queue in enumerate(config.queues):
         yield from _queue_references(f"queues[{i}]", queue, config, skills, agents)
@@ -180,12 +192,17 @@ def _queue_references(
             yield _unknown(f"{path}.members[{j}].agent", "agent", member.agent, agents)
     for j, step in enumerate(queue.relaxation):
         if step.lower_level is not None and step.lower_level.skill not in skills:
-            yield _unknown(f"{path}.relaxation[{j}].lower_level.skill", "skill", step.lower_level.skill, skills)
+            yield _unknown(
+                f"{path}.relaxation[{j}].lower_level.skill", "skill", step.lower_level.skill, skills
+            )
         if step.drop_skill is not None and step.drop_skill not in skills:
             yield _unknown(f"{path}.relaxation[{j}].drop_skill", "skill", step.drop_skill, skills)
         if step.widen_to_queue is not None and step.widen_to_queue not in queues - {queue.id}:
             yield _unknown(f"{path}.relaxation[{j}].widen_to_queue", "queue", step.widen_to_queue, queues)
-    if any(a.after_seconds >= b.after_seconds for a, b in zip(queue.relaxation, queue.relaxation[1:], strict=False)):
+    if any(
+        a.after_seconds >= b.after_seconds
+        for a, b in zip(queue.relaxation, queue.relaxation[1:], strict=False)
+    ):
         yield ConfigProblem(f"{path}.relaxation", "steps must be in increasing after_seconds order")
     if queue.max_wait is not None and queue.max_wait.exit.queue is not None:
         target = queue.max_wait.exit.queue

@@ -121,10 +121,16 @@ class RelaxationConfig(_Frozen):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> RelaxationConfig:
-        chosen = [self.lower_level is not None, self.drop_skill is not None,
-                  self.widen_to_queue is not None, self.drop_preferred_agent]
+        chosen = [
+            self.lower_level is not None,
+            self.drop_skill is not None,
+            self.widen_to_queue is not None,
+            self.drop_preferred_agent,
+        ]
         if sum(chosen) != 1:
-            raise ValueError("give exactly one of lower_level, drop_skill, widen_to_queue, drop_preferred_agent")
+            raise ValueError(
+                "give exactly one of lower_level, drop_skill, widen_to_queue, drop_preferred_agent"
+            )
         return self
 
 

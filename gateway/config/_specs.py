@@ -42,8 +42,12 @@ def _agent(user: UserConfig) -> AgentSpec:
     cap = user.capacity
     capacity = CapacityProfile(
         total=cap.total,
-        cost=((Channel.VOICE, cap.voice), (Channel.CHAT, cap.chat), (Channel.EMAIL, cap.email),
-              (Channel.CASE, cap.case)),
+        cost=(
+            (Channel.VOICE, cap.voice),
+            (Channel.CHAT, cap.chat),
+            (Channel.EMAIL, cap.email),
+            (Channel.CASE, cap.case),
+        ),
         exclusive=tuple(cap.exclusive),
     )
     return AgentSpec(
@@ -61,8 +65,12 @@ def _exit(cfg: ExitConfig) -> ExitAction:
 
 def _relaxation(step: RelaxationConfig) -> RelaxationStep:
     if step.lower_level is not None:
-        return RelaxationStep(step.after_seconds, RelaxationKind.LOWER_LEVEL,
-                              skill=step.lower_level.skill, to_level=step.lower_level.min_level)
+        return RelaxationStep(
+            step.after_seconds,
+            RelaxationKind.LOWER_LEVEL,
+            skill=step.lower_level.skill,
+            to_level=step.lower_level.min_level,
+        )
     if step.drop_skill is not None:
         return RelaxationStep(step.after_seconds, RelaxationKind.DROP_SKILL, skill=step.drop_skill)
     if step.widen_to_queue is not None:
@@ -81,8 +89,9 @@ def _hours(cfg: BusinessHoursConfig) -> BusinessHours:
         for day, spans in cfg.weekly.items()
         for span in spans
     ]
-    return BusinessHours(name=cfg.id, timezone=cfg.timezone, windows=tuple(windows),
-                         closed_dates=cfg.closed_dates)
+    return BusinessHours(
+        name=cfg.id, timezone=cfg.timezone, windows=tuple(windows), closed_dates=cfg.closed_dates
+    )
 
 
 def _queue(q: QueueConfig, hours: dict[str, BusinessHours]) -> QueueSpec:

@@ -1,7 +1,7 @@
 """Configuration errors.
 
-    ConfigError                 the file could not be turned into a valid configuration
-      (carries every problem found, each as a ConfigProblem with the dotted path of the bad field)
+ConfigError                 the file could not be turned into a valid configuration
+  (carries every problem found, each as a ConfigProblem with the dotted path of the bad field)
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Real-time push to browsers over Socket.IO: `/agent` (each agent sees only its own work) and `/supervisor`."""
+"""Real-time push to browsers over Socket.IO: `/agent` (each agent sees only its own work), `/supervisor`."""
 
 from __future__ import annotations
 

@@ -58,7 +58,8 @@ class _Authenticated(socketio.AsyncNamespace):  # type: ignore[misc]
             raise socketio.exceptions.ConnectionRefusedError(f"unauthorized: {exc}") from None
         if principal.role not in self.roles:
             raise socketio.exceptions.ConnectionRefusedError(
-                f"forbidden: role {principal.role!r} may not use {self.namespace}")
+                f"forbidden: role {principal.role!r} may not use {self.namespace}"
+            )
         await self.save_session(sid, {"principal": principal})
         return principal
 
@@ -116,8 +117,13 @@ class _SupervisorNamespace(_Authenticated):
 class RealtimeServer:
     def __init__(self, *, tokens: TokenService, actions: AgentActions, redis_url: str | None = None) -> None:
         manager = socketio.AsyncRedisManager(redis_url) if redis_url else None
-        self._sio = socketio.AsyncServer(async_mode="aiohttp", client_manager=manager, cors_allowed_origins=[],
-                                         logger=False, engineio_logger=False)
+        self._sio = socketio.AsyncServer(
+            async_mode="aiohttp",
+            client_manager=manager,
+            cors_allowed_origins=[],
+            logger=False,
+            engineio_logger=False,
+        )
         self._sio.register_namespace(_AgentNamespace(tokens, actions))
         self._sio.register_namespace(_SupervisorNamespace(tokens))
 

@@ -51,14 +51,27 @@ _AGENT_EVENTS = {
 
 
 def _record(event: Event) -> EventRecord:
-    return EventRecord(seq=event.seq, type=str(event.type), at=datetime.fromtimestamp(event.at, tz=UTC),
-                       interaction_id=event.interaction_id, agent_id=event.agent_id, payload=dict(event.data))
+    return EventRecord(
+        seq=event.seq,
+        type=str(event.type),
+        at=datetime.fromtimestamp(event.at, tz=UTC),
+        interaction_id=event.interaction_id,
+        agent_id=event.agent_id,
+        payload=dict(event.data),
+    )
 
 
 def _event(record: EventRecord) -> Event:
-    return Event.from_dict({"seq": record.seq, "type": record.type, "at": record.at.timestamp(),
-                            "interaction_id": record.interaction_id, "agent_id": record.agent_id,
-                            "data": record.payload})
+    return Event.from_dict(
+        {
+            "seq": record.seq,
+            "type": record.type,
+            "at": record.at.timestamp(),
+            "interaction_id": record.interaction_id,
+            "agent_id": record.agent_id,
+            "data": record.payload,
+        }
+    )
 
 
 class RoutingHub:
@@ -101,8 +114,12 @@ class RoutingHub:
         self._service = RoutingService(router, clock=time.time, sink=self._publish)
         await self._service.start()
         self._refresh_gauges()
-        logger.info("routing started: %d agents, %d queues, %d events replayed",
-                    len(self._agents), len(self._queues), len(history))
+        logger.info(
+            "routing started: %d agents, %d queues, %d events replayed",
+            len(self._agents),
+            len(self._queues),
+            len(history),
+        )
 
     async def stop(self) -> None:
         if self._service is not None:
@@ -146,9 +163,12 @@ class RoutingHub:
         presence = event.data.get("presence")
         state = presence.get("kind") if isinstance(presence, dict) else None
         reason = presence.get("reason") if isinstance(presence, dict) else None
-        await self._db.record_presence(event.agent_id or "", str(state or "unknown"),
-                                       reason if isinstance(reason, str) else None,
-                                       datetime.fromtimestamp(event.at, tz=UTC))
+        await self._db.record_presence(
+            event.agent_id or "",
+            str(state or "unknown"),
+            reason if isinstance(reason, str) else None,
+            datetime.fromtimestamp(event.at, tz=UTC),
+        )
 
     def presence_since(self, agent_id: str) -> float:
         return self._presence_since.get(agent_id, self._started_at)
@@ -193,9 +213,11 @@ class RoutingHub:
 
     async def agent_state(self, agent_id: str) -> dict[str, Any]:
         view = self.router.agent(agent_id)
-        return {"agent": view.to_dict(),
-                "offers": [self.interaction_dict(i) for i in view.offered],
-                "work": [self.interaction_dict(i) for i in view.assigned]}
+        return {
+            "agent": view.to_dict(),
+            "offers": [self.interaction_dict(i) for i in view.offered],
+            "work": [self.interaction_dict(i) for i in view.assigned],
+        }
 
     def _service_or_fail(self) -> RoutingService:
         if self._service is None:
@@ -209,9 +231,13 @@ class RoutingHub:
         if body.customer_ref is not None:
             self._customer_refs[interaction_id] = body.customer_ref
         new = NewInteraction(
-            id=interaction_id, queue=body.queue, channel=body.channel,
+            id=interaction_id,
+            queue=body.queue,
+            channel=body.channel,
             skills=tuple(SkillRequirement(s.skill, s.min_level) for s in body.skills) or None,
-            priority=body.priority, attributes=dict(body.attributes), preferred_agent=body.preferred_agent,
+            priority=body.priority,
+            attributes=dict(body.attributes),
+            preferred_agent=body.preferred_agent,
         )
         with bind_interaction(interaction_id):
             await self._service_or_fail().enqueue(new)
@@ -223,7 +249,8 @@ class RoutingHub:
     async def set_presence(self, agent_id: str, state: str, reason: str | None) -> AgentView:
         presence = {"available": Presence.available, "offline": Presence.offline}.get(state)
         await self._service_or_fail().set_presence(
-            agent_id, presence() if presence else Presence.not_ready(reason or "not_ready"))
+            agent_id, presence() if presence else Presence.not_ready(reason or "not_ready")
+        )
         return self.router.agent(agent_id)
 
     async def abandon(self, interaction_id: str) -> None:

@@ -54,8 +54,11 @@ class InteractionProjection:
         enqueue = event.data.get("enqueue_time")
         self._enqueued[iid] = float(enqueue) if isinstance(enqueue, int | float) else event.at
         record = InteractionRecord(
-            id=iid, channel=_text(event, "channel") or "voice", queue_id=_text(event, "queue") or "",
-            created_at=_ts(event.at), customer_ref=_text(event, "customer_ref"),
+            id=iid,
+            channel=_text(event, "channel") or "voice",
+            queue_id=_text(event, "queue") or "",
+            created_at=_ts(event.at),
+            customer_ref=_text(event, "customer_ref"),
             priority=priority if isinstance(priority, int) else 0,
             attributes=dict(attrs) if isinstance(attrs, dict) else {},
         )
@@ -75,10 +78,13 @@ class InteractionProjection:
         if kind is EventType.OFFERED:
             return replace(record, offered_at=record.offered_at or at)
         if kind is EventType.ASSIGNED:
-            return replace(record, answered_at=at, agent_id=event.agent_id,
-                           wait_seconds=self._wait(record.id, event.at))
+            return replace(
+                record, answered_at=at, agent_id=event.agent_id, wait_seconds=self._wait(record.id, event.at)
+            )
         if kind is EventType.ABANDONED:
-            return replace(record, ended_at=at, outcome="abandoned", wait_seconds=self._wait(record.id, event.at))
+            return replace(
+                record, ended_at=at, outcome="abandoned", wait_seconds=self._wait(record.id, event.at)
+            )
         if kind in (EventType.EXITED, EventType.REFUSED):
             outcome = _text(event, "kind") or _text(event, "reason") or str(kind)
             return replace(record, ended_at=at, outcome=outcome, wait_seconds=self._wait(record.id, event.at))
@@ -123,8 +129,10 @@ class StatsProjection:
             return
         if event.type is EventType.RECEIVED:
             enqueue = event.data.get("enqueue_time")
-            self._live[iid] = _Live(queue=_text(event, "queue") or "",
-                                    enqueued=float(enqueue) if isinstance(enqueue, int | float) else event.at)
+            self._live[iid] = _Live(
+                queue=_text(event, "queue") or "",
+                enqueued=float(enqueue) if isinstance(enqueue, int | float) else event.at,
+            )
             return
         live = self._live.get(iid)
         if live is None:

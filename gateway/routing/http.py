@@ -27,7 +27,16 @@ from gateway.routing.schemas import (
     SkillLevel,
 )
 from gateway.storage import InteractionRecord
-from gateway.web import ApiError, ApiRoute, BadRequest, Conflict, Forbidden, NotFound, json_response, principal_of
+from gateway.web import (
+    ApiError,
+    ApiRoute,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    json_response,
+    principal_of,
+)
 from gateway.web import read_body as body_of
 
 __all__ = ["routes"]
@@ -52,23 +61,37 @@ def _agent_out(hub: RoutingHub, config: Config, view: AgentView) -> AgentOut:
     user = config.user(view.id)
     presence = view.presence
     return AgentOut(
-        id=view.id, name=user.name if user else view.id, skills=dict(user.skills) if user else {},
-        presence=PresenceOut(state=str(presence.kind), reason=presence.reason, since=hub.presence_since(view.id),
-                             wrap_up_until=presence.until),
+        id=view.id,
+        name=user.name if user else view.id,
+        skills=dict(user.skills) if user else {},
+        presence=PresenceOut(
+            state=str(presence.kind),
+            reason=presence.reason,
+            since=hub.presence_since(view.id),
+            wrap_up_until=presence.until,
+        ),
         capacity=CapacityOut(total=view.total_units, used=view.used_units),
         work=[*view.offered, *view.assigned],
     )
 
 
-def _interaction_out(view: InteractionView, record: InteractionRecord | None, *, trace: bool,
-                     hub: RoutingHub) -> InteractionOut:
+def _interaction_out(
+    view: InteractionView, record: InteractionRecord | None, *, trace: bool, hub: RoutingHub
+) -> InteractionOut:
     return InteractionOut(
-        id=view.id, channel=str(view.channel), queue=view.queue, state=str(view.state), priority=view.priority,
-        attributes=dict(view.attributes), customer_ref=record.customer_ref if record else None,
-        agent_id=view.agent_id, created_at=view.enqueue_time,
+        id=view.id,
+        channel=str(view.channel),
+        queue=view.queue,
+        state=str(view.state),
+        priority=view.priority,
+        attributes=dict(view.attributes),
+        customer_ref=record.customer_ref if record else None,
+        agent_id=view.agent_id,
+        created_at=view.enqueue_time,
         offered_at=record.offered_at.timestamp() if record and record.offered_at else None,
         answered_at=record.answered_at.timestamp() if record and record.answered_at else None,
-        ended_at=view.ended_at, outcome=record.outcome if record else view.end_reason,
+        ended_at=view.ended_at,
+        outcome=record.outcome if record else view.end_reason,
         wait_seconds=record.wait_seconds if record else None,
         trace=[d.to_dict() for d in hub.router.trace(view.id)] if trace else None,
     )
@@ -76,14 +99,20 @@ def _interaction_out(view: InteractionView, record: InteractionRecord | None, *,
 
 def _record_out(record: InteractionRecord) -> InteractionOut:
     return InteractionOut(
-        id=record.id, channel=record.channel, queue=record.queue_id,
-        state="ended" if record.ended_at else "waiting", priority=record.priority,
-        attributes=record.attributes, customer_ref=record.customer_ref, agent_id=record.agent_id,
+        id=record.id,
+        channel=record.channel,
+        queue=record.queue_id,
+        state="ended" if record.ended_at else "waiting",
+        priority=record.priority,
+        attributes=record.attributes,
+        customer_ref=record.customer_ref,
+        agent_id=record.agent_id,
         created_at=record.created_at.timestamp(),
         offered_at=record.offered_at.timestamp() if record.offered_at else None,
         answered_at=record.answered_at.timestamp() if record.answered_at else None,
         ended_at=record.ended_at.timestamp() if record.ended_at else None,
-        outcome=record.outcome, wait_seconds=record.wait_seconds,
+        outcome=record.outcome,
+        wait_seconds=record.wait_seconds,
     )
 
 
@@ -91,7 +120,7 @@ def _may_see(principal: Principal, agent_id: str | None) -> bool:
     return principal.role != "agent" or agent_id == principal.user_id
 
 
-def routes(hub: RoutingHub, config: Config) -> list[ApiRoute]:  # noqa: C901 - one closure per handler
+def routes(hub: RoutingHub, config: Config) -> list[ApiRoute]:
     agent_ids = [u.id for u in config.agents]
 
     async def list_agents(request: web.Request) -> web.StreamResponse:
@@ -103,14 +132,20 @@ def routes(hub: RoutingHub, config: Config) -> list[ApiRoute]:  # noqa: C901 - o
     async def set_presence(request: web.Request) -> web.StreamResponse:
         principal, agent_id = principal_of(request), request.match_info["agent_id"]
         if principal.role == "agent" and agent_id != principal.user_id:
-            raise Forbidden("an agent may change only its own presence", error_id="not_your_presence",
-                            details={"agent_id": agent_id})
+            raise Forbidden(
+                "an agent may change only its own presence",
+                error_id="not_your_presence",
+                details={"agent_id": agent_id},
+            )
         if agent_id not in agent_ids:
             raise NotFound(f"no agent {agent_id!r}", details={"agent_id": agent_id})
         body = await body_of(request, PresenceIn)
         if body.state == "not_ready" and body.reason is None:
-            raise BadRequest("not_ready needs a reason", error_id="invalid_body",
-                             details={"errors": [{"field": "reason", "problem": "required for not_ready"}]})
+            raise BadRequest(
+                "not_ready needs a reason",
+                error_id="invalid_body",
+                details={"errors": [{"field": "reason", "problem": "required for not_ready"}]},
+            )
         try:
             view = await hub.set_presence(agent_id, body.state, body.reason)
         except RoutingError as exc:
@@ -122,12 +157,19 @@ def routes(hub: RoutingHub, config: Config) -> list[ApiRoute]:  # noqa: C901 - o
         items = []
         for queue in config.queues:
             snap = hub.router.queue_snapshot(queue.id)
-            items.append(QueueOut(
-                id=queue.id, name=queue.name, channel=str(queue.channel), strategy=str(queue.strategy),
-                skills=[SkillLevel(skill=s.skill, min_level=s.min_level) for s in queue.skills],
-                waiting=snap.waiting,
-                oldest_wait_seconds=now - snap.oldest_enqueue_time if snap.oldest_enqueue_time else None,
-                agents_available=snap.agents_available, agents_eligible=snap.agents_available + snap.agents_busy))
+            items.append(
+                QueueOut(
+                    id=queue.id,
+                    name=queue.name,
+                    channel=str(queue.channel),
+                    strategy=str(queue.strategy),
+                    skills=[SkillLevel(skill=s.skill, min_level=s.min_level) for s in queue.skills],
+                    waiting=snap.waiting,
+                    oldest_wait_seconds=now - snap.oldest_enqueue_time if snap.oldest_enqueue_time else None,
+                    agents_available=snap.agents_available,
+                    agents_eligible=snap.agents_available + snap.agents_busy,
+                )
+            )
         return json_response(QueueList(items=items))
 
     async def queue_stats(request: web.Request) -> web.StreamResponse:
@@ -137,22 +179,36 @@ def routes(hub: RoutingHub, config: Config) -> list[ApiRoute]:  # noqa: C901 - o
             raise NotFound(f"no queue {queue_id!r}", details={"queue_id": queue_id})
         snap, stats = hub.router.queue_snapshot(queue_id), hub.stats.stats(queue_id)
         finished = stats.answered + stats.abandoned
-        return json_response(QueueStatsOut(
-            queue=queue_id, waiting=snap.waiting,
-            oldest_wait_seconds=time.time() - snap.oldest_enqueue_time if snap.oldest_enqueue_time else None,
-            offered=stats.entered, answered=stats.answered, abandoned=stats.abandoned, exited=stats.exited,
-            answered_within_threshold=stats.answered_within_threshold,
-            service_level_percent=100.0 * stats.answered_within_threshold / finished if finished else None,
-            service_level_threshold_seconds=queue.service_level.threshold_seconds,
-            average_speed_of_answer_seconds=stats.answer_wait_total / stats.answered if stats.answered else None,
-            average_handle_seconds=stats.handle_total / stats.handled if stats.handled else None,
-            abandonment_percent=100.0 * stats.abandoned / finished if finished else None,
-        ))
+        return json_response(
+            QueueStatsOut(
+                queue=queue_id,
+                waiting=snap.waiting,
+                oldest_wait_seconds=time.time() - snap.oldest_enqueue_time
+                if snap.oldest_enqueue_time
+                else None,
+                offered=stats.entered,
+                answered=stats.answered,
+                abandoned=stats.abandoned,
+                exited=stats.exited,
+                answered_within_threshold=stats.answered_within_threshold,
+                service_level_percent=100.0 * stats.answered_within_threshold / finished
+                if finished
+                else None,
+                service_level_threshold_seconds=queue.service_level.threshold_seconds,
+                average_speed_of_answer_seconds=stats.answer_wait_total / stats.answered
+                if stats.answered
+                else None,
+                average_handle_seconds=stats.handle_total / stats.handled if stats.handled else None,
+                abandonment_percent=100.0 * stats.abandoned / finished if finished else None,
+            )
+        )
 
     async def create_interaction(request: web.Request) -> web.StreamResponse:
         body = await body_of(request, InteractionIn)
         if config.queue(body.queue) is None:
-            raise BadRequest(f"no queue {body.queue!r}", error_id="unknown_queue", details={"queue": body.queue})
+            raise BadRequest(
+                f"no queue {body.queue!r}", error_id="unknown_queue", details={"queue": body.queue}
+            )
         try:
             view = await hub.create_interaction(body)
         except RoutingError as exc:
@@ -169,12 +225,15 @@ def routes(hub: RoutingHub, config: Config) -> list[ApiRoute]:  # noqa: C901 - o
             offset = max(int(query.get("offset", "0")), 0)
         except ValueError:
             raise BadRequest("limit and offset must be whole numbers", error_id="invalid_query") from None
-        records = await hub.database.list_interactions(agent_id=agent_filter, queue_id=query.get("queue_id"),
-                                                       limit=max(limit, 1), offset=offset)
+        records = await hub.database.list_interactions(
+            agent_id=agent_filter, queue_id=query.get("queue_id"), limit=max(limit, 1), offset=offset
+        )
         items = []
         for record in records:
             view = hub.router.interaction(record.id)
-            items.append(_interaction_out(view, record, trace=False, hub=hub) if view else _record_out(record))
+            items.append(
+                _interaction_out(view, record, trace=False, hub=hub) if view else _record_out(record)
+            )
         return json_response(InteractionList(items=items))
 
     async def get_interaction(request: web.Request) -> web.StreamResponse:
@@ -185,8 +244,11 @@ def routes(hub: RoutingHub, config: Config) -> list[ApiRoute]:  # noqa: C901 - o
             raise NotFound(f"no interaction {interaction_id!r}", details={"interaction_id": interaction_id})
         agent = view.agent_id if view else (record.agent_id if record else None)
         if not _may_see(principal, agent):
-            raise Forbidden("an agent may see only its own interactions", error_id="not_your_interaction",
-                            details={"interaction_id": interaction_id})
+            raise Forbidden(
+                "an agent may see only its own interactions",
+                error_id="not_your_interaction",
+                details={"interaction_id": interaction_id},
+            )
         if view is None:
             assert record is not None
             return json_response(_record_out(record))
@@ -199,11 +261,17 @@ def routes(hub: RoutingHub, config: Config) -> list[ApiRoute]:  # noqa: C901 - o
         if view is None:
             raise NotFound(f"no interaction {interaction_id!r}", details={"interaction_id": interaction_id})
         if not _may_see(principal, view.agent_id):
-            raise Forbidden("an agent may end only its own interactions", error_id="not_your_interaction",
-                            details={"interaction_id": interaction_id})
+            raise Forbidden(
+                "an agent may end only its own interactions",
+                error_id="not_your_interaction",
+                details={"interaction_id": interaction_id},
+            )
         if view.state is not InteractionState.ASSIGNED:
-            raise Conflict(f"interaction {interaction_id!r} is {view.state}, not assigned",
-                           error_id="not_assigned", details={"state": str(view.state)})
+            raise Conflict(
+                f"interaction {interaction_id!r} is {view.state}, not assigned",
+                error_id="not_assigned",
+                details={"state": str(view.state)},
+            )
         try:
             ended = await hub.end_interaction(interaction_id, body.reason)
         except RoutingError as exc:
@@ -212,24 +280,78 @@ def routes(hub: RoutingHub, config: Config) -> list[ApiRoute]:  # noqa: C901 - o
         return json_response(_interaction_out(ended, record, trace=False, hub=hub))
 
     return [
-        ApiRoute("GET", "/api/v1/agents", list_agents, "List agents with presence, capacity and work", ALL,
-                 response=AgentList),
-        ApiRoute("PUT", "/api/v1/agents/{agent_id}/presence", set_presence,
-                 "Change an agent's presence (agents: their own only)", ALL,
-                 request=PresenceIn, response=AgentOut, errors=(404,)),
-        ApiRoute("GET", "/api/v1/queues", list_queues, "List queues with what is waiting", ALL, response=QueueList),
-        ApiRoute("GET", "/api/v1/queues/{queue_id}/stats", queue_stats,
-                 "Service level, ASA, AHT and abandonment of a queue", ALL, response=QueueStatsOut, errors=(404,)),
-        ApiRoute("POST", "/api/v1/interactions", create_interaction,
-                 "Create a routable work item (call, chat, e-mail, case)", WRITERS,
-                 request=InteractionIn, response=InteractionOut, status=201, errors=(409,)),
-        ApiRoute("GET", "/api/v1/interactions", list_interactions,
-                 "List interactions (agents: their own only)", ALL, response=InteractionList,
-                 query=(("agent_id", "only this agent's"), ("queue_id", "only this queue's"),
-                        ("limit", "at most this many (<= 500)"), ("offset", "skip this many"))),
-        ApiRoute("GET", "/api/v1/interactions/{interaction_id}", get_interaction,
-                 "One interaction with its routing trace", ALL, response=InteractionOut, errors=(404,)),
-        ApiRoute("POST", "/api/v1/interactions/{interaction_id}/end", end_interaction,
-                 "End an assigned interaction; the agent goes to wrap-up", ALL,
-                 request=EndRequest, response=InteractionOut, errors=(404, 409)),
+        ApiRoute(
+            "GET",
+            "/api/v1/agents",
+            list_agents,
+            "List agents with presence, capacity and work",
+            ALL,
+            response=AgentList,
+        ),
+        ApiRoute(
+            "PUT",
+            "/api/v1/agents/{agent_id}/presence",
+            set_presence,
+            "Change an agent's presence (agents: their own only)",
+            ALL,
+            request=PresenceIn,
+            response=AgentOut,
+            errors=(404,),
+        ),
+        ApiRoute(
+            "GET", "/api/v1/queues", list_queues, "List queues with what is waiting", ALL, response=QueueList
+        ),
+        ApiRoute(
+            "GET",
+            "/api/v1/queues/{queue_id}/stats",
+            queue_stats,
+            "Service level, ASA, AHT and abandonment of a queue",
+            ALL,
+            response=QueueStatsOut,
+            errors=(404,),
+        ),
+        ApiRoute(
+            "POST",
+            "/api/v1/interactions",
+            create_interaction,
+            "Create a routable work item (call, chat, e-mail, case)",
+            WRITERS,
+            request=InteractionIn,
+            response=InteractionOut,
+            status=201,
+            errors=(409,),
+        ),
+        ApiRoute(
+            "GET",
+            "/api/v1/interactions",
+            list_interactions,
+            "List interactions (agents: their own only)",
+            ALL,
+            response=InteractionList,
+            query=(
+                ("agent_id", "only this agent's"),
+                ("queue_id", "only this queue's"),
+                ("limit", "at most this many (<= 500)"),
+                ("offset", "skip this many"),
+            ),
+        ),
+        ApiRoute(
+            "GET",
+            "/api/v1/interactions/{interaction_id}",
+            get_interaction,
+            "One interaction with its routing trace",
+            ALL,
+            response=InteractionOut,
+            errors=(404,),
+        ),
+        ApiRoute(
+            "POST",
+            "/api/v1/interactions/{interaction_id}/end",
+            end_interaction,
+            "End an assigned interaction; the agent goes to wrap-up",
+            ALL,
+            request=EndRequest,
+            response=InteractionOut,
+            errors=(404, 409),
+        ),
     ]

@@ -47,8 +47,9 @@ class InteractionIn(_In):
     queue: Name
     skills: tuple[SkillLevel, ...] = Field(default=(), max_length=20)
     priority: int = Field(default=0, ge=0, le=100)
-    attributes: dict[Annotated[str, Field(max_length=64)], AttributeValue] = Field(default_factory=dict,
-                                                                                  max_length=100)
+    attributes: dict[Annotated[str, Field(max_length=64)], AttributeValue] = Field(
+        default_factory=dict, max_length=100
+    )
     preferred_agent: Name | None = None
     customer_ref: str | None = Field(default=None, max_length=200)
 
@@ -109,7 +110,9 @@ class QueueStatsOut(BaseModel):
     abandoned: int
     exited: int
     answered_within_threshold: int
-    service_level_percent: float | None = Field(description="answered within the threshold / (answered + abandoned)")
+    service_level_percent: float | None = Field(
+        description="answered within the threshold / (answered + abandoned)"
+    )
     service_level_threshold_seconds: float
     average_speed_of_answer_seconds: float | None
     average_handle_seconds: float | None

@@ -24,8 +24,10 @@ def _bearer(request: web.Request) -> str:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("send 'Authorization: Bearer <token>' (get one from POST /api/v1/auth/login)",
-                           error_id="missing_token")
+        raise Unauthorized(
+            "send 'Authorization: Bearer <token>' (get one from POST /api/v1/auth/login)",
+            error_id="missing_token",
+        )
     return token.strip()
 
 
@@ -36,8 +38,11 @@ def guard(handler: Handler, roles: tuple[str, ...]) -> Handler:
         except TokenError as exc:
             raise Unauthorized(str(exc), error_id="invalid_token") from None
         if principal.role not in roles:
-            raise Forbidden(f"role {principal.role!r} may not do this", error_id="forbidden",
-                            details={"allowed_roles": list(roles)})
+            raise Forbidden(
+                f"role {principal.role!r} may not do this",
+                error_id="forbidden",
+                details={"allowed_roles": list(roles)},
+            )
         request[PRINCIPAL] = principal
         return await handler(request)
 

@@ -43,8 +43,11 @@ async def read_body(request: web.Request, model: type[Model]) -> Model:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise BadRequest("the body does not match the expected shape", error_id="invalid_body",
-                         details=validation_details(exc)) from None
+        raise BadRequest(
+            "the body does not match the expected shape",
+            error_id="invalid_body",
+            details=validation_details(exc),
+        ) from None
 
 
 def json_response(value: BaseModel | Sequence[BaseModel], *, status: int = 200) -> web.Response:
@@ -91,15 +94,20 @@ def _operation(route: ApiRoute, schemas: dict[str, Any]) -> dict[str, Any]:
         op["security"] = [{"bearer": []}]
         op["x-roles"] = list(route.roles)
     if route.request is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": _schema_ref(route.request, schemas)}}}
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _schema_ref(route.request, schemas)}},
+        }
     ok: dict[str, Any] = {"description": "success"}
     if route.response is not None:
         ok["content"] = {"application/json": {"schema": _schema_ref(route.response, schemas)}}
     responses: dict[str, Any] = {str(route.status): ok}
     codes = set(route.errors) | ({400} if route.request else set()) | ({401, 403} if route.roles else set())
     for code in sorted(codes):
-        responses[str(code)] = {"description": "error",
-                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        responses[str(code)] = {
+            "description": "error",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
     op["responses"] = responses
     return op
 

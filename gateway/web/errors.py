@@ -1,11 +1,11 @@
 """API errors and the one middleware that turns every failure into `{error_id, message, details}`.
 
-    ApiError                      an HTTP status, a stable error_id slug, a message and details
-      BadRequest (400)            malformed JSON, wrong types, unknown fields
-      Unauthorized (401)          no token, a bad or expired token, wrong credentials
-      Forbidden (403)             the role may not do this
-      NotFound (404)              no such object
-      Conflict (409)              the object is not in a state that allows this
+ApiError                      an HTTP status, a stable error_id slug, a message and details
+  BadRequest (400)            malformed JSON, wrong types, unknown fields
+  Unauthorized (401)          no token, a bad or expired token, wrong credentials
+  Forbidden (403)             the role may not do this
+  NotFound (404)              no such object
+  Conflict (409)              the object is not in a state that allows this
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ class ApiError(Exception):
     status = 500
     error_id = "internal_error"
 
-    def __init__(self, message: str, *, error_id: str | None = None, details: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, message: str, *, error_id: str | None = None, details: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         if error_id is not None:
@@ -98,8 +100,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except ApiError as exc:
         return exc.response()
     except web.HTTPRequestEntityTooLarge as exc:
-        return _json_error(413, "body_too_large", "the request body is too large",
-                           {"max_bytes": exc.max_size if hasattr(exc, "max_size") else None})
+        return _json_error(
+            413,
+            "body_too_large",
+            "the request body is too large",
+            {"max_bytes": exc.max_size if hasattr(exc, "max_size") else None},
+        )
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -39,9 +39,23 @@ def start_server(tmp: Path, *, config: Path = DEMO, extra: tuple[str, ...] = ())
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "HELPLINE_DETECT_BLOCKING": "1"}
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "serve", "--config", str(config), "--http-port", str(port),
-             "--data-dir", str(data_dir), *extra],
-            stdout=out, stderr=subprocess.STDOUT, env=env)
+            [
+                sys.executable,
+                "-m",
+                "gateway.cli",
+                "serve",
+                "--config",
+                str(config),
+                "--http-port",
+                str(port),
+                "--data-dir",
+                str(data_dir),
+                *extra,
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
     server = Server(base=f"http://127.0.0.1:{port}", process=process, log=log, data_dir=data_dir)
     _wait_healthy(server)
     return server
@@ -87,8 +101,9 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 async def login(http: aiohttp.ClientSession, server: Server, user: str, password: str | None = None) -> str:
-    async with http.post(server.base + "/api/v1/auth/login",
-                         json={"username": user, "password": password or f"{user}-demo"}) as response:
+    async with http.post(
+        server.base + "/api/v1/auth/login", json={"username": user, "password": password or f"{user}-demo"}
+    ) as response:
         assert response.status == 200, await response.text()
         body = await response.json()
         return str(body["token"])

@@ -15,8 +15,12 @@ async def test_given_running_server_when_healthz_then_ok(server: Server, http: a
         assert (await response.json())["status"] == "ok"
 
 
-async def test_given_demo_user_when_login_then_token_role_and_user(server: Server, http: aiohttp.ClientSession) -> None:
-    async with http.post(server.base + "/api/v1/auth/login", json={"username": "sam", "password": "sam-demo"}) as r:
+async def test_given_demo_user_when_login_then_token_role_and_user(
+    server: Server, http: aiohttp.ClientSession
+) -> None:
+    async with http.post(
+        server.base + "/api/v1/auth/login", json={"username": "sam", "password": "sam-demo"}
+    ) as r:
         assert r.status == 200
         body = await r.json()
     assert body["role"] == "supervisor"
@@ -28,7 +32,9 @@ async def test_given_wrong_password_when_login_then_401_bad_credentials(
     server: Server, http: aiohttp.ClientSession
 ) -> None:
     for username in ("sam", "nobody"):
-        async with http.post(server.base + "/api/v1/auth/login", json={"username": username, "password": "x"}) as r:
+        async with http.post(
+            server.base + "/api/v1/auth/login", json={"username": username, "password": "x"}
+        ) as r:
             assert r.status == 401
             assert (await r.json())["error_id"] == "bad_credentials"
 
@@ -56,8 +62,9 @@ async def test_given_forged_token_when_listing_agents_then_401_invalid_token(
 async def test_given_malformed_json_when_login_then_400_malformed_json(
     server: Server, http: aiohttp.ClientSession
 ) -> None:
-    async with http.post(server.base + "/api/v1/auth/login", data=b"{not json",
-                         headers={"Content-Type": "application/json"}) as r:
+    async with http.post(
+        server.base + "/api/v1/auth/login", data=b"{not json", headers={"Content-Type": "application/json"}
+    ) as r:
         assert r.status == 400
         assert (await r.json())["error_id"] == "malformed_json"
 
@@ -65,8 +72,9 @@ async def test_given_malformed_json_when_login_then_400_malformed_json(
 async def test_given_unknown_field_and_wrong_type_when_login_then_400_names_each_field(
     server: Server, http: aiohttp.ClientSession
 ) -> None:
-    async with http.post(server.base + "/api/v1/auth/login",
-                         json={"username": 42, "password": "x", "remember": True}) as r:
+    async with http.post(
+        server.base + "/api/v1/auth/login", json={"username": 42, "password": "x", "remember": True}
+    ) as r:
         assert r.status == 400
         body = await r.json()
     assert body["error_id"] == "invalid_body"
@@ -77,15 +85,20 @@ async def test_given_unknown_field_and_wrong_type_when_login_then_400_names_each
 async def test_given_huge_body_when_posted_then_413_and_server_still_up(
     server: Server, http: aiohttp.ClientSession
 ) -> None:
-    async with http.post(server.base + "/api/v1/auth/login", data=io.BytesIO(b"x" * (2 * 1024 * 1024)),
-                         headers={"Content-Type": "application/json"}) as r:
+    async with http.post(
+        server.base + "/api/v1/auth/login",
+        data=io.BytesIO(b"x" * (2 * 1024 * 1024)),
+        headers={"Content-Type": "application/json"},
+    ) as r:
         assert r.status == 413
         assert (await r.json())["error_id"] == "body_too_large"
     async with http.get(server.base + "/healthz") as r:
         assert r.status == 200
 
 
-async def test_given_unknown_path_when_requested_then_json_404(server: Server, http: aiohttp.ClientSession) -> None:
+async def test_given_unknown_path_when_requested_then_json_404(
+    server: Server, http: aiohttp.ClientSession
+) -> None:
     async with http.get(server.base + "/api/v1/nope") as r:
         assert r.status == 404
         assert (await r.json())["error_id"] == "not_found"

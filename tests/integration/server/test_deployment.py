@@ -39,15 +39,20 @@ async def test_given_postgresql_url_when_serving_then_interactions_are_stored_th
     server = start_server(tmp_path, extra=("--database-url", postgres_database))
     try:
         token = await login(http, server, "crm", "crm-demo-secret")
-        status, created = await create(http, server, token, channel="email", queue="web-chat",
-                                       customer_ref="pg-customer")
+        status, created = await create(
+            http, server, token, channel="email", queue="web-chat", customer_ref="pg-customer"
+        )
         assert status == 201, created
     finally:
         stop_server(server)
     conn = await asyncpg.connect(postgres_database)
     try:
-        row = await conn.fetchrow("SELECT queue_id, customer_ref FROM interactions WHERE id = $1", created["id"])
-        events = await conn.fetchval("SELECT count(*) FROM routing_events WHERE interaction_id = $1", created["id"])
+        row = await conn.fetchrow(
+            "SELECT queue_id, customer_ref FROM interactions WHERE id = $1", created["id"]
+        )
+        events = await conn.fetchval(
+            "SELECT count(*) FROM routing_events WHERE interaction_id = $1", created["id"]
+        )
     finally:
         await conn.close()
     assert dict(row) == {"queue_id": "web-chat", "customer_ref": "pg-customer"}
@@ -115,8 +120,11 @@ async def test_given_admin_routes_when_called_by_each_role_then_only_admin_passe
                 config = (await r.json())["config"]
     assert {u["password_hash"] for u in config["users"]} == {"<redacted>"}
     ada = await login(http, server, "ada")
-    async with http.post(server.base + "/api/v1/config/check", headers=bearer(ada),
-                         json={"yaml": "queues: [{id: q, name: Q, strategie: x}]"}) as r:
+    async with http.post(
+        server.base + "/api/v1/config/check",
+        headers=bearer(ada),
+        json={"yaml": "queues: [{id: q, name: Q, strategie: x}]"},
+    ) as r:
         answer = await r.json()
     assert answer["valid"] is False
     assert answer["problems"][0]["path"] == "queues[0]"

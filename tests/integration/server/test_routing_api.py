@@ -27,10 +27,17 @@ class Listener:
         self.client.on("*", record, namespace=namespace)
 
     async def connect(self, server: Server, token: str | None) -> None:
-        await self.client.connect(server.base, namespaces=[self.namespace], auth={"token": token} if token else None,
-                                  transports=["websocket"], wait_timeout=10)
+        await self.client.connect(
+            server.base,
+            namespaces=[self.namespace],
+            auth={"token": token} if token else None,
+            transports=["websocket"],
+            wait_timeout=10,
+        )
 
-    async def next(self, name: str, *, match: dict[str, Any] | None = None, timeout: float = 10) -> dict[str, Any]:
+    async def next(
+        self, name: str, *, match: dict[str, Any] | None = None, timeout: float = 10
+    ) -> dict[str, Any]:
         async def wait() -> dict[str, Any]:
             while True:
                 event, data = await self.events.get()
@@ -63,17 +70,22 @@ async def listeners() -> AsyncIterator[list[Listener]]:
         await listener.close()
 
 
-async def presence(http: aiohttp.ClientSession, server: Server, token: str, agent: str, state: str,
-                   reason: str | None = None) -> aiohttp.ClientResponse:
+async def presence(
+    http: aiohttp.ClientSession, server: Server, token: str, agent: str, state: str, reason: str | None = None
+) -> aiohttp.ClientResponse:
     body: dict[str, Any] = {"state": state}
     if reason:
         body["reason"] = reason
-    async with http.put(f"{server.base}/api/v1/agents/{agent}/presence", json=body, headers=bearer(token)) as r:
+    async with http.put(
+        f"{server.base}/api/v1/agents/{agent}/presence", json=body, headers=bearer(token)
+    ) as r:
         await r.read()
         return r
 
 
-async def create(http: aiohttp.ClientSession, server: Server, token: str, **body: Any) -> tuple[int, dict[str, Any]]:
+async def create(
+    http: aiohttp.ClientSession, server: Server, token: str, **body: Any
+) -> tuple[int, dict[str, Any]]:
     async with http.post(server.base + "/api/v1/interactions", json=body, headers=bearer(token)) as r:
         return r.status, await r.json()
 
@@ -93,8 +105,15 @@ async def test_given_available_agent_when_chat_created_then_agent_socket_gets_of
     await sup.connect(server, tokens["sam"])
     assert (await presence(http, server, tokens["alice"], "alice", "available")).status == 200
 
-    status, created = await create(http, server, tokens["crm"], channel="chat", queue="web-chat",
-                                   attributes={"topic": "refund"}, customer_ref="cust-42")
+    status, created = await create(
+        http,
+        server,
+        tokens["crm"],
+        channel="chat",
+        queue="web-chat",
+        attributes={"topic": "refund"},
+        customer_ref="cust-42",
+    )
     assert status == 201, created
     offer = await alice.next("offer", match={"interaction_id": created["id"]})
     assert offer["interaction"]["attributes"] == {"topic": "refund"}
@@ -104,7 +123,9 @@ async def test_given_available_agent_when_chat_created_then_agent_socket_gets_of
     assert ack["ok"] is True
     await alice.next("assigned", match={"interaction_id": created["id"]})
 
-    async with http.get(f"{server.base}/api/v1/interactions/{created['id']}", headers=bearer(tokens["sam"])) as r:
+    async with http.get(
+        f"{server.base}/api/v1/interactions/{created['id']}", headers=bearer(tokens["sam"])
+    ) as r:
         detail = await r.json()
     assert detail["state"] == "assigned"
     assert detail["agent_id"] == "alice"
@@ -112,8 +133,9 @@ async def test_given_available_agent_when_chat_created_then_agent_socket_gets_of
     assert detail["trace"], "the decision trace is returned"
     assert any("alice" in str(decision) for decision in detail["trace"])
 
-    async with http.post(f"{server.base}/api/v1/interactions/{created['id']}/end", json={},
-                         headers=bearer(tokens["alice"])) as r:
+    async with http.post(
+        f"{server.base}/api/v1/interactions/{created['id']}/end", json={}, headers=bearer(tokens["alice"])
+    ) as r:
         assert r.status == 200, await r.text()
     async with http.get(f"{server.base}/api/v1/queues/web-chat/stats", headers=bearer(tokens["sam"])) as r:
         stats = await r.json()
@@ -210,8 +232,12 @@ async def test_given_agent_socket_when_other_agents_get_offers_then_it_hears_not
 
 
 async def test_given_bad_sockets_when_connecting_then_refused(server: Server, tokens: dict[str, str]) -> None:
-    for namespace, token in (("/agent", None), ("/agent", "garbage"), ("/agent", tokens["sam"]),
-                             ("/supervisor", tokens["alice"])):
+    for namespace, token in (
+        ("/agent", None),
+        ("/agent", "garbage"),
+        ("/agent", tokens["sam"]),
+        ("/supervisor", tokens["alice"]),
+    ):
         listener = Listener(namespace)
         with pytest.raises(socketio.exceptions.ConnectionError):
             await listener.connect(server, token)
@@ -228,8 +254,11 @@ async def test_given_bad_interaction_requests_when_posted_then_clear_errors_and_
         ({"channel": "chat", "queue": "nope"}, "unknown_queue", None),
         ({"channel": "chat", "queue": "web-chat", "priority": "high"}, "invalid_body", "priority"),
         ({"channel": "chat", "queue": "web-chat", "colour": "red"}, "invalid_body", "colour"),
-        ({"channel": "chat", "queue": "web-chat", "skills": [{"skill": "english", "min_level": 11}]},
-         "invalid_body", "skills[0].min_level"),
+        (
+            {"channel": "chat", "queue": "web-chat", "skills": [{"skill": "english", "min_level": 11}]},
+            "invalid_body",
+            "skills[0].min_level",
+        ),
     ]
     for body, error_id, field in cases:
         status, answer = await create(http, server, tokens["crm"], **body)
@@ -239,3 +268,32 @@ async def test_given_bad_interaction_requests_when_posted_then_clear_errors_and_
             assert field in {e["field"] for e in answer["details"]["errors"]}
     async with http.get(server.base + "/api/v1/interactions?limit=500", headers=bearer(tokens["sam"])) as r:
         assert len((await r.json())["items"]) == before
+
+
+async def test_given_interaction_assigned_to_alice_when_bob_reads_it_then_403_and_lists_show_only_own_work(
+    server: Server, http: aiohttp.ClientSession, tokens: dict[str, str], listeners: list[Listener]
+) -> None:
+    await all_offline(http, server, tokens["sam"])
+    alice = Listener("/agent")
+    listeners.append(alice)
+    await alice.connect(server, tokens["alice"])
+    await presence(http, server, tokens["alice"], "alice", "available")
+    status, created = await create(http, server, tokens["crm"], channel="chat", queue="web-chat")
+    assert status == 201
+    await alice.next("offer", match={"interaction_id": created["id"]})
+    assert (await alice.call("accept", {"interaction_id": created["id"]}))["ok"] is True
+
+    url = f"{server.base}/api/v1/interactions/{created['id']}"
+    async with http.get(url, headers=bearer(tokens["bob"])) as r:
+        assert r.status == 403
+        assert (await r.json())["error_id"] == "not_your_interaction"
+    async with http.post(url + "/end", json={}, headers=bearer(tokens["bob"])) as r:
+        assert r.status == 403
+    async with http.get(url, headers=bearer(tokens["alice"])) as r:
+        assert r.status == 200
+    async with http.get(server.base + "/api/v1/interactions?limit=500", headers=bearer(tokens["bob"])) as r:
+        assert all(item["agent_id"] == "bob" for item in (await r.json())["items"])
+    async with http.get(server.base + "/api/v1/interactions?limit=500", headers=bearer(tokens["alice"])) as r:
+        assert created["id"] in {item["id"] for item in (await r.json())["items"]}
+    ack = await alice.call("accept", {"interaction_id": created["id"]})
+    assert ack["ok"] is False, "accepting twice is refused: offers are accepted exactly once"

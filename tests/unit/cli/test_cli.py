@@ -13,8 +13,14 @@ BAD = sorted((ROOT / "tests" / "unit" / "config" / "bad").glob("*.yaml"))
 
 
 def helpline(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gateway.cli", *args], capture_output=True, text=True,
-                          input=stdin, timeout=60, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "gateway.cli", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=60,
+        cwd=ROOT,
+    )
 
 
 def test_given_demo_config_when_checked_then_exit_0_with_summary() -> None:
@@ -35,8 +41,13 @@ def test_given_bad_config_when_checked_then_exit_1_and_the_field_is_named(path: 
 
 
 def test_given_each_command_when_help_then_it_explains_itself() -> None:
-    for command, words in (("serve", "--config"), ("demo", "demo configuration"), ("check-config", "path"),
-                           ("hash-password", "argon2"), ("bench", "routing")):
+    for command, words in (
+        ("serve", "--config"),
+        ("demo", "demo configuration"),
+        ("check-config", "path"),
+        ("hash-password", "argon2"),
+        ("bench", "routing"),
+    ):
         result = helpline(command, "--help")
         assert result.returncode == 0
         assert words in result.stdout
