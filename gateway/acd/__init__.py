@@ -32,6 +32,7 @@ from ._store import InMemoryStore, StateStore
 from ._trace import Candidate, Decision, Exclusion, ExclusionReason, Trigger
 from .errors import (
     DuplicateInteraction,
+    EventsDropped,
     InvalidTransition,
     NotOffered,
     RoutingError,
@@ -69,6 +70,7 @@ __all__ = [
     "DuplicateInteraction",
     "Event",
     "EventType",
+    "EventsDropped",
     "Exclusion",
     "ExclusionReason",
     "ExitAction",

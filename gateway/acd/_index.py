@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from ._model import Agent, Interaction, Requirements
 from .specs import Channel
 
-__all__ = ["AvailableIndex", "Entry", "WaitClass", "WaitingIndex"]
+__all__ = ["AvailableIndex", "Eligible", "Entry", "WaitClass", "WaitingIndex"]
 
 Entry = tuple[float, int, str]  # (enqueue_time, arrival, interaction id)
 ClassKey = tuple[str, Channel, Requirements, str | None, tuple[str, ...]]
@@ -36,6 +36,9 @@ class WaitClass:
     size: int = 0
 
 
+Eligible = tuple[WaitClass, float, float | None]  # a class an agent may serve, its weight, the aging step
+
+
 def entry_of(i: Interaction) -> Entry:
     return (i.enqueue_time, i.arrival, i.id)
 
@@ -50,6 +53,7 @@ class WaitingIndex:
         self._by_skill: dict[str, dict[ClassKey, WaitClass]] = {}
         self._open: dict[ClassKey, WaitClass] = {}
         self._count: dict[str, int] = dict.fromkeys(members, 0)
+        self.version = 0  # bumped whenever a class appears or disappears
 
     def add(self, i: Interaction) -> None:
         key = self._key(i)
@@ -57,6 +61,7 @@ class WaitingIndex:
         if cls is None:
             cls = WaitClass(key, i.queue, i.channel, i.skills, key[3], i.widened)
             self._classes[key] = cls
+            self.version += 1
             for home in self._homes(cls):
                 home[key] = cls
         bisect.insort(cls.buckets.setdefault(i.priority, []), entry_of(i))
@@ -78,6 +83,7 @@ class WaitingIndex:
         self._count[i.queue] -= 1
         if not cls.size:
             del self._classes[key]
+            self.version += 1
             for home in self._homes(cls):
                 del home[key]
 

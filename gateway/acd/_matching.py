@@ -9,13 +9,20 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Iterable
 
-from ._index import WaitClass
+from ._index import Eligible, WaitClass
 from ._model import Agent, Interaction, PresenceKind
 from ._state import RoutingState
-from ._trace import Candidate, Decision, Exclusion, ExclusionReason, Trigger
+from ._trace import Decision, ExclusionReason, RawExclusion, Trigger
 from .specs import Channel, QueueSpec, Strategy
 
-__all__ = ["effective_priority", "exclusion", "pick_agent", "pick_interaction", "unavailability"]
+__all__ = [
+    "effective_priority",
+    "eligible_classes",
+    "exclusion",
+    "pick_agent",
+    "pick_interaction",
+    "unavailability",
+]
 
 # how many unavailable agents a "nobody could take it" decision lists, so explaining stays cheap
 UNAVAILABLE_SAMPLE = 5
@@ -107,7 +114,7 @@ def _rr_distance(state: RoutingState, queue: str, a: Agent) -> float:
     return float((pos - last_pos - 1) % size)
 
 
-def _pool(state: RoutingState, i: Interaction) -> Iterable[str]:
+def _pool(state: RoutingState, i: Interaction) -> Collection[str]:
     if i.sticky and i.preferred_agent is not None:
         return (i.preferred_agent,) if i.preferred_agent in state.agents else ()
     queues = (i.queue, *i.widened)
@@ -130,14 +137,13 @@ def _all_pool(state: RoutingState, i: Interaction) -> Collection[str]:
 def pick_agent(state: RoutingState, i: Interaction, now: float, trigger: Trigger) -> Decision:
     q = state.queues[i.queue]
     scored: list[tuple[tuple[float, ...], str]] = []
-    excluded: list[Exclusion] = []
-    examined: set[str] = set()
-    for aid in _pool(state, i):
-        examined.add(aid)
+    excluded: list[RawExclusion] = []
+    pool = _pool(state, i)
+    for aid in pool:
         a = state.agents[aid]
         why = exclusion(state, i, a) or unavailability(a, i.channel)
         if why:
-            excluded.append(Exclusion(aid, i.id, why[0], why[1]))
+            excluded.append((aid, i.id, why[0], why[1]))
         else:
             scored.append((_score(state, q, i, a), aid))
     scored.sort()
@@ -147,22 +153,23 @@ def pick_agent(state: RoutingState, i: Interaction, now: float, trigger: Trigger
         scored.sort(key=lambda s: s[1] != i.preferred_agent)
     not_listed = 0
     if not scored:
-        not_listed = _explain_unavailable(state, i, examined, excluded)
-    return Decision(
-        at=now,
-        trigger=trigger,
-        queue=i.queue,
-        rule=rule,
-        chosen_agent=scored[0][1] if scored else None,
-        chosen_interaction=i.id if scored else None,
-        candidates=tuple(Candidate(aid, i.id, score) for score, aid in scored[:CANDIDATES_KEPT]),
-        excluded=tuple(excluded),
-        unavailable_not_listed=not_listed,
+        not_listed = _explain_unavailable(state, i, pool, excluded)
+    chosen = scored[0][1] if scored else None
+    return Decision.compact(
+        now,
+        trigger,
+        i.queue,
+        rule,
+        chosen,
+        None if chosen is None else i.id,
+        tuple([(aid, i.id, score) for score, aid in scored[:CANDIDATES_KEPT]]),
+        tuple(excluded),
+        not_listed,
     )
 
 
 def _explain_unavailable(
-    state: RoutingState, i: Interaction, examined: set[str], excluded: list[Exclusion]
+    state: RoutingState, i: Interaction, examined: Collection[str], excluded: list[RawExclusion]
 ) -> int:
     """List why a few agents outside the available pool could not take it; return about how many of the
     pool were left out (the sample is bounded so a busy center does not pay a scan per arrival)."""
@@ -176,7 +183,7 @@ def _explain_unavailable(
         a = state.agents[aid]
         why = exclusion(state, i, a) or unavailability(a, i.channel)
         if why:
-            excluded.append(Exclusion(aid, i.id, why[0], why[1]))
+            excluded.append((aid, i.id, why[0], why[1]))
             listed += 1
     return max(0, len(pool) - len(examined) - listed)
 
@@ -185,47 +192,69 @@ def _explain_unavailable(
 
 
 def _class_exclusion(state: RoutingState, cls: WaitClass, a: Agent) -> Reason | None:
+    """Why `a` may never serve `cls` (membership, sticky agent, skills): fixed for a class and an agent."""
     if cls.sticky_agent is None:
         member = _member_exclusion(state, (cls.queue, *cls.widened), a)
         if member:
             return member
     elif cls.sticky_agent != a.id:
         return ExclusionReason.NOT_PREFERRED, cls.sticky_agent
-    if not a.has_room_for(cls.channel):
-        return ExclusionReason.CAPACITY, f"{a.used}/{a.spec.capacity.total} units, {len(a.work)} items"
     return _skill_exclusion(cls.skills, a)
+
+
+def eligible_classes(state: RoutingState, a: Agent) -> list[Eligible]:
+    """The waiting classes `a` may serve, with its membership weight and the queue's aging step.
+
+    Eligibility depends only on the agent's spec and the class, so the list is kept per agent until a class
+    appears or disappears (`WaitingIndex.version`); a routing call then reads it instead of re-deriving it.
+    """
+    version = state.waiting.version
+    cached = state.eligible.get(a.id)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    found: list[Eligible] = []
+    for cls in state.waiting.classes_for(a):
+        if _class_exclusion(state, cls, a) is None:
+            q = state.queues[cls.queue]
+            member = a.members.get(q.id)
+            found.append((cls, float(member.weight if member else 1), q.priority_aging_seconds))
+    state.eligible[a.id] = (version, found)
+    return found
 
 
 def pick_interaction(state: RoutingState, a: Agent, now: float) -> Decision | None:
     """The waiting interaction `a` should be offered: highest effective priority, then the heaviest queue
     membership weight, then the oldest enqueue time (FIFO)."""
-    scored: list[tuple[tuple[float, ...], str]] = []
-    excluded: list[Exclusion] = []
-    for cls in state.waiting.classes_for(a):
-        if _class_exclusion(state, cls, a):
+    aid, declining, interactions = a.id, state.declining, state.interactions
+    scored: list[tuple[tuple[float, ...], str, str]] = []
+    excluded: list[RawExclusion] = []
+    room: dict[Channel, bool] = {}
+    for cls, weight, aging in eligible_classes(state, a):
+        fits = room.get(cls.channel)
+        if fits is None:
+            fits = room[cls.channel] = a.has_room_for(cls.channel)
+        if not fits:
             continue  # a whole class the agent cannot serve is not worth a trace line per interaction
-        q = state.queues[cls.queue]
-        member = a.members.get(q.id)
-        weight = float(member.weight if member else 1)
         for priority, bucket in cls.buckets.items():
             for enqueue_time, arrival, iid in bucket:
-                if a.id in state.interactions[iid].declined:
-                    excluded.append(Exclusion(a.id, iid, ExclusionReason.DECLINED_BEFORE))
+                if iid in declining and aid in interactions[iid].declined:
+                    excluded.append((aid, iid, ExclusionReason.DECLINED_BEFORE, ""))
                     continue
-                eff = effective_priority(priority, enqueue_time, now, q.priority_aging_seconds)
-                scored.append(((-float(eff), -weight, enqueue_time, float(arrival)), iid))
+                # effective_priority, inlined: this loop runs for every head of every class an agent may serve
+                eff = priority + max(0, math.floor((now - enqueue_time) / aging)) if aging else priority
+                scored.append(((-float(eff), -weight, enqueue_time, float(arrival)), iid, cls.queue))
                 break
     if not scored:
         return None
     scored.sort()
-    chosen = scored[0][1]
-    return Decision(
-        at=now,
-        trigger=Trigger.AGENT_FREE,
-        queue=state.interactions[chosen].queue,
-        rule="agent_side",
-        chosen_agent=a.id,
-        chosen_interaction=chosen,
-        candidates=tuple(Candidate(a.id, iid, score) for score, iid in scored[:CANDIDATES_KEPT]),
-        excluded=tuple(excluded),
+    _, chosen, queue = scored[0]
+    return Decision.compact(
+        now,
+        Trigger.AGENT_FREE,
+        queue,
+        "agent_side",
+        aid,
+        chosen,
+        tuple([(aid, iid, score) for score, iid, _ in scored[:CANDIDATES_KEPT]]),
+        tuple(excluded),
     )

@@ -6,8 +6,9 @@ has changed nothing. Time never runs backwards inside the core: an earlier `now`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
+from . import _payloads as payloads
 from ._hours import is_open
 from ._matching import effective_priority, pick_agent, pick_interaction
 from ._model import (
@@ -98,18 +99,7 @@ class Router:
             raise UnknownQueue(new.queue, interaction_id=new.id)
 
         def body(now: float) -> None:
-            skills: JSON = None if new.skills is None else [[s, lvl] for s, lvl in requirements(new.skills)]
-            items = new.attributes.items() if isinstance(new.attributes, Mapping) else new.attributes
-            data: dict[str, JSON] = {
-                "queue": new.queue,
-                "channel": str(new.channel),
-                "skills": skills,
-                "priority": new.priority,
-                "attributes": dict(items),
-                "preferred_agent": new.preferred_agent,
-                "enqueue_time": now if new.enqueue_time is None else new.enqueue_time,
-            }
-            self._emit(EventType.RECEIVED, now, new.id, data=data)
+            self._emit(EventType.RECEIVED, now, new.id, data=payloads.received(new, now))
             self._admit(new.id, new.queue, now, hops=0)
 
         return self._transaction(now, body)
@@ -295,14 +285,7 @@ class Router:
 
     def _offer(self, i: Interaction, decision: Decision, now: float) -> None:
         deadline = now + self._state.queues[i.queue].offer_timeout_seconds
-        data: dict[str, JSON] = {
-            "queue": i.queue,
-            "deadline": deadline,
-            "rule": decision.rule,
-            "trigger": str(decision.trigger),
-            "score": list(decision.candidates[0].score),
-            "candidates": len(decision.candidates),
-        }
+        data = payloads.offered(i.queue, deadline, decision)
         self._emit(EventType.OFFERED, now, i.id, decision.chosen_agent, data)
 
     def _change_presence(
@@ -317,11 +300,7 @@ class Router:
             offers = [x for x in a.work if self._state.interactions[x].state is InteractionState.OFFERED]
             for iid in offers:
                 self._emit(EventType.OFFER_REVOKED, now, iid, agent_id, {"reason": cause})
-        data: dict[str, JSON] = {
-            "presence": presence.to_dict(),
-            "previous": a.presence.to_dict(),
-            "cause": cause,
-        }
+        data = payloads.presence_changed(presence, a.presence, cause)
         self._emit(EventType.PRESENCE_CHANGED, now, agent_id=agent_id, data=data)
         self._rematch([*returned, *offers], now)
         if presence.kind is PresenceKind.AVAILABLE:
@@ -366,19 +345,7 @@ class Router:
         elif timer.kind is TimerKind.RELAX:
             index = i.steps_applied
             step = self._state.steps[i.queue][index]
-            self._emit(
-                EventType.RELAXED,
-                now,
-                i.id,
-                data={
-                    "queue": i.queue,
-                    "step": index,
-                    "kind": str(step.kind),
-                    "skill": step.skill,
-                    "to_level": step.to_level,
-                    "widen_to": step.queue,
-                },
-            )
+            self._emit(EventType.RELAXED, now, i.id, data=payloads.relaxed(i.queue, index, step))
             if i.state is InteractionState.WAITING:
                 self._match_interaction(i.id, now, Trigger.RELAXED)
         elif timer.kind is TimerKind.MAX_WAIT:

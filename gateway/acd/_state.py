@@ -5,10 +5,11 @@ Live routing and replay share this fold, so a router rebuilt from the event log 
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from ._index import AvailableIndex, WaitingIndex
+from ._index import AvailableIndex, Eligible, WaitingIndex
 from ._model import Agent, AttributeValue, Interaction, InteractionState, Presence, PresenceKind, requirements
 from ._timers import Timer, TimerKind, Timers
 from ._trace import TraceLog
@@ -40,10 +41,15 @@ class RoutingState:
         for n, spec in enumerate(sorted(agents, key=lambda a: a.id)):
             self._add_agent(spec, n)
         self.interactions: dict[str, Interaction] = {}
-        self.ended: dict[str, None] = {}  # insertion-ordered: the oldest ended interaction is forgotten first
+        # oldest first: the oldest ended interaction is forgotten first (a dict used as a FIFO would make
+        # `next(iter(...))` skip ever more deleted slots)
+        self.ended: deque[str] = deque()
         self.retain_ended = retain_ended
         self.traces = TraceLog(trace_depth)
         self.waiting = WaitingIndex(self.members)
+        # derived, never part of a snapshot: agent id -> (waiting.version, classes it may serve)
+        self.eligible: dict[str, tuple[int, list[Eligible]]] = {}
+        self.declining: set[str] = set()  # interactions some agent declined: most have none
         self.available = AvailableIndex()
         self.timers = Timers(self._timer_valid)
         self.rr_last: dict[str, str | None] = dict.fromkeys(self.queues)
@@ -89,7 +95,7 @@ class RoutingState:
         own = d.get("skills")
         self.interactions[_iid(ev)] = Interaction(
             id=_iid(ev),
-            channel=Channel(_str(d, "channel")),
+            channel=_channel(_str(d, "channel")),
             priority=_int(d, "priority"),
             attributes=_attributes(d.get("attributes")),
             preferred_agent=_opt_str(d, "preferred_agent"),
@@ -108,6 +114,7 @@ class RoutingState:
         i.prefer = i.preferred_agent is not None
         i.sticky = i.prefer and any(s.kind is RelaxationKind.DROP_PREFERRED for s in q.relaxation)
         i.declined.clear()  # a new queue is a new attempt: earlier declines no longer exclude
+        self.declining.discard(i.id)
         self.waiting.add(i)
         self._arm_relax(i)
         if q.max_wait_seconds is not None:
@@ -142,6 +149,7 @@ class RoutingState:
         self._release(a, i.id, ev.at)
         if ev.type is not EventType.OFFER_REVOKED:
             i.declined.add(a.id)
+            self.declining.add(i.id)
         i.state, i.agent, i.offer_deadline = InteractionState.WAITING, None, None
         self.waiting.add(i)
         max_wait = self.queues[i.queue].max_wait_seconds
@@ -198,10 +206,11 @@ class RoutingState:
             reason,
             at,
         )
-        self.ended[i.id] = None
+        self.ended.append(i.id)
+        self.declining.discard(i.id)
         while len(self.ended) > self.retain_ended:
-            old = next(iter(self.ended))
-            del self.ended[old], self.interactions[old]
+            old = self.ended.popleft()
+            del self.interactions[old]
             self.traces.forget(old)
 
     def _arm_relax(self, i: Interaction) -> None:
@@ -321,6 +330,14 @@ def _str(d: Mapping[str, JSON], key: str) -> str:
     if not isinstance(value, str):
         raise ValueError(f"event data {key!r} must be a string, got {value!r}")
     return value
+
+
+_CHANNELS = {str(c): c for c in Channel}
+
+
+def _channel(value: str) -> Channel:
+    found = _CHANNELS.get(value)  # a dict lookup: calling the enum costs a routing call about a microsecond
+    return found if found is not None else Channel(value)  # raises the enum's own error
 
 
 def _opt_str(d: Mapping[str, JSON], key: str) -> str | None:

@@ -8,12 +8,19 @@ store (INCR for `next_seq`, a stream for the log) passes the same contract tests
 from __future__ import annotations
 
 import bisect
+import itertools
+from collections import deque
 from collections.abc import Sequence
 from typing import Protocol
 
+from .errors import EventsDropped
 from .events import Event
 
-__all__ = ["InMemoryStore", "StateStore"]
+__all__ = ["DEFAULT_MAX_EVENTS", "InMemoryStore", "StateStore"]
+
+# The gateway persists every event through its sink, so memory only needs a recent tail; keeping the whole
+# history would grow without bound and make every full garbage collection slower.
+DEFAULT_MAX_EVENTS = 100_000
 
 
 class StateStore(Protocol):
@@ -36,29 +43,57 @@ class StateStore(Protocol):
 
 
 class InMemoryStore:
-    def __init__(self) -> None:
-        self._events: list[Event] = []
-        self._seqs: list[int] = []
+    """The log in memory, keeping the last `max_events` events (`None`: all of them).
+
+    Reading from before the retained tail raises `EventsDropped` rather than returning a log with a hole.
+    """
+
+    def __init__(self, *, max_events: int | None = DEFAULT_MAX_EVENTS) -> None:
+        if max_events is not None and max_events < 1:
+            raise ValueError(f"in-memory store: max_events must be >= 1 or None, got {max_events}")
+        self._events: deque[Event] = deque(maxlen=max_events)
         self._reserved = 0
+        self._last = 0
+        self._dropped_through = 0  # seq of the newest event let go, 0 while the log is complete
+
+    @property
+    def max_events(self) -> int | None:
+        return self._events.maxlen
+
+    @property
+    def dropped_through(self) -> int:
+        return self._dropped_through
 
     def next_seq(self) -> int:
         self._reserved += 1
         return self._reserved
 
     def append(self, events: Sequence[Event]) -> None:
-        last = self.last_seq()
+        last = self._last
         for ev in events:
             if ev.seq <= last:
                 raise ValueError(f"event seq {ev.seq} is not after {last}")
             last = ev.seq
-        self._events.extend(events)
-        self._seqs.extend(ev.seq for ev in events)
+        kept, limit = self._events, self._events.maxlen
+        overflow = 0 if limit is None else len(kept) + len(events) - limit
+        if overflow > 0:
+            oldest_kept = overflow - 1  # the last event to go, counted over (kept + events)
+            gone = kept[oldest_kept] if oldest_kept < len(kept) else events[oldest_kept - len(kept)]
+            self._dropped_through = gone.seq
+        kept.extend(events)
+        self._last = last
         self._reserved = max(self._reserved, last)
 
     def read(self, after_seq: int = 0, limit: int | None = None) -> list[Event]:
-        start = bisect.bisect_right(self._seqs, after_seq)
-        stop = len(self._events) if limit is None else start + max(0, limit)
-        return self._events[start:stop]
+        if after_seq < self._dropped_through:
+            raise EventsDropped(after_seq, self._dropped_through)
+        start = bisect.bisect_right(self._events, after_seq, key=_seq)
+        stop = None if limit is None else start + max(0, limit)
+        return list(itertools.islice(self._events, start, stop))
 
     def last_seq(self) -> int:
-        return self._seqs[-1] if self._seqs else 0
+        return self._last
+
+
+def _seq(ev: Event) -> int:
+    return ev.seq

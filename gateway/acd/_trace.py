@@ -1,14 +1,27 @@
-"""Why the core chose what it chose: one `Decision` per matching attempt, kept per interaction."""
+"""Why the core chose what it chose: one `Decision` per matching attempt, kept per interaction.
+
+A decision is recorded on every routing call, but read only when a supervisor asks; so it keeps its
+candidates and exclusions as plain tuples and builds `Candidate`/`Exclusion` values only when read.
+"""
 
 from __future__ import annotations
 
-from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from .events import JSON
 
-__all__ = ["Candidate", "Decision", "Exclusion", "ExclusionReason", "TraceLog", "Trigger"]
+__all__ = [
+    "Candidate",
+    "Decision",
+    "Exclusion",
+    "ExclusionReason",
+    "RawCandidate",
+    "RawExclusion",
+    "TraceLog",
+    "Trigger",
+]
 
 
 class Trigger(StrEnum):
@@ -44,17 +57,103 @@ class Exclusion:
     detail: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+RawCandidate = tuple[str, str, tuple[float, ...]]  # the fields of a `Candidate`, in order
+RawExclusion = tuple[str, str, ExclusionReason, str]  # the fields of an `Exclusion`, in order
+
+
 class Decision:
+    """One matching attempt: the rule, the candidates best first, and who was excluded and why.
+
+    Immutable once built. `Decision.compact` is the cheap constructor the matcher uses.
+    """
+
+    __slots__ = (
+        "_candidates",
+        "_excluded",
+        "at",
+        "chosen_agent",
+        "chosen_interaction",
+        "queue",
+        "rule",
+        "trigger",
+        "unavailable_not_listed",
+    )
     at: float
     trigger: Trigger
     queue: str
     rule: str  # the strategy, "preferred_agent", or "agent_side" (priority, weight, age)
     chosen_agent: str | None
     chosen_interaction: str | None
-    candidates: tuple[Candidate, ...]  # best first
-    excluded: tuple[Exclusion, ...]
-    unavailable_not_listed: int = 0  # agents of the pool left out of `excluded` to bound the cost
+    unavailable_not_listed: int  # agents of the pool left out of `excluded` to bound the cost
+    _candidates: tuple[RawCandidate, ...]
+    _excluded: tuple[RawExclusion, ...]
+
+    def __init__(
+        self,
+        *,
+        at: float,
+        trigger: Trigger,
+        queue: str,
+        rule: str,
+        chosen_agent: str | None,
+        chosen_interaction: str | None,
+        candidates: Iterable[Candidate] = (),
+        excluded: Iterable[Exclusion] = (),
+        unavailable_not_listed: int = 0,
+    ) -> None:
+        raw_c = tuple((c.agent_id, c.interaction_id, c.score) for c in candidates)
+        raw_e = tuple((e.agent_id, e.interaction_id, e.reason, e.detail) for e in excluded)
+        _fill(self, at, trigger, queue, rule, chosen_agent, chosen_interaction, raw_c, raw_e)
+        _set(self, "unavailable_not_listed", unavailable_not_listed)
+
+    @classmethod
+    def compact(
+        cls,
+        at: float,
+        trigger: Trigger,
+        queue: str,
+        rule: str,
+        chosen_agent: str | None,
+        chosen_interaction: str | None,
+        candidates: tuple[RawCandidate, ...],
+        excluded: tuple[RawExclusion, ...],
+        unavailable_not_listed: int = 0,
+    ) -> Decision:
+        d = object.__new__(cls)
+        _fill(d, at, trigger, queue, rule, chosen_agent, chosen_interaction, candidates, excluded)
+        _set(d, "unavailable_not_listed", unavailable_not_listed)
+        return d
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Decision is immutable: cannot set {name!r}")
+
+    @property
+    def candidates(self) -> tuple[Candidate, ...]:
+        """Best first; the chosen one (if any) is the first."""
+        return tuple(Candidate(*c) for c in self._candidates)
+
+    @property
+    def excluded(self) -> tuple[Exclusion, ...]:
+        return tuple(Exclusion(*e) for e in self._excluded)
+
+    @property
+    def best_score(self) -> tuple[float, ...] | None:
+        return self._candidates[0][2] if self._candidates else None
+
+    @property
+    def candidate_count(self) -> int:
+        return len(self._candidates)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Decision):
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in _FIELDS)
+
+    def __hash__(self) -> int:
+        return hash(tuple(getattr(self, f) for f in _FIELDS))
+
+    def __repr__(self) -> str:
+        return f"Decision({', '.join(f'{k}={v!r}' for k, v in self.to_dict().items())})"
 
     def to_dict(self) -> dict[str, JSON]:
         return {
@@ -65,20 +164,52 @@ class Decision:
             "chosen_agent": self.chosen_agent,
             "chosen_interaction": self.chosen_interaction,
             "candidates": [
-                {"agent_id": c.agent_id, "interaction_id": c.interaction_id, "score": list(c.score)}
-                for c in self.candidates
+                {"agent_id": aid, "interaction_id": iid, "score": list(score)}
+                for aid, iid, score in self._candidates
             ],
             "excluded": [
-                {
-                    "agent_id": e.agent_id,
-                    "interaction_id": e.interaction_id,
-                    "reason": str(e.reason),
-                    "detail": e.detail,
-                }
-                for e in self.excluded
+                {"agent_id": aid, "interaction_id": iid, "reason": str(reason), "detail": detail}
+                for aid, iid, reason, detail in self._excluded
             ],
             "unavailable_not_listed": self.unavailable_not_listed,
         }
+
+
+_set = object.__setattr__
+
+
+def _fill(
+    d: Decision,
+    at: float,
+    trigger: Trigger,
+    queue: str,
+    rule: str,
+    chosen_agent: str | None,
+    chosen_interaction: str | None,
+    candidates: tuple[RawCandidate, ...],
+    excluded: tuple[RawExclusion, ...],
+) -> None:
+    _set(d, "at", at)
+    _set(d, "trigger", trigger)
+    _set(d, "queue", queue)
+    _set(d, "rule", rule)
+    _set(d, "chosen_agent", chosen_agent)
+    _set(d, "chosen_interaction", chosen_interaction)
+    _set(d, "_candidates", candidates)
+    _set(d, "_excluded", excluded)
+
+
+_FIELDS = (
+    "at",
+    "trigger",
+    "queue",
+    "rule",
+    "chosen_agent",
+    "chosen_interaction",
+    "_candidates",
+    "_excluded",
+    "unavailable_not_listed",
+)
 
 
 class TraceLog:
@@ -86,13 +217,19 @@ class TraceLog:
 
     def __init__(self, per_interaction: int = 32) -> None:
         self._per_interaction = per_interaction
-        self._log: dict[str, deque[Decision]] = {}
+        # a list, not a deque: most interactions hold one or two decisions, and a deque costs ~600 bytes
+        self._log: dict[str, list[Decision]] = {}
 
     def record(self, interaction_id: str, decision: Decision) -> None:
+        if self._per_interaction <= 0:
+            return
         log = self._log.get(interaction_id)
         if log is None:
-            log = self._log[interaction_id] = deque(maxlen=self._per_interaction)
+            self._log[interaction_id] = [decision]
+            return
         log.append(decision)
+        if len(log) > self._per_interaction:
+            del log[0]
 
     def of(self, interaction_id: str) -> tuple[Decision, ...]:
         return tuple(self._log.get(interaction_id, ()))

@@ -6,13 +6,15 @@ RoutingError
 ├── UnknownAgent            (agent_id)
 ├── UnknownQueue            (queue_id, interaction_id)
 ├── NotOffered              (interaction_id, agent_id): accept/reject by the wrong agent, or stale
-└── InvalidTransition       (interaction_id, state): e.g. end() of a waiting interaction
+├── InvalidTransition       (interaction_id, state): e.g. end() of a waiting interaction
+└── EventsDropped           (after_seq, dropped_through): an in-memory store no longer holds those events
 """
 
 from __future__ import annotations
 
 __all__ = [
     "DuplicateInteraction",
+    "EventsDropped",
     "InvalidTransition",
     "NotOffered",
     "RoutingError",
@@ -71,3 +73,15 @@ class InvalidTransition(RoutingError):
         )
         self.state = state
         self.action = action
+
+
+class EventsDropped(RoutingError):
+    """A bounded in-memory store was asked for events it has already let go (read the durable log)."""
+
+    def __init__(self, after_seq: int, dropped_through: int) -> None:
+        super().__init__(
+            f"events after seq {after_seq} are no longer held in memory (dropped through seq "
+            f"{dropped_through}); replay from the durable event log"
+        )
+        self.after_seq = after_seq
+        self.dropped_through = dropped_through

@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
-from gateway.acd import Event, EventType, InMemoryStore, Presence, Router, StateStore
+from gateway.acd import Event, EventsDropped, EventType, InMemoryStore, Presence, Router, StateStore
+from gateway.acd._store import DEFAULT_MAX_EVENTS
 
 from .helpers import T0, agent, call, queue
 
@@ -82,3 +83,33 @@ def test_given_a_router_on_the_store_when_it_restarts_then_it_resumes_the_same_s
     events = restarted.set_presence("b", Presence.available(), T0 + 4)
     assert events[0].seq == router.snapshot()["last_seq"] + 1  # type: ignore[operator]
     assert restarted.interaction("c2").agent_id == "b"  # type: ignore[union-attr]
+
+
+def test_given_a_bounded_in_memory_store_when_it_overflows_then_it_keeps_the_newest_tail() -> None:
+    store = InMemoryStore(max_events=3)
+    events = [_event(store.next_seq()) for _ in range(5)]
+    store.append(events[:2])
+    store.append(events[2:])
+    assert store.read(after_seq=2) == events[2:]
+    assert store.read(after_seq=3, limit=1) == events[3:4]
+    assert store.last_seq() == 5 and store.next_seq() == 6
+    with pytest.raises(EventsDropped) as info:
+        store.read()
+    assert info.value.dropped_through == 2
+
+
+def test_given_a_router_whose_store_dropped_events_when_resumed_then_it_refuses() -> None:
+    queues, agents = [queue("support")], [agent("a")]
+    store = InMemoryStore(max_events=2)
+    router = Router(queues=queues, agents=agents, store=store)
+    router.set_presence("a", Presence.available(), T0)
+    router.enqueue(call("c1"), T0 + 1)
+    with pytest.raises(EventsDropped):
+        Router.from_store(queues, agents, store)
+
+
+def test_given_a_default_in_memory_store_then_it_keeps_a_bounded_tail_and_unbounded_on_request() -> None:
+    assert InMemoryStore().max_events == DEFAULT_MAX_EVENTS
+    assert InMemoryStore(max_events=None).max_events is None
+    with pytest.raises(ValueError, match="max_events"):
+        InMemoryStore(max_events=0)

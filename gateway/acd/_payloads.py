@@ -1,0 +1,52 @@
+"""The `data` of the richer events the router emits, built in one place so their shape is easy to review."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ._model import NewInteraction, Presence, requirements
+from ._trace import Decision
+from .events import JSON
+from .specs import RelaxationStep
+
+__all__ = ["offered", "presence_changed", "received", "relaxed"]
+
+
+def received(new: NewInteraction, now: float) -> dict[str, JSON]:
+    skills: JSON = None if new.skills is None else [[s, lvl] for s, lvl in requirements(new.skills)]
+    items = new.attributes.items() if isinstance(new.attributes, Mapping) else new.attributes
+    return {
+        "queue": new.queue,
+        "channel": str(new.channel),
+        "skills": skills,
+        "priority": new.priority,
+        "attributes": dict(items),
+        "preferred_agent": new.preferred_agent,
+        "enqueue_time": now if new.enqueue_time is None else new.enqueue_time,
+    }
+
+
+def offered(queue: str, deadline: float, decision: Decision) -> dict[str, JSON]:
+    return {
+        "queue": queue,
+        "deadline": deadline,
+        "rule": decision.rule,
+        "trigger": str(decision.trigger),
+        "score": list(decision.best_score or ()),
+        "candidates": decision.candidate_count,
+    }
+
+
+def presence_changed(presence: Presence, previous: Presence, cause: str) -> dict[str, JSON]:
+    return {"presence": presence.to_dict(), "previous": previous.to_dict(), "cause": cause}
+
+
+def relaxed(queue: str, index: int, step: RelaxationStep) -> dict[str, JSON]:
+    return {
+        "queue": queue,
+        "step": index,
+        "kind": str(step.kind),
+        "skill": step.skill,
+        "to_level": step.to_level,
+        "widen_to": step.queue,
+    }
