@@ -1,0 +1,101 @@
+"""Kamailio's life cycle under the gateway: start, clash on the port, unexpected death, leftovers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+from pathlib import Path
+
+import pytest
+
+from gateway.sip.kamailio import (
+    KamailioFiles,
+    KamailioProcess,
+    KamailioStartError,
+    SipAddress,
+    WorkerAddress,
+    render_config,
+)
+from tests.integration.kamailio.conftest import DOMAIN
+from tests.integration.sip.conftest import free_udp_ports
+
+
+def _files(runtime_dir: Path, agents: dict[str, str]) -> KamailioFiles:
+    port = free_udp_ports(2)
+    return render_config(
+        listen=SipAddress("127.0.0.1", port),
+        workers=[WorkerAddress(host="127.0.0.1", port=port + 1, max_calls=4)],
+        agents=agents,
+        runtime_dir=runtime_dir,
+        domain=DOMAIN,
+    )
+
+
+def _udp_port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+async def test_given_the_sip_port_is_taken_when_kamailio_starts_then_the_error_says_why(
+    kamailio: str, demo_agents: dict[str, str], tmp_path: Path
+) -> None:
+    files = _files(tmp_path / "kamailio", demo_agents)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as squatter:
+        squatter.bind(("127.0.0.1", files.listen.port))
+        process = KamailioProcess(files, binary=kamailio, start_timeout=5)
+
+        with pytest.raises(KamailioStartError) as raised:
+            await process.start()
+
+    assert "bind" in raised.value.output.lower()
+    assert not process.running
+
+
+async def test_given_kamailio_runs_when_it_is_killed_then_the_gateway_is_told_and_can_start_it_again(
+    kamailio: str, demo_agents: dict[str, str], tmp_path: Path
+) -> None:
+    exits: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
+
+    async def on_exit(code: int, output: str) -> None:
+        await exits.put((code, output))
+
+    files = _files(tmp_path / "kamailio", demo_agents)
+    process = KamailioProcess(files, binary=kamailio, on_exit=on_exit)
+    await process.start()
+    try:
+        assert process.pid is not None
+        os.kill(process.pid, signal.SIGKILL)
+        code, _ = await asyncio.wait_for(exits.get(), timeout=5)
+        assert code == -signal.SIGKILL
+        assert not process.running
+
+        await process.start()
+        assert process.running
+    finally:
+        await process.stop()
+    assert exits.empty(), "a requested stop is not reported as a death"
+    assert _udp_port_free(files.listen.port)
+
+
+async def test_given_a_kamailio_left_over_by_a_dead_gateway_when_starting_then_it_is_replaced(
+    kamailio: str, demo_agents: dict[str, str], tmp_path: Path
+) -> None:
+    files = _files(tmp_path / "kamailio", demo_agents)
+    orphan = KamailioProcess(files, binary=kamailio)
+    await orphan.start()
+    replacement = KamailioProcess(files, binary=kamailio)
+    try:
+        await replacement.start()
+
+        assert replacement.running and not orphan.running
+        assert replacement.pid != orphan.pid
+    finally:
+        await replacement.stop()
+        await orphan.stop()
+    assert _udp_port_free(files.listen.port)

@@ -1,0 +1,99 @@
+"""What render_config accepts, what it refuses, and what it puts in Kamailio's files."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from gateway.sip.kamailio import FrontOptions, SipAddress, WorkerAddress, render_config
+
+LISTEN = SipAddress("127.0.0.1", 5060)
+WORKERS = (WorkerAddress(host="127.0.0.1", port=5080, max_calls=14),)
+AGENTS = {"1001": "alice-sip-secret"}
+
+
+def render(**overrides: object) -> str:
+    values: dict[str, object] = {
+        "listen": LISTEN,
+        "workers": WORKERS,
+        "agents": AGENTS,
+        "runtime_dir": Path("/run/helpline/kamailio"),
+        "domain": "helpline.example",
+    }
+    values.update(overrides)
+    return render_config(**values).config
+
+
+def test_given_two_workers_when_rendered_then_the_dispatcher_lists_them_with_their_limits_in_order() -> None:
+    files = render_config(
+        listen=LISTEN,
+        workers=[
+            WorkerAddress(host="127.0.0.1", port=5080, max_calls=14),
+            WorkerAddress(host="::1", port=5081, max_calls=2),
+        ],
+        agents=AGENTS,
+        runtime_dir=Path("/run/k"),
+        domain="helpline.example",
+    )
+
+    assert files.dispatcher_list.splitlines()[1:] == [
+        "1 sip:127.0.0.1:5080 0 2 duid=worker-0;maxload=14",
+        "1 sip:[::1]:5081 0 1 duid=worker-1;maxload=2",
+    ]
+    assert files.config_path == Path("/run/k/kamailio.cfg")
+    assert 'modparam("dispatcher", "list_file", "/run/k/dispatcher.list")' in files.config
+
+
+def test_given_agents_when_rendered_then_only_password_hashes_are_written() -> None:
+    config = render()
+
+    assert "alice-sip-secret" not in config
+    ha1 = hashlib.md5(b"1001:helpline.example:alice-sip-secret").hexdigest()  # RFC 2617 HA1, realm = domain
+    assert f'$sht(agents=>1001) = "{ha1}";' in config
+
+
+def test_given_timers_when_rendered_then_kamailio_gets_them_in_milliseconds() -> None:
+    config = render(options=FrontOptions(failover_ms=1500, ring_seconds=30))
+
+    assert 'modparam("tm", "fr_timer", 1500)' in config
+    assert 'modparam("tm", "fr_inv_timer", 30000)' in config
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"agents": {"10 01": "secret-secret"}}, "agent SIP user '10 01'"),
+        ({"agents": {"1001": ""}}, "agent SIP user '1001': password"),
+        ({"workers": ()}, "workers must not be empty"),
+        ({"workers": WORKERS * 2}, "two workers have the same address"),
+        ({"listen": SipAddress("127.0.0.1", 5080)}, "also a worker's address"),
+        ({"listen": SipAddress("0.0.0.0", 5060)}, "listen host must be the address phones reach"),
+        ({"domain": "bad domain"}, "domain must be"),
+        ({"runtime_dir": Path("relative")}, "runtime_dir must be absolute"),
+        ({"runtime_dir": Path('/tmp/"quoted"')}, "runtime_dir must not contain"),
+    ],
+)
+def test_given_bad_input_when_rendered_then_the_error_names_it(
+    overrides: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        render(**overrides)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: SipAddress("localhost", 5060), "host must be an IP address"),
+        (lambda: SipAddress("127.0.0.1", 0), "port must be 1..65535"),
+        (lambda: WorkerAddress(host="127.0.0.1", port=5080, max_calls=0), "max_calls must be >= 1"),
+        (lambda: FrontOptions(failover_ms=10), "failover_ms"),
+    ],
+)
+def test_given_bad_values_when_built_then_the_error_names_the_field(
+    make: Callable[[], object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        make()
