@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator, Iterator
@@ -22,6 +23,7 @@ from gateway.metrics import Metrics
 from gateway.realtime import RealtimeServer
 from gateway.routing import RoutingHub
 from gateway.routing import http as routing_http
+from gateway.sip.front import SipFront
 from gateway.storage import Database
 from gateway.web import TOKENS, ApiRoute, error_middleware, guard, openapi_document
 
@@ -43,6 +45,7 @@ class ServeOptions:
     redis_url: str | None = None
     log_level: str = "INFO"
     demo: bool = False
+    sip: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,10 @@ class Settings:
     redis_url: str | None
     max_body_bytes: int
     token_ttl_seconds: int
+    sip_enabled: bool
+    sip_host: str
+    sip_domain: str
+    sip_workers: int
 
 
 def resolve_settings(config: Config, options: ServeOptions) -> Settings:
@@ -74,6 +81,10 @@ def resolve_settings(config: Config, options: ServeOptions) -> Settings:
         redis_url=options.redis_url or server.redis_url,
         max_body_bytes=server.http.max_body_bytes,
         token_ttl_seconds=server.token_ttl_seconds,
+        sip_enabled=options.sip and server.sip.enabled,
+        sip_host=server.sip.host,
+        sip_domain=server.sip.domain,
+        sip_workers=server.sip.workers,
     )
 
 
@@ -98,6 +109,18 @@ def _add_routes(app: web.Application, routes: list[ApiRoute]) -> None:
         return web.json_response(document)
 
     app.router.add_get("/api/v1/openapi.json", openapi)
+
+
+def _sip_front(config: Config, settings: Settings) -> SipFront:
+    agents = {u.sip.user: u.sip.password for u in config.users if u.sip is not None}
+    return SipFront(
+        host=settings.sip_host,
+        port=settings.sip_port,
+        domain=settings.sip_domain,
+        workers=settings.sip_workers,
+        agents=agents,
+        runtime_dir=settings.data_dir / "kamailio",
+    )
 
 
 def build_app(config: Config, settings: Settings) -> web.Application:
@@ -131,11 +154,20 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         app, auth_http.routes(users, tokens) + routing_http.routes(hub, config) + admin.routes(config)
     )
 
+    sip = _sip_front(config, settings) if settings.sip_enabled else None
+
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await database.start()
         await hub.start()
+        if sip is not None:
+            await sip.start()
+        # The routing state built at start lives as long as the process: keep the collector off it.
+        gc.collect()
+        gc.freeze()
         logger.info("gateway ready on http://%s:%d", settings.http_host, settings.http_port)
         yield
+        if sip is not None:
+            await sip.stop()
         await hub.stop()
         await realtime.close()
         await database.close()
@@ -152,6 +184,9 @@ def _banner(settings: Settings, demo: bool) -> str:
         f"  REST API     {base}/api/v1  (OpenAPI: {base}/api/v1/openapi.json)",
         f"  real time    {base}/socket.io  namespaces /agent and /supervisor",
         f"  metrics      {base}/metrics",
+        f"  SIP          udp:{settings.sip_host}:{settings.sip_port}"
+        if settings.sip_enabled
+        else "  SIP          off",
         f"  data         {settings.data_dir}",
     ]
     if demo:

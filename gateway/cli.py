@@ -27,6 +27,11 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
         help="SQLAlchemy URL (default: SQLite file in the data dir; postgresql://... works too)",
     )
     parser.add_argument("--redis-url", help="Redis URL for multi-node event fan-out (optional)")
+    parser.add_argument(
+        "--no-sip",
+        action="store_true",
+        help="run without the SIP front (no media workers, no Kamailio): REST and chat only",
+    )
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 
 
@@ -146,6 +151,7 @@ def _serve(args: argparse.Namespace, config_path: Path) -> int:
         redis_url=args.redis_url,
         log_level=args.log_level,
         demo=args.command == "demo",
+        sip=not args.no_sip,
     )
     try:
         return serve(options)

@@ -46,7 +46,26 @@ class HttpConfig(_Frozen):
 
 
 class SipServerConfig(_Frozen):
+    enabled: bool = True
+    host: str = Field(default="127.0.0.1", description="IP address Kamailio listens on and puts in Via")
     port: int = Field(default=5060, ge=1, le=65535)
+    domain: str = Field(default="helpline.local", min_length=1, max_length=253, description="digest realm")
+    workers: int = Field(default=2, ge=1, le=64, description="media worker processes")
+
+    @field_validator("host")
+    @classmethod
+    def _ip_literal(cls, value: str) -> str:
+        import ipaddress
+
+        try:
+            address = ipaddress.ip_address(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not an IP address") from None
+        if address.is_unspecified:
+            raise ValueError(
+                "must be a concrete address (phones see it in Via and Record-Route), not 0.0.0.0"
+            )
+        return value
 
 
 class ServerConfig(_Frozen):

@@ -32,8 +32,12 @@ class Server:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
-def start_server(tmp: Path, *, config: Path = DEMO, extra: tuple[str, ...] = ()) -> Server:
+def start_server(
+    tmp: Path, *, config: Path = DEMO, extra: tuple[str, ...] = (), sip_port: int | None = None
+) -> Server:
+    """A server without its SIP front unless `sip_port` is given (SIP has its own tests)."""
     port = free_port()
+    sip = ("--sip-port", str(sip_port)) if sip_port else ("--no-sip",)
     data_dir = tmp / "data"
     log = tmp / "server.log"
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "HELPLINE_DETECT_BLOCKING": "1"}
@@ -50,6 +54,7 @@ def start_server(tmp: Path, *, config: Path = DEMO, extra: tuple[str, ...] = ())
                 str(port),
                 "--data-dir",
                 str(data_dir),
+                *sip,
                 *extra,
             ],
             stdout=out,

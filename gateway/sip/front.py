@@ -1,0 +1,142 @@
+"""The SIP front door of one gateway: media workers, with Kamailio in front when it is installed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Protocol
+
+from gateway.sip._protocol import Event, Hangup, Incoming
+from gateway.sip._supervisor import WorkerPool
+from gateway.sip.kamailio import (
+    KamailioProcess,
+    SipAddress,
+    SipFrontPlan,
+    WorkerAddress,
+    find_kamailio,
+    plan_sip_front,
+    render_config,
+)
+
+__all__ = ["CallHandler", "SipFront"]
+
+logger = logging.getLogger("helpline.sip")
+
+
+class CallHandler(Protocol):
+    """Who handles what the media workers report (the voice service)."""
+
+    async def on_event(self, worker_id: int, event: Event) -> None: ...
+
+    async def on_worker_lost(self, worker_id: int, call_ids: tuple[str, ...]) -> None: ...
+
+
+class _RefuseCalls:
+    """Until a voice service is attached, calls are refused politely rather than left ringing."""
+
+    def __init__(self, front: SipFront) -> None:
+        self._front = front
+
+    async def on_event(self, worker_id: int, event: Event) -> None:
+        if isinstance(event, Incoming):
+            logger.warning(
+                "call %s from %s refused: no IVR flow is configured", event.call_id, event.from_uri
+            )
+            await self._front.pool.send(
+                worker_id, Hangup(call_id=event.call_id, code=480, reason="No IVR flow configured")
+            )
+
+    async def on_worker_lost(self, worker_id: int, call_ids: tuple[str, ...]) -> None:
+        if call_ids:
+            logger.error(
+                "media worker %d died with %d call(s): %s", worker_id, len(call_ids), ", ".join(call_ids)
+            )
+
+
+class SipFront:
+    def __init__(
+        self, *, host: str, port: int, domain: str, workers: int, agents: Mapping[str, str], runtime_dir: Path
+    ) -> None:
+        self._host, self._port, self._domain = host, port, domain
+        self._workers = workers
+        self._agents = dict(agents)
+        self._runtime_dir = runtime_dir
+        self._handler: CallHandler = _RefuseCalls(self)
+        self._pool: WorkerPool | None = None
+        self._kamailio: KamailioProcess | None = None
+        self.plan: SipFrontPlan | None = None
+
+    def attach(self, handler: CallHandler) -> None:
+        self._handler = handler
+
+    @property
+    def pool(self) -> WorkerPool:
+        if self._pool is None:
+            raise RuntimeError("the SIP front is not started")
+        return self._pool
+
+    def agent_uri(self, sip_user: str) -> str:
+        """Where a worker calls an agent's phone: through Kamailio's registrar, or straight to the user."""
+        return f"sip:{sip_user}@{self._host}:{self._port}"
+
+    async def start(self) -> None:
+        binary = await asyncio.to_thread(find_kamailio)
+        plan = plan_sip_front(
+            kamailio=binary, sip_port=self._port, workers=self._workers, sip_host=self._host
+        )
+        self.plan = plan
+        if plan.warning:
+            logger.warning("%s", plan.warning)
+        self._pool = WorkerPool(
+            size=plan.worker_count,
+            base_port=plan.worker_base_port,
+            host=plan.worker_host,
+            on_event=self._on_event,
+            on_worker_lost=self._on_worker_lost,
+        )
+        await self._pool.start()
+        if plan.kamailio is not None:
+            await self._start_kamailio(plan, plan.kamailio)
+        logger.info(
+            "SIP front on udp:%s:%d: %d media worker(s)%s",
+            plan.sip_host,
+            plan.sip_port,
+            plan.worker_count,
+            " behind Kamailio" if plan.kamailio else "",
+        )
+
+    async def _start_kamailio(self, plan: SipFrontPlan, binary: str) -> None:
+        workers = [
+            WorkerAddress(host=plan.worker_host, port=s.port, max_calls=max(s.limit, 1))
+            for s in self.pool.status()
+        ]
+        files = render_config(
+            listen=SipAddress(plan.sip_host, plan.sip_port),
+            workers=workers,
+            agents=self._agents,
+            runtime_dir=self._runtime_dir,
+            domain=self._domain,
+        )
+        self._kamailio = KamailioProcess(files, binary=binary, on_exit=self._kamailio_exited)
+        await self._kamailio.start()
+
+    async def _kamailio_exited(self, code: int, output: str) -> None:
+        logger.error(
+            "kamailio exited with %d; phones cannot register until restart. Last output:\n%s", code, output
+        )
+
+    async def _on_event(self, worker_id: int, event: Event) -> None:
+        await self._handler.on_event(worker_id, event)
+
+    async def _on_worker_lost(self, worker_id: int, call_ids: tuple[str, ...]) -> None:
+        await self._handler.on_worker_lost(worker_id, call_ids)
+
+    async def stop(self) -> None:
+        if self._kamailio is not None:
+            await self._kamailio.stop()
+            self._kamailio = None
+        if self._pool is not None:
+            await self._pool.stop()
+            self._pool = None

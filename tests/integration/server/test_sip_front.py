@@ -1,0 +1,64 @@
+"""`helpline serve` starts its SIP front: media workers behind a Kamailio configured from the YAML file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.kamailio.conftest import Sipp, free_udp_ports, sipp, sipp_run
+from tests.integration.server.conftest import Server, start_server, stop_server
+
+
+__all__ = ["sipp", "sipp_run"]  # fixtures shared with the Kamailio tests
+
+
+@pytest.fixture(scope="module")
+def sip_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, int]]:
+    sip_port = free_udp_ports(1)
+    server = start_server(tmp_path_factory.mktemp("sip-server"), sip_port=sip_port)
+    yield server, sip_port
+    stop_server(server)
+
+
+class _Front:
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+
+async def test_given_demo_agent_phone_when_registering_with_its_configured_password_then_200(
+    sip_server: tuple[Server, int], sipp_run: Sipp
+) -> None:
+    server, sip_port = sip_server
+    await sipp_run.register(
+        _Front(sip_port),
+        "1001",
+        "alice-sip-secret",  # type: ignore[arg-type]
+        contact="127.0.0.1:5999",
+        expect=200,
+    )
+    assert "behind Kamailio" in server.log_text()
+
+
+async def test_given_wrong_password_when_registering_then_403_and_gateway_still_up(
+    sip_server: tuple[Server, int], sipp_run: Sipp
+) -> None:
+    server, sip_port = sip_server
+    await sipp_run.register(
+        _Front(sip_port),
+        "1002",
+        "not-bob-password",  # type: ignore[arg-type]
+        contact="127.0.0.1:5998",
+        expect=403,
+    )
+    assert server.alive()
+
+
+def test_given_data_dir_when_sip_front_started_then_kamailio_config_was_written_there(
+    sip_server: tuple[Server, int],
+) -> None:
+    server, sip_port = sip_server
+    configs = list(Path(server.data_dir, "kamailio").glob("*.cfg"))
+    assert configs, "kamailio.cfg is written under the data directory"
+    assert str(sip_port) in configs[0].read_text()
