@@ -10,7 +10,6 @@ import pytest
 from tests.integration.kamailio.conftest import Sipp, free_udp_ports, sipp, sipp_run
 from tests.integration.server.conftest import Server, start_server, stop_server
 
-
 __all__ = ["sipp", "sipp_run"]  # fixtures shared with the Kamailio tests
 
 
