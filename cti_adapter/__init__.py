@@ -1,1 +1,78 @@
-"""CRM side of Helpline: caller lookup, entitlements, screen pop, cases and activity logs."""
+"""CRM side of Helpline: caller lookup, entitlements, screen pop, cases and activity logs.
+
+`CrmAdapter` is the contract; `BuiltinCrm` (in `cti_adapter.builtin`) keeps customers and cases in Helpline's
+database, `RestCrm` (in `cti_adapter.external`) talks to an external CRM. `CtiService` puts an adapter
+behind a lookup timeout and, for external CRMs, a durable outbox.
+"""
+
+from __future__ import annotations
+
+from cti_adapter._contract import (
+    DEFAULT_LEVELS,
+    Activity,
+    Case,
+    CaseAttachment,
+    CaseStatus,
+    CrmAdapter,
+    Customer,
+    CustomerMatch,
+    Entitlement,
+    Lookup,
+    LookupKind,
+    NewCase,
+    subject_key,
+)
+from cti_adapter._delivery import OutboxWorker, Sender
+from cti_adapter._outbox import Backoff, EntryStatus, Lane, Outbox, OutboxEntry
+from cti_adapter._phone import normalize_phone
+from cti_adapter._runtime import CtiRuntime
+from cti_adapter._service import CallerContext, CaseRef, CtiService, Dialer, DialRequest, NoEntitlementPolicy
+from cti_adapter.errors import (
+    CaseNotFound,
+    CrmRejected,
+    CrmUnavailable,
+    CtiError,
+    CustomerNotFound,
+    DuplicateCustomer,
+    InvalidCrmData,
+    InvalidPhoneNumber,
+)
+
+__all__ = [
+    "DEFAULT_LEVELS",
+    "Activity",
+    "Backoff",
+    "CallerContext",
+    "Case",
+    "CaseAttachment",
+    "CaseNotFound",
+    "CaseRef",
+    "CaseStatus",
+    "CrmAdapter",
+    "CrmRejected",
+    "CrmUnavailable",
+    "CtiError",
+    "CtiRuntime",
+    "CtiService",
+    "Customer",
+    "CustomerMatch",
+    "CustomerNotFound",
+    "DialRequest",
+    "Dialer",
+    "DuplicateCustomer",
+    "Entitlement",
+    "EntryStatus",
+    "InvalidCrmData",
+    "InvalidPhoneNumber",
+    "Lane",
+    "Lookup",
+    "LookupKind",
+    "NewCase",
+    "NoEntitlementPolicy",
+    "Outbox",
+    "OutboxEntry",
+    "OutboxWorker",
+    "Sender",
+    "normalize_phone",
+    "subject_key",
+]

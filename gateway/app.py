@@ -14,6 +14,9 @@ from pathlib import Path
 from aiohttp import web
 
 import gateway
+from cti_adapter import http as cti_http
+from cti_adapter._runtime import CtiRuntime
+from cti_adapter.importer import seed_demo_customers
 from gateway import admin
 from gateway.auth import TokenService, UserDirectory, load_or_create_secret
 from gateway.auth import http as auth_http
@@ -64,6 +67,7 @@ class Settings:
     sip_host: str
     sip_domain: str
     sip_workers: int
+    seed_demo_customers: bool
 
 
 def resolve_settings(config: Config, options: ServeOptions) -> Settings:
@@ -85,6 +89,7 @@ def resolve_settings(config: Config, options: ServeOptions) -> Settings:
         sip_host=server.sip.host,
         sip_domain=server.sip.domain,
         sip_workers=server.sip.workers,
+        seed_demo_customers=options.demo,
     )
 
 
@@ -136,6 +141,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
     users = UserDirectory(config.users)
     database = Database(settings.database_url)
     hub = RoutingHub(config=config, database=database, metrics=metrics)
+    cti = CtiRuntime(config.crm, engine=lambda: database.engine)
     realtime = RealtimeServer(tokens=tokens, actions=hub, redis_url=settings.redis_url)
     hub.attach_realtime(realtime)
 
@@ -151,13 +157,20 @@ def build_app(config: Config, settings: Settings) -> web.Application:
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/metrics", metrics.handle)
     _add_routes(
-        app, auth_http.routes(users, tokens) + routing_http.routes(hub, config) + admin.routes(config)
+        app,
+        auth_http.routes(users, tokens)
+        + routing_http.routes(hub, config)
+        + admin.routes(config)
+        + (cti_http.routes(cti.builtin, cti.service) if cti.builtin else []),
     )
 
     sip = _sip_front(config, settings) if settings.sip_enabled else None
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await database.start()
+        cti.start()
+        if settings.seed_demo_customers and cti.builtin is not None:
+            await seed_demo_customers(cti.builtin)
         await hub.start()
         if sip is not None:
             await sip.start()
@@ -170,6 +183,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
             await sip.stop()
         await hub.stop()
         await realtime.close()
+        await cti.stop()
         await database.close()
 
     app.cleanup_ctx.append(lifecycle)

@@ -70,6 +70,14 @@ def _parser() -> argparse.ArgumentParser:
         "argon2 hash for a user's password_hash.",
     )
 
+    commands.add_parser(
+        "import-customers",
+        help="import customers from a CSV file into the built-in CRM",
+        description="Import customers from a CSV file into the built-in CRM "
+        "(see `helpline import-customers --help` for the columns and options).",
+        add_help=False,
+    )
+
     bench = commands.add_parser("bench", help="run a benchmark", description="Run a benchmark.")
     kinds = bench.add_subparsers(dest="bench", required=True, metavar="KIND")
     routing = kinds.add_parser(
@@ -161,6 +169,11 @@ def _serve(args: argparse.Namespace, config_path: Path) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["import-customers"]:
+        from cti_adapter.importer import main as import_customers
+
+        return import_customers(argv[1:])
     args = _parser().parse_args(argv)
     if args.command == "check-config":
         return _check_config(args.path)

@@ -177,6 +177,9 @@ def _cross_references(config: Config) -> Iterable[ConfigProblem]:
             sip_users.setdefault(user.sip.user, user.id)
     for i, queue in enumerate(config.queues):
         yield from _queue_references(f"queues[{i}]", queue, config, skills, agents)
+    fallback = config.crm.no_entitlement.queue
+    if fallback is not None and fallback not in {q.id for q in config.queues}:
+        yield _unknown("crm.no_entitlement.queue", "queue", fallback, [q.id for q in config.queues])
 
 
 def _queue_references(

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from cti_adapter.config import CrmConfig
 from gateway.acd.specs import Channel, ExitKind, Strategy
 
 __all__ = [
@@ -238,6 +239,7 @@ class Config(_Frozen):
     queues: tuple[QueueConfig, ...] = ()
     business_hours: tuple[BusinessHoursConfig, ...] = ()
     flows: dict[str, Any] = {}
+    crm: CrmConfig = CrmConfig()
 
     def user(self, user_id: str) -> UserConfig | None:
         return next((u for u in self.users if u.id == user_id), None)

@@ -64,6 +64,12 @@ class Database:
         """The normalised URL with the password masked, fit for logs."""
         return self._redacted
 
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
+            raise RuntimeError("Database.start() must complete before the database is used")
+        return self._engine
+
     async def start(self) -> None:
         """Connect (retrying transient failures until `connect_timeout`) and migrate to the head revision."""
         if self._engine is not None:

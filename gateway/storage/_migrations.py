@@ -19,6 +19,8 @@ from alembic.runtime.migration import MigrationContext, RevisionStep
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
+import cti_adapter._tables  # noqa: F401  the CRM's tables join the shared metadata
+
 from ._tables import UtcDateTime, metadata
 
 __all__ = ["alembic_config", "context_options", "load_scripts", "upgrade_to_head"]

@@ -1,0 +1,187 @@
+"""The REST adapter, outbox and webhooks against a fake CRM on loopback that is slow, fails and comes back."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+
+import pytest
+
+from cti_adapter import (
+    Activity,
+    Backoff,
+    CaseStatus,
+    CtiService,
+    Lane,
+    Outbox,
+    OutboxWorker,
+)
+from cti_adapter.external import CaseWriteSender, RestCrm, WebhookSender
+from gateway.storage import Database
+from tests.integration.cti_adapter.fake_crm import FakeCrm
+from tests.unit.cti_adapter.conftest import engine_of
+
+LOOKUP_BUDGET = 0.5
+ANN_PHONE = "+442079460958"
+STARTED = datetime(2025, 6, 1, 10, tzinfo=UTC)
+
+
+@pytest.fixture
+async def fake_crm() -> AsyncIterator[FakeCrm]:
+    crm = FakeCrm()
+    crm.add_customer("ann", "Ann Lee", ANN_PHONE, level="premium")
+    await crm.start()
+    yield crm
+    await crm.stop()
+
+
+@pytest.fixture
+async def rest(fake_crm: FakeCrm) -> AsyncIterator[RestCrm]:
+    client = RestCrm(fake_crm.base_url, token="t0ken", timeout=1.0)
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+async def worker(database: Database, rest: RestCrm, fake_crm: FakeCrm) -> AsyncIterator[OutboxWorker]:
+    hooks = WebhookSender(f"{fake_crm.base_url}/hooks", fake_crm.webhook_secret, timeout=1.0)
+    worker = OutboxWorker(
+        Outbox(lambda: engine_of(database)),
+        {Lane.CRM: CaseWriteSender(rest), Lane.WEBHOOK: hooks},
+        backoff=Backoff(first=0.05, cap=0.2),
+    )
+    worker.start()
+    yield worker
+    await worker.stop()
+    await hooks.close()
+
+
+@pytest.fixture
+def service(rest: RestCrm, worker: OutboxWorker) -> CtiService:
+    return CtiService(rest, worker, lookup_timeout=LOOKUP_BUDGET, default_region="GB")
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {within} s")
+        await asyncio.sleep(0.05)
+
+
+def activity(interaction_id: str) -> Activity:
+    return Activity(
+        channel="voice",
+        started_at=STARTED,
+        interaction_id=interaction_id,
+        wait_seconds=8,
+        talk_seconds=95,
+        hold_seconds=10,
+        wrap_up_seconds=20,
+        queue="support",
+        agent_id="alice",
+        disposition="resolved",
+        recording_url=f"https://helpline.example/rec/{interaction_id}.wav",
+    )
+
+
+async def test_given_a_healthy_crm_when_a_caller_is_identified_then_customer_and_premium_priority_come_back(
+    service: CtiService,
+) -> None:
+    context = await service.identify(caller="020 7946 0958")
+
+    assert context.customer is not None and context.customer.name == "Ann Lee"
+    assert context.entitlement is not None and context.entitlement.level == "premium"
+    assert context.priority_delta == 10 and not context.crm_unavailable
+
+
+@pytest.mark.parametrize("mode", ["slow", "fail"])
+async def test_given_a_slow_or_failing_crm_when_a_caller_is_identified_then_the_answer_is_on_time_and_says_so(
+    service: CtiService, fake_crm: FakeCrm, mode: str
+) -> None:
+    fake_crm.mode = mode
+
+    started = time.monotonic()
+    context = await service.identify(caller="020 7946 0958")
+    elapsed = time.monotonic() - started
+    pop = await service.screen_pop("call-1", context, queue="support", wait_seconds=3)
+
+    assert elapsed < LOOKUP_BUDGET + 0.5  # the slow CRM would take 5 s
+    assert context.crm_unavailable and context.customer is None
+    assert pop.crm_unavailable and pop.caller == ANN_PHONE and pop.notice is not None
+
+
+async def test_given_a_crm_that_is_down_when_calls_are_filed_then_every_write_lands_once_it_is_back(
+    service: CtiService, fake_crm: FakeCrm, worker: OutboxWorker
+) -> None:
+    context = await service.identify(caller=ANN_PHONE)  # known while the CRM is up
+    await fake_crm.stop()
+
+    first = await service.file_case("call-1", context, "Router")
+    assert first is not None and first.pending and first.key is not None
+    await service.log_activity(first, activity("call-1"))
+    await service.update_case(first, disposition="resolved", notes="rebooted", status=CaseStatus.PENDING)
+    second = await service.file_case("call-2", context, "router")
+    assert second is not None
+    await service.log_activity(second, activity("call-2"))
+    await asyncio.sleep(0.5)  # several failed attempts while it is down
+    assert await worker.outbox.pending(Lane.CRM) == 5
+
+    await fake_crm.start()
+    await eventually(lambda: _pending_is_zero(worker))
+
+    [case] = fake_crm.cases.values()
+    assert case["interaction_ids"] == ["call-1", "call-2"]
+    assert (case["status"], case["disposition"], case["notes"]) == ("pending", "resolved", "rebooted")
+    assert [a["interaction_id"] for a in fake_crm.activities[case["id"]]] == ["call-1", "call-2"]
+
+
+async def test_given_answers_lost_on_the_way_back_when_writes_are_retried_then_the_crm_keeps_one_of_each(
+    service: CtiService, fake_crm: FakeCrm, worker: OutboxWorker
+) -> None:
+    context = await service.identify(caller=ANN_PHONE)
+    fake_crm.mode = "lose_answers"  # the CRM does the work, Helpline never hears so
+
+    case = await service.file_case("call-1", context, "Billing")
+    assert case is not None
+    await service.log_activity(case, activity("call-1"))
+    await eventually(lambda: _attempted_twice(fake_crm))
+    fake_crm.mode = "ok"
+    await eventually(lambda: _pending_is_zero(worker))
+
+    [stored] = fake_crm.cases.values()
+    assert [a["interaction_id"] for a in fake_crm.activities[stored["id"]]] == ["call-1"]
+    assert stored["interaction_ids"] == ["call-1"]
+    assert fake_crm.replayed_keys  # the retries were recognised by their keys
+
+
+async def test_given_webhooks_when_cti_events_happen_then_each_arrives_signed_and_verifiable(
+    service: CtiService, fake_crm: FakeCrm, worker: OutboxWorker
+) -> None:
+    context = await service.identify(caller=ANN_PHONE)
+    case = await service.file_case("call-1", context, "Router")
+    assert case is not None and case.case_id is not None  # the CRM was up: confirmed within the budget
+    await service.screen_pop("call-1", context, queue="support", case=case)
+    await service.log_activity(case, activity("call-1"))
+
+    await eventually(lambda: _pending_is_zero(worker, Lane.WEBHOOK))
+
+    assert [e["type"] for e in fake_crm.webhooks] == [
+        "caller.identified",
+        "case.filed",
+        "screen_pop",
+        "case.activity_logged",
+    ]
+    assert fake_crm.bad_signatures == 0
+    pop = fake_crm.webhooks[2]["data"]
+    assert pop["customer"]["name"] == "Ann Lee" and pop["case"]["id"] == case.case_id
+
+
+async def _pending_is_zero(worker: OutboxWorker, lane: Lane = Lane.CRM) -> bool:
+    return await worker.outbox.pending(lane) == 0
+
+
+async def _attempted_twice(fake_crm: FakeCrm) -> bool:
+    return len(fake_crm.replayed_keys) >= 1 or fake_crm.requests >= 6
