@@ -26,6 +26,7 @@ from gateway.metrics import Metrics
 from gateway.realtime import RealtimeServer
 from gateway.routing import RoutingHub
 from gateway.routing import http as routing_http
+from gateway.routing._pops import ScreenPops
 from gateway.sip.front import SipFront
 from gateway.storage import Database
 from gateway.web import TOKENS, ApiRoute, error_middleware, guard, openapi_document
@@ -142,6 +143,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
     database = Database(settings.database_url)
     hub = RoutingHub(config=config, database=database, metrics=metrics)
     cti = CtiRuntime(config.crm, engine=lambda: database.engine)
+    hub.attach_pops(ScreenPops(cti.service))
     realtime = RealtimeServer(tokens=tokens, actions=hub, redis_url=settings.redis_url)
     hub.attach_realtime(realtime)
 

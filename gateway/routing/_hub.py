@@ -4,6 +4,7 @@ folded into interaction records and statistics, counted in metrics, and pushed t
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -27,6 +28,7 @@ from gateway.config import Config, agent_specs, queue_specs
 from gateway.logs import bind_interaction
 from gateway.metrics import Metrics
 from gateway.realtime import RealtimeServer
+from gateway.routing._pops import ScreenPops, activity_for
 from gateway.routing._projection import InteractionProjection, StatsProjection
 from gateway.routing.schemas import InteractionIn
 from gateway.storage import Database, EventRecord
@@ -48,6 +50,10 @@ _AGENT_EVENTS = {
     EventType.PRESENCE_CHANGED: "presence",
     EventType.WRAP_UP_ENDED: "presence",
 }
+
+
+# Interactions that leave without reaching an agent: their pending CRM lookups are dropped.
+_NOT_SERVED = (EventType.ABANDONED, EventType.EXITED, EventType.REFUSED)
 
 
 def _record(event: Event) -> EventRecord:
@@ -88,10 +94,15 @@ class RoutingHub:
         self._service: RoutingService | None = None
         self._presence_since: dict[str, float] = {}
         self._listeners: list[EventListener] = []
+        self._pops: ScreenPops | None = None
+        self._late_pops: set[asyncio.Task[None]] = set()
         self._started_at = time.time()
 
     def attach_realtime(self, realtime: RealtimeServer) -> None:
         self._realtime = realtime
+
+    def attach_pops(self, pops: ScreenPops) -> None:
+        self._pops = pops
 
     def subscribe(self, listener: EventListener) -> None:
         """`listener` receives every batch of routing events after it is stored (e.g. the voice service)."""
@@ -122,6 +133,10 @@ class RoutingHub:
         )
 
     async def stop(self) -> None:
+        for task in list(self._late_pops):
+            task.cancel()
+        if self._late_pops:
+            await asyncio.gather(*self._late_pops, return_exceptions=True)
         if self._service is not None:
             await self._service.stop()
 
@@ -154,6 +169,8 @@ class RoutingHub:
             await self._db.save_interaction(changed)
         if event.type in (EventType.PRESENCE_CHANGED, EventType.WRAP_UP_ENDED) and event.agent_id is not None:
             self._presence_since[event.agent_id] = event.at
+        if event.type in _NOT_SERVED and self._pops is not None and event.interaction_id is not None:
+            self._pops.forget(event.interaction_id)
         if event.type is EventType.PRESENCE_CHANGED and event.agent_id is not None:
             await self._record_presence(event)
         logger.debug("event %d %s agent=%s", event.seq, event.type, event.agent_id)
@@ -182,8 +199,45 @@ class RoutingHub:
         if name is None or event.agent_id is None:
             return
         if event.type is EventType.OFFERED and event.interaction_id is not None:
-            payload = {**payload, "interaction": self.interaction_dict(event.interaction_id)}
+            payload = {
+                **payload,
+                "interaction": self.interaction_dict(event.interaction_id),
+                "pop": await self._pop(event),
+            }
+            if self._pops is not None and self._pops.pending(event.interaction_id):
+                self._late_pops.add(asyncio.create_task(self._late_pop(event)))
         await self._realtime.to_agent(event.agent_id, name, payload)
+
+    async def _pop(self, event: Event) -> dict[str, Any] | None:
+        view = self.router.interaction(event.interaction_id or "")
+        if self._pops is None or view is None:
+            return None
+        try:
+            return await self._pops.pop(
+                view.id,
+                channel=str(view.channel),
+                queue=view.queue,
+                wait_seconds=event.at - view.enqueue_time,
+            )
+        except Exception:
+            logger.exception("screen pop failed; the offer goes out without it")
+            return None
+
+    async def _late_pop(self, offer: Event) -> None:
+        """The CRM answered after the offer went out: send the agent the complete pop."""
+        try:
+            if self._pops is None or not await self._pops.settled(offer.interaction_id or "", timeout=10.0):
+                return
+            view = self.router.interaction(offer.interaction_id or "")
+            if view is None or view.agent_id != offer.agent_id or self._realtime is None:
+                return
+            pop = await self._pop(offer)
+            if pop is not None and offer.agent_id is not None:
+                await self._realtime.to_agent(offer.agent_id, "pop", {"interaction_id": view.id, "pop": pop})
+        finally:
+            task = asyncio.current_task()
+            if task is not None:
+                self._late_pops.discard(task)
 
     def _refresh_gauges(self) -> None:
         router = self.router
@@ -240,7 +294,14 @@ class RoutingHub:
             preferred_agent=body.preferred_agent,
         )
         with bind_interaction(interaction_id):
-            await self._service_or_fail().enqueue(new)
+            if self._pops is not None:
+                self._pops.begin(interaction_id, body.attributes, queue=body.queue)
+            try:
+                await self._service_or_fail().enqueue(new)
+            except RoutingError:
+                if self._pops is not None:
+                    self._pops.forget(interaction_id)
+                raise
             logger.info("interaction created in queue %s", body.queue)
         view = self.router.interaction(interaction_id)
         assert view is not None
@@ -258,11 +319,36 @@ class RoutingHub:
         with bind_interaction(interaction_id):
             await self._service_or_fail().abandon(interaction_id)
 
-    async def end_interaction(self, interaction_id: str, reason: str) -> InteractionView:
+    async def end_interaction(
+        self, interaction_id: str, reason: str, *, disposition: str | None = None, notes: str | None = None
+    ) -> InteractionView:
         await self._service_or_fail().end(interaction_id, reason=reason)
         view = self.router.interaction(interaction_id)
         assert view is not None
+        await self._log_on_case(view, disposition=disposition, notes=notes)
         return view
+
+    async def _log_on_case(
+        self, view: InteractionView, *, disposition: str | None, notes: str | None
+    ) -> None:
+        if self._pops is None:
+            return
+        record = await self._db.get_interaction(view.id)
+        activity = activity_for(
+            channel=str(view.channel),
+            queue=view.queue,
+            agent_id=(record.agent_id if record else None) or view.agent_id,
+            created_at=view.enqueue_time,
+            answered_at=record.answered_at.timestamp() if record and record.answered_at else None,
+            ended_at=view.ended_at or time.time(),
+            interaction_id=view.id,
+            disposition=disposition,
+            notes=notes,
+        )
+        try:
+            await self._pops.finish(view.id, activity, disposition=disposition, notes=notes)
+        except Exception:
+            logger.exception("could not log interaction %s on its case", view.id)
 
     def interaction_dict(self, interaction_id: str) -> dict[str, Any]:
         view = self.router.interaction(interaction_id)

@@ -273,7 +273,9 @@ def routes(hub: RoutingHub, config: Config) -> list[ApiRoute]:
                 details={"state": str(view.state)},
             )
         try:
-            ended = await hub.end_interaction(interaction_id, body.reason)
+            ended = await hub.end_interaction(
+                interaction_id, body.reason, disposition=body.disposition, notes=body.notes
+            )
         except RoutingError as exc:
             raise _routing_error(exc) from None
         record = await hub.database.get_interaction(interaction_id)
