@@ -1,0 +1,45 @@
+"""Helpline voice: the gateway-side call control that joins the media workers, the IVR and routing.
+
+Wiring (the composition root does this):
+
+    relay = EventRelay()
+    pool = WorkerPool(size=..., base_port=..., on_event=relay.on_event, on_worker_lost=relay.on_worker_lost)
+    voice = VoiceService(pool, flows, hub, prompts=PromptCache(dir), recordings_dir=..., agent_uri=...,
+                         is_open=..., recording_sink=...)
+    relay.connect(voice)
+    await pool.start(); await voice.start()
+    ...
+    await voice.hold(interaction_id); await voice.resume(interaction_id)
+    await voice.transfer(interaction_id, "queue:support" | "agent:bob" | "sip:desk@pbx" | "+4420...")
+    await voice.stop(); await pool.stop()
+"""
+
+from __future__ import annotations
+
+from gateway.voice._agents import AgentUri
+from gateway.voice._control import DialUri, TargetKind, TransferTarget, parse_target
+from gateway.voice._ivr import CustomerLookup
+from gateway.voice._prompts import RATES, PromptCache
+from gateway.voice._recording import RecordingInfo, RecordingKind, RecordingSink
+from gateway.voice._service import EventRelay, VoiceService
+from gateway.voice.errors import CallNotFoundError, PromptError, RecordingError, VoiceError
+
+__all__ = [
+    "RATES",
+    "AgentUri",
+    "CallNotFoundError",
+    "CustomerLookup",
+    "DialUri",
+    "EventRelay",
+    "PromptCache",
+    "PromptError",
+    "RecordingError",
+    "RecordingInfo",
+    "RecordingKind",
+    "RecordingSink",
+    "TargetKind",
+    "TransferTarget",
+    "VoiceError",
+    "VoiceService",
+    "parse_target",
+]

@@ -1,0 +1,195 @@
+"""Running a caller's IVR flow: each `FlowRun` action becomes worker commands, each worker event an input.
+
+Digits barge in on a `collect` or `menu` prompt; the time-out runs from the prompt's end and again
+from each digit. A sensitive `collect` stops the caller's recorder for its duration (the gap becomes
+silence when the recording is assembled). Speech prompts render in the background: the prompt starts
+when `PromptReady` arrives.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from gateway.ivr import (
+    Action,
+    CollectDigits,
+    End,
+    Hangup,
+    Input,
+    IvrError,
+    LookupCustomer,
+    LookupResult,
+    MediaDone,
+    PauseRecording,
+    Play,
+    RecordVoicemail,
+    ResumeRecording,
+    Say,
+    StartQueue,
+    TransferCall,
+)
+from gateway.logs import bind_interaction
+from gateway.voice._digits import DigitBuffer
+from gateway.voice._media import Media, TimerKind
+from gateway.voice._session import Phase, Playing, Session
+
+__all__ = ["CustomerLookup", "IvrDriver", "QueueEntrance", "TransferDialer"]
+
+logger = logging.getLogger("helpline.voice")
+
+CustomerLookup = Callable[[str, str], Awaitable[Mapping[str, str]]]
+"""`lookup(by, value)`: the customer's attributes (empty when nobody matched), e.g. from the CTI adapter."""
+
+
+class QueueEntrance(Protocol):
+    async def enter(self, session: Session, start: StartQueue) -> None: ...
+
+
+class TransferDialer(Protocol):
+    async def dial_transfer(self, session: Session, uri: str) -> None: ...
+
+
+class IvrDriver:
+    def __init__(self, media: Media, *, recordings_dir: Path, lookup: CustomerLookup | None = None) -> None:
+        self._media = media
+        self._recordings_dir = recordings_dir
+        self._lookup = lookup
+        self._queue: QueueEntrance | None = None
+        self._transfer: TransferDialer | None = None
+
+    def bind(self, queue: QueueEntrance, transfer: TransferDialer) -> None:
+        self._queue, self._transfer = queue, transfer
+
+    async def start(self, session: Session) -> None:
+        await self.perform(session, session.run.start())
+
+    async def feed(self, session: Session, event: Input) -> None:
+        """Answer the flow's pending action; the flow's next action is performed at once."""
+        if session.run.finished:
+            return
+        try:
+            action = session.run.feed(event)
+        except IvrError:
+            logger.exception("call %s: the flow refused %r", session.key, event)
+            return
+        await self.perform(session, action)
+
+    async def perform(self, session: Session, action: Action) -> None:
+        session.action = action
+        if isinstance(action, Say | Play):
+            await self._media.prompt(session, action)
+        elif isinstance(action, CollectDigits):
+            session.buffer = DigitBuffer(action)
+            await self._media.prompt(session, action.prompt)
+        elif isinstance(action, PauseRecording | ResumeRecording):
+            await self._recording(session, action)
+        elif isinstance(action, LookupCustomer):
+            await self.feed(session, LookupResult(await self._find(session, action)))
+        elif isinstance(action, RecordVoicemail):
+            await self._voicemail(session, action)
+        elif isinstance(action, StartQueue | TransferCall):
+            await self._hand_over(session, action)
+        elif isinstance(action, Hangup):
+            await self._media.hang_up_caller(session)
+        elif isinstance(action, End):
+            session.action = None
+
+    # --- what the caller does -----------------------------------------------------------------------
+
+    async def prompt_ended(self, session: Session) -> None:
+        action = session.action
+        if isinstance(action, CollectDigits):
+            self._media.arm(session, action.timeout_seconds, TimerKind.DIGITS)
+        elif isinstance(action, Say | Play):
+            await self.feed(session, MediaDone())
+        elif isinstance(action, RecordVoicemail):
+            await self._before_recording(session, action)
+
+    async def beep_ended(self, session: Session) -> None:
+        if isinstance(session.action, RecordVoicemail):
+            await self._start_recording(session, session.action)
+
+    async def digit(self, session: Session, digit: str) -> None:
+        if isinstance(session.action, RecordVoicemail) and session.voicemail is not None and digit == "#":
+            await self.finish_voicemail(session)
+            return
+        buffer = session.buffer
+        if buffer is None:
+            return
+        if session.playing is Playing.PROMPT:
+            await self._media.stop(session)  # barge-in
+        result = buffer.feed(digit)
+        if result is None:
+            self._media.arm(session, buffer.timeout, TimerKind.DIGITS)
+            return
+        await self._collected(session, result)
+
+    async def timer(self, session: Session, kind: TimerKind) -> None:
+        if kind is TimerKind.DIGITS and session.buffer is not None:
+            await self._collected(session, session.buffer.expire())
+        elif kind is TimerKind.VOICEMAIL:
+            await self.finish_voicemail(session)
+
+    async def _collected(self, session: Session, result: Input) -> None:
+        session.buffer = None
+        session.cancel_timer()
+        await self.feed(session, result)
+
+    # --- actions ----------------------------------------------------------------------------------
+
+    async def _recording(self, session: Session, action: PauseRecording | ResumeRecording) -> None:
+        if isinstance(action, PauseRecording):
+            await self._media.pause_caller(session)
+        else:
+            await self._media.record_caller(session)
+        await self.feed(session, MediaDone())
+
+    async def _find(self, session: Session, action: LookupCustomer) -> Mapping[str, str]:
+        if self._lookup is None:
+            return {}
+        try:
+            return await self._lookup(action.by, action.value)
+        except Exception:
+            logger.exception("call %s: customer lookup failed; continuing as unknown", session.key)
+            return {}
+
+    async def _hand_over(self, session: Session, action: StartQueue | TransferCall) -> None:
+        assert self._queue is not None and self._transfer is not None, "IvrDriver.bind() was not called"
+        if isinstance(action, StartQueue):
+            await self._queue.enter(session, action)
+        else:
+            await self._transfer.dial_transfer(session, action.uri)
+
+    # --- voicemail --------------------------------------------------------------------------------
+
+    async def _voicemail(self, session: Session, action: RecordVoicemail) -> None:
+        session.phase = Phase.VOICEMAIL
+        if action.prompt is not None:
+            await self._media.prompt(session, action.prompt)
+        else:
+            await self._before_recording(session, action)
+
+    async def _before_recording(self, session: Session, action: RecordVoicemail) -> None:
+        if action.beep:
+            await self._media.beep(session)
+        else:
+            await self._start_recording(session, action)
+
+    async def _start_recording(self, session: Session, action: RecordVoicemail) -> None:
+        owner = session.interaction_id or f"voicemail-{session.key}"
+        folder = self._recordings_dir / datetime.now(UTC).strftime("%Y/%m/%d") / owner
+        with bind_interaction(session.interaction_id):
+            logger.info("call %s: recording a voicemail of at most %.0f s", session.key, action.max_seconds)
+        await self._media.record_voicemail(session, folder / "voicemail.wav")
+        self._media.arm(session, action.max_seconds, TimerKind.VOICEMAIL)
+
+    async def finish_voicemail(self, session: Session) -> None:
+        """The message is complete (maximum length, '#', or the caller hung up)."""
+        session.cancel_timer()
+        if session.caller_call is not None:
+            await self._media.stop_voicemail(session)
+        await self.feed(session, MediaDone())

@@ -1,0 +1,240 @@
+"""`VoiceService`: the gateway's call control, between the media workers, the IVR and the routing core.
+
+Worker events, routing events, timers and the panel's requests all go through one inbox and are handled
+one at a time by one task, so a call's state never changes under a handler's feet. Handlers may await
+the routing hub: the hub delivers the events that produces back to the inbox, to be handled next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from gateway.acd import Event as RoutingEvent
+from gateway.ivr import Flow, IsOpen, UnknownFlowError
+from gateway.routing import RoutingHub
+from gateway.sip import Event as WorkerEvent
+from gateway.sip import WorkerPool
+from gateway.voice._agents import AgentDesk, AgentUri
+from gateway.voice._control import CallControl, DialUri
+from gateway.voice._dispatch import Dispatcher
+from gateway.voice._ivr import CustomerLookup, IvrDriver
+from gateway.voice._media import Media, PromptReady, TimerFired
+from gateway.voice._prompts import RATES, PromptCache
+from gateway.voice._recording import RecordingSink
+from gateway.voice._session import Calls
+from gateway.voice._waiting import WaitingRoom
+
+__all__ = ["EventRelay", "VoiceService"]
+
+logger = logging.getLogger("helpline.voice")
+
+_STOP_GRACE = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class _WorkerItem:
+    worker_id: int
+    event: WorkerEvent
+
+
+@dataclass(frozen=True, slots=True)
+class _LostItem:
+    worker_id: int
+    call_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    run: Callable[[], Awaitable[None]]
+    done: asyncio.Future[None]
+
+
+class VoiceService:
+    """Answers calls, runs their IVR flow, queues them, rings agents, bridges and records.
+
+    Feed it the pool's events (see `EventRelay`), then `await start()`; `await stop()` before the pool
+    stops. `hold`, `resume` and `transfer` are for the agent's panel (REST).
+    """
+
+    def __init__(
+        self,
+        pool: WorkerPool,
+        flows: Mapping[str, Flow],
+        hub: RoutingHub,
+        *,
+        entry_flow: str = "main",
+        prompts: PromptCache,
+        recordings_dir: Path,
+        agent_uri: AgentUri,
+        is_open: IsOpen,
+        recording_sink: RecordingSink,
+        prompt_rate: int = 16000,
+        media_root: Path | None = None,
+        music_on_hold: Path | None = None,
+        lookup: CustomerLookup | None = None,
+        dial_uri: DialUri | None = None,
+        handle_seconds: float = 180.0,
+    ) -> None:
+        if entry_flow not in flows:
+            raise UnknownFlowError(entry_flow, flows)
+        if prompt_rate not in RATES:
+            raise ValueError(f"voice: prompt_rate must be one of {RATES}, got {prompt_rate}")
+        self._hub = hub
+        self._inbox: asyncio.Queue[object] = asyncio.Queue()
+        self._calls = Calls()
+        self._media = Media(
+            pool,
+            prompts,
+            self._inbox.put_nowait,
+            rate=prompt_rate,
+            media_root=media_root,
+            music_on_hold=music_on_hold,
+        )
+        ivr = IvrDriver(self._media, recordings_dir=recordings_dir, lookup=lookup)
+        waiting = WaitingRoom(self._media, hub, self._calls, handle_seconds=handle_seconds)
+        desk = AgentDesk(self._media, hub, self._calls, agent_uri=agent_uri)
+        ivr.bind(waiting, desk)
+        waiting.bind(ivr)
+        desk.bind(ivr)
+        self._control = CallControl(self._media, hub, self._calls, desk, waiting, dial_uri=dial_uri)
+        self._dispatch = Dispatcher(
+            self._media,
+            self._calls,
+            hub,
+            ivr=ivr,
+            waiting=waiting,
+            desk=desk,
+            flows=flows,
+            entry_flow=entry_flow,
+            is_open=is_open,
+            recordings_dir=recordings_dir,
+            sink=recording_sink,
+        )
+        self._task: asyncio.Task[None] | None = None
+        self._subscribed = False
+
+    # --- life cycle -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if not self._subscribed:
+            self._hub.subscribe(self._on_routing)
+            self._subscribed = True
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="helpline.voice")
+
+    async def stop(self) -> None:
+        """Stop handling events; recordings already being assembled are finished first."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._media.close()
+        await self._dispatch.drain(_STOP_GRACE)
+
+    # --- inputs -----------------------------------------------------------------------------------
+
+    async def on_event(self, worker_id: int, event: WorkerEvent) -> None:
+        """The pool's `on_event` handler."""
+        self._inbox.put_nowait(_WorkerItem(worker_id, event))
+
+    async def on_worker_lost(self, worker_id: int, call_ids: tuple[str, ...]) -> None:
+        """The pool's `on_worker_lost` handler."""
+        self._inbox.put_nowait(_LostItem(worker_id, call_ids))
+
+    async def _on_routing(self, events: Sequence[RoutingEvent]) -> None:
+        if self._task is None:
+            return
+        for event in events:
+            if event.interaction_id is not None:
+                self._inbox.put_nowait(event)
+
+    # --- the panel's requests ---------------------------------------------------------------------
+
+    async def hold(self, interaction_id: str) -> None:
+        """Put the caller on hold (they hear music); CallNotFoundError if no connected call has it."""
+        await self._request(lambda: self._control.hold(interaction_id))
+
+    async def resume(self, interaction_id: str) -> None:
+        """Take the caller off hold."""
+        await self._request(lambda: self._control.resume(interaction_id))
+
+    async def transfer(self, interaction_id: str, target: str) -> None:
+        """Blind transfer to `queue:<id>`, `agent:<id>`, a `sip:` URI or a number (ValueError if bad)."""
+        await self._request(lambda: self._control.transfer(interaction_id, target))
+
+    async def _request(self, run: Callable[[], Awaitable[None]]) -> None:
+        if self._task is None:
+            raise RuntimeError("the voice service is not started")
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._inbox.put_nowait(_Request(run, done))
+        await done
+
+    # --- the actor --------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            item = await self._inbox.get()
+            try:
+                await self._handle(item)
+            except Exception:
+                logger.exception("voice: handling %r failed", item)
+
+    async def _handle(self, item: object) -> None:
+        if isinstance(item, _WorkerItem):
+            await self._dispatch.worker_event(item.worker_id, item.event)
+        elif isinstance(item, RoutingEvent):
+            await self._dispatch.routing_event(item)
+        elif isinstance(item, TimerFired):
+            await self._dispatch.timer(item)
+        elif isinstance(item, PromptReady):
+            await self._dispatch.prompt_ready(item)
+        elif isinstance(item, _LostItem):
+            await self._dispatch.worker_lost(item.worker_id, item.call_ids)
+        elif isinstance(item, _Request):
+            await self._serve(item)
+
+    async def _serve(self, request: _Request) -> None:
+        try:
+            await request.run()
+        except Exception as exc:
+            if not request.done.done():
+                request.done.set_exception(exc)
+            return
+        if not request.done.done():
+            request.done.set_result(None)
+
+
+class EventRelay:
+    """Breaks the construction cycle: the pool needs handlers before the service that owns them exists.
+
+    Use:
+
+        relay = EventRelay()
+        pool = WorkerPool(..., on_event=relay.on_event, on_worker_lost=relay.on_worker_lost)
+        voice = VoiceService(pool, ...)
+        relay.connect(voice)
+    """
+
+    def __init__(self) -> None:
+        self._target: VoiceService | None = None
+
+    def connect(self, service: VoiceService) -> None:
+        self._target = service
+
+    async def on_event(self, worker_id: int, event: WorkerEvent) -> None:
+        if self._target is not None:
+            await self._target.on_event(worker_id, event)
+        else:
+            logger.warning(
+                "media worker %d: %s before the voice service was connected", worker_id, event.TYPE
+            )
+
+    async def on_worker_lost(self, worker_id: int, call_ids: tuple[str, ...]) -> None:
+        if self._target is not None:
+            await self._target.on_worker_lost(worker_id, call_ids)

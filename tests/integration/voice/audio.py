@@ -1,0 +1,59 @@
+"""Reading the recordings back: which tone a file carries, and where it is silent."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+Samples = npt.NDArray[np.float64]
+
+
+def read(path: Path) -> tuple[Samples, int]:
+    """Samples as floats in [-1, 1], one row per channel, and the sample rate."""
+    with wave.open(str(path), "rb") as reader:
+        assert reader.getsampwidth() == 2, f"{path.name}: expected 16-bit samples"
+        channels, rate = reader.getnchannels(), reader.getframerate()
+        data = np.frombuffer(reader.readframes(reader.getnframes()), dtype="<i2").astype(np.float64)
+    return data.reshape(-1, channels).T / 32768.0, rate
+
+
+def share_at(samples: Samples, rate: int, hz: float, width: float = 40.0) -> float:
+    """The share of the signal's energy within `width` Hz of `hz` (1.0: a pure tone at hz)."""
+    if samples.size == 0:
+        return 0.0
+    spectrum = np.abs(np.fft.rfft(samples)) ** 2
+    freqs = np.fft.rfftfreq(samples.size, 1 / rate)
+    total = float(spectrum[freqs > 50].sum())
+    band = float(spectrum[(freqs > hz - width) & (freqs < hz + width)].sum())
+    return band / total if total else 0.0
+
+
+def carries(samples: Samples, rate: int, hz: float, *, not_hz: float) -> bool:
+    """The audio is mostly the tone at `hz` (packet loss and concealment under load spread some energy)
+    and holds next to nothing of the other party's tone at `not_hz`."""
+    return share_at(samples, rate, hz) > 0.5 and share_at(samples, rate, not_hz) < 0.05
+
+
+def rms(samples: Samples) -> float:
+    return float(np.sqrt(np.mean(samples**2))) if samples.size else 0.0
+
+
+def silent_runs(
+    samples: Samples, rate: int, *, frame_s: float = 0.02, level: float = 1e-3
+) -> list[tuple[float, float]]:
+    """(start, end) in seconds of every stretch whose 20 ms frames all stay below `level` RMS."""
+    frame = int(rate * frame_s)
+    count = samples.size // frame
+    quiet = [rms(samples[i * frame : (i + 1) * frame]) < level for i in range(count)]
+    runs: list[tuple[float, float]] = []
+    start: int | None = None
+    for index, is_quiet in enumerate([*quiet, False]):
+        if is_quiet and start is None:
+            start = index
+        elif not is_quiet and start is not None:
+            runs.append((start * frame_s, index * frame_s))
+            start = None
+    return runs

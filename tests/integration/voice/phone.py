@@ -1,0 +1,167 @@
+"""A scripted agent phone for the voice tests: one pjsua2 endpoint in its own process.
+
+    python phone.py --port 5090 --play agent.wav --record-dir DIR --answer 1001 --ring 1002 --busy 1003
+
+Calls to `sip:<user>@127.0.0.1:<port>` are answered after a short ring (`--answer`), left ringing
+(`--ring`) or refused with 486 (`--busy`), by the user part. An answered call plays `--play` in a loop and
+records what the phone hears to `DIR/<user>-<n>.wav`. One line per event goes to stdout:
+`ready`, `incoming <user> <n>`, `confirmed <user> <n>`, `disconnected <user> <n> <code>`.
+The phone runs until its stdin closes. pjsua2 is polled from the main thread (the 2.10 wheel has no
+thread support).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import select
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pjsua2 as pj  # type: ignore[import-untyped]
+
+ANSWER_AFTER = 0.4  # seconds of ringing before an auto-answer
+
+
+class Phone:
+    def __init__(self, options: argparse.Namespace) -> None:
+        self.options = options
+        self.calls: dict[int, PhoneCall] = {}
+        self.serials = itertools.count(1)
+        self.pending_answers: list[tuple[float, int]] = []
+
+    def behaviour(self, user: str) -> str:
+        for kind in ("answer", "ring", "busy"):
+            if user in getattr(self.options, kind):
+                return kind
+        return "busy"
+
+    def incoming(self, account: Any, call_id: int, message: str) -> None:
+        user = message.split(" ", 2)[1].removeprefix("sip:").split("@", 1)[0]
+        call = PhoneCall(self, account, call_id, user, next(self.serials))
+        self.calls[call_id] = call
+        say(f"incoming {user} {call.serial}")
+        kind = self.behaviour(user)
+        call.respond(486 if kind == "busy" else 180)
+        if kind == "answer":
+            self.pending_answers.append((time.monotonic() + ANSWER_AFTER, call_id))
+
+    def answer_due(self) -> None:
+        now = time.monotonic()
+        due = [c for at, c in self.pending_answers if at <= now]
+        self.pending_answers = [(at, c) for at, c in self.pending_answers if at > now]
+        for call_id in due:
+            call = self.calls.get(call_id)
+            if call is not None:
+                call.respond(200)
+
+
+def answer_param(code: int) -> Any:
+    prm = pj.CallOpParam(True)
+    prm.statusCode = code
+    return prm
+
+
+class PhoneCall(pj.Call):  # type: ignore[misc]
+    def __init__(self, phone: Phone, account: Any, call_id: int, user: str, serial: int) -> None:
+        super().__init__(account, call_id)
+        self.phone, self.user, self.serial = phone, user, serial
+        self.player: Any = None
+        self.recorder: Any = None
+
+    def respond(self, code: int) -> None:
+        self.answer(answer_param(code))
+
+    def onCallState(self, prm: Any) -> None:
+        info = self.getInfo()
+        if info.state == pj.PJSIP_INV_STATE_CONFIRMED:
+            say(f"confirmed {self.user} {self.serial}")
+        elif info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
+            say(f"disconnected {self.user} {self.serial} {info.lastStatusCode}")
+            self.player = self.recorder = None
+            self.phone.calls.pop(info.id, None)
+
+    def onCallMediaState(self, prm: Any) -> None:
+        info = self.getInfo()
+        for index, media in enumerate(info.media):
+            if media.type == pj.PJMEDIA_TYPE_AUDIO and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
+                self.connect(self.getAudioMedia(index))
+
+    def connect(self, audio: Any) -> None:
+        if self.player is None:
+            self.player = pj.AudioMediaPlayer()
+            self.player.createPlayer(self.phone.options.play, 0)
+            path = Path(self.phone.options.record_dir) / f"{self.user}-{self.serial}.wav"
+            self.recorder = pj.AudioMediaRecorder()
+            self.recorder.createRecorder(str(path))
+        self.player.startTransmit(audio)
+        audio.startTransmit(self.recorder)
+
+
+class PhoneAccount(pj.Account):  # type: ignore[misc]
+    def __init__(self, phone: Phone) -> None:
+        super().__init__()
+        self.phone = phone
+
+    def onIncomingCall(self, prm: Any) -> None:
+        self.phone.incoming(self, int(prm.callId), str(prm.rdata.wholeMsg))
+
+
+def say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--play", required=True)
+    parser.add_argument("--record-dir", required=True)
+    for kind in ("answer", "ring", "busy"):
+        parser.add_argument(f"--{kind}", action="append", default=[])
+    options = parser.parse_args()
+    endpoint = pj.Endpoint()
+    endpoint.libCreate()
+    config = pj.EpConfig()
+    config.uaConfig.threadCnt = 0
+    config.uaConfig.mainThreadOnly = True
+    config.medConfig.threadCnt = 0
+    config.logConfig.level = config.logConfig.consoleLevel = 0
+    endpoint.libInit(config)
+    endpoint.audDevManager().setNullDev()
+    transport = pj.TransportConfig()
+    transport.port, transport.boundAddress = options.port, "127.0.0.1"
+    endpoint.transportCreate(pj.PJSIP_TRANSPORT_UDP, transport)
+    endpoint.libStart()
+    phone = Phone(options)
+    account = PhoneAccount(phone)
+    account_config = pj.AccountConfig()
+    account_config.idUri = f"sip:phone@127.0.0.1:{options.port}"
+    account_config.mediaConfig.transportConfig.boundAddress = "127.0.0.1"
+    account.create(account_config, True)
+    say("ready")
+    try:
+        while not stdin_closed():
+            endpoint.libHandleEvents(20)
+            phone.answer_due()
+        endpoint.hangupAllCalls()
+        for _ in range(25):
+            endpoint.libHandleEvents(20)
+    finally:
+        phone.calls.clear()
+        account.shutdown()
+        del account
+        endpoint.libDestroy()
+    return 0
+
+
+def stdin_closed() -> bool:
+    readable, _, _ = select.select([sys.stdin], [], [], 0)
+    return bool(readable) and not os.read(sys.stdin.fileno(), 4096)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
