@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from ._model import Agent, Interaction, Requirements
 from .specs import Channel
 
-__all__ = ["AvailableIndex", "Eligible", "Entry", "WaitClass", "WaitingIndex"]
+__all__ = ["AvailableIndex", "Eligible", "Entry", "ScoredHead", "WaitClass", "WaitingIndex"]
 
 Entry = tuple[float, int, str]  # (enqueue_time, arrival, interaction id)
 ClassKey = tuple[str, Channel, Requirements, str | None, tuple[str, ...]]
+ScoredHead = tuple[tuple[float, ...], str, str]  # (score, interaction id, queue), as ranked for an agent
 
 
 @dataclass(slots=True, eq=False)
@@ -34,13 +35,12 @@ class WaitClass:
     widened: tuple[str, ...]
     buckets: dict[int, list[Entry]] = field(default_factory=dict)
     size: int = 0
+    # agent-side scoring memo per base priority: (head, effective priority, weight, scored head); a head
+    # keeps its score until it leaves or ages a step, so the agents freed meanwhile share one tuple
+    scores: dict[int, tuple[Entry, int, float, ScoredHead]] = field(default_factory=dict)
 
 
 Eligible = tuple[WaitClass, float, float | None]  # a class an agent may serve, its weight, the aging step
-
-
-def entry_of(i: Interaction) -> Entry:
-    return (i.enqueue_time, i.arrival, i.id)
 
 
 class WaitingIndex:
@@ -56,7 +56,7 @@ class WaitingIndex:
         self.version = 0  # bumped whenever a class appears or disappears
 
     def add(self, i: Interaction) -> None:
-        key = self._key(i)
+        key = (i.queue, i.channel, i.skills, i.preferred_agent if i.sticky else None, i.widened)
         cls = self._classes.get(key)
         if cls is None:
             cls = WaitClass(key, i.queue, i.channel, i.skills, key[3], i.widened)
@@ -64,28 +64,38 @@ class WaitingIndex:
             self.version += 1
             for home in self._homes(cls):
                 home[key] = cls
-        bisect.insort(cls.buckets.setdefault(i.priority, []), entry_of(i))
+        entry = (i.enqueue_time, i.arrival, i.id)
+        bucket = cls.buckets.get(i.priority)
+        if bucket is None:
+            cls.buckets[i.priority] = [entry]
+        elif entry > bucket[-1]:
+            bucket.append(entry)  # the usual case: a new arrival is the youngest
+        else:
+            bisect.insort(bucket, entry)
         cls.size += 1
         self._count[i.queue] += 1
+        i.wait_class = cls
 
     def remove(self, i: Interaction) -> None:
-        key = self._key(i)
-        cls = self._classes[key]
+        cls = i.wait_class
+        if cls is None:
+            raise KeyError(f"interaction {i.id!r} is not indexed as waiting")
         bucket = cls.buckets[i.priority]
-        entry = entry_of(i)
-        pos = bisect.bisect_left(bucket, entry)
+        entry = (i.enqueue_time, i.arrival, i.id)
+        pos = 0 if bucket[0] == entry else bisect.bisect_left(bucket, entry)  # mostly the head leaves
         if pos == len(bucket) or bucket[pos] != entry:
             raise KeyError(f"interaction {i.id!r} is not indexed as waiting")
         del bucket[pos]
+        i.wait_class = None
         if not bucket:
             del cls.buckets[i.priority]
         cls.size -= 1
         self._count[i.queue] -= 1
         if not cls.size:
-            del self._classes[key]
+            del self._classes[cls.key]
             self.version += 1
             for home in self._homes(cls):
-                del home[key]
+                del home[cls.key]
 
     def classes_for(self, agent: Agent) -> Iterator[WaitClass]:
         """Every class the agent might serve (the caller still checks levels and declines)."""
@@ -111,9 +121,6 @@ class WaitingIndex:
         entries = [e for c in self._by_queue[queue].values() for b in c.buckets.values() for e in b]
         return [e[2] for e in sorted(entries)]
 
-    def _key(self, i: Interaction) -> ClassKey:
-        return (i.queue, i.channel, i.skills, i.preferred_agent if i.sticky else None, i.widened)
-
     def _homes(self, cls: WaitClass) -> list[dict[ClassKey, WaitClass]]:
         homes = [self._by_queue[cls.queue]]
         if cls.sticky_agent is not None:
@@ -128,25 +135,57 @@ class WaitingIndex:
 
 
 class AvailableIndex:
-    """Agents that could take some work now, per skill; dicts used as insertion-ordered sets."""
+    """Agents that could take some work now, per skill; dicts used as insertion-ordered sets.
+
+    Updates are noted and applied on the next read: an agent freed and offered new work in the same call
+    (the common case) then costs nothing here.
+    """
 
     def __init__(self) -> None:
-        self.everyone: dict[str, None] = {}
-        self.by_skill: dict[str, dict[str, None]] = {}
+        self._everyone: dict[str, None] = {}
+        self._by_skill: dict[str, dict[str, None]] = {}
+        self._pending: list[Agent] = []
 
     def update(self, agent: Agent) -> None:
-        if agent.is_available():
-            if agent.id not in self.everyone:
-                self.everyone[agent.id] = None
-                for skill in agent.levels:
-                    self.by_skill.setdefault(skill, {})[agent.id] = None
-        elif agent.id in self.everyone:
-            del self.everyone[agent.id]
-            for skill in agent.levels:
-                del self.by_skill[skill][agent.id]
+        self._pending.append(agent)
+        if len(self._pending) >= _PENDING_MAX:  # a long replay reads nothing: keep the backlog bounded
+            self._flush()
+
+    @property
+    def everyone(self) -> dict[str, None]:
+        if self._pending:
+            self._flush()
+        return self._everyone
 
     def with_skills(self, skills: Requirements) -> Mapping[str, None]:
         """The smallest pool that contains every available agent having all `skills`."""
+        if self._pending:
+            self._flush()
         if not skills:
-            return self.everyone
-        return min((self.by_skill.get(s, {}) for s, _ in skills), key=len)
+            return self._everyone
+        if len(skills) == 1:
+            return self._by_skill.get(skills[0][0], _EMPTY)
+        return min((self._by_skill.get(s, _EMPTY) for s, _ in skills), key=len)
+
+    def _flush(self) -> None:
+        everyone, by_skill = self._everyone, self._by_skill
+        for agent in self._pending:
+            aid = agent.id
+            if agent.is_available():
+                if aid not in everyone:
+                    everyone[aid] = None
+                    for skill in agent.levels:
+                        pool = by_skill.get(skill)
+                        if pool is None:
+                            by_skill[skill] = {aid: None}
+                        else:
+                            pool[aid] = None
+            elif aid in everyone:
+                del everyone[aid]
+                for skill in agent.levels:
+                    del by_skill[skill][aid]
+        self._pending.clear()
+
+
+_EMPTY: Mapping[str, None] = {}
+_PENDING_MAX = 256

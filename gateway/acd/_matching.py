@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Iterable
 
-from ._index import Eligible, WaitClass
+from ._index import Eligible, ScoredHead, WaitClass
 from ._model import Agent, Interaction, PresenceKind
-from ._state import RoutingState
+from ._state import Explained, RoutingState
 from ._trace import Decision, ExclusionReason, RawExclusion, Trigger
 from .specs import Channel, QueueSpec, Strategy
 
@@ -30,6 +30,16 @@ UNAVAILABLE_SAMPLE = 5
 CANDIDATES_KEPT = 8
 Reason = tuple[ExclusionReason, str]
 
+# enum members as module constants: reading `ExclusionReason.SKILL` costs ~0.2 us in Python 3.11
+_SKILL, _LEVEL, _CAPACITY = ExclusionReason.SKILL, ExclusionReason.LEVEL, ExclusionReason.CAPACITY
+_PRESENCE, _WRAP_UP_REASON = ExclusionReason.PRESENCE, ExclusionReason.WRAP_UP
+_DECLINED, _NOT_MEMBER = ExclusionReason.DECLINED_BEFORE, ExclusionReason.NOT_MEMBER
+_NOT_PREFERRED = ExclusionReason.NOT_PREFERRED
+_AVAILABLE, _WRAP_UP = PresenceKind.AVAILABLE, PresenceKind.WRAP_UP
+_AGENT_FREE = Trigger.AGENT_FREE
+_RULES = {s: str(s) for s in Strategy}
+_EXPLAINED_MAX = 10_000  # distinct interaction classes whose explanation is kept
+
 
 def effective_priority(priority: int, enqueue_time: float, now: float, aging_seconds: float | None) -> int:
     if not aging_seconds:
@@ -40,7 +50,7 @@ def effective_priority(priority: int, enqueue_time: float, now: float, aging_sec
 def _member_exclusion(state: RoutingState, queues: tuple[str, ...], a: Agent) -> Reason | None:
     # a queue without a member list is open to every agent with the skills
     if all(state.members[q] for q in queues) and not any(q in a.members for q in queues):
-        return ExclusionReason.NOT_MEMBER, ",".join(queues)
+        return _NOT_MEMBER, ",".join(queues)
     return None
 
 
@@ -48,9 +58,9 @@ def _skill_exclusion(skills: Iterable[tuple[str, int]], a: Agent) -> Reason | No
     for skill, level in skills:
         have = a.levels.get(skill)
         if have is None:
-            return ExclusionReason.SKILL, skill
+            return _SKILL, skill
         if have < level:
-            return ExclusionReason.LEVEL, f"{skill} {have}<{level}"
+            return _LEVEL, f"{skill} {have}<{level}"
     return None
 
 
@@ -58,31 +68,32 @@ def exclusion(state: RoutingState, i: Interaction, a: Agent) -> Reason | None:
     """Why `a` may never take `i` as things stand (presence and capacity aside), or None."""
     if i.sticky:
         if a.id != i.preferred_agent:
-            return ExclusionReason.NOT_PREFERRED, str(i.preferred_agent)
+            return _NOT_PREFERRED, str(i.preferred_agent)
     elif i.widened:
         member = _member_exclusion(state, (i.queue, *i.widened), a)
         if member:
             return member
     elif state.members[i.queue] and i.queue not in a.members:  # the common case, without allocating
-        return ExclusionReason.NOT_MEMBER, i.queue
+        return _NOT_MEMBER, i.queue
     skill = _skill_exclusion(i.skills, a)
     if skill:
         return skill
-    if a.id in i.declined:
-        return ExclusionReason.DECLINED_BEFORE, ""
+    if i.declined and a.id in i.declined:
+        return _DECLINED, ""
     return None
 
 
 def unavailability(a: Agent, channel: Channel) -> Reason | None:
     """Why `a` cannot take work of `channel` right now, or None."""
-    kind = a.presence.kind
-    if kind is PresenceKind.WRAP_UP:
-        return ExclusionReason.WRAP_UP, f"until {a.presence.until}"
-    if kind is not PresenceKind.AVAILABLE:
-        return ExclusionReason.PRESENCE, a.presence.reason or str(kind)
-    if not a.has_room_for(channel):
-        return ExclusionReason.CAPACITY, f"{a.used}/{a.spec.capacity.total} units, {len(a.work)} items"
-    return None
+    presence = a.presence
+    kind = presence.kind
+    if kind is _AVAILABLE:
+        if a.has_room_for(channel):
+            return None
+        return _CAPACITY, f"{a.used}/{a.total} units, {len(a.work)} items"
+    if kind is _WRAP_UP:
+        return _WRAP_UP_REASON, f"until {presence.until}"
+    return _PRESENCE, presence.reason or str(kind)
 
 
 # -- interaction side: which agent ------------------------------------------------------------------------
@@ -147,7 +158,7 @@ def pick_agent(state: RoutingState, i: Interaction, now: float, trigger: Trigger
         else:
             scored.append((_score(state, q, i, a), aid))
     scored.sort()
-    rule = str(q.strategy)
+    rule = _RULES[q.strategy]
     if i.prefer and any(aid == i.preferred_agent for _, aid in scored):
         rule = "preferred_agent"
         scored.sort(key=lambda s: s[1] != i.preferred_agent)
@@ -172,20 +183,47 @@ def _explain_unavailable(
     state: RoutingState, i: Interaction, examined: Collection[str], excluded: list[RawExclusion]
 ) -> int:
     """List why a few agents outside the available pool could not take it; return about how many of the
-    pool were left out (the sample is bounded so a busy center does not pay a scan per arrival)."""
+    pool were left out (the sample is bounded so a busy center does not pay a scan per arrival).
+
+    The sample depends only on the interaction's class and on the agents scanned for it, so it is kept per
+    class and reused while every scanned agent is unchanged (same `version`, same side of `examined`).
+    """
+    key = None if i.declined or i.sticky else (i.queue, i.channel, i.skills, i.widened)
+    if key is not None:
+        hit = state.explained.get(key)
+        if hit is not None and _still_valid(hit, examined):
+            iid = i.id
+            excluded.extend([(aid, iid, reason, detail) for aid, reason, detail in hit[2]])
+            return max(0, hit[0] - len(examined) - len(hit[2]))
     pool = _all_pool(state, i)
-    listed = 0
+    scanned: list[tuple[Agent, int, bool]] = []
+    sample: list[tuple[str, ExclusionReason, str]] = []
+    agents, channel = state.agents, i.channel
     for aid in pool:
-        if listed >= UNAVAILABLE_SAMPLE:
+        if len(sample) >= UNAVAILABLE_SAMPLE:
             break
+        a = agents[aid]
         if aid in examined:
+            scanned.append((a, a.version, True))
             continue
-        a = state.agents[aid]
-        why = exclusion(state, i, a) or unavailability(a, i.channel)
+        scanned.append((a, a.version, False))
+        why = exclusion(state, i, a) or unavailability(a, channel)
         if why:
-            excluded.append((aid, i.id, why[0], why[1]))
-            listed += 1
-    return max(0, len(pool) - len(examined) - listed)
+            sample.append((aid, why[0], why[1]))
+    if key is not None:
+        if len(state.explained) >= _EXPLAINED_MAX:
+            state.explained.clear()
+        state.explained[key] = (len(pool), tuple(scanned), tuple(sample))
+    iid = i.id
+    excluded.extend([(aid, iid, reason, detail) for aid, reason, detail in sample])
+    return max(0, len(pool) - len(examined) - len(sample))
+
+
+def _still_valid(hit: Explained, examined: Collection[str]) -> bool:
+    for a, version, was_examined in hit[1]:
+        if a.version != version or (a.id in examined) is not was_examined:
+            return False
+    return True
 
 
 # -- agent side: which interaction ------------------------------------------------------------------------
@@ -198,7 +236,7 @@ def _class_exclusion(state: RoutingState, cls: WaitClass, a: Agent) -> Reason | 
         if member:
             return member
     elif cls.sticky_agent != a.id:
-        return ExclusionReason.NOT_PREFERRED, cls.sticky_agent
+        return _NOT_PREFERRED, cls.sticky_agent
     return _skill_exclusion(cls.skills, a)
 
 
@@ -225,32 +263,38 @@ def eligible_classes(state: RoutingState, a: Agent) -> list[Eligible]:
 def pick_interaction(state: RoutingState, a: Agent, now: float) -> Decision | None:
     """The waiting interaction `a` should be offered: highest effective priority, then the heaviest queue
     membership weight, then the oldest enqueue time (FIFO)."""
-    aid, declining, interactions = a.id, state.declining, state.interactions
-    scored: list[tuple[tuple[float, ...], str, str]] = []
+    aid, declining = a.id, state.declining
+    scored: list[ScoredHead] = []
     excluded: list[RawExclusion] = []
     room: dict[Channel, bool] = {}
+    floor = math.floor
     for cls, weight, aging in eligible_classes(state, a):
         fits = room.get(cls.channel)
         if fits is None:
             fits = room[cls.channel] = a.has_room_for(cls.channel)
         if not fits:
             continue  # a whole class the agent cannot serve is not worth a trace line per interaction
+        memo = cls.scores
         for priority, bucket in cls.buckets.items():
-            for enqueue_time, arrival, iid in bucket:
-                if iid in declining and aid in interactions[iid].declined:
-                    excluded.append((aid, iid, ExclusionReason.DECLINED_BEFORE, ""))
-                    continue
-                # effective_priority, inlined: this loop runs for every head of every class an agent may serve
-                eff = priority + max(0, math.floor((now - enqueue_time) / aging)) if aging else priority
-                scored.append(((-float(eff), -weight, enqueue_time, float(arrival)), iid, cls.queue))
-                break
+            head = bucket[0]
+            if declining and head[2] in declining:
+                _score_declined(state, a, cls, priority, bucket, weight, aging, now, scored, excluded)
+                continue
+            enqueue_time = head[0]
+            # effective_priority, inlined: this runs for every head of every class an agent may serve
+            eff = priority + max(0, floor((now - enqueue_time) / aging)) if aging else priority
+            m = memo.get(priority)
+            if m is None or m[0] is not head or m[1] != eff or m[2] != weight:
+                score = (-float(eff), -weight, enqueue_time, float(head[1]))
+                m = memo[priority] = (head, eff, weight, (score, head[2], cls.queue))
+            scored.append(m[3])
     if not scored:
         return None
-    scored.sort()
+    scored.sort(key=_first)  # scores are unique (arrival breaks ties): the rest never decides
     _, chosen, queue = scored[0]
     return Decision.compact(
         now,
-        Trigger.AGENT_FREE,
+        _AGENT_FREE,
         queue,
         "agent_side",
         aid,
@@ -258,3 +302,30 @@ def pick_interaction(state: RoutingState, a: Agent, now: float) -> Decision | No
         tuple([(aid, iid, score) for score, iid, _ in scored[:CANDIDATES_KEPT]]),
         tuple(excluded),
     )
+
+
+def _first(head: ScoredHead) -> tuple[float, ...]:
+    return head[0]
+
+
+def _score_declined(
+    state: RoutingState,
+    a: Agent,
+    cls: WaitClass,
+    priority: int,
+    bucket: list[tuple[float, int, str]],
+    weight: float,
+    aging: float | None,
+    now: float,
+    scored: list[ScoredHead],
+    excluded: list[RawExclusion],
+) -> None:
+    """The first interaction of a bucket that `a` did not decline, listing the declined ones before it."""
+    aid, declining, interactions = a.id, state.declining, state.interactions
+    for enqueue_time, arrival, iid in bucket:
+        if iid in declining and aid in interactions[iid].declined:
+            excluded.append((aid, iid, _DECLINED, ""))
+            continue
+        eff = effective_priority(priority, enqueue_time, now, aging)
+        scored.append(((-float(eff), -weight, enqueue_time, float(arrival)), iid, cls.queue))
+        return

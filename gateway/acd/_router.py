@@ -41,6 +41,19 @@ from .specs import AgentSpec, ExitAction, ExitKind, QueueSpec
 
 __all__ = ["Router"]
 
+# enum members bound once: reading one off its class costs ~0.15 us in Python 3.11 (EnumType.__getattr__)
+_EV_ACCEPTED = EventType.ACCEPTED
+_EV_ASSIGNED = EventType.ASSIGNED
+_EV_ENDED = EventType.ENDED
+_EV_OFFERED = EventType.OFFERED
+_EV_QUEUED = EventType.QUEUED
+_EV_RECEIVED = EventType.RECEIVED
+_IS_ASSIGNED = InteractionState.ASSIGNED
+_IS_OFFERED = InteractionState.OFFERED
+_PK_AVAILABLE = PresenceKind.AVAILABLE
+_PK_WRAP_UP = PresenceKind.WRAP_UP
+_TR_ARRIVED = Trigger.ARRIVED
+
 MAX_OVERFLOW_HOPS = 8  # a loop of overflowing/closed queues ends in a disconnect instead of recursing forever
 
 
@@ -99,14 +112,14 @@ class Router:
             raise UnknownQueue(new.queue, interaction_id=new.id)
 
         def body(now: float) -> None:
-            self._emit(EventType.RECEIVED, now, new.id, data=payloads.received(new, now))
+            self._emit(_EV_RECEIVED, now, new.id, data=payloads.received(new, now))
             self._admit(new.id, new.queue, now, hops=0)
 
         return self._transaction(now, body)
 
     def set_presence(self, agent_id: str, presence: Presence, now: float) -> list[Event]:
         a = self._agent(agent_id)
-        if presence.kind is PresenceKind.WRAP_UP:
+        if presence.kind is _PK_WRAP_UP:
             raise ValueError(f"agent {agent_id!r}: wrap-up is started by the core when an interaction ends")
         if presence == a.presence:
             return []
@@ -116,8 +129,8 @@ class Router:
         i = self._offered_to(interaction_id, agent_id)
 
         def body(now: float) -> None:
-            self._emit(EventType.ACCEPTED, now, i.id, agent_id, {"waited": now - i.enqueue_time})
-            self._emit(EventType.ASSIGNED, now, i.id, agent_id, {"queue": i.queue})
+            self._emit(_EV_ACCEPTED, now, i.id, agent_id, {"waited": now - i.enqueue_time})
+            self._emit(_EV_ASSIGNED, now, i.id, agent_id, {"queue": i.queue})
 
         return self._transaction(now, body)
 
@@ -133,19 +146,19 @@ class Router:
 
     def end(self, interaction_id: str, now: float, reason: str = "completed") -> list[Event]:
         i = self._interaction(interaction_id)
-        if i.state is not InteractionState.ASSIGNED or i.agent is None:
+        if i.state is not _IS_ASSIGNED or i.agent is None:
             raise InvalidTransition(interaction_id, str(i.state), "end")
         agent_id, wrap_up = i.agent, self._state.queues[i.queue].wrap_up_seconds
 
         def body(now: float) -> None:
-            self._emit(EventType.ENDED, now, i.id, agent_id, {"queue": i.queue, "reason": reason})
+            self._emit(_EV_ENDED, now, i.id, agent_id, {"queue": i.queue, "reason": reason})
             self._start_wrap_up(agent_id, wrap_up, now)
 
         return self._transaction(now, body)
 
     def abandon(self, interaction_id: str, now: float) -> list[Event]:
         i = self._interaction(interaction_id)
-        if i.state not in (InteractionState.WAITING, InteractionState.OFFERED):
+        if i.state not in (InteractionState.WAITING, _IS_OFFERED):
             raise InvalidTransition(interaction_id, str(i.state), "abandon")
         agent_id = i.agent
 
@@ -254,8 +267,8 @@ class Router:
                 data={"queue": queue_id, "reason": "queue_full", "max_length": q.max_length},
             )
         else:
-            self._emit(EventType.QUEUED, now, iid, data={"queue": queue_id})
-            self._match_interaction(iid, now, Trigger.ARRIVED)
+            self._emit(_EV_QUEUED, now, iid, data={"queue": queue_id})
+            self._match_interaction(iid, now, _TR_ARRIVED)
 
     def _exit(self, iid: str, q: QueueSpec, action: ExitAction, reason: str, now: float, hops: int) -> None:
         if action.kind is ExitKind.OVERFLOW and action.queue is not None and hops < MAX_OVERFLOW_HOPS:
@@ -286,7 +299,7 @@ class Router:
     def _offer(self, i: Interaction, decision: Decision, now: float) -> None:
         deadline = now + self._state.queues[i.queue].offer_timeout_seconds
         data = payloads.offered(i.queue, deadline, decision)
-        self._emit(EventType.OFFERED, now, i.id, decision.chosen_agent, data)
+        self._emit(_EV_OFFERED, now, i.id, decision.chosen_agent, data)
 
     def _change_presence(
         self, agent_id: str, presence: Presence, cause: str, now: float, returned: Sequence[str] = ()
@@ -295,15 +308,15 @@ class Router:
         already back in their queue in this same call, to be re-matched together with the withdrawn ones."""
         a = self._state.agents[agent_id]
         offers: list[str] = []
-        if presence.kind is not PresenceKind.AVAILABLE:
+        if presence.kind is not _PK_AVAILABLE:
             # leaving `available` withdraws what is still ringing; it is not a decline
-            offers = [x for x in a.work if self._state.interactions[x].state is InteractionState.OFFERED]
+            offers = [x for x in a.work if self._state.interactions[x].state is _IS_OFFERED]
             for iid in offers:
                 self._emit(EventType.OFFER_REVOKED, now, iid, agent_id, {"reason": cause})
         data = payloads.presence_changed(presence, a.presence, cause)
         self._emit(EventType.PRESENCE_CHANGED, now, agent_id=agent_id, data=data)
         self._rematch([*returned, *offers], now)
-        if presence.kind is PresenceKind.AVAILABLE:
+        if presence.kind is _PK_AVAILABLE:
             self._match_agent(agent_id, now)
 
     def _rematch(self, returned: Sequence[str], now: float) -> None:
@@ -320,7 +333,7 @@ class Router:
 
     def _start_wrap_up(self, agent_id: str, seconds: float, now: float) -> None:
         a = self._state.agents[agent_id]
-        if seconds <= 0 or a.presence.kind not in (PresenceKind.AVAILABLE, PresenceKind.WRAP_UP):
+        if seconds <= 0 or a.presence.kind not in (_PK_AVAILABLE, _PK_WRAP_UP):
             self._match_agent(agent_id, now)
             return
         until = max(now + seconds, a.presence.until or 0.0)
@@ -337,7 +350,7 @@ class Router:
         if timer.kind is TimerKind.OFFER_TIMEOUT and i.agent is not None:
             agent_id = i.agent
             self._emit(EventType.TIMED_OUT, now, i.id, agent_id, {"queue": i.queue})
-            if self._state.agents[agent_id].presence.kind is PresenceKind.AVAILABLE:
+            if self._state.agents[agent_id].presence.kind is _PK_AVAILABLE:
                 missed = Presence.not_ready(q.missed_offer_reason)
                 self._change_presence(agent_id, missed, "missed_offer", now, returned=[i.id])
             else:
@@ -368,7 +381,7 @@ class Router:
     def _offered_to(self, interaction_id: str, agent_id: str) -> Interaction:
         i = self._interaction(interaction_id)
         self._agent(agent_id)
-        if i.state is not InteractionState.OFFERED or i.agent != agent_id:
+        if i.state is not _IS_OFFERED or i.agent != agent_id:
             raise NotOffered(interaction_id, agent_id, str(i.state))
         return i
 

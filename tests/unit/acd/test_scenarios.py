@@ -219,6 +219,27 @@ def test_given_agent_in_wrap_up_when_call_arrives_then_trace_says_wrap_up() -> N
     assert [(e.agent_id, e.reason) for e in decision.excluded] == [("a", ExclusionReason.WRAP_UP)]
 
 
+def test_given_explained_class_when_an_unavailable_agent_changes_then_next_trace_is_current() -> None:
+    router = make_router(
+        [queue("support", wrap_up_seconds=30)], [agent("a"), agent("b")], available=["a", "b"]
+    )
+    router.enqueue(call("c1"), T0 + 10)
+    router.enqueue(call("c2"), T0 + 10)
+    router.enqueue(call("w1"), T0 + 11)  # both on a call: explained from scratch
+    router.enqueue(call("w2"), T0 + 12)  # nothing changed: the same explanation, for w2
+    router.accept("c1", "a", T0 + 13)
+    router.end("c1", T0 + 14)  # a goes to wrap-up: the explanation citing it is stale
+    router.enqueue(call("w3"), T0 + 15)
+
+    def reasons(iid: str) -> list[tuple[str, str, ExclusionReason]]:
+        [decision] = router.trace(iid)
+        return [(e.agent_id, e.interaction_id, e.reason) for e in decision.excluded]
+
+    assert reasons("w1") == [("a", "w1", ExclusionReason.CAPACITY), ("b", "w1", ExclusionReason.CAPACITY)]
+    assert reasons("w2") == [("a", "w2", ExclusionReason.CAPACITY), ("b", "w2", ExclusionReason.CAPACITY)]
+    assert reasons("w3") == [("a", "w3", ExclusionReason.WRAP_UP), ("b", "w3", ExclusionReason.CAPACITY)]
+
+
 def test_given_mixed_agents_when_call_waits_then_trace_lists_each_exclusion_reason() -> None:
     q = queue(
         "vip", skills=skills(("billing", 5)), members=members("nolevel", "noskill", "away", "busy", "ok")
