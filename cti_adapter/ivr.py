@@ -13,12 +13,12 @@ goes on, unpunished, and the screen pop says the CRM was unavailable.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from cti_adapter._service import CallerContext, CtiService
 from gateway.ivr import LookupCustomer, LookupResult
 
-__all__ = ["answer_lookup", "lookup_attributes", "routed"]
+__all__ = ["answer_lookup", "answer_lookup_by", "lookup_attributes", "routed"]
 
 
 async def answer_lookup(service: CtiService, action: LookupCustomer) -> LookupResult:
@@ -65,3 +65,18 @@ def routed(queue: str, priority: int, attributes: Mapping[str, str]) -> tuple[st
     except ValueError:
         delta = 0
     return attributes.get("customer.queue") or queue, priority + delta
+
+
+def answer_lookup_by(service: CtiService) -> Callable[[str, str], Awaitable[Mapping[str, str]]]:
+    """The voice service's `lookup(by, value)`: the caller's `customer.*` attributes, empty when unknown."""
+
+    async def lookup(by: str, value: str) -> Mapping[str, str]:
+        if by == "caller":
+            context = await service.identify(caller=value)
+        elif "email" in by.lower():
+            context = await service.identify(email=value)
+        else:
+            context = await service.identify(account=value)
+        return lookup_attributes(context)
+
+    return lookup

@@ -17,18 +17,23 @@ import gateway
 from cti_adapter import http as cti_http
 from cti_adapter._runtime import CtiRuntime
 from cti_adapter.importer import seed_demo_customers
+from cti_adapter.ivr import answer_lookup_by
 from gateway import admin
+from gateway.acd._hours import is_open
 from gateway.auth import TokenService, UserDirectory, load_or_create_secret
 from gateway.auth import http as auth_http
-from gateway.config import Config, load_config
+from gateway.config import Config, business_hours_specs, load_config, parsed_flows
 from gateway.logs import configure_logging
 from gateway.metrics import Metrics
 from gateway.realtime import RealtimeServer
 from gateway.routing import RoutingHub
 from gateway.routing import http as routing_http
 from gateway.routing._pops import ScreenPops
+from gateway.sip import WorkerPool
 from gateway.sip.front import SipFront
 from gateway.storage import Database
+from gateway.voice import PromptCache, VoiceService
+from gateway.voice import http as voice_http
 from gateway.web import TOKENS, ApiRoute, error_middleware, guard, openapi_document
 
 __all__ = ["ServeOptions", "Settings", "build_app", "resolve_settings", "serve"]
@@ -69,6 +74,7 @@ class Settings:
     sip_domain: str
     sip_workers: int
     seed_demo_customers: bool
+    config_dir: Path
 
 
 def resolve_settings(config: Config, options: ServeOptions) -> Settings:
@@ -91,6 +97,7 @@ def resolve_settings(config: Config, options: ServeOptions) -> Settings:
         sip_domain=server.sip.domain,
         sip_workers=server.sip.workers,
         seed_demo_customers=options.demo,
+        config_dir=options.config_path.resolve().parent,
     )
 
 
@@ -129,6 +136,39 @@ def _sip_front(config: Config, settings: Settings) -> SipFront:
     )
 
 
+def _voice_service(
+    config: Config,
+    settings: Settings,
+    pool: WorkerPool,
+    hub: RoutingHub,
+    database: Database,
+    sip: SipFront,
+    cti: CtiRuntime,
+) -> VoiceService:
+    sip_users = {u.id: u.sip.user for u in config.agents if u.sip is not None}
+    hours = business_hours_specs(config)
+    music = Path(config.server.sip.music_on_hold) if config.server.sip.music_on_hold else None
+
+    def agent_uri(agent_id: str) -> str | None:
+        user = sip_users.get(agent_id)
+        return sip.agent_uri(user) if user is not None else None
+
+    return VoiceService(
+        pool,
+        parsed_flows(config),
+        hub,
+        entry_flow=config.server.sip.entry_flow,
+        prompts=PromptCache(settings.data_dir / "prompts", voice=config.server.sip.prompt_voice),
+        recordings_dir=settings.data_dir / "recordings",
+        agent_uri=agent_uri,
+        is_open=lambda name, now: is_open(hours[name], now.timestamp()),
+        recording_sink=voice_http.DatabaseRecordings(database),
+        music_on_hold=music,
+        media_root=settings.config_dir,
+        lookup=answer_lookup_by(cti.service),
+    )
+
+
 def build_app(config: Config, settings: Settings) -> web.Application:
     metrics = Metrics()
     app = web.Application(
@@ -163,10 +203,22 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         auth_http.routes(users, tokens)
         + routing_http.routes(hub, config)
         + admin.routes(config)
-        + (cti_http.routes(cti.builtin, cti.service) if cti.builtin else []),
+        + (cti_http.routes(cti.builtin, cti.service) if cti.builtin else [])
+        + voice_http.routes(lambda: voices[0] if voices else None, hub, database),
     )
 
     sip = _sip_front(config, settings) if settings.sip_enabled else None
+    voices: list[VoiceService] = []
+
+    async def attach_voice(pool: WorkerPool) -> None:
+        assert sip is not None
+        if not config.flows:
+            logger.warning("no IVR flows in the configuration: inbound calls are refused with 480")
+            return
+        voice = _voice_service(config, settings, pool, hub, database, sip, cti)
+        sip.attach(voice)
+        await voice.start()
+        voices.append(voice)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await database.start()
@@ -175,12 +227,14 @@ def build_app(config: Config, settings: Settings) -> web.Application:
             await seed_demo_customers(cti.builtin)
         await hub.start()
         if sip is not None:
-            await sip.start()
+            await sip.start(before_calls=attach_voice)
         # The routing state built at start lives as long as the process: keep the collector off it.
         gc.collect()
         gc.freeze()
         logger.info("gateway ready on http://%s:%d", settings.http_host, settings.http_port)
         yield
+        for voice in voices:
+            await voice.stop()
         if sip is not None:
             await sip.stop()
         await hub.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gateway.config._flows import parsed_flows
 from gateway.config._load import format_path, load_config, parse_config
 from gateway.config._schema import (
     BusinessHoursConfig,
@@ -11,7 +12,7 @@ from gateway.config._schema import (
     ServerConfig,
     UserConfig,
 )
-from gateway.config._specs import agent_specs, queue_specs
+from gateway.config._specs import agent_specs, business_hours_specs, queue_specs
 from gateway.config.errors import ConfigError, ConfigProblem
 
 __all__ = [
@@ -24,8 +25,10 @@ __all__ = [
     "ServerConfig",
     "UserConfig",
     "agent_specs",
+    "business_hours_specs",
     "format_path",
     "load_config",
     "parse_config",
+    "parsed_flows",
     "queue_specs",
 ]

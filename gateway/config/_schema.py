@@ -52,6 +52,11 @@ class SipServerConfig(_Frozen):
     port: int = Field(default=5060, ge=1, le=65535)
     domain: str = Field(default="helpline.local", min_length=1, max_length=253, description="digest realm")
     workers: int = Field(default=2, ge=1, le=64, description="media worker processes")
+    entry_flow: str = Field(
+        default="main", min_length=1, description="the IVR flow every inbound call starts in"
+    )
+    music_on_hold: str | None = Field(default=None, description="a WAV file; default: a generated soft chime")
+    prompt_voice: str = Field(default="en-us", min_length=1, max_length=32, description="espeak-ng voice")
 
     @field_validator("host")
     @classmethod

@@ -26,7 +26,7 @@ from gateway.config._schema import (
     UserConfig,
 )
 
-__all__ = ["agent_specs", "queue_specs"]
+__all__ = ["agent_specs", "business_hours_specs", "queue_specs"]
 
 
 def agent_specs(config: Config) -> list[AgentSpec]:
@@ -36,6 +36,10 @@ def agent_specs(config: Config) -> list[AgentSpec]:
 def queue_specs(config: Config) -> list[QueueSpec]:
     hours = {b.id: _hours(b) for b in config.business_hours}
     return [_queue(q, hours) for q in config.queues]
+
+
+def business_hours_specs(config: Config) -> dict[str, BusinessHours]:
+    return {b.id: _hours(b) for b in config.business_hours}
 
 
 def _agent(user: UserConfig) -> AgentSpec:

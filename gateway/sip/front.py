@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -81,7 +81,8 @@ class SipFront:
         """Where a worker calls an agent's phone: through Kamailio's registrar, or straight to the user."""
         return f"sip:{sip_user}@{self._host}:{self._port}"
 
-    async def start(self) -> None:
+    async def start(self, *, before_calls: Callable[[WorkerPool], Awaitable[None]] | None = None) -> None:
+        """Start the workers, then `before_calls` (attach the voice service), then Kamailio."""
         binary = await asyncio.to_thread(find_kamailio)
         plan = plan_sip_front(
             kamailio=binary, sip_port=self._port, workers=self._workers, sip_host=self._host
@@ -97,6 +98,8 @@ class SipFront:
             on_worker_lost=self._on_worker_lost,
         )
         await self._pool.start()
+        if before_calls is not None:
+            await before_calls(self._pool)
         if plan.kamailio is not None:
             await self._start_kamailio(plan, plan.kamailio)
         logger.info(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ._database import Database
 from ._urls import default_url, normalize_url, redact_url
 from .errors import DatabaseUnavailable, MigrationError, StorageError
-from .records import EventRecord, InteractionRecord, PresenceSpan
+from .records import EventRecord, InteractionRecord, PresenceSpan, RecordingRecord
 
 __all__ = [
     "Database",
@@ -14,6 +14,7 @@ __all__ = [
     "InteractionRecord",
     "MigrationError",
     "PresenceSpan",
+    "RecordingRecord",
     "StorageError",
     "default_url",
     "normalize_url",

@@ -22,16 +22,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import StaticPool
 
 from ._migrations import load_scripts, upgrade_to_head
-from ._tables import AgentPresence, Interaction, RoutingEvent
+from ._tables import AgentPresence, Interaction, Recording, RoutingEvent
 from ._urls import normalize_url, redact_url, sqlite_path
 from .errors import DatabaseUnavailable, MigrationError, StorageError
-from .records import EventRecord, InteractionRecord, PresenceSpan
+from .records import EventRecord, InteractionRecord, PresenceSpan, RecordingRecord
 
 __all__ = ["Database"]
 
 logger = logging.getLogger("helpline.storage")
 
-_R = TypeVar("_R", EventRecord, InteractionRecord, PresenceSpan)
+_R = TypeVar("_R", EventRecord, InteractionRecord, PresenceSpan, RecordingRecord)
 
 _FIRST_DELAY = 0.2
 _MAX_DELAY = 5.0
@@ -44,6 +44,7 @@ _TRANSIENT_SQLITE = frozenset({"SQLITE_BUSY", "SQLITE_LOCKED"})
 _events: Table = RoutingEvent.__table__  # type: ignore[assignment]
 _interactions: Table = Interaction.__table__  # type: ignore[assignment]
 _presence: Table = AgentPresence.__table__  # type: ignore[assignment]
+_recordings: Table = Recording.__table__  # type: ignore[assignment]
 
 
 class Database:
@@ -132,6 +133,25 @@ class Database:
             )
             row = result.one_or_none()
             return None if row is None else _record(InteractionRecord, row)
+
+    async def save_recording(self, record: RecordingRecord) -> None:
+        async with self._transaction() as connection:
+            await connection.execute(_recordings.insert().values(**dataclasses.asdict(record)))
+
+    async def get_recording(self, recording_id: str) -> RecordingRecord | None:
+        async with self._transaction() as connection:
+            result = await connection.execute(select(_recordings).where(_recordings.c.id == recording_id))
+            row = result.one_or_none()
+            return None if row is None else _record(RecordingRecord, row)
+
+    async def recordings_of(self, interaction_id: str) -> list[RecordingRecord]:
+        async with self._transaction() as connection:
+            result = await connection.execute(
+                select(_recordings)
+                .where(_recordings.c.interaction_id == interaction_id)
+                .order_by(_recordings.c.started_at, _recordings.c.kind)
+            )
+            return [_record(RecordingRecord, row) for row in result]
 
     async def list_interactions(
         self,

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["AgentPresence", "Base", "Interaction", "RoutingEvent", "UtcDateTime", "metadata"]
+__all__ = ["AgentPresence", "Base", "Interaction", "Recording", "RoutingEvent", "UtcDateTime", "metadata"]
 
 # Explicit constraint names keep migrations portable (SQLite batch mode needs names to alter constraints).
 NAMING_CONVENTION = {
@@ -114,3 +114,19 @@ class AgentPresence(Base):
     reason: Mapped[str | None] = mapped_column(String(128))
     at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+
+
+class Recording(Base):
+    """A finished recording file (a call leg, the stereo mix, a voicemail) and its fingerprint."""
+
+    __tablename__ = "recordings"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    interaction_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    path: Mapped[str] = mapped_column(String(1024))
+    started_at: Mapped[datetime]
+    duration_seconds: Mapped[float] = mapped_column(Float)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    caller: Mapped[str | None] = mapped_column(String(128))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["EventRecord", "InteractionRecord", "PresenceSpan"]
+__all__ = ["EventRecord", "InteractionRecord", "PresenceSpan", "RecordingRecord"]
 
 
 def _require_aware(owner: str, name: str, value: datetime | None) -> None:
@@ -73,3 +73,23 @@ class PresenceSpan:
     def __post_init__(self) -> None:
         _require_aware(f"agent {self.agent_id!r}", "at", self.at)
         _require_aware(f"agent {self.agent_id!r}", "ended_at", self.ended_at)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingRecord:
+    """A finished recording file: which interaction, what it holds, and how to check it is unaltered."""
+
+    id: str
+    interaction_id: str | None
+    kind: str  # caller | agent | stereo | voicemail
+    path: str
+    started_at: datetime
+    duration_seconds: float
+    size_bytes: int
+    sha256: str
+    caller: str | None = None
+
+    def __post_init__(self) -> None:
+        _require_aware(f"recording {self.id!r}", "started_at", self.started_at)
+        if self.duration_seconds < 0 or self.size_bytes < 0:
+            raise ValueError(f"recording {self.id!r}: duration and size must be >= 0")

@@ -87,6 +87,25 @@ class CallControl:
         await self._media.bridge(session, session.leg)
         session.phase = Phase.CONNECTED
 
+    async def pause_recording(self, interaction_id: str) -> None:
+        """Stop both recorders; the gap becomes silence of the same length when the files are assembled."""
+        session = self._connected(interaction_id, Phase.CONNECTED, Phase.HELD)
+        assert session.leg is not None
+        await self._media.pause_caller(session)
+        await self._media.pause_leg(session, session.leg)
+
+    async def resume_recording(self, interaction_id: str) -> None:
+        session = self._connected(interaction_id, Phase.CONNECTED, Phase.HELD)
+        assert session.leg is not None
+        await self._media.record_caller(session)
+        if not session.tape.agent.recording:
+            await self._media.record_leg(session, session.leg)
+
+    async def hang_up(self, interaction_id: str) -> None:
+        """The agent's panel ends the call: the caller is hung up and the usual end follows."""
+        session = self._connected(interaction_id, Phase.CONNECTED, Phase.HELD)
+        await self._media.hang_up_caller(session)
+
     async def transfer(self, interaction_id: str, target: str) -> None:
         where = parse_target(target)
         uri = self._uri(where)

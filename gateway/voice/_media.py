@@ -182,6 +182,12 @@ class Media:
         session.tape.caller.close()
         await self.send(session.worker_id, RecordStop(call_id=session.caller_call))
 
+    async def pause_leg(self, session: Session, leg: Leg) -> None:
+        if leg.call_id is None or not session.tape.agent.recording:
+            return
+        session.tape.agent.close()
+        await self.send(leg.worker_id, RecordStop(call_id=leg.call_id))
+
     async def record_leg(self, session: Session, leg: Leg) -> None:
         if leg.call_id is None:
             return

@@ -164,6 +164,17 @@ class VoiceService:
         """Take the caller off hold."""
         await self._request(lambda: self._control.resume(interaction_id))
 
+    async def pause_recording(self, interaction_id: str) -> None:
+        """Pause both legs' recorders (the gap is silence in the files, so timing stays true)."""
+        await self._request(lambda: self._control.pause_recording(interaction_id))
+
+    async def resume_recording(self, interaction_id: str) -> None:
+        await self._request(lambda: self._control.resume_recording(interaction_id))
+
+    async def hang_up(self, interaction_id: str) -> None:
+        """Hang up the caller from the agent's panel."""
+        await self._request(lambda: self._control.hang_up(interaction_id))
+
     async def transfer(self, interaction_id: str, target: str) -> None:
         """Blind transfer to `queue:<id>`, `agent:<id>`, a `sip:` URI or a number (ValueError if bad)."""
         await self._request(lambda: self._control.transfer(interaction_id, target))

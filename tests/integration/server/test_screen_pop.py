@@ -10,7 +10,7 @@ from tests.integration.server.conftest import Server, bearer, login
 from tests.integration.server.test_routing_api import Listener, all_offline, create, presence
 
 
-async def test_given_premium_customer_when_their_chat_is_offered_then_pop_shows_them_and_wrap_up_updates_the_case(
+async def test_given_premium_customer_when_chat_offered_then_pop_shows_them_and_wrap_up_updates_the_case(
     server: Server, http: aiohttp.ClientSession
 ) -> None:
     crm, sam, alice_token = (

@@ -1,0 +1,272 @@
+"""REST for calls: hold, resume, hang up, blind transfer, recording pause/resume, and recordings."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from gateway.routing import RoutingHub
+from gateway.storage import Database, RecordingRecord
+from gateway.voice._recording import RecordingInfo
+from gateway.voice._service import VoiceService
+from gateway.voice.errors import CallNotFoundError
+from gateway.web import (
+    ApiRoute,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    json_response,
+    principal_of,
+    read_body,
+)
+
+__all__ = ["DatabaseRecordings", "routes"]
+
+HANDLERS = ("agent", "supervisor", "admin")
+LISTENERS = ("agent", "supervisor", "admin")
+
+
+class DatabaseRecordings:
+    """The voice service's recording sink: every finished file gets a row with its fingerprint."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    async def save(self, info: RecordingInfo) -> None:
+        await self._database.save_recording(
+            RecordingRecord(
+                id=uuid.uuid4().hex,
+                interaction_id=info.interaction_id,
+                kind=str(info.kind),
+                path=str(info.path),
+                started_at=info.started_at,
+                duration_seconds=info.duration_s,
+                size_bytes=info.size,
+                sha256=info.sha256,
+                caller=info.caller or None,
+            )
+        )
+
+
+class TransferTarget(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    queue: str | None = Field(default=None, max_length=64)
+    agent: str | None = Field(default=None, max_length=64)
+    number: str | None = Field(default=None, max_length=40)
+    uri: str | None = Field(default=None, max_length=256)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> TransferTarget:
+        if sum(v is not None for v in (self.queue, self.agent, self.number, self.uri)) != 1:
+            raise ValueError("give exactly one of queue, agent, number, uri")
+        return self
+
+    def as_target(self) -> str:
+        if self.queue is not None:
+            return f"queue:{self.queue}"
+        if self.agent is not None:
+            return f"agent:{self.agent}"
+        return self.uri if self.uri is not None else str(self.number)
+
+
+class TransferIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to: TransferTarget
+
+
+class CallActionOut(BaseModel):
+    interaction_id: str
+    done: str
+
+
+class RecordingOut(BaseModel):
+    id: str
+    interaction_id: str | None
+    kind: str
+    started_at: float
+    duration_seconds: float
+    size_bytes: int
+    sha256: str
+    url: str
+
+
+class RecordingList(BaseModel):
+    items: list[RecordingOut]
+
+
+def _out(record: RecordingRecord) -> RecordingOut:
+    return RecordingOut(
+        id=record.id,
+        interaction_id=record.interaction_id,
+        kind=record.kind,
+        started_at=record.started_at.timestamp(),
+        duration_seconds=record.duration_seconds,
+        size_bytes=record.size_bytes,
+        sha256=record.sha256,
+        url=f"/api/v1/recordings/{record.id}",
+    )
+
+
+Action = Callable[[VoiceService, str], Awaitable[None]]
+
+
+def routes(voice: Callable[[], VoiceService | None], hub: RoutingHub, database: Database) -> list[ApiRoute]:
+    async def handled_by(request: web.Request, interaction_id: str) -> None:
+        """Agents act only on their own calls; supervisors and admins on any."""
+        principal = principal_of(request)
+        if principal.role != "agent":
+            return
+        view = hub.router.interaction(interaction_id)
+        record = await database.get_interaction(interaction_id)
+        agent = (view.agent_id if view else None) or (record.agent_id if record else None)
+        if agent != principal.user_id:
+            raise Forbidden(
+                "an agent may act only on its own calls",
+                error_id="not_your_interaction",
+                details={"interaction_id": interaction_id},
+            )
+
+    def call_action(name: str, action: Action) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def handler(request: web.Request) -> web.StreamResponse:
+            interaction_id = request.match_info["interaction_id"]
+            await handled_by(request, interaction_id)
+            service = voice()
+            if service is None:
+                raise Conflict(
+                    "calls are not handled by this gateway (no SIP front or no IVR flow)",
+                    error_id="voice_not_running",
+                )
+            try:
+                await action(service, interaction_id)
+            except CallNotFoundError as exc:
+                raise Conflict(
+                    str(exc), error_id="no_such_call", details={"interaction_id": interaction_id}
+                ) from None
+            return json_response(CallActionOut(interaction_id=interaction_id, done=name))
+
+        handler.__name__ = name.replace("-", "_")
+        return handler
+
+    async def transfer(request: web.Request) -> web.StreamResponse:
+        body = await read_body(request, TransferIn)
+        target = body.to.as_target()
+
+        async def run(service: VoiceService, interaction_id: str) -> None:
+            try:
+                await service.transfer(interaction_id, target)
+            except ValueError as exc:
+                raise BadRequest(str(exc), error_id="bad_transfer_target", details={"to": target}) from None
+
+        return await call_action("transfer", run)(request)
+
+    async def list_recordings(request: web.Request) -> web.StreamResponse:
+        interaction_id = request.match_info["interaction_id"]
+        await handled_by(request, interaction_id)
+        return json_response(
+            RecordingList(items=[_out(r) for r in await database.recordings_of(interaction_id)])
+        )
+
+    async def get_recording(request: web.Request) -> web.StreamResponse:
+        record = await database.get_recording(request.match_info["recording_id"])
+        if record is None:
+            raise NotFound("no such recording", details={"recording_id": request.match_info["recording_id"]})
+        if record.interaction_id is None and principal_of(request).role == "agent":
+            raise Forbidden("only supervisors and admins hear unattached voicemail", error_id="forbidden")
+        if record.interaction_id is not None:
+            await handled_by(request, record.interaction_id)
+        path = Path(record.path)
+        if not await _exists(path):
+            raise NotFound(
+                "the recording's file is missing from the recordings folder",
+                error_id="file_missing",
+                details={"recording_id": record.id},
+            )
+        return web.FileResponse(
+            path, headers={"Content-Type": "audio/wav", "Digest": f"sha-256={record.sha256}"}
+        )
+
+    on_call = "/api/v1/interactions/{interaction_id}"
+    return [
+        ApiRoute(
+            "POST",
+            f"{on_call}/hold",
+            call_action("hold", lambda s, i: s.hold(i)),
+            "Put the caller on hold (music)",
+            HANDLERS,
+            response=CallActionOut,
+            errors=(409,),
+        ),
+        ApiRoute(
+            "POST",
+            f"{on_call}/resume",
+            call_action("resume", lambda s, i: s.resume(i)),
+            "Take the caller off hold",
+            HANDLERS,
+            response=CallActionOut,
+            errors=(409,),
+        ),
+        ApiRoute(
+            "POST",
+            f"{on_call}/hangup",
+            call_action("hangup", lambda s, i: s.hang_up(i)),
+            "Hang up the call from the panel",
+            HANDLERS,
+            response=CallActionOut,
+            errors=(409,),
+        ),
+        ApiRoute(
+            "POST",
+            f"{on_call}/transfer",
+            transfer,
+            "Blind transfer to a queue, an agent, a number or a URI",
+            HANDLERS,
+            request=TransferIn,
+            response=CallActionOut,
+            errors=(409,),
+        ),
+        ApiRoute(
+            "POST",
+            f"{on_call}/recording/pause",
+            call_action("pause-recording", lambda s, i: s.pause_recording(i)),
+            "Pause the call's recording (the gap is kept as silence)",
+            HANDLERS,
+            response=CallActionOut,
+            errors=(409,),
+        ),
+        ApiRoute(
+            "POST",
+            f"{on_call}/recording/resume",
+            call_action("resume-recording", lambda s, i: s.resume_recording(i)),
+            "Resume the call's recording",
+            HANDLERS,
+            response=CallActionOut,
+            errors=(409,),
+        ),
+        ApiRoute(
+            "GET",
+            f"{on_call}/recordings",
+            list_recordings,
+            "The interaction's recordings",
+            LISTENERS,
+            response=RecordingList,
+        ),
+        ApiRoute(
+            "GET",
+            "/api/v1/recordings/{recording_id}",
+            get_recording,
+            "Stream a recording (WAV)",
+            LISTENERS,
+            errors=(404,),
+        ),
+    ]
+
+
+async def _exists(path: Path) -> bool:
+    import asyncio
+
+    return await asyncio.to_thread(path.is_file)
