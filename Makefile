@@ -2,6 +2,7 @@
 VENV ?= .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+PANEL := gateway/panel/dist/index.html
 
 .PHONY: run test setup system-packages lint typecheck clean
 
@@ -11,7 +12,7 @@ run: setup
 test: setup
 	$(VENV)/bin/python -m pytest
 
-setup: system-packages $(STAMP)
+setup: system-packages $(STAMP) $(PANEL)
 
 system-packages:
 	@sh scripts/install-system-packages.sh
@@ -23,8 +24,14 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+# The agent panel: front-end packages from the npm registry, bundled by esbuild into dist/.
+$(PANEL): gateway/panel/package-lock.json gateway/panel/build.mjs $(wildcard gateway/panel/src/*)
+	npm ci --prefix gateway/panel --no-audit --no-fund
+	npm run build --prefix gateway/panel
+
 lint: setup
 	$(VENV)/bin/ruff check gateway cti_adapter tests
+	npm run check --prefix gateway/panel
 
 typecheck: setup
 	$(VENV)/bin/mypy

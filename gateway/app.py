@@ -25,6 +25,7 @@ from gateway.auth import http as auth_http
 from gateway.config import Config, business_hours_specs, load_config, parsed_flows
 from gateway.logs import configure_logging
 from gateway.metrics import Metrics
+from gateway.panel import add_routes as add_panel_routes
 from gateway.realtime import RealtimeServer
 from gateway.routing import RoutingHub
 from gateway.routing import http as routing_http
@@ -198,6 +199,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
     realtime.attach(app)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/metrics", metrics.handle)
+    add_panel_routes(app)
     _add_routes(
         app,
         auth_http.routes(users, tokens)
@@ -250,6 +252,7 @@ def _banner(settings: Settings, demo: bool) -> str:
     base = f"http://{settings.http_host}:{settings.http_port}"
     lines = [
         f"Helpline {gateway.__version__} is up{' (demo)' if demo else ''}",
+        f"  agent panel  {base}/agent",
         f"  health       {base}/healthz",
         f"  REST API     {base}/api/v1  (OpenAPI: {base}/api/v1/openapi.json)",
         f"  real time    {base}/socket.io  namespaces /agent and /supervisor",

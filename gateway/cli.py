@@ -90,6 +90,14 @@ def _parser() -> argparse.ArgumentParser:
     routing.add_argument("--waiting", type=int, default=10_000)
     routing.add_argument("--decisions", type=int, default=20_000)
     routing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    pop = kinds.add_parser(
+        "pop",
+        help="offer -> screen pop rendered in the browser (p50/p95)",
+        description="Measure offer -> screen pop rendered in headless Chromium against a "
+        "running gateway (see `helpline bench pop --help`).",
+        add_help=False,
+    )
+    pop.add_argument("args", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -128,6 +136,10 @@ def _hash_password() -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    if args.bench == "pop":
+        from gateway.panel import bench as pop
+
+        return pop.main(args.args)
     from gateway.acd import bench
 
     return bench.main(
@@ -170,6 +182,10 @@ def _serve(args: argparse.Namespace, config_path: Path) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["bench", "pop"]:
+        from gateway.panel import bench as pop
+
+        return pop.main(argv[2:])
     if argv[:1] == ["import-customers"]:
         from cti_adapter.importer import main as import_customers
 

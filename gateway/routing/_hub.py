@@ -226,7 +226,7 @@ class RoutingHub:
     async def _late_pop(self, offer: Event) -> None:
         """The CRM answered after the offer went out: send the agent the complete pop."""
         try:
-            if self._pops is None or not await self._pops.settled(offer.interaction_id or "", timeout=10.0):
+            if self._pops is None or not await self._pops.settled(offer.interaction_id or "", within=10.0):
                 return
             view = self.router.interaction(offer.interaction_id or "")
             if view is None or view.agent_id != offer.agent_id or self._realtime is None:

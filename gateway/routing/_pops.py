@@ -89,13 +89,13 @@ class ScreenPops:
         task = self._lookups.get(interaction_id)
         return task is not None and not task.done()
 
-    async def settled(self, interaction_id: str, *, timeout: float) -> bool:
+    async def settled(self, interaction_id: str, *, within: float) -> bool:
         """Wait (bounded) for the lookup to finish; True when it did."""
         task = self._lookups.get(interaction_id)
         if task is None:
             return False
         with suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(task), timeout)
+            await asyncio.wait_for(asyncio.shield(task), within)
         return task.done() and not task.cancelled()
 
     async def pop(

@@ -1,0 +1,67 @@
+// Wrap-up for interactions that ended without the panel's End (hang-up, customer left): the disposition
+// and notes go to the interaction's case when the screen pop named one.
+
+import type { Api } from "./api";
+import { messageOf } from "./api";
+import { append, byId, h } from "./dom";
+import { customerName } from "./pop";
+import type { Store } from "./store";
+import { formBusy, formError, wrapUpForm } from "./wrapup";
+
+export class AfterCall {
+  private readonly cards = new Map<string, HTMLElement>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly api: Api,
+  ) {}
+
+  render(): void {
+    const section = byId("wrap-ups");
+    for (const [id, card] of this.cards) {
+      if (!this.store.wrapUps.has(id)) {
+        card.remove();
+        this.cards.delete(id);
+      }
+    }
+    for (const [id, interaction] of this.store.wrapUps) {
+      if (this.cards.has(id)) continue;
+      const card = this.card(id, customerName(interaction, this.store.pop(id)));
+      this.cards.set(id, card);
+      append(section, card);
+    }
+    section.hidden = this.store.wrapUps.size === 0;
+  }
+
+  private card(id: string, who: string): HTMLElement {
+    const caseId = this.store.pop(id)?.case?.id ?? null;
+    const done = (): void => {
+      this.store.wrapUps.delete(id);
+      this.store.changed();
+    };
+    let body: HTMLElement;
+    if (caseId === null) {
+      body = h("button", { type: "button", class: "dismiss" }, "Dismiss");
+      body.addEventListener("click", done);
+    } else {
+      body = wrapUpForm(
+        "Save to case",
+        (values, f) => {
+          formBusy(f);
+          this.api
+            .call("PATCH", `/cases/${encodeURIComponent(caseId)}`, values)
+            .then(done)
+            .catch((e: unknown) => formError(f, messageOf(e)));
+        },
+        done,
+      );
+    }
+    return h(
+      "article",
+      { class: "after-call", "data-interaction-id": id },
+      h("h3", {}, "Ended: ", h("span", { class: "customer-name" }, who)),
+      h("p", { class: "hint" }, caseId ? `Case ${caseId}` : "No case is known for this interaction."),
+      body,
+    );
+  }
+}

@@ -1,0 +1,136 @@
+"""A real gateway serving the agent panel, headless Chromium (Debian's) driven by Playwright, REST helpers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import APIRequestContext, Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from gateway.panel import BUILD_COMMAND, dist_dir
+from tests.integration.server.conftest import DEMO, Server, _wait_healthy, stop_server
+from tests.services import free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORDS = {"crm": "crm-demo-secret"}
+
+
+def start_panel_server(tmp: Path, *, port: int | None = None) -> Server:
+    """`helpline serve --no-sip` on the demo configuration, with the panel; same `tmp` and port: a restart."""
+    port = port or free_port()
+    data_dir, log = tmp / "data", tmp / "server.log"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "HELPLINE_DETECT_BLOCKING": "1"}
+    command = [sys.executable, "-m", "gateway.cli", "serve"]
+    options = ["--config", str(DEMO), "--http-port", str(port), "--data-dir", str(data_dir), "--no-sip"]
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [*command, *options], stdout=out, stderr=subprocess.STDOUT, env=env, cwd=Path(__file__).parents[3]
+        )
+    server = Server(base=f"http://127.0.0.1:{port}", process=process, log=log, data_dir=data_dir)
+    _wait_healthy(server)
+    return server
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _panel_built() -> None:
+    if not (dist_dir() / "index.html").is_file():
+        pytest.fail(f"the agent panel is not built: run `{BUILD_COMMAND}` (make setup does)")
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is not installed (apt-get install chromium; make setup does)")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    # One server per test: routing state (queued work, presence) must not leak from one test to the next.
+    srv = start_panel_server(tmp_path)
+    yield srv
+    assert srv.alive(), "the server died during the test:\n" + srv.log_text()
+    stop_server(srv)
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def context(browser: Browser, server: Server) -> Iterator[BrowserContext]:
+    # Needs the server so it closes first: a server stopping with live sockets waits for them.
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    return page
+
+
+class Rest:
+    """REST calls to the server as one of the demo users."""
+
+    def __init__(self, api: APIRequestContext, server: Server) -> None:
+        self.api, self.server = api, server
+        self._tokens: dict[str, str] = {}
+
+    def token(self, user: str) -> str:
+        if user not in self._tokens:
+            password = PASSWORDS.get(user, f"{user}-demo")
+            response = self.api.post(
+                self.server.base + "/api/v1/auth/login", data={"username": user, "password": password}
+            )
+            assert response.ok, response.text()
+            self._tokens[user] = str(response.json()["token"])
+        return self._tokens[user]
+
+    def call(self, user: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        response = self.api.fetch(
+            self.server.base + "/api/v1" + path,
+            method=method,
+            headers={"Authorization": f"Bearer {self.token(user)}"},
+            data=body,
+        )
+        text = response.text()
+        return response.status, (response.json() if text else None)
+
+    def ok(self, user: str, method: str, path: str, body: Any = None) -> Any:
+        status, answer = self.call(user, method, path, body)
+        assert 200 <= status < 300, (method, path, status, answer)
+        return answer
+
+    def chat(self, **attributes: str) -> str:
+        """A web chat from a customer who entered `attributes`, for alice."""
+        body = {"channel": "chat", "queue": "web-chat", "attributes": attributes, "preferred_agent": "alice"}
+        return str(self.ok("crm", "POST", "/interactions", body)["id"])
+
+
+@pytest.fixture
+def rest(playwright: Playwright, server: Server) -> Iterator[Rest]:
+    api = playwright.request.new_context()
+    yield Rest(api, server)
+    api.dispose()
