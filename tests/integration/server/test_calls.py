@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -85,3 +87,61 @@ def test_given_served_config_when_flows_exist_then_voice_service_answers_calls(
     server, _ = voice_server
     assert "no IVR flows" not in server.log_text()
     assert Path(server.data_dir, "kamailio").is_dir()
+
+
+def _invite(port: int, local: int, sdp_media: str) -> bytes:
+    sdp = f"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n{sdp_media}\r\n"
+    return (
+        f"INVITE sip:helpline@127.0.0.1:{port} SIP/2.0\r\n"
+        f"Via: SIP/2.0/UDP 127.0.0.1:{local};branch=z9hG4bK-codec{local}\r\n"
+        f"From: <sip:+15550001@127.0.0.1:{local}>;tag=codec\r\nTo: <sip:helpline@127.0.0.1:{port}>\r\n"
+        f"Call-ID: codec-{local}@127.0.0.1\r\nCSeq: 1 INVITE\r\n"
+        f"Contact: <sip:+15550001@127.0.0.1:{local}>\r\n"
+        f"Max-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: {len(sdp)}\r\n\r\n{sdp}"
+    ).encode()
+
+
+def _responses(sock: socket.socket, seconds: float) -> list[str]:
+    lines: list[str] = []
+    sock.settimeout(0.5)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            data, _ = sock.recvfrom(65535)
+        except TimeoutError:
+            continue
+        lines.append(data.split(b"\r\n", 1)[0].decode(errors="replace"))
+        if any(line.startswith("SIP/2.0 488") for line in lines):
+            break
+    return lines
+
+
+async def test_given_malformed_sip_and_an_unknown_codec_when_sent_then_488_and_calls_still_work(
+    voice_server: tuple[Server, int], caller: Caller, http: aiohttp.ClientSession
+) -> None:
+    server, sip_port = voice_server
+    worker_port = sip_port + 20  # the first media worker (gateway.sip.kamailio.WORKER_PORT_OFFSET)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        for target in (sip_port, worker_port):
+            for junk in (
+                b"\x00\xffnot sip at all",
+                b"INVITE sip:x SIP/2.0\r\nVia: broken\r\n\r\n",
+                b"OPTIONS sip:a@b SIP/2.0\r\n\r\n",
+                b"SIP/2.0 200 OK\r\n\r\n" + b"A" * 3000,
+            ):
+                sock.sendto(junk, ("127.0.0.1", target))
+        sock.sendto(
+            _invite(sip_port, sock.getsockname()[1], "m=audio 40000 RTP/AVP 18\r\na=rtpmap:18 G729/8000"),
+            ("127.0.0.1", sip_port),
+        )
+        answers = await asyncio.to_thread(_responses, sock, 8.0)
+    assert "SIP/2.0 488 Not Acceptable Here" in answers, answers
+    assert server.alive()
+    sam = await login(http, server, "sam")
+    before = len(await _voice_items(http, server, sam, "billing"))
+    status, errors = await caller.call(sip_port, [("pause", 2500), ("dtmf", "1"), ("pause", 2000)])
+    assert status == 0, errors
+    async with asyncio.timeout(15):
+        while len(await _voice_items(http, server, sam, "billing")) == before:
+            await asyncio.sleep(0.2)
