@@ -90,6 +90,12 @@ def _parser() -> argparse.ArgumentParser:
     routing.add_argument("--waiting", type=int, default=10_000)
     routing.add_argument("--decisions", type=int, default=20_000)
     routing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    kinds.add_parser(
+        "sip",
+        help="concurrent IVR calls through Kamailio and the media workers, vs SIPp's UAS",
+        description="See `helpline bench sip --help`.",
+        add_help=False,
+    )
     pop = kinds.add_parser(
         "pop",
         help="offer -> screen pop rendered in the browser (p50/p95)",
@@ -182,6 +188,10 @@ def _serve(args: argparse.Namespace, config_path: Path) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["bench", "sip"]:
+        from gateway.sip import bench as sip_bench
+
+        return sip_bench.main(argv[2:])
     if argv[:2] == ["bench", "pop"]:
         from gateway.panel import bench as pop
 
