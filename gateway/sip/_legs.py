@@ -1,22 +1,27 @@
-"""Call legs inside a media worker: the pjsua2 call, account and player subclasses, and a leg's media.
+"""Call legs inside a media worker: the pjsua2 call and account subclasses, and a leg's media.
 
 pjsua2 objects live and die on the worker's main thread. Call objects never outlive their call: the worker
 drops a leg when its call disconnects, because pjsua reuses call ids and a late `Call` destructor would
-hang up whatever call got the id next. Call and player callbacks hold only a call key and a listener.
+hang up whatever call got the id next. Call callbacks hold only a call key and a listener.
+
+Players and recorders are plain pjsua2 objects, never subclasses: pjsua calls a player's end-of-file hook
+on its conference clock thread, and a Python override there would run Python on a thread that the 2.10
+wheel (built without thread support) cannot run it on. The end of a prompt is instead computed from the
+WAV file's length when the prompt starts playing, and noticed by the main polling loop (`prompt_ended`).
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable
+import struct
+import time
 from typing import Any, Protocol
 
-from gateway.sip._pjsua import call_state, dtmf_method, media_is_usable, pj
+from gateway.sip._pjsua import PjError, call_state, dtmf_method, media_is_usable, pj
 from gateway.sip._protocol import CallState, DtmfMethod
 
-__all__ = ["Leg", "LegListener", "WorkerAccount", "WorkerCall"]
+__all__ = ["Leg", "LegListener", "WorkerAccount", "WorkerCall", "wav_byte_rate"]
 
-_player_serials = itertools.count(1)
+_WAV_HEAD_BYTES = 4096
 
 
 class LegListener(Protocol):
@@ -27,10 +32,6 @@ class LegListener(Protocol):
     def on_dtmf(self, key: str, digit: str, method: DtmfMethod) -> None: ...
 
     def on_incoming_call(self, account: WorkerAccount, pj_call_id: int, message: str) -> None: ...
-
-    def on_play_ended(self, key: str, serial: int) -> None:
-        """Called on pjsua's conference clock thread: must only hand the event to the main thread."""
-        ...
 
 
 class WorkerCall(pj.Call):  # type: ignore[misc]
@@ -61,28 +62,37 @@ class WorkerAccount(pj.Account):  # type: ignore[misc]
         self._listener.on_incoming_call(self, int(prm.callId), str(prm.rdata.wholeMsg))
 
 
-class _Player(pj.AudioMediaPlayer):  # type: ignore[misc]
-    def __init__(self, key: str, serial: int, on_ended: Callable[[str, int], None]) -> None:
-        super().__init__()
-        self._key = key
-        self._serial = serial
-        self._on_ended = on_ended
-
-    def onEof2(self) -> None:
-        self._on_ended(self._key, self._serial)
+def wav_byte_rate(path: str) -> int:
+    """Bytes of audio data per second of a WAV file, from its `fmt ` chunk; ValueError if there is none."""
+    with open(path, "rb") as file:
+        head = file.read(_WAV_HEAD_BYTES)
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        raise ValueError(f"{path}: not a RIFF/WAVE file")
+    offset = 12
+    while offset + 8 <= len(head):
+        chunk, size = head[offset : offset + 4], int.from_bytes(head[offset + 4 : offset + 8], "little")
+        if chunk == b"fmt " and size >= 16 and offset + 24 <= len(head):
+            _, channels, rate, byte_rate, _, bits = struct.unpack_from("<HHIIHH", head, offset + 8)
+            byte_rate = byte_rate or rate * channels * max(bits, 8) // 8
+            if byte_rate <= 0:
+                break
+            return int(byte_rate)
+        offset += 8 + size + (size & 1)
+    raise ValueError(f"{path}: no usable WAV format chunk")
 
 
 class Leg:
     """One call and the media attached to it: at most one prompt, one recorder, and bridged partners."""
 
-    def __init__(self, call: WorkerCall, listener: LegListener) -> None:
+    def __init__(self, call: WorkerCall) -> None:
         self.call = call
         self.key = call.key
         self.bridged: set[str] = set()
-        self._listener = listener
-        self._player: _Player | None = None
-        self._player_serial = 0
-        self._player_loops = False
+        self._player: Any = None
+        self._prompt_seconds: float | None = None
+        """How long the prompt plays; None for a looping prompt (it has no end)."""
+        self._prompt_deadline: float | None = None
+        """When the prompt ends (monotonic clock); set once the prompt is connected to the call's audio."""
         self._recorder: Any = None
 
     def audio(self) -> Any:
@@ -97,24 +107,31 @@ class Leg:
 
     def play(self, file: str, *, loop: bool) -> None:
         self.stop_play()
-        serial = next(_player_serials)
-        player = _Player(self.key, serial, self._listener.on_play_ended)
+        player = pj.AudioMediaPlayer()
         player.createPlayer(file, 0 if loop else pj.PJMEDIA_FILE_NO_LOOP)
-        self._player, self._player_serial, self._player_loops = player, serial, loop
+        seconds = None if loop else int(player.getInfo().sizeBytes) / wav_byte_rate(file)
+        self._player, self._prompt_seconds, self._prompt_deadline = player, seconds, None
         self.connect_media()
 
-    def finish_play(self, serial: int) -> bool:
-        """The player `serial` reached its end: stop it unless it loops; True if a prompt just ended."""
-        if self._player is None or self._player_serial != serial or self._player_loops:
+    def prompt_ended(self, now: float) -> bool:
+        """True once, when a prompt that does not loop has played to its end; the player is then stopped."""
+        if self._prompt_deadline is None or now < self._prompt_deadline:
             return False
         self.stop_play()
         return True
 
     def stop_play(self) -> None:
+        """Disconnect the prompt from the call's audio, then destroy its player."""
         player, self._player = self._player, None
-        audio = self.audio()
-        if player is not None and audio is not None:
-            player.stopTransmit(audio)
+        self._prompt_seconds = self._prompt_deadline = None
+        if player is not None:
+            try:
+                audio = self.audio()
+                if audio is not None:
+                    player.stopTransmit(audio)
+            except PjError:
+                pass  # the call's media is already gone, and the connection with it
+        # `player` held the last reference: pjsua destroys the player on return, on this thread.
 
     def record_start(self, path: str) -> None:
         self.record_stop()
@@ -124,10 +141,16 @@ class Leg:
         self.connect_media()
 
     def record_stop(self) -> None:
+        """Disconnect the recorder from the call's audio, then destroy it (which closes the file)."""
         recorder, self._recorder = self._recorder, None
-        audio = self.audio()
-        if recorder is not None and audio is not None:
-            audio.stopTransmit(recorder)
+        if recorder is not None:
+            try:
+                audio = self.audio()
+                if audio is not None:
+                    audio.stopTransmit(recorder)
+            except PjError:
+                pass  # the call's media is already gone, and the connection with it
+        # `recorder` held the last reference: pjsua closes the file and destroys it on return.
 
     def connect_media(self) -> None:
         """(Re)connect the prompt and the recorder; a no-op until the call has audio."""
@@ -136,11 +159,15 @@ class Leg:
             return
         if self._player is not None:
             self._player.startTransmit(audio)
+            if self._prompt_deadline is None and self._prompt_seconds is not None:
+                # pjsua's conference bridge reads a player only while it transmits somewhere, so the
+                # prompt starts playing now.
+                self._prompt_deadline = time.monotonic() + self._prompt_seconds
         if self._recorder is not None:
             audio.startTransmit(self._recorder)
 
     def release(self) -> None:
-        """Drop the media objects; called on the main thread when the call has ended."""
-        self._player = None
-        self._recorder = None
+        """Stop the call's prompt and recording and destroy them; on the main thread, as the call ends."""
+        self.stop_play()
+        self.record_stop()
         self.bridged.clear()

@@ -3,10 +3,15 @@
 Everything that touches pjsua2 runs on the main thread, which polls the library (`threadCnt=0`,
 `mainThreadOnly`), so both pjsua2 wheels behave the same: the 2.10 wheel has no thread support at all.
 The worker measures its call limit at start-up and refuses calls beyond it with 503 + Retry-After.
+
+No Python runs on any other thread that pjsua knows of: players have no Python hooks (the end of a prompt is
+timed on the main thread, see `Leg.prompt_ended`), and the garbage collector runs only from the main loop,
+so no pjsua2 object can be freed by the control reader thread.
 """
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import queue
@@ -73,7 +78,7 @@ class MediaWorker:
         self._serials = itertools.count(1)
         self._legs: dict[str, Leg] = {}
         self._refusing: dict[str, WorkerCall] = {}
-        self._ended_players: queue.SimpleQueue[tuple[str, int]] = queue.SimpleQueue()
+        self._held_events: list[Event] | None = None
         self._stopping = False
         self._limit = 0
         self._endpoint: Any = None
@@ -83,6 +88,13 @@ class MediaWorker:
 
     def run(self) -> int:
         """Serve until told to stop; 0 on a clean stop, 1 if the endpoint could not start."""
+        gc.disable()  # collected in `_tick` instead, on this thread (see `_collect_garbage`)
+        try:
+            return self._serve()
+        finally:
+            gc.enable()
+
+    def _serve(self) -> int:
         try:
             self._start()
         except PjError as exc:
@@ -170,8 +182,27 @@ class MediaWorker:
 
     def _tick(self) -> None:
         self._endpoint.libHandleEvents(self._options.poll_ms)
-        self._deliver_ended_players()
+        self._end_prompts()
         self._read_frames()
+        self._collect_garbage()
+
+    def _end_prompts(self) -> None:
+        now = time.monotonic()
+        for leg in list(self._legs.values()):
+            if leg.prompt_ended(now):
+                self._emit(MediaEnded(call_id=leg.key))
+
+    def _collect_garbage(self) -> None:
+        """What the automatic collector would do, but on the main thread only.
+
+        Left automatic, a collection runs on whichever thread happens to allocate, and a pjsua2 object in
+        a reference cycle would then be freed on the control reader thread.
+        """
+        counts, thresholds = gc.get_count(), gc.get_threshold()
+        for generation in (2, 1, 0):
+            if counts[generation] > thresholds[generation] > 0:
+                gc.collect(generation)
+                return
 
     def _drain(self) -> None:
         for leg in list(self._legs.values()):
@@ -195,6 +226,9 @@ class MediaWorker:
     # --- control channel --------------------------------------------------------------------------
 
     def _emit(self, event: Event) -> None:
+        if self._held_events is not None:
+            self._held_events.append(event)
+            return
         self._channel.send(event)
         if self._channel.closed:
             self._stopping = True
@@ -270,9 +304,22 @@ class MediaWorker:
         if self._account is None or self._stopping or len(self._legs) >= self._limit:
             raise _CommandFailed(f"make_call: worker is full ({len(self._legs)}/{self._limit} calls)")
         call = WorkerCall(self._account, pj.PJSUA_INVALID_ID, self._next_key(), self)
-        call.makeCall(command.uri, call_op(headers=command.headers))
-        self._legs[call.key] = Leg(call, self)
-        self._emit(Dialing(command_id=command.command_id, call_id=call.key, uri=command.uri))
+        leg = Leg(call)
+        # Known before `makeCall`: pjsua may report the call's state, even its end, from inside it. Those
+        # events are held back until the gateway has learnt the call id from `dialing`.
+        self._legs[leg.key] = leg
+        self._held_events = []
+        try:
+            call.makeCall(command.uri, call_op(headers=command.headers))
+        except BaseException:
+            self._held_events = None
+            if self._legs.pop(leg.key, None) is not None:
+                leg.release()
+            raise
+        held, self._held_events = self._held_events, None
+        self._emit(Dialing(command_id=command.command_id, call_id=leg.key, uri=command.uri))
+        for event in held:
+            self._emit(event)
         self._emit_load()
 
     def _bridge(self, leg_a: Leg, leg_b: Leg) -> None:
@@ -321,7 +368,7 @@ class MediaWorker:
         if self._stopping or len(self._legs) >= self._limit:
             self._refuse(call, str(info.callIdString))
             return
-        self._legs[call.key] = Leg(call, self)
+        self._legs[call.key] = Leg(call)
         self._emit(
             Incoming(
                 call_id=call.key,
@@ -377,19 +424,6 @@ class MediaWorker:
     def on_dtmf(self, key: str, digit: str, method: DtmfMethod) -> None:
         if key in self._legs:
             self._emit(Dtmf(call_id=key, digit=digit, method=method))
-
-    def on_play_ended(self, key: str, serial: int) -> None:
-        self._ended_players.put((key, serial))
-
-    def _deliver_ended_players(self) -> None:
-        while True:
-            try:
-                key, serial = self._ended_players.get_nowait()
-            except queue.Empty:
-                return
-            leg = self._legs.get(key)
-            if leg is not None and leg.finish_play(serial):
-                self._emit(MediaEnded(call_id=key))
 
 
 def _headers(message: str) -> tuple[tuple[str, str], ...]:

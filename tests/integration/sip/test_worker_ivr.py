@@ -33,6 +33,9 @@ async def test_given_a_prompt_when_it_has_played_then_media_ended_comes_before_t
         )
 
         assert status == 0, errors
+        # SIPp can exit on the 200 to its BYE before the worker's events have reached the pool.
+        idle = Load(active=0, limit=pool.pool.status()[0].limit)
+        await pool.events.wait_for(lambda _, e: pool.events.of(Load).count(idle) == 2)  # at start, at the end
         kinds = [type(e) for _, e in pool.events.items if isinstance(e, MediaEnded | Disconnected)]
         assert kinds == [MediaEnded, Disconnected]
         [ready] = pool.events.of(Ready)
