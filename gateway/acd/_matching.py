@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable
 from ._index import Eligible, ScoredHead, WaitClass
 from ._model import Agent, Interaction, PresenceKind
 from ._state import Explained, RoutingState
-from ._trace import Decision, ExclusionReason, RawExclusion, Trigger
+from ._trace import Decision, ExclusionReason, RawExclusion, SharedExclusion, Trigger
 from .specs import Channel, QueueSpec, Strategy
 
 __all__ = [
@@ -39,6 +39,7 @@ _AVAILABLE, _WRAP_UP = PresenceKind.AVAILABLE, PresenceKind.WRAP_UP
 _AGENT_FREE = Trigger.AGENT_FREE
 _RULES = {s: str(s) for s in Strategy}
 _EXPLAINED_MAX = 10_000  # distinct interaction classes whose explanation is kept
+_NO_SAMPLE: tuple[SharedExclusion, ...] = ()
 
 
 def effective_priority(priority: int, enqueue_time: float, now: float, aging_seconds: float | None) -> int:
@@ -162,9 +163,9 @@ def pick_agent(state: RoutingState, i: Interaction, now: float, trigger: Trigger
     if i.prefer and any(aid == i.preferred_agent for _, aid in scored):
         rule = "preferred_agent"
         scored.sort(key=lambda s: s[1] != i.preferred_agent)
-    not_listed = 0
+    not_listed, sample = 0, _NO_SAMPLE
     if not scored:
-        not_listed = _explain_unavailable(state, i, pool, excluded)
+        not_listed, sample = _explain_unavailable(state, i, pool)
     chosen = scored[0][1] if scored else None
     return Decision.compact(
         now,
@@ -176,14 +177,16 @@ def pick_agent(state: RoutingState, i: Interaction, now: float, trigger: Trigger
         tuple([(aid, i.id, score) for score, aid in scored[:CANDIDATES_KEPT]]),
         tuple(excluded),
         not_listed,
+        sample=sample,
+        sample_for=i.id,
     )
 
 
 def _explain_unavailable(
-    state: RoutingState, i: Interaction, examined: Collection[str], excluded: list[RawExclusion]
-) -> int:
-    """List why a few agents outside the available pool could not take it; return about how many of the
-    pool were left out (the sample is bounded so a busy center does not pay a scan per arrival).
+    state: RoutingState, i: Interaction, examined: Collection[str]
+) -> tuple[int, tuple[SharedExclusion, ...]]:
+    """Why a few agents outside the available pool could not take it, and about how many of the pool were
+    left out (the sample is bounded so a busy center does not pay a scan per arrival).
 
     The sample depends only on the interaction's class and on the agents scanned for it, so it is kept per
     class and reused while every scanned agent is unchanged (same `version`, same side of `examined`).
@@ -192,12 +195,10 @@ def _explain_unavailable(
     if key is not None:
         hit = state.explained.get(key)
         if hit is not None and _still_valid(hit, examined):
-            iid = i.id
-            excluded.extend([(aid, iid, reason, detail) for aid, reason, detail in hit[2]])
-            return max(0, hit[0] - len(examined) - len(hit[2]))
+            return max(0, hit[0] - len(examined) - len(hit[2])), hit[2]
     pool = _all_pool(state, i)
     scanned: list[tuple[Agent, int, bool]] = []
-    sample: list[tuple[str, ExclusionReason, str]] = []
+    sample: list[SharedExclusion] = []
     agents, channel = state.agents, i.channel
     for aid in pool:
         if len(sample) >= UNAVAILABLE_SAMPLE:
@@ -210,13 +211,12 @@ def _explain_unavailable(
         why = exclusion(state, i, a) or unavailability(a, channel)
         if why:
             sample.append((aid, why[0], why[1]))
+    shared = tuple(sample)
     if key is not None:
         if len(state.explained) >= _EXPLAINED_MAX:
             state.explained.clear()
-        state.explained[key] = (len(pool), tuple(scanned), tuple(sample))
-    iid = i.id
-    excluded.extend([(aid, iid, reason, detail) for aid, reason, detail in sample])
-    return max(0, len(pool) - len(examined) - len(sample))
+        state.explained[key] = (len(pool), tuple(scanned), shared)
+    return max(0, len(pool) - len(examined) - len(shared)), shared
 
 
 def _still_valid(hit: Explained, examined: Collection[str]) -> bool:
@@ -299,8 +299,9 @@ def pick_interaction(state: RoutingState, a: Agent, now: float) -> Decision | No
         "agent_side",
         aid,
         chosen,
-        tuple([(aid, iid, score) for score, iid, _ in scored[:CANDIDATES_KEPT]]),
+        (),
         tuple(excluded),
+        heads=tuple(scored[:CANDIDATES_KEPT]),  # the memoised heads themselves: no tuple per line
     )
 
 

@@ -111,11 +111,13 @@ class Router:
         if new.queue not in self._state.queues:
             raise UnknownQueue(new.queue, interaction_id=new.id)
 
-        def body(now: float) -> None:
+        now = max(now, self._state.now)  # the hot commands inline `_transaction`: no closure per call
+        try:
             self._emit(_EV_RECEIVED, now, new.id, data=payloads.received(new, now))
             self._admit(new.id, new.queue, now, hops=0)
-
-        return self._transaction(now, body)
+        finally:
+            events = self._commit()
+        return events
 
     def set_presence(self, agent_id: str, presence: Presence, now: float) -> list[Event]:
         a = self._agent(agent_id)
@@ -127,12 +129,13 @@ class Router:
 
     def accept(self, interaction_id: str, agent_id: str, now: float) -> list[Event]:
         i = self._offered_to(interaction_id, agent_id)
-
-        def body(now: float) -> None:
+        now = max(now, self._state.now)
+        try:
             self._emit(_EV_ACCEPTED, now, i.id, agent_id, {"waited": now - i.enqueue_time})
             self._emit(_EV_ASSIGNED, now, i.id, agent_id, {"queue": i.queue})
-
-        return self._transaction(now, body)
+        finally:
+            events = self._commit()
+        return events
 
     def reject(self, interaction_id: str, agent_id: str, now: float) -> list[Event]:
         i = self._offered_to(interaction_id, agent_id)
@@ -149,12 +152,13 @@ class Router:
         if i.state is not _IS_ASSIGNED or i.agent is None:
             raise InvalidTransition(interaction_id, str(i.state), "end")
         agent_id, wrap_up = i.agent, self._state.queues[i.queue].wrap_up_seconds
-
-        def body(now: float) -> None:
+        now = max(now, self._state.now)
+        try:
             self._emit(_EV_ENDED, now, i.id, agent_id, {"queue": i.queue, "reason": reason})
             self._start_wrap_up(agent_id, wrap_up, now)
-
-        return self._transaction(now, body)
+        finally:
+            events = self._commit()
+        return events
 
     def abandon(self, interaction_id: str, now: float) -> list[Event]:
         i = self._interaction(interaction_id)
@@ -238,9 +242,13 @@ class Router:
         try:
             body(now)
         finally:
-            # whatever was applied is stored, so the log and the state never disagree
-            events, self._out = self._out, []
-            self._store.append(events)
+            events = self._commit()
+        return events
+
+    def _commit(self) -> list[Event]:
+        """Store whatever was applied (even when a call raises), so the log and the state never disagree."""
+        events, self._out = self._out, []
+        self._store.append(events)
         return events
 
     def _emit(

@@ -19,6 +19,8 @@ __all__ = [
     "ExclusionReason",
     "RawCandidate",
     "RawExclusion",
+    "SharedExclusion",
+    "SharedHead",
     "TraceLog",
     "Trigger",
 ]
@@ -59,6 +61,10 @@ class Exclusion:
 
 RawCandidate = tuple[str, str, tuple[float, ...]]  # the fields of a `Candidate`, in order
 RawExclusion = tuple[str, str, ExclusionReason, str]  # the fields of an `Exclusion`, in order
+# the shared forms a decision keeps instead of one new tuple per line (the reader rebuilds the raw ones):
+# an agent-side candidate as the matcher memoised it, and an exclusion reused for a whole class
+SharedHead = tuple[tuple[float, ...], str, str]  # (score, interaction id, queue), the agent is the chooser
+SharedExclusion = tuple[str, ExclusionReason, str]  # (agent, reason, detail), the interaction is `_for`
 
 
 class Decision:
@@ -68,8 +74,11 @@ class Decision:
     """
 
     __slots__ = (
-        "_candidates",
-        "_excluded",
+        "_for",
+        "_heads",
+        "_raw_c",
+        "_raw_e",
+        "_sample",
         "at",
         "chosen_agent",
         "chosen_interaction",
@@ -85,8 +94,11 @@ class Decision:
     chosen_agent: str | None
     chosen_interaction: str | None
     unavailable_not_listed: int  # agents of the pool left out of `excluded` to bound the cost
-    _candidates: tuple[RawCandidate, ...]
-    _excluded: tuple[RawExclusion, ...]
+    _raw_c: tuple[RawCandidate, ...]
+    _heads: tuple[SharedHead, ...]  # candidates of `chosen_agent`, after `_raw_c`
+    _raw_e: tuple[RawExclusion, ...]
+    _sample: tuple[SharedExclusion, ...]  # exclusions of interaction `_for`, after `_raw_e`
+    _for: str
 
     def __init__(
         self,
@@ -105,6 +117,9 @@ class Decision:
         raw_e = tuple((e.agent_id, e.interaction_id, e.reason, e.detail) for e in excluded)
         _fill(self, at, trigger, queue, rule, chosen_agent, chosen_interaction, raw_c, raw_e)
         _set(self, "unavailable_not_listed", unavailable_not_listed)
+        _set(self, "_heads", ())
+        _set(self, "_sample", ())
+        _set(self, "_for", "")
 
     @classmethod
     def compact(
@@ -118,10 +133,19 @@ class Decision:
         candidates: tuple[RawCandidate, ...],
         excluded: tuple[RawExclusion, ...],
         unavailable_not_listed: int = 0,
+        *,
+        heads: tuple[SharedHead, ...] = (),
+        sample: tuple[SharedExclusion, ...] = (),
+        sample_for: str = "",
     ) -> Decision:
+        """`heads` (candidates of `chosen_agent`) and `sample` (exclusions of `sample_for`) follow
+        `candidates` and `excluded`: tuples shared with the matcher's caches, expanded only when read."""
         d = object.__new__(cls)
         _fill(d, at, trigger, queue, rule, chosen_agent, chosen_interaction, candidates, excluded)
         _set(d, "unavailable_not_listed", unavailable_not_listed)
+        _set(d, "_heads", heads)
+        _set(d, "_sample", sample)
+        _set(d, "_for", sample_for)
         return d
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -137,12 +161,28 @@ class Decision:
         return tuple(Exclusion(*e) for e in self._excluded)
 
     @property
+    def _candidates(self) -> tuple[RawCandidate, ...]:
+        if not self._heads:
+            return self._raw_c
+        aid = self.chosen_agent or ""
+        return self._raw_c + tuple([(aid, iid, score) for score, iid, _ in self._heads])
+
+    @property
+    def _excluded(self) -> tuple[RawExclusion, ...]:
+        if not self._sample:
+            return self._raw_e
+        iid = self._for
+        return self._raw_e + tuple([(aid, iid, reason, detail) for aid, reason, detail in self._sample])
+
+    @property
     def best_score(self) -> tuple[float, ...] | None:
-        return self._candidates[0][2] if self._candidates else None
+        if self._raw_c:
+            return self._raw_c[0][2]
+        return self._heads[0][0] if self._heads else None
 
     @property
     def candidate_count(self) -> int:
-        return len(self._candidates)
+        return len(self._raw_c) + len(self._heads)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Decision):
@@ -195,8 +235,8 @@ def _fill(
     _set(d, "rule", rule)
     _set(d, "chosen_agent", chosen_agent)
     _set(d, "chosen_interaction", chosen_interaction)
-    _set(d, "_candidates", candidates)
-    _set(d, "_excluded", excluded)
+    _set(d, "_raw_c", candidates)
+    _set(d, "_raw_e", excluded)
 
 
 _FIELDS = (
