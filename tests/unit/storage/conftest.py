@@ -40,7 +40,7 @@ async def fresh_postgres_database() -> AsyncIterator[str]:
         if os.environ.get("HELPLINE_TEST_NO_POSTGRES"):
             # Only a developer's explicit opt-out (quick local runs) turns these off; `make test` never does.
             pytest.skip("PostgreSQL cases turned off by HELPLINE_TEST_NO_POSTGRES")
-        pytest.fail("no PostgreSQL for the tests: tests/conftest.py starts one unless HELPLINE_TEST_POSTGRES_URL is set")
+        pytest.fail("no PostgreSQL for the tests: tests/conftest.py starts one unless it is told otherwise")
     admin_url = make_url(normalize_url(admin_url_text))
     name = f"helpline_test_{uuid.uuid4().hex[:16]}"
     admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
