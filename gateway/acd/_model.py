@@ -97,6 +97,8 @@ class NewInteraction:
     attributes: Mapping[str, AttributeValue] | tuple[tuple[str, AttributeValue], ...] = ()
     preferred_agent: str | None = None
     enqueue_time: float | None = None  # keep the original wait after a transfer; default: now
+    # Not used for routing: carried in the RECEIVED event so the log alone says whose interaction it is.
+    customer_ref: str | None = None
 
     def __post_init__(self) -> None:
         if not self.id:

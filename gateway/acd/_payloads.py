@@ -23,6 +23,7 @@ def received(new: NewInteraction, now: float) -> dict[str, JSON]:
         "attributes": dict(items),
         "preferred_agent": new.preferred_agent,
         "enqueue_time": now if new.enqueue_time is None else new.enqueue_time,
+        "customer_ref": new.customer_ref,
     }
 
 

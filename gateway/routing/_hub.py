@@ -30,6 +30,7 @@ from gateway.metrics import Metrics
 from gateway.realtime import RealtimeServer
 from gateway.routing._pops import ScreenPops, activity_for
 from gateway.routing._projection import InteractionProjection, StatsProjection
+from gateway.routing.access import handling_agent
 from gateway.routing.schemas import InteractionIn
 from gateway.storage import Database, EventRecord
 
@@ -90,7 +91,6 @@ class RoutingHub:
         self._realtime: RealtimeServer | None = None
         self._interactions = InteractionProjection()
         self._stats = StatsProjection(thresholds={q.id: q.service_level_seconds for q in self._queues})
-        self._customer_refs: dict[str, str] = {}
         self._service: RoutingService | None = None
         self._presence_since: dict[str, float] = {}
         self._listeners: list[EventListener] = []
@@ -161,11 +161,6 @@ class RoutingHub:
         self._stats.apply(event)
         changed = self._interactions.apply(event)
         if changed is not None:
-            ref = self._customer_refs.get(changed.id)
-            if ref is not None and changed.customer_ref is None:
-                from dataclasses import replace
-
-                changed = replace(changed, customer_ref=ref)
             await self._db.save_interaction(changed)
         if event.type in (EventType.PRESENCE_CHANGED, EventType.WRAP_UP_ENDED) and event.agent_id is not None:
             self._presence_since[event.agent_id] = event.at
@@ -282,8 +277,6 @@ class RoutingHub:
 
     async def create_interaction(self, body: InteractionIn) -> InteractionView:
         interaction_id = uuid.uuid4().hex
-        if body.customer_ref is not None:
-            self._customer_refs[interaction_id] = body.customer_ref
         new = NewInteraction(
             id=interaction_id,
             queue=body.queue,
@@ -292,6 +285,7 @@ class RoutingHub:
             priority=body.priority,
             attributes=dict(body.attributes),
             preferred_agent=body.preferred_agent,
+            customer_ref=body.customer_ref,
         )
         with bind_interaction(interaction_id):
             if self._pops is not None:
@@ -337,7 +331,7 @@ class RoutingHub:
         activity = activity_for(
             channel=str(view.channel),
             queue=view.queue,
-            agent_id=(record.agent_id if record else None) or view.agent_id,
+            agent_id=handling_agent(view, record),
             created_at=view.enqueue_time,
             answered_at=record.answered_at.timestamp() if record and record.answered_at else None,
             ended_at=view.ended_at or time.time(),

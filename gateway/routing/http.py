@@ -8,9 +8,9 @@ from aiohttp import web
 
 from gateway.acd import AgentView, InteractionState, InteractionView, RoutingError, UnknownQueue
 from gateway.acd.errors import DuplicateInteraction, NotOffered, UnknownAgent, UnknownInteraction
-from gateway.auth import Principal
 from gateway.config import Config
 from gateway.routing._hub import RoutingHub
+from gateway.routing.access import handling_agent, may_see
 from gateway.routing.schemas import (
     AgentList,
     AgentOut,
@@ -86,7 +86,7 @@ def _interaction_out(
         priority=view.priority,
         attributes=dict(view.attributes),
         customer_ref=record.customer_ref if record else None,
-        agent_id=view.agent_id,
+        agent_id=handling_agent(view, record),
         created_at=view.enqueue_time,
         offered_at=record.offered_at.timestamp() if record and record.offered_at else None,
         answered_at=record.answered_at.timestamp() if record and record.answered_at else None,
@@ -114,10 +114,6 @@ def _record_out(record: InteractionRecord) -> InteractionOut:
         outcome=record.outcome,
         wait_seconds=record.wait_seconds,
     )
-
-
-def _may_see(principal: Principal, agent_id: str | None) -> bool:
-    return principal.role != "agent" or agent_id == principal.user_id
 
 
 def routes(hub: RoutingHub, config: Config) -> list[ApiRoute]:
@@ -242,8 +238,7 @@ def routes(hub: RoutingHub, config: Config) -> list[ApiRoute]:
         record = await hub.database.get_interaction(interaction_id)
         if view is None and record is None:
             raise NotFound(f"no interaction {interaction_id!r}", details={"interaction_id": interaction_id})
-        agent = view.agent_id if view else (record.agent_id if record else None)
-        if not _may_see(principal, agent):
+        if not may_see(principal, handling_agent(view, record)):
             raise Forbidden(
                 "an agent may see only its own interactions",
                 error_id="not_your_interaction",
@@ -260,7 +255,7 @@ def routes(hub: RoutingHub, config: Config) -> list[ApiRoute]:
         view = hub.router.interaction(interaction_id)
         if view is None:
             raise NotFound(f"no interaction {interaction_id!r}", details={"interaction_id": interaction_id})
-        if not _may_see(principal, view.agent_id):
+        if not may_see(principal, view.agent_id):
             raise Forbidden(
                 "an agent may end only its own interactions",
                 error_id="not_your_interaction",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -10,6 +11,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gateway.routing import RoutingHub
+from gateway.routing.access import handling_agent, may_see
 from gateway.storage import Database, RecordingRecord
 from gateway.voice._recording import RecordingInfo
 from gateway.voice._service import VoiceService
@@ -123,8 +125,7 @@ def routes(voice: Callable[[], VoiceService | None], hub: RoutingHub, database: 
             return
         view = hub.router.interaction(interaction_id)
         record = await database.get_interaction(interaction_id)
-        agent = (view.agent_id if view else None) or (record.agent_id if record else None)
-        if agent != principal.user_id:
+        if not may_see(principal, handling_agent(view, record)):
             raise Forbidden(
                 "an agent may act only on its own calls",
                 error_id="not_your_interaction",
@@ -267,6 +268,4 @@ def routes(voice: Callable[[], VoiceService | None], hub: RoutingHub, database: 
 
 
 async def _exists(path: Path) -> bool:
-    import asyncio
-
     return await asyncio.to_thread(path.is_file)

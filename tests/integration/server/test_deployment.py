@@ -83,7 +83,9 @@ async def test_given_waiting_work_when_server_restarts_then_state_is_rebuilt_fro
     crm = await login(http, server, "crm", "crm-demo-secret")
     sam = await login(http, server, "sam")
     await presence(http, server, sam, "alice", "not_ready", "training")
-    status, created = await create(http, server, crm, channel="chat", queue="web-chat")
+    status, created = await create(
+        http, server, crm, channel="chat", queue="web-chat", customer_ref="cust-restart"
+    )
     assert (status, created["state"]) == (201, "waiting")
     stop_server(server)
 
@@ -96,6 +98,12 @@ async def test_given_waiting_work_when_server_restarts_then_state_is_rebuilt_fro
             agents = {a["id"]: a for a in (await r.json())["items"]}
         assert agents["alice"]["presence"]["state"] == "not_ready"
         assert agents["alice"]["presence"]["reason"] == "training"
+        # Routing after the restart saves the interaction again: whose it is must not be lost.
+        assert (await presence(http, again, sam, "bob", "available")).status == 200
+        async with http.get(f"{again.base}/api/v1/interactions/{created['id']}", headers=bearer(sam)) as r:
+            detail = await r.json()
+        assert detail["state"] == "offered"
+        assert detail["customer_ref"] == "cust-restart"
     finally:
         stop_server(again)
 

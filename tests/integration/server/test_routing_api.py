@@ -297,3 +297,10 @@ async def test_given_interaction_assigned_to_alice_when_bob_reads_it_then_403_an
         assert created["id"] in {item["id"] for item in (await r.json())["items"]}
     ack = await alice.call("accept", {"interaction_id": created["id"]})
     assert ack["ok"] is False, "accepting twice is refused: offers are accepted exactly once"
+    async with http.post(url + "/end", json={}, headers=bearer(tokens["alice"])) as r:
+        assert r.status == 200
+    async with http.get(url, headers=bearer(tokens["alice"])) as r:
+        assert r.status == 200, "an agent still reads its own interaction after it ended"
+        assert (await r.json())["agent_id"] == "alice"
+    async with http.get(url, headers=bearer(tokens["bob"])) as r:
+        assert r.status == 403
