@@ -26,13 +26,15 @@ async def answer_lookup(service: CtiService, action: LookupCustomer) -> LookupRe
 
     An attribute whose name mentions `email` is looked up as an e-mail address, any other as an account.
     """
-    if action.by == "caller":
-        context = await service.identify(caller=action.value)
-    elif "email" in action.by.lower():
-        context = await service.identify(email=action.value)
-    else:
-        context = await service.identify(account=action.value)
-    return LookupResult(lookup_attributes(context))
+    return LookupResult(lookup_attributes(await _identify_by(service, action.by, action.value)))
+
+
+async def _identify_by(service: CtiService, by: str, value: str) -> CallerContext:
+    if by == "caller":
+        return await service.identify(caller=value)
+    if "email" in by.lower():
+        return await service.identify(email=value)
+    return await service.identify(account=value)
 
 
 def lookup_attributes(context: CallerContext) -> dict[str, str]:
@@ -71,12 +73,6 @@ def answer_lookup_by(service: CtiService) -> Callable[[str, str], Awaitable[Mapp
     """The voice service's `lookup(by, value)`: the caller's `customer.*` attributes, empty when unknown."""
 
     async def lookup(by: str, value: str) -> Mapping[str, str]:
-        if by == "caller":
-            context = await service.identify(caller=value)
-        elif "email" in by.lower():
-            context = await service.identify(email=value)
-        else:
-            context = await service.identify(account=value)
-        return lookup_attributes(context)
+        return lookup_attributes(await _identify_by(service, by, value))
 
     return lookup

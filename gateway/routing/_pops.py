@@ -74,16 +74,11 @@ class ScreenPops:
         return _Known(context, case, subject)
 
     async def _known(self, interaction_id: str) -> _Known | None:
-        task = self._lookups.get(interaction_id)
-        if task is None:
+        # A lookup this close to done is worth a few ms; a slow CRM is not.
+        if not await self.settled(interaction_id, within=self._render_wait):
             return None
-        if not task.done():
-            # A lookup this close to done is worth a few ms; a slow CRM is not.
-            with suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(task), self._render_wait)
-        if not task.done() or task.cancelled() or task.exception() is not None:
-            return None
-        return task.result()
+        task = self._lookups[interaction_id]
+        return None if task.exception() is not None else task.result()
 
     def pending(self, interaction_id: str) -> bool:
         task = self._lookups.get(interaction_id)
