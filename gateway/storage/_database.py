@@ -188,7 +188,7 @@ class Database:
         """
         span = PresenceSpan(agent_id=agent_id, state=state, reason=reason, at=at)
         is_open = (_presence.c.agent_id == agent_id) & _presence.c.ended_at.is_(None)
-        async with self._transaction() as connection:
+        async with self._transaction(lock=f"presence:{agent_id}") as connection:
             result = await connection.execute(select(*_span_columns()).where(is_open).with_for_update())
             current = result.one_or_none()
             if current is not None:
@@ -283,11 +283,19 @@ class Database:
             )
 
     @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
+    async def _transaction(self, *, lock: str | None = None) -> AsyncIterator[AsyncConnection]:
+        """One transaction; with `lock`, transactions naming the same lock never interleave.
+
+        For read-then-write transactions: `SELECT ... FOR UPDATE` locks no row that does not exist yet
+        (and SQLite ignores it), so PostgreSQL takes a transaction-scoped advisory lock on the name and
+        SQLite, whose transactions start deferred, takes its write lock up front.
+        """
         if self._engine is None:
             raise RuntimeError("Database.start() must complete before the database is used")
         try:
             async with self._engine.begin() as connection:
+                if lock is not None:
+                    await _take_lock(connection, lock)
                 yield connection
         except (SQLAlchemyError, OSError, sqlite3.Error) as exc:
             if isinstance(exc, OSError | OperationalError | InterfaceError) or (
@@ -305,6 +313,15 @@ class Database:
         first = re.sub(r"^<class '[\w.]+'>: ", "", lines[0]) if lines else ""
         message = f"{type(cause).__name__}: {first}" if first else type(cause).__name__
         return message.replace(self._password, "***") if self._password else message
+
+
+async def _take_lock(connection: AsyncConnection, name: str) -> None:
+    if connection.dialect.name == "postgresql":
+        await connection.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"), {"name": name}
+        )
+    else:
+        await connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -76,3 +78,23 @@ async def test_given_open_span_when_change_is_dated_before_it_then_value_error_a
         await database.record_presence("alice", "offline", None, _at(5))
 
     assert await database.presence_history("alice") == [PresenceSpan("alice", "available", None, _at(10))]
+
+
+async def test_given_many_concurrent_changes_when_recorded_then_one_span_is_open_and_spans_chain(
+    database: Database,
+) -> None:
+    states = [("available", None), ("not_ready", "lunch"), ("available", None), ("not_ready", "meeting")] * 5
+    results = await asyncio.gather(
+        *(
+            database.record_presence("alice", state, reason, _at(n))
+            for n, (state, reason) in enumerate(states)
+        ),
+        return_exceptions=True,
+    )
+
+    # a change that lands after a later one is refused by name; nothing else may go wrong
+    assert all(not isinstance(r, Exception) or isinstance(r, ValueError) for r in results), results
+
+    history = await database.presence_history("alice")
+    assert [span.ended_at for span in history].count(None) == 1
+    assert all(before.ended_at == after.at for before, after in itertools.pairwise(history))
