@@ -149,6 +149,7 @@ def _voice_service(
     sip_users = {u.id: u.sip.user for u in config.agents if u.sip is not None}
     hours = business_hours_specs(config)
     music = Path(config.server.sip.music_on_hold) if config.server.sip.music_on_hold else None
+    trunk = config.server.sip.trunk
 
     def agent_uri(agent_id: str) -> str | None:
         user = sip_users.get(agent_id)
@@ -167,6 +168,8 @@ def _voice_service(
         music_on_hold=music,
         media_root=settings.config_dir,
         lookup=answer_lookup_by(cti.service),
+        dial_uri=trunk.uri_for if trunk is not None else None,
+        outbound_queue=trunk.queue if trunk is not None else None,
     )
 
 
@@ -183,7 +186,14 @@ def build_app(config: Config, settings: Settings) -> web.Application:
     users = UserDirectory(config.users)
     database = Database(settings.database_url)
     hub = RoutingHub(config=config, database=database, metrics=metrics)
-    cti = CtiRuntime(config.crm, engine=lambda: database.engine)
+    sip = _sip_front(config, settings) if settings.sip_enabled else None
+    voices: list[VoiceService] = []
+
+    def voice() -> VoiceService | None:
+        return voices[0] if voices else None
+
+    dialer = voice_http.VoiceDialer(voice) if sip is not None else None
+    cti = CtiRuntime(config.crm, engine=lambda: database.engine, dialer=dialer)
     hub.attach_pops(ScreenPops(cti.service))
     realtime = RealtimeServer(tokens=tokens, actions=hub, redis_url=settings.redis_url)
     hub.attach_realtime(realtime)
@@ -206,11 +216,8 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         + routing_http.routes(hub, config)
         + admin.routes(config)
         + (cti_http.routes(cti.builtin, cti.service) if cti.builtin else [])
-        + voice_http.routes(lambda: voices[0] if voices else None, hub, database),
+        + voice_http.routes(voice, hub, database),
     )
-
-    sip = _sip_front(config, settings) if settings.sip_enabled else None
-    voices: list[VoiceService] = []
 
     async def attach_voice(pool: WorkerPool) -> None:
         assert sip is not None

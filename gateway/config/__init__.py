@@ -10,6 +10,7 @@ from gateway.config._schema import (
     QueueConfig,
     Role,
     ServerConfig,
+    TrunkConfig,
     UserConfig,
 )
 from gateway.config._specs import agent_specs, business_hours_specs, queue_specs
@@ -23,6 +24,7 @@ __all__ = [
     "QueueConfig",
     "Role",
     "ServerConfig",
+    "TrunkConfig",
     "UserConfig",
     "agent_specs",
     "business_hours_specs",

@@ -11,6 +11,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from gateway.acd.specs import Channel
 from gateway.config._schema import Config, QueueConfig
 from gateway.config.errors import ConfigError, ConfigProblem
 
@@ -180,6 +181,18 @@ def _cross_references(config: Config) -> Iterable[ConfigProblem]:
     fallback = config.crm.no_entitlement.queue
     if fallback is not None and fallback not in {q.id for q in config.queues}:
         yield _unknown("crm.no_entitlement.queue", "queue", fallback, [q.id for q in config.queues])
+    yield from _trunk_references(config)
+
+
+def _trunk_references(config: Config) -> Iterable[ConfigProblem]:
+    trunk = config.server.sip.trunk
+    if trunk is None or trunk.queue is None:
+        return
+    queue = config.queue(trunk.queue)
+    if queue is None:
+        yield _unknown("server.sip.trunk.queue", "queue", trunk.queue, [q.id for q in config.queues])
+    elif queue.channel is not Channel.VOICE:
+        yield ConfigProblem("server.sip.trunk.queue", f"queue {trunk.queue!r} is not a voice queue")
 
 
 def _queue_references(

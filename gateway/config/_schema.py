@@ -26,6 +26,7 @@ __all__ = [
     "SipAccountConfig",
     "SkillConfig",
     "SkillRequirementConfig",
+    "TrunkConfig",
     "UserConfig",
 ]
 
@@ -46,6 +47,39 @@ class HttpConfig(_Frozen):
     max_body_bytes: int = Field(default=1_048_576, gt=0)
 
 
+class TrunkConfig(_Frozen):
+    """The route to phone numbers: transfers to a number, callbacks and click-to-dial go this way."""
+
+    uri: str = Field(
+        min_length=8,
+        max_length=256,
+        description="a SIP URI template: {number} becomes the number, e.g. sip:{number}@10.0.0.5:5060",
+    )
+    strip_plus: bool = Field(default=False, description="dial 442079460000 rather than +442079460000")
+    queue: Identifier | None = Field(
+        default=None,
+        description="the queue click-to-dial calls are filed under; default: the agent's first voice queue",
+    )
+
+    @field_validator("uri")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        if not value.startswith(("sip:", "sips:")):
+            raise ValueError("must be a sip: or sips: URI")
+        if value.count("{number}") != 1:
+            raise ValueError("must contain {number} exactly once (where the dialled number goes)")
+        if any(c in value for c in ' <>"\r\n'):
+            raise ValueError("must not contain spaces, quotes or angle brackets")
+        rest = value.replace("{number}", "")
+        if "{" in rest or "}" in rest:
+            raise ValueError("only {number} may be written in braces")
+        return value
+
+    def uri_for(self, number: str) -> str:
+        """The URI that reaches `number` (E.164 or plain digits) through this trunk."""
+        return self.uri.replace("{number}", number.removeprefix("+") if self.strip_plus else number)
+
+
 class SipServerConfig(_Frozen):
     enabled: bool = True
     host: str = Field(default="127.0.0.1", description="IP address Kamailio listens on and puts in Via")
@@ -57,6 +91,7 @@ class SipServerConfig(_Frozen):
     )
     music_on_hold: str | None = Field(default=None, description="a WAV file; default: a generated soft chime")
     prompt_voice: str = Field(default="en-us", min_length=1, max_length=32, description="espeak-ng voice")
+    trunk: TrunkConfig | None = Field(default=None, description="route to phone numbers (none: no calls out)")
 
     @field_validator("host")
     @classmethod

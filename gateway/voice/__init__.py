@@ -5,12 +5,13 @@ Wiring (the composition root does this):
     relay = EventRelay()
     pool = WorkerPool(size=..., base_port=..., on_event=relay.on_event, on_worker_lost=relay.on_worker_lost)
     voice = VoiceService(pool, flows, hub, prompts=PromptCache(dir), recordings_dir=..., agent_uri=...,
-                         is_open=..., recording_sink=...)
+                         is_open=..., recording_sink=..., dial_uri=trunk.uri_for)
     relay.connect(voice)
     await pool.start(); await voice.start()
     ...
     await voice.hold(interaction_id); await voice.resume(interaction_id)
     await voice.transfer(interaction_id, "queue:support" | "agent:bob" | "sip:desk@pbx" | "+4420...")
+    await voice.click_to_dial("alice", "+442079460000", attributes={...})   # needs dial_uri (a trunk)
     await voice.stop(); await pool.stop()
 """
 
@@ -22,13 +23,22 @@ from gateway.voice._ivr import CustomerLookup
 from gateway.voice._prompts import RATES, PromptCache
 from gateway.voice._recording import RecordingInfo, RecordingKind, RecordingSink
 from gateway.voice._service import EventRelay, VoiceService
-from gateway.voice.errors import CallNotFoundError, PromptError, RecordingError, VoiceError
+from gateway.voice.errors import (
+    CallNotFoundError,
+    DialError,
+    DialRefusal,
+    PromptError,
+    RecordingError,
+    VoiceError,
+)
 
 __all__ = [
     "RATES",
     "AgentUri",
     "CallNotFoundError",
     "CustomerLookup",
+    "DialError",
+    "DialRefusal",
     "DialUri",
     "EventRelay",
     "PromptCache",

@@ -3,7 +3,8 @@
 The agent leg is dialled from the worker carrying the caller (a bridge joins two calls of one worker).
 The phone refusing (486/600/603) is a reject; no answer within the offer time-out is the core's miss,
 and the ringing leg is cancelled. Once connected, either side hanging up ends the interaction.
-A callback is the same with the roles swapped: the agent is rung first, then the customer is dialled.
+A callback is the same with the roles swapped: the agent is rung first, then the customer is dialled
+(through the trunk when one is configured). Click-to-dial is a callback only its agent may take.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from gateway.logs import bind_interaction
 from gateway.routing import RoutingHub
 from gateway.sip import MakeCall
 from gateway.voice._media import Media
+from gateway.voice._outbound import DialUri, withdraw
 from gateway.voice._recording import CallTape
 from gateway.voice._session import Calls, Leg, LegPurpose, Phase, Session
 from gateway.voice._waiting import FlowFeeder
@@ -31,15 +33,31 @@ AgentUri = Callable[[str], "str | None"]
 """`agent_uri(agent_id)`: the SIP URI that rings the agent's registered phone, or None if they have none."""
 
 _REFUSALS = frozenset({486, 600, 603})
+_PHONE_FAILURES = {
+    0: "the agent's phone could not be called",
+    404: "the agent's phone is not known to the SIP front",
+    480: "the agent's phone is not registered",
+    486: "the agent's phone is busy",
+    603: "the agent declined on the phone",
+}
 _INTERACTION_HEADER = "X-Helpline-Interaction"
 
 
 class AgentDesk:
-    def __init__(self, media: Media, hub: RoutingHub, calls: Calls, *, agent_uri: AgentUri) -> None:
+    def __init__(
+        self,
+        media: Media,
+        hub: RoutingHub,
+        calls: Calls,
+        *,
+        agent_uri: AgentUri,
+        dial_uri: DialUri | None = None,
+    ) -> None:
         self._media = media
         self._hub = hub
         self._calls = calls
         self._agent_uri = agent_uri
+        self._dial_uri = dial_uri
         self._flow: FlowFeeder | None = None
 
     def bind(self, flow: FlowFeeder) -> None:
@@ -49,6 +67,9 @@ class AgentDesk:
 
     async def offered(self, session: Session, agent_id: str, interaction_id: str) -> None:
         """Ring the agent's phone for this offer."""
+        if session.dialled_by is not None and agent_id != session.dialled_by:
+            await withdraw(self._hub, self._calls, session, f"the routing core offered it to {agent_id}")
+            return
         uri = self._agent_uri(agent_id)
         if uri is None:
             logger.warning("agent %s has no phone to ring: the offer is declined", agent_id)
@@ -69,6 +90,8 @@ class AgentDesk:
         if ringing and leg is not None and session.phase in (Phase.QUEUED, Phase.CALLBACK):
             self._calls.drop_leg(session, leg)
             await self._media.hang_up_leg(leg)
+        if session.dialled_by == agent_id and session.phase is Phase.CALLBACK:
+            await withdraw(self._hub, self._calls, session, "the agent did not take the call")
 
     async def assigned(self, session: Session, agent_id: str) -> None:
         leg = session.leg
@@ -99,17 +122,33 @@ class AgentDesk:
             self._calls.legs.pop(call_id, None)
             session.caller_call = call_id
             self._calls.callers[call_id] = session
+            if session.phase is Phase.ENDED:  # the agent hung up before the customer's call got its id
+                await self._media.hang_up_caller(session)
         elif leg.cancelled:
             await self._media.hang_up_leg(leg)
 
     async def dial_failed(self, command_id: str, message: str) -> None:
         owner = self._calls.dialing.get(command_id)
-        if owner is not None:
-            logger.warning("dialling %s failed: %s", owner[1].target, message)
-            await self.leg_ended(owner[0], owner[1], 0)
+        if owner is None:
+            return
+        session, leg = owner
+        logger.warning("dialling %s failed: %s", leg.target, message)
+        if leg.purpose is LegPurpose.CUSTOMER:
+            self._calls.dialing.pop(command_id, None)
+            if session.leg is not None:
+                await self._media.hang_up_leg(session.leg)
+            await self.finish(session, "callback_failed")
+            return
+        await self.leg_ended(session, leg, 0)
+
+    def leg_ringing(self, session: Session, leg: Leg) -> None:
+        """The far end rings (180/183): a click-to-dial request learns the agent's phone is ringing."""
+        if leg.purpose is LegPurpose.AGENT and session.ringing is not None and not session.ringing.done():
+            session.ringing.set_result(None)
 
     async def leg_answered(self, session: Session, leg: Leg) -> None:
         leg.answered = True
+        self.leg_ringing(session, leg)
         if leg.cancelled:
             return
         if leg.purpose is LegPurpose.TRANSFER:
@@ -220,15 +259,28 @@ class AgentDesk:
         # A fresh tape: the recording starts when the agent is on the line, not at the first call.
         session.origin = asyncio.get_running_loop().time()
         session.tape = CallTape(folder=session.tape.folder, started_at=datetime.now(UTC))
-        customer = Leg(LegPurpose.CUSTOMER, session.caller, session.worker_id, session.interaction_id)
+        uri = self._customer_uri(session)
+        customer = Leg(LegPurpose.CUSTOMER, uri, session.worker_id, session.interaction_id)
         self._calls.dialing[customer.command_id] = (session, customer)
-        command = MakeCall(uri=session.caller, command_id=customer.command_id)
+        with bind_interaction(session.interaction_id):
+            logger.info("calling the customer %s at %s", session.caller_id, uri)
+        command = MakeCall(uri=uri, command_id=customer.command_id)
         if not await self._media.send(session.worker_id, command):
             await self.finish(session, "callback_failed")
+
+    def _customer_uri(self, session: Session) -> str:
+        """Click-to-dial has its URI; a caller asking for a callback is dialled back through the trunk."""
+        if session.dialled_by is None and self._dial_uri is not None and _is_number(session.caller_id):
+            return self._dial_uri(session.caller_id) or session.caller
+        return session.caller
 
     async def _unanswered(self, session: Session, leg: Leg, code: int) -> None:
         if leg.purpose is LegPurpose.TRANSFER:
             await self._transfer_failed(session, f"SIP {code}" if code else "not reachable")
+            return
+        if session.dialled_by is not None and session.phase is Phase.CALLBACK:
+            why = _PHONE_FAILURES.get(code, f"the agent's phone did not answer (SIP {code})")
+            await withdraw(self._hub, self._calls, session, why)
             return
         iid = leg.interaction_id or ""
         view = self._hub.router.interaction(iid)
@@ -241,3 +293,8 @@ class AgentDesk:
     async def _feed(self, session: Session, event: Input) -> None:
         assert self._flow is not None, "AgentDesk.bind() was not called"
         await self._flow.feed(session, event)
+
+
+def _is_number(text: str) -> bool:
+    digits = text.removeprefix("+")
+    return 3 <= len(digits) <= 20 and digits.isdigit()

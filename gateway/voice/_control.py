@@ -8,7 +8,6 @@ and waits with music; to a number or URI the gateway dials it and bridges the ca
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -16,14 +15,12 @@ from gateway.ivr import Announcements, StartQueue
 from gateway.routing import RoutingHub
 from gateway.voice._agents import AgentDesk
 from gateway.voice._media import Media
+from gateway.voice._outbound import DialUri, queue_for_agent
 from gateway.voice._session import Calls, Phase, Session
 from gateway.voice._waiting import WaitingRoom
 from gateway.voice.errors import CallNotFoundError
 
 __all__ = ["CallControl", "DialUri", "TargetKind", "TransferTarget", "parse_target"]
-
-DialUri = Callable[[str], "str | None"]
-"""`dial_uri(number)`: the SIP URI that reaches a phone number (e.g. through a trunk), or None."""
 
 _NUMBER = re.compile(r"^\+?[0-9*#]{1,32}$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -111,7 +108,7 @@ class CallControl:
         uri = self._uri(where)
         session = self._connected(interaction_id, Phase.CONNECTED, Phase.HELD)
         view = self._hub.router.interaction(interaction_id)
-        queue = view.queue if view is not None else ""
+        queue = self._agent_queue(where, view.queue if view is not None else "")
         await self._release_agent(session)
         await self._hub.end_interaction(interaction_id, "transferred")
         if uri is not None:
@@ -120,6 +117,17 @@ class CallControl:
             await self._waiting.enter(session, self._start(session, where.value))
         else:
             await self._waiting.enter(session, self._start(session, queue), preferred_agent=where.value)
+
+    def _agent_queue(self, where: TransferTarget, current: str) -> str:
+        """To an agent: the call's queue if they may take it, else one of theirs (ValueError if none)."""
+        if where.kind is not TargetKind.AGENT:
+            return current
+        if where.value not in {a.id for a in self._hub.router.agents}:
+            raise ValueError(f"transfer target agent {where.value!r}: no such agent")
+        queue = queue_for_agent(self._hub.router, where.value, first=current)
+        if queue is None:
+            raise ValueError(f"transfer target agent {where.value!r}: takes calls in no voice queue")
+        return queue
 
     def _uri(self, where: TransferTarget) -> str | None:
         if where.kind is TargetKind.URI:

@@ -138,6 +138,8 @@ class Dispatcher:
         with bind_interaction(session.interaction_id):
             if isinstance(event, State) and event.state is CallState.CONFIRMED:
                 await self._desk.leg_answered(session, leg)
+            elif isinstance(event, State) and event.state is CallState.EARLY:
+                self._desk.leg_ringing(session, leg)
             elif isinstance(event, Disconnected):
                 await self._desk.leg_ended(session, leg, event.code)
         await self._settle(session)

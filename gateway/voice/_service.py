@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from gateway.acd import Event as RoutingEvent
 from gateway.ivr import Flow, IsOpen, UnknownFlowError
@@ -20,10 +21,11 @@ from gateway.routing import RoutingHub
 from gateway.sip import Event as WorkerEvent
 from gateway.sip import WorkerPool
 from gateway.voice._agents import AgentDesk, AgentUri
-from gateway.voice._control import CallControl, DialUri
+from gateway.voice._control import CallControl
 from gateway.voice._dispatch import Dispatcher
 from gateway.voice._ivr import CustomerLookup, IvrDriver
 from gateway.voice._media import Media, PromptReady, TimerFired
+from gateway.voice._outbound import DialUri, Outbound
 from gateway.voice._prompts import RATES, PromptCache
 from gateway.voice._recording import RecordingSink
 from gateway.voice._session import Calls
@@ -34,6 +36,7 @@ __all__ = ["EventRelay", "VoiceService"]
 logger = logging.getLogger("helpline.voice")
 
 _STOP_GRACE = 30.0
+_RING_WAIT = 8.0  # a click-to-dial answers once the agent's phone rings, or after this long anyway
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,15 +53,17 @@ class _LostItem:
 
 @dataclass(frozen=True, slots=True)
 class _Request:
-    run: Callable[[], Awaitable[None]]
-    done: asyncio.Future[None]
+    run: Callable[[], Awaitable[Any]]
+    done: asyncio.Future[Any]
 
 
 class VoiceService:
     """Answers calls, runs their IVR flow, queues them, rings agents, bridges and records.
 
     Feed it the pool's events (see `EventRelay`), then `await start()`; `await stop()` before the pool
-    stops. `hold`, `resume` and `transfer` are for the agent's panel (REST).
+    stops. `hold`, `resume`, `transfer` and `click_to_dial` are for the agent's panel (REST).
+    `dial_uri` routes phone numbers (transfers, callbacks, click-to-dial); `outbound_queue` is the queue
+    click-to-dial calls are filed under (default: the agent's first voice queue).
     """
 
     def __init__(
@@ -78,6 +83,7 @@ class VoiceService:
         music_on_hold: Path | None = None,
         lookup: CustomerLookup | None = None,
         dial_uri: DialUri | None = None,
+        outbound_queue: str | None = None,
         handle_seconds: float = 180.0,
     ) -> None:
         if entry_flow not in flows:
@@ -97,11 +103,20 @@ class VoiceService:
         )
         ivr = IvrDriver(self._media, recordings_dir=recordings_dir, lookup=lookup)
         waiting = WaitingRoom(self._media, hub, self._calls, handle_seconds=handle_seconds)
-        desk = AgentDesk(self._media, hub, self._calls, agent_uri=agent_uri)
+        desk = AgentDesk(self._media, hub, self._calls, agent_uri=agent_uri, dial_uri=dial_uri)
         ivr.bind(waiting, desk)
         waiting.bind(ivr)
         desk.bind(ivr)
         self._control = CallControl(self._media, hub, self._calls, desk, waiting, dial_uri=dial_uri)
+        self._outbound = Outbound(
+            self._media,
+            hub,
+            self._calls,
+            agent_uri=agent_uri,
+            dial_uri=dial_uri,
+            scratch=recordings_dir / ".calls",
+            queue=outbound_queue,
+        )
         self._dispatch = Dispatcher(
             self._media,
             self._calls,
@@ -179,12 +194,28 @@ class VoiceService:
         """Blind transfer to `queue:<id>`, `agent:<id>`, a `sip:` URI or a number (ValueError if bad)."""
         await self._request(lambda: self._control.transfer(interaction_id, target))
 
-    async def _request(self, run: Callable[[], Awaitable[None]]) -> None:
+    async def click_to_dial(self, agent_id: str, number: str, *, attributes: Mapping[str, str]) -> str:
+        """Ring the agent's phone, then call `number` through the trunk and bridge the two; returns the
+        interaction id once the phone rings. DialError if the call cannot be placed or the phone fails."""
+        ringing: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # Whoever gives up waiting first, a failure reported later is still retrieved (and not logged).
+        ringing.add_done_callback(lambda f: f.cancelled() or f.exception())
+        interaction_id: str = await self._request(
+            lambda: self._outbound.place(agent_id, number, attributes, ringing)
+        )
+        try:
+            async with asyncio.timeout(_RING_WAIT):
+                await asyncio.shield(ringing)
+        except TimeoutError:
+            logger.warning("click-to-dial %s: no word from the agent's phone yet", interaction_id)
+        return interaction_id
+
+    async def _request(self, run: Callable[[], Awaitable[Any]]) -> Any:
         if self._task is None:
             raise RuntimeError("the voice service is not started")
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._inbox.put_nowait(_Request(run, done))
-        await done
+        return await done
 
     # --- the actor --------------------------------------------------------------------------------
 
@@ -212,13 +243,13 @@ class VoiceService:
 
     async def _serve(self, request: _Request) -> None:
         try:
-            await request.run()
+            result = await request.run()
         except Exception as exc:
             if not request.done.done():
                 request.done.set_exception(exc)
             return
         if not request.done.done():
-            request.done.set_result(None)
+            request.done.set_result(result)
 
 
 class EventRelay:

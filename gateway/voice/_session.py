@@ -87,6 +87,8 @@ class Session:
     voicemail: Path | None = None
     voicemail_at: datetime | None = None
     lost: bool = False  # its media worker died: the recordings are incomplete and dropped
+    dialled_by: str | None = None  # click-to-dial: the agent who asked; nobody else may take the call
+    ringing: asyncio.Future[None] | None = None  # click-to-dial: resolved once the agent's phone rings
 
     def next_media(self, playing: Playing) -> int:
         self.media_token += 1

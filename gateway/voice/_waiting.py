@@ -82,12 +82,16 @@ class WaitingRoom:
             return
         text = self._announcement(session, view, start, start.announcements)
         if text:
-            self._media.say(session, text, Playing.ANNOUNCEMENT)
-        self._media.arm_announcement(session, start.announcements.every_seconds)
+            self._media.say(session, text, Playing.ANNOUNCEMENT)  # the next is armed when it ends
+        else:
+            self._media.arm_announcement(session, start.announcements.every_seconds)
 
     async def announcement_ended(self, session: Session) -> None:
+        """Music again; the interval to the next announcement counts from the end of this one."""
         if session.phase is Phase.QUEUED:
             await self._media.music(session)
+            if session.queue is not None and session.queue.announcements is not None:
+                self._media.arm_announcement(session, session.queue.announcements.every_seconds)
 
     async def digit(self, session: Session, digit: str) -> bool:
         """A key pressed while waiting; True if it made the caller leave the queue."""

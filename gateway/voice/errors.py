@@ -3,12 +3,15 @@
 VoiceError
 ├── PromptError            a prompt could not be rendered (espeak-ng or sox failed)
 ├── RecordingError         a recording could not be assembled
-└── CallNotFoundError      no call of this service carries the interaction (hold/transfer)
+├── CallNotFoundError      no call of this service carries the interaction (hold/transfer)
+└── DialError              a click-to-dial was refused (why: a `DialRefusal`, the agent, a detail)
 """
 
 from __future__ import annotations
 
-__all__ = ["CallNotFoundError", "PromptError", "RecordingError", "VoiceError"]
+from enum import StrEnum
+
+__all__ = ["CallNotFoundError", "DialError", "DialRefusal", "PromptError", "RecordingError", "VoiceError"]
 
 
 class VoiceError(Exception):
@@ -33,4 +36,21 @@ class CallNotFoundError(VoiceError):
     def __init__(self, interaction_id: str, detail: str = "no connected call carries it") -> None:
         super().__init__(f"interaction {interaction_id!r}: {detail}")
         self.interaction_id = interaction_id
+        self.detail = detail
+
+
+class DialRefusal(StrEnum):
+    NO_TRUNK = "no_trunk"  # server.sip.trunk is not configured
+    INVALID_NUMBER = "invalid_number"
+    NO_PHONE = "agent_has_no_phone"  # the agent has no SIP account
+    PHONE_UNREACHABLE = "agent_phone_unreachable"  # not registered, refused or silent
+    AGENT_BUSY = "agent_busy"  # not available, or already offered or holding work
+    NO_QUEUE = "no_queue"  # no voice queue the agent may take calls in
+
+
+class DialError(VoiceError):
+    def __init__(self, refusal: DialRefusal, agent_id: str, detail: str) -> None:
+        super().__init__(f"click-to-dial for agent {agent_id!r}: {detail}")
+        self.refusal = refusal
+        self.agent_id = agent_id
         self.detail = detail

@@ -1,4 +1,5 @@
-"""REST for calls: hold, resume, hang up, blind transfer, recording pause/resume, and recordings."""
+"""REST for calls: hold, resume, hang up, blind transfer, recording pause/resume, and recordings; and the
+CTI adapter's click-to-dial `Dialer` on top of the voice service."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ from pathlib import Path
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from cti_adapter import DialRequest
 from gateway.routing import RoutingHub
 from gateway.routing.access import handling_agent, may_see
 from gateway.storage import Database, RecordingRecord
 from gateway.voice._recording import RecordingInfo
 from gateway.voice._service import VoiceService
-from gateway.voice.errors import CallNotFoundError
+from gateway.voice.errors import CallNotFoundError, DialError, DialRefusal
 from gateway.web import (
+    ApiError,
     ApiRoute,
     BadRequest,
     Conflict,
@@ -27,7 +30,7 @@ from gateway.web import (
     read_body,
 )
 
-__all__ = ["DatabaseRecordings", "routes"]
+__all__ = ["DatabaseRecordings", "VoiceDialer", "routes"]
 
 HANDLERS = ("agent", "supervisor", "admin")
 LISTENERS = ("agent", "supervisor", "admin")
@@ -53,6 +56,47 @@ class DatabaseRecordings:
                 caller=info.caller or None,
             )
         )
+
+
+class DialUnavailable(ApiError):
+    status = 503
+    error_id = "dial_unavailable"
+
+
+_REFUSALS: dict[DialRefusal, type[ApiError]] = {
+    DialRefusal.NO_TRUNK: DialUnavailable,
+    DialRefusal.INVALID_NUMBER: BadRequest,
+    DialRefusal.NO_PHONE: Conflict,
+    DialRefusal.PHONE_UNREACHABLE: Conflict,
+    DialRefusal.AGENT_BUSY: Conflict,
+    DialRefusal.NO_QUEUE: Conflict,
+}
+
+
+class VoiceDialer:
+    """Click-to-dial for the CTI adapter: answers once the agent's own phone rings, or with a JSON error
+    saying why it cannot (no trunk 503, bad number 400, agent busy or phone unreachable 409)."""
+
+    def __init__(self, voice: Callable[[], VoiceService | None]) -> None:
+        self._voice = voice
+
+    async def dial(self, request: DialRequest) -> None:
+        service = self._voice()
+        if service is None:
+            raise DialUnavailable("calls are not handled by this gateway (no SIP front or no IVR flow)")
+        attributes = {"customer_id": request.customer_id, "case_id": request.case_id}
+        try:
+            await service.click_to_dial(
+                request.agent_id,
+                request.number,
+                attributes={k: v for k, v in attributes.items() if v is not None},
+            )
+        except DialError as exc:
+            raise _REFUSALS[exc.refusal](
+                exc.detail,
+                error_id=str(exc.refusal),
+                details={"agent_id": exc.agent_id, "number": request.number},
+            ) from None
 
 
 class TransferTarget(BaseModel):

@@ -1,4 +1,5 @@
-"""Real calls into `helpline serve`: Kamailio, a media worker, the IVR, the routing core, REST."""
+"""Real calls into `helpline serve`: Kamailio, a media worker, the IVR, the routing core, REST; and
+click-to-dial out through a trunk (a SIPp UAS on loopback) from an agent's registered pjsua2 phone."""
 
 from __future__ import annotations
 
@@ -14,9 +15,27 @@ import pytest
 
 from tests.integration.kamailio.conftest import free_udp_ports
 from tests.integration.server.conftest import DEMO, Server, bearer, login, start_server, stop_server
-from tests.integration.voice.conftest import Caller, caller, media, pcap_dir
+from tests.integration.voice.audio import carries, read
+from tests.integration.voice.conftest import (
+    AGENT_HZ,
+    CALLER_HZ,
+    Caller,
+    Phone,
+    caller,
+    media,
+    pcap_dir,
+    start_phone,
+    start_trunk,
+)
 
-__all__ = ["caller", "media", "pcap_dir"]  # fixtures shared with the voice tests
+# Fixtures shared with the voice tests.
+__all__ = [
+    "caller",
+    "media",
+    "pcap_dir",
+    "start_phone",
+    "start_trunk",
+]  # fixtures shared with the voice tests
 
 FLOWS = """
 flows:
@@ -34,9 +53,18 @@ flows:
 
 
 @pytest.fixture(scope="module")
-def voice_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, int]]:
+def trunk_port() -> int:
+    """Where the phone network behind the trunk (a SIPp UAS started by each test) listens."""
+    return free_udp_ports(1)
+
+
+@pytest.fixture(scope="module")
+def voice_server(tmp_path_factory: pytest.TempPathFactory, trunk_port: int) -> Iterator[tuple[Server, int]]:
     folder = tmp_path_factory.mktemp("voice-server")
     demo = DEMO.read_text(encoding="utf-8")
+    demo = demo.replace(
+        "server:\n", f'server:\n  sip: {{trunk: {{uri: "sip:{{number}}@127.0.0.1:{trunk_port}"}}}}\n', 1
+    )
     config = folder / "helpline.yaml"
     config.write_text(demo[: demo.index("\nflows:")] + FLOWS, encoding="utf-8")
     sip_port = free_udp_ports(1)
@@ -145,3 +173,143 @@ async def test_given_malformed_sip_and_an_unknown_codec_when_sent_then_488_and_c
     async with asyncio.timeout(15):
         while len(await _voice_items(http, server, sam, "billing")) == before:
             await asyncio.sleep(0.2)
+
+
+# --- click-to-dial ------------------------------------------------------------------------------------
+
+
+async def _presence(http: aiohttp.ClientSession, server: Server, token: str, states: dict[str, str]) -> None:
+    for agent, state in states.items():
+        async with http.put(
+            f"{server.base}/api/v1/agents/{agent}/presence", json={"state": state}, headers=bearer(token)
+        ) as r:
+            assert r.status == 200, await r.text()
+
+
+async def _dial(
+    http: aiohttp.ClientSession, server: Server, token: str, body: dict[str, str]
+) -> tuple[int, dict[str, Any]]:
+    async with http.post(f"{server.base}/api/v1/cti/dial", json=body, headers=bearer(token)) as r:
+        return r.status, await r.json()
+
+
+async def _registered_phone(start_phone: Any, sip_port: int) -> Phone:
+    phone: Phone = await start_phone(
+        answer=["alice"], registrar=f"127.0.0.1:{sip_port}", register=["1001:alice-sip-secret"]
+    )
+    await phone.wait_for("registered 1001 200")
+    return phone
+
+
+async def _until(check: Any, *, within: float = 20.0) -> Any:
+    """Poll a REST read until it gives something (the case is logged after the call, in the background)."""
+    async with asyncio.timeout(within):
+        while not (found := await check()):
+            await asyncio.sleep(0.2)
+    return found
+
+
+async def test_given_alices_registered_phone_when_she_clicks_to_dial_then_she_talks_to_the_customer_logged(
+    voice_server: tuple[Server, int],
+    trunk_port: int,
+    start_phone: Any,
+    start_trunk: Any,
+    http: aiohttp.ClientSession,
+) -> None:
+    server, sip_port = voice_server
+    trunk = await start_trunk(trunk_port)
+    phone = await _registered_phone(start_phone, sip_port)
+    crm = await login(http, server, "crm", "crm-demo-secret")
+    sam, alice_token = await login(http, server, "sam"), await login(http, server, "alice")
+    async with http.post(
+        f"{server.base}/api/v1/customers",
+        json={"name": "Dana Dialled", "phone": "+44 20 7946 0123"},
+        headers=bearer(crm),
+    ) as r:
+        assert r.status == 201, await r.text()
+        customer = await r.json()
+    await _presence(http, server, sam, {"alice": "available", "bob": "offline", "carol": "offline"})
+
+    status, placed = await _dial(
+        http, server, alice_token, {"number": "020 7946 0123", "customer_id": customer["id"]}
+    )
+
+    assert status == 202, placed
+    assert placed["number"] == "+442079460123"
+    await phone.wait_for("confirmed 1001 1")  # her own phone rang first, and she answered
+    await trunk.answered()
+    status, busy = await _dial(http, server, alice_token, {"number": "020 7946 0999"})
+    assert (status, busy["error_id"]) == (409, "agent_busy"), busy  # one call at a time
+    [work] = await _items(http, server, alice_token, state="assigned")
+    assert work["attributes"]["direction"] == "outbound" and work["agent_id"] == "alice"
+    await asyncio.sleep(2.0)  # they talk
+    async with http.post(
+        f"{server.base}/api/v1/interactions/{work['id']}/hangup", headers=bearer(alice_token)
+    ) as r:
+        assert r.status == 200, await r.text()
+    requests = await trunk.finished()
+
+    assert requests[0] == f"INVITE sip:+442079460123@127.0.0.1:{trunk_port} SIP/2.0"
+    await phone.wait_for("disconnected 1001 1")
+    heard, rate = read(phone.heard("1001", 1))
+    assert carries(heard[0], rate, AGENT_HZ, not_hz=CALLER_HZ)  # her voice came back from the customer
+    activity = await _until(lambda: _activity(http, server, alice_token, customer["id"], work["id"]))
+    assert activity["channel"] == "voice" and activity["agent_id"] == "alice"
+    assert 1.5 <= activity["talk_seconds"] <= 30.0
+    recordings = await _until(lambda: _recordings(http, server, alice_token, work["id"]))
+    assert {r["kind"] for r in recordings} == {"caller", "agent", "stereo"}
+
+
+async def test_given_carol_without_a_registered_phone_when_she_clicks_to_dial_then_409_says_so(
+    voice_server: tuple[Server, int], http: aiohttp.ClientSession
+) -> None:
+    server, _ = voice_server
+    sam, carol = await login(http, server, "sam"), await login(http, server, "carol")
+    await _presence(http, server, sam, {"alice": "offline", "bob": "offline", "carol": "available"})
+
+    status, answer = await _dial(http, server, carol, {"number": "+442079460555"})
+    invalid, bad = await _dial(http, server, carol, {"number": "call me maybe"})
+
+    assert (status, answer["error_id"]) == (409, "agent_phone_unreachable"), answer
+    assert "not registered" in answer["message"]
+    assert (invalid, bad["error_id"]) == (400, "invalid_phone"), bad
+    agent = await _agent(http, server, sam, "carol")
+    assert agent["presence"]["state"] == "available" and agent["work"] == []  # free to take calls
+    await _presence(http, server, sam, {"carol": "offline"})
+    status, answer = await _dial(http, server, carol, {"number": "+442079460555"})
+    assert (status, answer["error_id"]) == (409, "agent_busy"), answer
+
+
+async def _items(
+    http: aiohttp.ClientSession, server: Server, token: str, *, state: str
+) -> list[dict[str, Any]]:
+    async with http.get(f"{server.base}/api/v1/interactions?limit=500", headers=bearer(token)) as r:
+        return [i for i in (await r.json())["items"] if i["state"] == state]
+
+
+async def _agent(http: aiohttp.ClientSession, server: Server, token: str, agent: str) -> dict[str, Any]:
+    async with http.get(f"{server.base}/api/v1/agents", headers=bearer(token)) as r:
+        return next(a for a in (await r.json())["items"] if a["id"] == agent)
+
+
+async def _activity(
+    http: aiohttp.ClientSession, server: Server, token: str, customer_id: str, interaction_id: str
+) -> dict[str, Any] | None:
+    async with http.get(f"{server.base}/api/v1/cases?customer_id={customer_id}", headers=bearer(token)) as r:
+        cases = (await r.json())["items"]
+    for case in cases:
+        async with http.get(
+            f"{server.base}/api/v1/cases/{case['id']}/activities", headers=bearer(token)
+        ) as r:
+            for activity in (await r.json())["items"]:
+                if activity["interaction_id"] == interaction_id:
+                    return dict(activity)
+    return None
+
+
+async def _recordings(
+    http: aiohttp.ClientSession, server: Server, token: str, interaction_id: str
+) -> list[dict[str, Any]]:
+    url = f"{server.base}/api/v1/interactions/{interaction_id}/recordings"
+    async with http.get(url, headers=bearer(token)) as r:
+        return list((await r.json())["items"])

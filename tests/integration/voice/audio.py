@@ -57,3 +57,41 @@ def silent_runs(
             runs.append((start * frame_s, index * frame_s))
             start = None
     return runs
+
+
+def best_match(recording: Samples, reference: Samples) -> float:
+    """The highest normalised cross-correlation of `reference` against any stretch of `recording`
+    (1.0: that stretch is the reference, up to loudness); both at the same sample rate."""
+    n = recording.size + reference.size
+    size = 1 << (n - 1).bit_length()
+    spectrum = np.fft.rfft(recording, size) * np.conj(np.fft.rfft(reference, size))
+    raw = np.fft.irfft(spectrum, size)[: recording.size - reference.size + 1]
+    energy = np.concatenate(([0.0], np.cumsum(recording**2)))
+    window = energy[reference.size :] - energy[: recording.size - reference.size + 1]
+    norms = np.sqrt(np.maximum(window, 1e-12)) * float(np.sqrt(np.sum(reference**2)))
+    return float(np.max(raw / norms))
+
+
+def telephone_band(samples: Samples, rate: int, low: float = 300.0, high: float = 3400.0) -> Samples:
+    """Only what a G.711 call carries."""
+    spectrum = np.fft.rfft(samples)
+    freqs = np.fft.rfftfreq(samples.size, 1 / rate)
+    spectrum[(freqs < low) | (freqs > high)] = 0
+    return np.fft.irfft(spectrum, samples.size)
+
+
+def worst_part(recording: Samples, reference: Samples, rate: int, *, parts: int = 8) -> float:
+    """How well the least recognisable of `parts` consecutive pieces of `reference` (about half a second
+    of speech each) is found in `recording`. Pieces, not the whole: the phone's jitter buffer shifts the
+    audio by a few milliseconds now and then, which breaks a whole-sentence correlation."""
+    heard, said = telephone_band(recording, rate), telephone_band(reference, rate)
+    n = said.size
+    return min(best_match(heard, said[i * n // parts : (i + 1) * n // parts]) for i in range(parts))
+
+
+def resample(samples: Samples, rate: int, to: int) -> Samples:
+    """Linear interpolation to another rate (enough for comparing speech that went through G.711)."""
+    if rate == to:
+        return samples
+    times = np.arange(int(samples.size * to / rate)) / to
+    return np.interp(times, np.arange(samples.size) / rate, samples)

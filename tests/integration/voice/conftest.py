@@ -4,9 +4,10 @@ pjsua2 test phone as the agents' desk phones, all on 127.0.0.1 with ports picked
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from gateway.metrics import Metrics
 from gateway.routing import RoutingHub
 from gateway.sip import WorkerPool
 from gateway.storage import Database
-from gateway.voice import EventRelay, PromptCache, RecordingInfo, VoiceService
+from gateway.voice import DialUri, EventRelay, PromptCache, RecordingInfo, VoiceService
 from tests.integration.sip.conftest import PCAP_DIRS, free_udp_ports, need
 
 HERE = Path(__file__).parent
@@ -44,7 +45,7 @@ flows:
   main:
     - menu:
         prompt: "Press 1 for billing, 2 for support."
-        options: {'1': billing, '2': support}
+        options: {'1': billing, '2': support, '3': waiting}
         timeout: 8
         retries: 0
   billing:
@@ -52,7 +53,13 @@ flows:
                 max_length: 8, terminator: '#', timeout: 8, retries: 0, sensitive: true}
     - queue: {queue: billing, announcements: {every: 4}}
   support:
-    - queue: {queue: support, announcements: {every: 4}, allow_voicemail: '9'}
+    - queue: {queue: support, announcements: {every: 4}, allow_voicemail: '9', allow_callback: '8',
+              on_callback: called_back}
+  called_back:
+    - say: "Thank you. You keep your place in the queue, and we will call you back very soon."
+    - hangup
+  waiting:
+    - queue: {queue: support, announcements: {every: 2}}
 """
 
 
@@ -128,6 +135,12 @@ class Phone:
     def heard(self, user: str, serial: int = 1) -> Path:
         return self.record_dir / f"{user}-{serial}.wav"
 
+    async def send(self, command: str) -> None:
+        """`call <uri>`, `dtmf <serial> <digits>` or `hangup <serial>` (see phone.py)."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(command.encode() + b"\n")
+        await self.process.stdin.drain()
+
     async def close(self) -> None:
         assert self.process.stdin is not None
         self.process.stdin.close()
@@ -145,16 +158,28 @@ async def start_phone(media: Path, tmp_path: Path) -> AsyncIterator[Callable[...
     phones: list[Phone] = []
 
     async def start(
-        *, answer: Sequence[str] = (), ring: Sequence[str] = (), busy: Sequence[str] = ()
+        *,
+        answer: Sequence[str] = (),
+        ring: Sequence[str] = (),
+        busy: Sequence[str] = (),
+        play: Path | None = None,
+        caller_id: str = "phone",
+        registrar: str = "",
+        register: Sequence[str] = (),
+        users: dict[str, str] = SIP_USERS,
     ) -> Phone:
+        """A phone answering/ringing/refusing calls to these agents; `register`: "user:password" entries."""
         port = free_udp_ports(1)
-        record_dir = tmp_path / "phone"
+        record_dir = tmp_path / f"phone-{len(phones)}"
         record_dir.mkdir(exist_ok=True)
         argv = [sys.executable, str(HERE / "phone.py"), "--port", str(port), "--play",
-                str(media / "agent.wav"), "--record-dir", str(record_dir)]  # fmt: skip
-        for kind, users in (("answer", answer), ("ring", ring), ("busy", busy)):
-            for agent in users:
-                argv += [f"--{kind}", SIP_USERS[agent]]
+                str(play or media / "agent.wav"), "--record-dir", str(record_dir),
+                "--caller-id", caller_id, "--registrar", registrar]  # fmt: skip
+        for kind, agents in (("answer", answer), ("ring", ring), ("busy", busy)):
+            for agent in agents:
+                argv += [f"--{kind}", users[agent]]
+        for entry in register:
+            argv += ["--register", entry]
         process = await asyncio.create_subprocess_exec(
             *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
         )
@@ -223,7 +248,7 @@ class Gateway:
 async def start_gateway(prompt_dir: Path, tmp_path: Path) -> AsyncIterator[Callable[..., object]]:
     started: list[tuple[Gateway, RoutingHub]] = []
 
-    async def start(phone: Phone) -> Gateway:
+    async def start(phone: Phone, *, dial_uri: DialUri | None = None) -> Gateway:
         config = parse_config(yaml.safe_load(CONFIG))
         flows = parse_flows(
             config.flows, queues={q.id for q in config.queues}, business_hours=set(), path="flows"
@@ -248,6 +273,7 @@ async def start_gateway(prompt_dir: Path, tmp_path: Path) -> AsyncIterator[Calla
             agent_uri=phone.uri,
             is_open=_always_open,
             recording_sink=saved,
+            dial_uri=dial_uri,
         )
         relay.connect(voice)
         gateway = Gateway(hub, voice, pool, db, port, recordings, saved)
@@ -330,3 +356,62 @@ def caller(pcap_dir: Path, media: Path, tmp_path: Path) -> Caller:
     folder = tmp_path / "sipp"
     folder.mkdir()
     return Caller(binary=need("sipp", "sip-tester"), pcap_dir=pcap_dir, media=media, folder=folder)
+
+
+# --- SIPp as the phone network behind the trunk -------------------------------------------------------
+
+
+@dataclass
+class Trunk:
+    """A SIPp UAS answering one call to any number and echoing its audio back (`-rtp_echo`)."""
+
+    process: asyncio.subprocess.Process
+    port: int
+    messages: Path
+
+    def dial_uri(self, number: str) -> str:
+        return f"sip:{number}@127.0.0.1:{self.port}"
+
+    async def answered(self, *, within: float = 30.0) -> None:
+        """Until the gateway has acknowledged the 200 OK: the call to the number is up."""
+        async with asyncio.timeout(within):
+            while "ACK sip:" not in await self._messages():
+                await asyncio.sleep(0.2)
+
+    async def _messages(self) -> str:
+        exists = await asyncio.to_thread(self.messages.is_file)
+        return await asyncio.to_thread(self.messages.read_text, errors="replace") if exists else ""
+
+    async def finished(self, *, within: float = 60.0) -> list[str]:
+        """SIPp's exit status (0: the call went as the scenario says) and the request lines it received."""
+        async with asyncio.timeout(within):
+            _, stderr = await self.process.communicate()
+        text = await self._messages()
+        assert self.process.returncode == 0, stderr.decode(errors="replace") + text[-3000:]
+        return re.findall(r"^([A-Z]+ sip:\S+ SIP/2\.0)\s*$", text, flags=re.MULTILINE)
+
+
+@pytest.fixture
+async def start_trunk(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[Trunk]]]:
+    started: list[Trunk] = []
+
+    async def start(port: int | None = None) -> Trunk:
+        port, media_port = port or free_udp_ports(1), free_udp_ports(4)
+        messages = tmp_path / f"trunk-{len(started)}-messages.log"
+        argv = [
+            need("sipp", "sip-tester"), "-sf", str(HERE / "scenarios" / "trunk.xml"), "-i", "127.0.0.1",
+            "-p", str(port), "-mi", "127.0.0.1", "-mp", str(media_port), "-rtp_echo", "-m", "1",
+            "-timeout", "90s", "-timeout_error", "-nostdin", "-trace_msg", "-message_file", str(messages),
+        ]  # fmt: skip
+        process = await asyncio.create_subprocess_exec(
+            *argv, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+        )
+        trunk = Trunk(process, port, messages)
+        started.append(trunk)
+        return trunk
+
+    yield start
+    for trunk in started:
+        if trunk.process.returncode is None:
+            trunk.process.kill()
+            await trunk.process.wait()

@@ -1,11 +1,15 @@
-"""A scripted agent phone for the voice tests: one pjsua2 endpoint in its own process.
+"""A scripted phone for the voice tests: one pjsua2 endpoint in its own process.
 
     python phone.py --port 5090 --play agent.wav --record-dir DIR --answer 1001 --ring 1002 --busy 1003
+                    [--registrar 127.0.0.1:5060 --register 1001:password ...] [--caller-id +15550111]
 
 Calls to `sip:<user>@127.0.0.1:<port>` are answered after a short ring (`--answer`), left ringing
-(`--ring`) or refused with 486 (`--busy`), by the user part. An answered call plays `--play` in a loop and
+(`--ring`) or refused with 486 (`--busy`), by the user part. With `--register user:password` the phone
+registers that user with `--registrar` (digest auth) first. A connected call plays `--play` in a loop and
 records what the phone hears to `DIR/<user>-<n>.wav`. One line per event goes to stdout:
-`ready`, `incoming <user> <n>`, `confirmed <user> <n>`, `disconnected <user> <n> <code>`.
+`ready`, `registered <user> <code>`, `incoming <user> <n>`, `calling out <n>`, `confirmed <user> <n>`,
+`disconnected <user> <n> <code>`. Lines on stdin place calls, as `--caller-id`, recorded as `out-<n>.wav`:
+`call <uri>`, `dtmf <n> <digits>` (RFC 4733), `hangup <n>`.
 The phone runs until its stdin closes. pjsua2 is polled from the main thread (the 2.10 wheel has no
 thread support).
 """
@@ -32,6 +36,8 @@ class Phone:
         self.calls: dict[int, PhoneCall] = {}
         self.serials = itertools.count(1)
         self.pending_answers: list[tuple[float, int]] = []
+        self.outgoing: dict[int, PhoneCall] = {}  # by serial
+        self.account: Any = None
 
     def behaviour(self, user: str) -> str:
         for kind in ("answer", "ring", "busy"):
@@ -48,6 +54,22 @@ class Phone:
         call.respond(486 if kind == "busy" else 180)
         if kind == "answer":
             self.pending_answers.append((time.monotonic() + ANSWER_AFTER, call_id))
+
+    def command(self, line: str) -> None:
+        verb, _, rest = line.strip().partition(" ")
+        if verb == "call":
+            call = PhoneCall(self, self.account, pj.PJSUA_INVALID_ID, "out", next(self.serials))
+            self.outgoing[call.serial] = call
+            say(f"calling out {call.serial}")
+            call.makeCall(rest.strip(), pj.CallOpParam(True))
+            self.calls[call.getId()] = call
+        elif verb in ("dtmf", "hangup"):
+            serial, _, digits = rest.partition(" ")
+            call = self.outgoing.get(int(serial))
+            if call is not None and verb == "dtmf":
+                call.dialDtmf(digits.strip())
+            elif call is not None:
+                call.hangup(pj.CallOpParam(True))
 
     def answer_due(self) -> None:
         now = time.monotonic()
@@ -83,6 +105,7 @@ class PhoneCall(pj.Call):  # type: ignore[misc]
             say(f"disconnected {self.user} {self.serial} {info.lastStatusCode}")
             self.player = self.recorder = None
             self.phone.calls.pop(info.id, None)
+            self.phone.outgoing.pop(self.serial, None)
 
     def onCallMediaState(self, prm: Any) -> None:
         info = self.getInfo()
@@ -110,6 +133,26 @@ class PhoneAccount(pj.Account):  # type: ignore[misc]
         self.phone.incoming(self, int(prm.callId), str(prm.rdata.wholeMsg))
 
 
+class RegisteredAccount(PhoneAccount):
+    def __init__(self, phone: Phone, user: str) -> None:
+        super().__init__(phone)
+        self.user = user
+
+    def onRegState(self, prm: Any) -> None:
+        say(f"registered {self.user} {prm.code}")
+
+
+def register(phone: Phone, options: argparse.Namespace, user: str, password: str) -> Any:
+    account = RegisteredAccount(phone, user)
+    config = pj.AccountConfig()
+    config.idUri = f"sip:{user}@{options.registrar}"
+    config.regConfig.registrarUri = f"sip:{options.registrar}"
+    config.sipConfig.authCreds.append(pj.AuthCredInfo("digest", "*", user, 0, password))
+    config.mediaConfig.transportConfig.boundAddress = "127.0.0.1"
+    account.create(config)
+    return account
+
+
 def say(line: str) -> None:
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
@@ -120,8 +163,10 @@ def main() -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--play", required=True)
     parser.add_argument("--record-dir", required=True)
-    for kind in ("answer", "ring", "busy"):
+    for kind in ("answer", "ring", "busy", "register"):
         parser.add_argument(f"--{kind}", action="append", default=[])
+    parser.add_argument("--registrar", default="")
+    parser.add_argument("--caller-id", default="phone")
     options = parser.parse_args()
     endpoint = pj.Endpoint()
     endpoint.libCreate()
@@ -139,12 +184,17 @@ def main() -> int:
     phone = Phone(options)
     account = PhoneAccount(phone)
     account_config = pj.AccountConfig()
-    account_config.idUri = f"sip:phone@127.0.0.1:{options.port}"
+    account_config.idUri = f"sip:{options.caller_id}@127.0.0.1:{options.port}"
     account_config.mediaConfig.transportConfig.boundAddress = "127.0.0.1"
     account.create(account_config, True)
+    phone.account = account
+    registered = [register(phone, options, *entry.split(":", 1)) for entry in options.register]
     say("ready")
+    commands = Commands()
     try:
-        while not stdin_closed():
+        while commands.read():
+            for line in commands.take():
+                phone.command(line)
             endpoint.libHandleEvents(20)
             phone.answer_due()
         endpoint.hangupAllCalls()
@@ -152,15 +202,34 @@ def main() -> int:
             endpoint.libHandleEvents(20)
     finally:
         phone.calls.clear()
+        phone.outgoing.clear()
+        for extra in registered:
+            extra.shutdown()
+        registered.clear()
         account.shutdown()
         del account
+        phone.account = None
         endpoint.libDestroy()
     return 0
 
 
-def stdin_closed() -> bool:
-    readable, _, _ = select.select([sys.stdin], [], [], 0)
-    return bool(readable) and not os.read(sys.stdin.fileno(), 4096)
+class Commands:
+    """Lines from stdin, read without blocking; `read()` is False once stdin is closed."""
+
+    def __init__(self) -> None:
+        self.buffer = b""
+
+    def read(self) -> bool:
+        readable, _, _ = select.select([sys.stdin], [], [], 0)
+        if not readable:
+            return True
+        data = os.read(sys.stdin.fileno(), 4096)
+        self.buffer += data
+        return bool(data)
+
+    def take(self) -> list[str]:
+        *lines, self.buffer = self.buffer.split(b"\n")
+        return [line.decode() for line in lines if line.strip()]
 
 
 if __name__ == "__main__":
