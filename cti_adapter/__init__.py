@@ -25,6 +25,7 @@ from cti_adapter._contract import (
 from cti_adapter._delivery import OutboxWorker, Sender
 from cti_adapter._outbox import Backoff, EntryStatus, Lane, Outbox, OutboxEntry
 from cti_adapter._phone import normalize_phone
+from cti_adapter._pop_builder import build_screen_pop
 from cti_adapter._runtime import CtiRuntime
 from cti_adapter._service import CallerContext, CaseRef, CtiService, Dialer, DialRequest, NoEntitlementPolicy
 from cti_adapter.errors import (
@@ -73,6 +74,7 @@ __all__ = [
     "OutboxEntry",
     "OutboxWorker",
     "Sender",
+    "build_screen_pop",
     "normalize_phone",
     "subject_key",
 ]

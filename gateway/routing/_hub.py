@@ -1,5 +1,6 @@
-"""The routing core wired to the world: every batch of routing events is stored in the event log,
-folded into interaction records and statistics, counted in metrics, and pushed to the right sockets.
+"""The routing core wired to the world: every batch of routing events is folded into interaction
+records and statistics, counted in metrics and pushed to the right sockets at once, then stored in the
+event log (see `_writer`) and handed to subscribers.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,15 +31,15 @@ from gateway.metrics import Metrics
 from gateway.realtime import RealtimeServer
 from gateway.routing._pops import ScreenPops, activity_for
 from gateway.routing._projection import InteractionProjection, StatsProjection
+from gateway.routing._pushes import AgentPushes
+from gateway.routing._writer import EventListener, EventWriter, PresenceRow
 from gateway.routing.access import handling_agent
 from gateway.routing.schemas import InteractionIn
-from gateway.storage import Database, EventRecord
+from gateway.storage import Database, EventRecord, InteractionRecord
 
 __all__ = ["RoutingHub"]
 
 logger = logging.getLogger("helpline.acd")
-
-EventListener = Callable[[Sequence[Event]], Awaitable[None]]
 
 # Events an agent's own socket hears about, by event type.
 _AGENT_EVENTS = {
@@ -55,17 +56,7 @@ _AGENT_EVENTS = {
 
 # Interactions that leave without reaching an agent: their pending CRM lookups are dropped.
 _NOT_SERVED = (EventType.ABANDONED, EventType.EXITED, EventType.REFUSED)
-
-
-def _record(event: Event) -> EventRecord:
-    return EventRecord(
-        seq=event.seq,
-        type=str(event.type),
-        at=datetime.fromtimestamp(event.at, tz=UTC),
-        interaction_id=event.interaction_id,
-        agent_id=event.agent_id,
-        payload=dict(event.data),
-    )
+_PRESENCE = (EventType.PRESENCE_CHANGED, EventType.WRAP_UP_ENDED)
 
 
 def _event(record: EventRecord) -> Event:
@@ -81,6 +72,18 @@ def _event(record: EventRecord) -> Event:
     )
 
 
+def _presence_row(event: Event) -> PresenceRow:
+    presence = event.data.get("presence")
+    state = presence.get("kind") if isinstance(presence, dict) else None
+    reason = presence.get("reason") if isinstance(presence, dict) else None
+    return PresenceRow(
+        event.agent_id or "",
+        str(state or "unknown"),
+        reason if isinstance(reason, str) else None,
+        datetime.fromtimestamp(event.at, tz=UTC),
+    )
+
+
 class RoutingHub:
     def __init__(self, *, config: Config, database: Database, metrics: Metrics) -> None:
         self._config = config
@@ -93,9 +96,12 @@ class RoutingHub:
         self._stats = StatsProjection(thresholds={q.id: q.service_level_seconds for q in self._queues})
         self._service: RoutingService | None = None
         self._presence_since: dict[str, float] = {}
-        self._listeners: list[EventListener] = []
+        self._writer = EventWriter(database)
+        self._queue_ids = {q.id for q in self._queues}
+        self._agent_states: dict[str, str] = {}
         self._pops: ScreenPops | None = None
         self._late_pops: set[asyncio.Task[None]] = set()
+        self._agent_pushes = AgentPushes()
         self._started_at = time.time()
 
     def attach_realtime(self, realtime: RealtimeServer) -> None:
@@ -105,8 +111,9 @@ class RoutingHub:
         self._pops = pops
 
     def subscribe(self, listener: EventListener) -> None:
-        """`listener` receives every batch of routing events after it is stored (e.g. the voice service)."""
-        self._listeners.append(listener)
+        """`listener` receives every batch of routing events, in order, after it is stored (e.g. the voice
+        service). It runs on its own task, after the sockets have had the events."""
+        self._writer.subscribe(listener)
 
     @property
     def router(self) -> Router:
@@ -118,13 +125,14 @@ class RoutingHub:
         history = [_event(r) for r in await self._db.events_since(0)]
         router = Router.replay(self._queues, self._agents, history)
         for event in history:
-            if event.type in (EventType.PRESENCE_CHANGED, EventType.WRAP_UP_ENDED) and event.agent_id:
+            if event.type in _PRESENCE and event.agent_id:
                 self._presence_since[event.agent_id] = event.at
             self._interactions.apply(event)
             self._stats.apply(event)
+        self._writer.start(history[-1].seq if history else 0)
         self._service = RoutingService(router, clock=time.time, sink=self._publish)
         await self._service.start()
-        self._refresh_gauges()
+        self._refresh_gauges(())
         logger.info(
             "routing started: %d agents, %d queues, %d events replayed",
             len(self._agents),
@@ -133,79 +141,86 @@ class RoutingHub:
         )
 
     async def stop(self) -> None:
+        if self._service is not None:
+            await self._service.stop()
+        await self._agent_pushes.drain()
+        await self._agent_pushes.close()
         for task in list(self._late_pops):
             task.cancel()
         if self._late_pops:
             await asyncio.gather(*self._late_pops, return_exceptions=True)
-        if self._service is not None:
-            await self._service.stop()
+        await self._writer.stop()
+        if self._pops is not None:
+            await self._pops.close()
 
     # -- the event stream ------------------------------------------------------------------------------
 
     async def _publish(self, events: Sequence[Event]) -> None:
+        """Fold and push at once; the database write and the subscribers follow in the background."""
         if not events:
             return
-        await self._db.append_events([_record(e) for e in events])
+        records: list[InteractionRecord] = []
+        presence: list[PresenceRow] = []
         for event in events:
             with bind_interaction(event.interaction_id):
-                await self._fold(event)
-        self._refresh_gauges()
-        for listener in self._listeners:
-            try:
-                await listener(events)
-            except Exception:
-                logger.exception("routing event listener %r failed", listener)
+                changed = self._fold(event)
+                if changed is not None:
+                    records.append(changed)
+                if event.type is EventType.PRESENCE_CHANGED and event.agent_id is not None:
+                    presence.append(_presence_row(event))
+                await self._push(event)
+        self._writer.put(events, records, presence)
+        self._refresh_gauges(events)
 
-    async def _fold(self, event: Event) -> None:
+    def _fold(self, event: Event) -> InteractionRecord | None:
         self._metrics.routing_events.labels(str(event.type)).inc()
         self._stats.apply(event)
         changed = self._interactions.apply(event)
-        if changed is not None:
-            await self._db.save_interaction(changed)
-        if event.type in (EventType.PRESENCE_CHANGED, EventType.WRAP_UP_ENDED) and event.agent_id is not None:
+        if event.type in _PRESENCE and event.agent_id is not None:
             self._presence_since[event.agent_id] = event.at
         if event.type in _NOT_SERVED and self._pops is not None and event.interaction_id is not None:
             self._pops.forget(event.interaction_id)
-        if event.type is EventType.PRESENCE_CHANGED and event.agent_id is not None:
-            await self._record_presence(event)
         logger.debug("event %d %s agent=%s", event.seq, event.type, event.agent_id)
-        await self._push(event)
+        return changed
 
-    async def _record_presence(self, event: Event) -> None:
-        presence = event.data.get("presence")
-        state = presence.get("kind") if isinstance(presence, dict) else None
-        reason = presence.get("reason") if isinstance(presence, dict) else None
-        await self._db.record_presence(
-            event.agent_id or "",
-            str(state or "unknown"),
-            reason if isinstance(reason, str) else None,
-            datetime.fromtimestamp(event.at, tz=UTC),
-        )
+    async def _stored(self, events: Sequence[Event]) -> None:
+        """Until `events` are in the database: a command's caller may read them back from there."""
+        if events:
+            await self._writer.stored(events[-1].seq)
+
+    async def caught_up(self) -> None:
+        """Until every event already pushed to a socket is stored: a REST read then agrees with the panel."""
+        await self._writer.caught_up()
 
     def presence_since(self, agent_id: str) -> float:
         return self._presence_since.get(agent_id, self._started_at)
 
     async def _push(self, event: Event) -> None:
-        if self._realtime is None:
+        realtime = self._realtime
+        if realtime is None:
             return
         payload = event.to_dict()
-        await self._realtime.to_supervisors("event", payload)
-        name = _AGENT_EVENTS.get(event.type)
-        if name is None or event.agent_id is None:
+        await realtime.to_supervisors("event", payload)
+        name, agent_id = _AGENT_EVENTS.get(event.type), event.agent_id
+        if name is None or agent_id is None:
             return
-        if event.type is EventType.OFFERED and event.interaction_id is not None:
-            payload = {
-                **payload,
-                "interaction": self.interaction_dict(event.interaction_id),
-                "pop": await self._pop(event),
-            }
-            if self._pops is not None and self._pops.pending(event.interaction_id):
-                self._late_pops.add(asyncio.create_task(self._late_pop(event)))
-        await self._realtime.to_agent(event.agent_id, name, payload)
+        offered = event.type is EventType.OFFERED and event.interaction_id is not None
+        view = self.router.interaction(event.interaction_id or "") if offered else None
+        if view is None:
+            self._agent_pushes.send(agent_id, lambda: realtime.to_agent(agent_id, name, payload))
+            return
+        offer = {**payload, "interaction": dict(view.to_dict())}
 
-    async def _pop(self, event: Event) -> dict[str, Any] | None:
-        view = self.router.interaction(event.interaction_id or "")
-        if self._pops is None or view is None:
+        async def push_offer() -> None:
+            offer["pop"] = await self._pop(event, view)
+            await realtime.to_agent(agent_id, name, offer)
+            if self._pops is not None and self._pops.pending(view.id):
+                self._late_pops.add(asyncio.create_task(self._late_pop(event)))
+
+        self._agent_pushes.send(agent_id, push_offer)
+
+    async def _pop(self, event: Event, view: InteractionView) -> dict[str, Any] | None:
+        if self._pops is None:
             return None
         try:
             return await self._pops.pop(
@@ -226,7 +241,7 @@ class RoutingHub:
             view = self.router.interaction(offer.interaction_id or "")
             if view is None or view.agent_id != offer.agent_id or self._realtime is None:
                 return
-            pop = await self._pop(offer)
+            pop = await self._pop(offer, view)
             if pop is not None and offer.agent_id is not None:
                 await self._realtime.to_agent(offer.agent_id, "pop", {"interaction_id": view.id, "pop": pop})
         finally:
@@ -234,16 +249,37 @@ class RoutingHub:
             if task is not None:
                 self._late_pops.discard(task)
 
-    def _refresh_gauges(self) -> None:
+    def _refresh_gauges(self, events: Sequence[Event]) -> None:
+        """Queue and agent gauges; after a batch only what it touched is re-read, not every agent."""
         router = self.router
-        for queue in self._queues:
-            self._metrics.queue_waiting.labels(queue.id).set(router.queue_snapshot(queue.id).waiting)
-        counts: dict[str, int] = {}
-        for agent in self._agents:
-            state = str(router.agent(agent.id).presence.kind)
-            counts[state] = counts.get(state, 0) + 1
-        for state in ("offline", "available", "not_ready", "wrap_up"):
-            self._metrics.agents.labels(state).set(counts.get(state, 0))
+        queues = self._touched_queues(events) if events else {q.id for q in self._queues}
+        for queue_id in queues:
+            self._metrics.queue_waiting.labels(queue_id).set(router.queue_snapshot(queue_id).waiting)
+        if events:
+            agents = {e.agent_id for e in events if e.type in _PRESENCE and e.agent_id}
+        else:
+            agents, self._agent_states = {a.id for a in self._agents}, {}
+            for state in ("offline", "available", "not_ready", "wrap_up"):
+                self._metrics.agents.labels(state).set(0)
+        for agent_id in agents:
+            state = str(router.agent(agent_id).presence.kind)
+            before = self._agent_states.get(agent_id)
+            if before != state:
+                self._agent_states[agent_id] = state
+                self._metrics.agents.labels(state).inc()
+                if before is not None:
+                    self._metrics.agents.labels(before).dec()
+
+    def _touched_queues(self, events: Sequence[Event]) -> set[str]:
+        queues: set[str] = set()
+        for event in events:
+            named = [event.data.get(key) for key in ("queue", "to")]
+            queues.update(q for q in named if isinstance(q, str))
+            if not any(named) and event.interaction_id is not None:
+                view = self.router.interaction(event.interaction_id)
+                if view is not None:
+                    queues.add(view.queue)
+        return queues & self._queue_ids
 
     # -- what agents do over their socket (AgentActions) -------------------------------------------------
 
@@ -255,7 +291,7 @@ class RoutingHub:
 
     async def _answer(self, action: Any, agent_id: str, interaction_id: str) -> dict[str, Any]:
         try:
-            await action(interaction_id, agent_id)
+            await self._stored(await action(interaction_id, agent_id))
         except RoutingError as exc:
             return {"ok": False, "error_id": type(exc).__name__, "message": str(exc)}
         return {"ok": True, "interaction": self.interaction_dict(interaction_id)}
@@ -291,32 +327,35 @@ class RoutingHub:
             if self._pops is not None:
                 self._pops.begin(interaction_id, body.attributes, queue=body.queue)
             try:
-                await self._service_or_fail().enqueue(new)
+                events = await self._service_or_fail().enqueue(new)
             except RoutingError:
                 if self._pops is not None:
                     self._pops.forget(interaction_id)
                 raise
             logger.info("interaction created in queue %s", body.queue)
+        await self._stored(events)
         view = self.router.interaction(interaction_id)
         assert view is not None
         return view
 
     async def set_presence(self, agent_id: str, state: str, reason: str | None) -> AgentView:
         presence = {"available": Presence.available, "offline": Presence.offline}.get(state)
-        await self._service_or_fail().set_presence(
-            agent_id, presence() if presence else Presence.not_ready(reason or "not_ready")
+        await self._stored(
+            await self._service_or_fail().set_presence(
+                agent_id, presence() if presence else Presence.not_ready(reason or "not_ready")
+            )
         )
         return self.router.agent(agent_id)
 
     async def abandon(self, interaction_id: str) -> None:
         """The customer left while waiting or ringing (caller hung up, chat closed)."""
         with bind_interaction(interaction_id):
-            await self._service_or_fail().abandon(interaction_id)
+            await self._stored(await self._service_or_fail().abandon(interaction_id))
 
     async def end_interaction(
         self, interaction_id: str, reason: str, *, disposition: str | None = None, notes: str | None = None
     ) -> InteractionView:
-        await self._service_or_fail().end(interaction_id, reason=reason)
+        await self._stored(await self._service_or_fail().end(interaction_id, reason=reason))
         view = self.router.interaction(interaction_id)
         assert view is not None
         await self._log_on_case(view, disposition=disposition, notes=notes)

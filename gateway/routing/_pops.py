@@ -1,7 +1,8 @@
 """Screen pops and case logging for routed interactions.
 
 The CRM is asked who the customer is as soon as an interaction arrives, in the background, so neither
-routing nor the offer ever waits for it: the pop shows what is known when the offer goes out.
+routing nor the offer ever waits for it: the pop shows what is known when the offer goes out, and its
+`screen_pop` webhook is queued in the background, never on the offer's way.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from cti_adapter import Activity, CallerContext, CaseRef, CtiService
+from cti_adapter import Activity, CallerContext, CaseRef, CtiService, build_screen_pop
 from gateway.acd import AttributeValue
 
 __all__ = ["ScreenPops"]
@@ -49,6 +50,7 @@ class ScreenPops:
         self._render_wait = render_wait_seconds
         self._lookups: dict[str, asyncio.Task[_Known]] = {}
         self._attributes: dict[str, dict[str, str]] = {}
+        self._publishing: set[asyncio.Task[None]] = set()
 
     def begin(self, interaction_id: str, attributes: Mapping[str, AttributeValue], *, queue: str) -> None:
         """Start identifying the customer and filing the case; returns at once."""
@@ -96,6 +98,7 @@ class ScreenPops:
     async def pop(
         self, interaction_id: str, *, channel: str, queue: str, wait_seconds: float
     ) -> dict[str, Any] | None:
+        """The pop as known now (after a bounded wait); its webhook is queued in the background."""
         if interaction_id not in self._lookups:
             return None
         known = await self._known(interaction_id)
@@ -107,17 +110,21 @@ class ScreenPops:
             )
         )
         ivr = self._attributes.get(interaction_id, {})
-        pop = await self._service.screen_pop(
+        pop = build_screen_pop(
             interaction_id,
             context,
+            created_at=datetime.now(UTC),
             channel=channel,
             queue=queue,
             wait_seconds=max(wait_seconds, 0.0),
             ivr=ivr,
+            sensitive=(),
             intent=ivr.get("intent"),
             case=known.case if known else None,
-        )
-        return pop.model_dump(mode="json")
+        ).model_dump(mode="json")
+        self._publishing.add(task := asyncio.create_task(self._service.publish("screen_pop", pop)))
+        task.add_done_callback(self._publishing.discard)
+        return pop
 
     async def finish(
         self, interaction_id: str, activity: Activity, *, disposition: str | None, notes: str | None
@@ -130,6 +137,11 @@ class ScreenPops:
         await self._service.log_activity(known.case, activity)
         if disposition is not None or notes is not None:
             await self._service.update_case(known.case, disposition=disposition, notes=notes)
+
+    async def close(self) -> None:
+        """Let the pop webhooks still being queued reach the outbox."""
+        if self._publishing:
+            await asyncio.gather(*self._publishing, return_exceptions=True)
 
     def forget(self, interaction_id: str) -> None:
         task = self._lookups.pop(interaction_id, None)

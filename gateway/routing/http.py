@@ -221,6 +221,7 @@ def routes(hub: RoutingHub, config: Config) -> list[ApiRoute]:
             offset = max(int(query.get("offset", "0")), 0)
         except ValueError:
             raise BadRequest("limit and offset must be whole numbers", error_id="invalid_query") from None
+        await hub.caught_up()
         records = await hub.database.list_interactions(
             agent_id=agent_filter, queue_id=query.get("queue_id"), limit=max(limit, 1), offset=offset
         )
@@ -234,6 +235,7 @@ def routes(hub: RoutingHub, config: Config) -> list[ApiRoute]:
 
     async def get_interaction(request: web.Request) -> web.StreamResponse:
         principal, interaction_id = principal_of(request), request.match_info["interaction_id"]
+        await hub.caught_up()
         view = hub.router.interaction(interaction_id)
         record = await hub.database.get_interaction(interaction_id)
         if view is None and record is None:

@@ -85,10 +85,13 @@ class App {
   /** What the server knows and the socket does not carry: presence since when, today's interactions. */
   private async refresh(): Promise<void> {
     try {
+      const news = this.store.presenceNews;
       const { items } = await this.api.get<{ items: AgentOut[] }>("/agents");
       const me = items.find((a) => a.id === this.session?.user.id);
-      if (me) {
-        const p = me.presence;
+      const current = this.store.presence;
+      const p = me?.presence;
+      // The socket may have told a newer state while this answer was on its way: then only `since` is news.
+      if (p && (news === this.store.presenceNews || (p.state === current.state && p.reason === current.reason))) {
         this.store.presence = { state: p.state, reason: p.reason, since: p.since, until: p.wrap_up_until };
         this.store.changed();
       }
@@ -141,6 +144,7 @@ class App {
       presence: (e) => {
         const p = e.data?.["presence"] as { kind: string; reason: string | null; until: number | null } | undefined;
         if (!p) return;
+        store.presenceNews += 1;
         store.presence = { state: p.kind, reason: p.reason, since: e.at ?? serverNow(), until: p.until };
         store.changed();
       },
@@ -164,6 +168,7 @@ class App {
     for (const i of state.work) store.addWork(i);
     const p = state.agent.presence;
     if (p.kind !== store.presence.state || p.reason !== store.presence.reason) {
+      store.presenceNews += 1;
       store.presence = { state: p.kind, reason: p.reason, since: null, until: p.until };
     }
     store.changed();

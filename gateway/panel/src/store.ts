@@ -30,6 +30,8 @@ function saveMap<T>(key: string, map: Map<string, T>): void {
 
 export class Store {
   presence: Presence = { state: "offline", reason: null, since: null, until: null };
+  /** Counts presence news from the socket: a REST answer older than the latest news must not win. */
+  presenceNews = 0;
   connected = false;
   /** The server's `state` has arrived since load: until then nothing kept may be pruned. */
   synced = false;
@@ -47,8 +49,19 @@ export class Store {
   }
 
   changed(): void {
-    this.persist();
     for (const listener of this.listeners) listener();
+    this.persistSoon();
+  }
+
+  private persistTimer: number | undefined;
+
+  /** Once per burst of changes, after the render: storage writes never delay an offer card. */
+  private persistSoon(): void {
+    if (this.persistTimer !== undefined) return;
+    this.persistTimer = window.setTimeout(() => {
+      this.persistTimer = undefined;
+      this.persist();
+    }, 0);
   }
 
   pop(interactionId: string): ScreenPop | null {
@@ -92,6 +105,8 @@ export class Store {
   }
 
   clear(): void {
+    window.clearTimeout(this.persistTimer);
+    this.persistTimer = undefined;
     this.offers.clear();
     this.work.clear();
     this.wrapUps.clear();

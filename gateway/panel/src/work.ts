@@ -12,6 +12,8 @@ type Target = "queue" | "agent" | "number";
 interface Row {
   element: HTMLElement;
   hold: HTMLButtonElement | null;
+  /** Voice only: "Connected" or "On hold". */
+  callState: HTMLElement | null;
 }
 
 function control(label: string, cls: string): HTMLButtonElement {
@@ -43,6 +45,7 @@ export class WorkList {
         append(list, row.element);
       }
       if (row.hold) setText(row.hold, item.held ? "Resume" : "Hold");
+      if (row.callState) setText(row.callState, item.held ? "On hold" : "Connected");
       row.element.classList.toggle("held", item.held);
     }
     byId("work-empty").hidden = this.store.work.size > 0;
@@ -67,6 +70,7 @@ export class WorkList {
     const hangup = voice ? control("Hang up", "hangup") : null;
     hangup?.addEventListener("click", () => act("hangup", {}));
     const end = control("End…", "end");
+    const callState = voice ? h("span", { class: "call-state", role: "status" }, "Connected") : null;
     const element = h(
       "li",
       { class: "work-item", "data-interaction-id": i.id },
@@ -76,13 +80,14 @@ export class WorkList {
         h("span", { class: `channel channel-${i.channel ?? "unknown"}` }, i.channel ?? "?"),
         h("span", { class: "customer-name" }, customerName(i, this.store.pop(i.id))),
         h("span", { class: "queue" }, i.queue ?? ""),
+        callState,
         i.answered_at ? h("span", { class: "elapsed", "data-elapsed-from": i.answered_at }) : null,
       ),
       h("div", { class: "controls" }, hold, voice ? this.transfer(act) : null, hangup, end),
       error,
     );
     end.addEventListener("click", () => this.openWrapUp(element, i.id, end));
-    return { element, hold };
+    return { element, hold, callState };
   }
 
   private transfer(act: (path: string, body: unknown) => void): HTMLElement {

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from playwright.sync_api import APIRequestContext, Browser, BrowserContext, Page, Playwright, sync_playwright
@@ -28,15 +30,16 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PASSWORDS = {"crm": "crm-demo-secret"}
+T = TypeVar("T")
 
 
-def start_panel_server(tmp: Path, *, port: int | None = None) -> Server:
+def start_panel_server(tmp: Path, *, port: int | None = None, config: Path = DEMO) -> Server:
     """`helpline serve --no-sip` on the demo configuration, with the panel; same `tmp` and port: a restart."""
     port = port or free_port()
     data_dir, log = tmp / "data", tmp / "server.log"
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "HELPLINE_DETECT_BLOCKING": "1"}
     command = [sys.executable, "-m", "gateway.cli", "serve"]
-    options = ["--config", str(DEMO), "--http-port", str(port), "--data-dir", str(data_dir), "--no-sip"]
+    options = ["--config", str(config), "--http-port", str(port), "--data-dir", str(data_dir), "--no-sip"]
     with log.open("ab") as out:
         process = subprocess.Popen(
             [*command, *options], stdout=out, stderr=subprocess.STDOUT, env=env, cwd=Path(__file__).parents[3]
@@ -134,3 +137,28 @@ def rest(playwright: Playwright, server: Server) -> Iterator[Rest]:
     api = playwright.request.new_context()
     yield Rest(api, server)
     api.dispose()
+
+
+class LoopThread:
+    """An asyncio loop on its own thread, for asyncio helpers (SIPp, phones, sockets) next to Playwright's
+    sync API, which must not run inside a running loop."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="test-aio", daemon=True)
+        self._thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 90.0) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+        self.loop.close()
+
+
+@pytest.fixture
+def aio() -> Iterator[LoopThread]:
+    thread = LoopThread()
+    yield thread
+    thread.close()

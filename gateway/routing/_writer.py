@@ -1,0 +1,160 @@
+"""Stores routing events, and what was folded from them, after they have gone out to the sockets.
+
+The offer path never waits for the database: batches queue up in order while a write is in flight and
+are stored together (one insert for their events, one upsert per changed interaction, presence spans in
+order). Subscribers hear each batch in order once it is stored; commands wait with `stored(seq)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from gateway.acd import Event
+from gateway.storage import Database, EventRecord, InteractionRecord
+
+__all__ = ["EventListener", "EventWriter", "PresenceRow"]
+
+logger = logging.getLogger("helpline.acd")
+
+EventListener = Callable[[Sequence[Event]], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceRow:
+    agent_id: str
+    state: str
+    reason: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    events: tuple[Event, ...]
+    records: tuple[InteractionRecord, ...]
+    presence: tuple[PresenceRow, ...]
+
+
+def event_record(event: Event) -> EventRecord:
+    return EventRecord(
+        seq=event.seq,
+        type=str(event.type),
+        at=datetime.fromtimestamp(event.at, tz=UTC),
+        interaction_id=event.interaction_id,
+        agent_id=event.agent_id,
+        payload=dict(event.data),
+    )
+
+
+class EventWriter:
+    def __init__(
+        self, database: Database, *, retry_first_seconds: float = 0.1, retry_max_seconds: float = 5.0
+    ) -> None:
+        if not 0 < retry_first_seconds <= retry_max_seconds:
+            raise ValueError("event writer: need 0 < retry_first_seconds <= retry_max_seconds")
+        self._db = database
+        self._retry = (retry_first_seconds, retry_max_seconds)
+        self._queue: list[_Batch] = []
+        self._wake = asyncio.Event()
+        self._stored_seq = self._queued_seq = 0
+        self._stored = asyncio.Condition()
+        self._heard: asyncio.Queue[tuple[Event, ...]] = asyncio.Queue()
+        self._listeners: list[EventListener] = []
+        self._closing = False
+        self._writer: asyncio.Task[None] | None = None
+        self._teller: asyncio.Task[None] | None = None
+
+    def subscribe(self, listener: EventListener) -> None:
+        self._listeners.append(listener)
+
+    def start(self, stored_seq: int) -> None:
+        self._stored_seq = self._queued_seq = stored_seq
+        self._writer = asyncio.create_task(self._write_loop(), name="helpline.routing.writer")
+        self._teller = asyncio.create_task(self._tell_loop(), name="helpline.routing.listeners")
+
+    def put(
+        self, events: Sequence[Event], records: Sequence[InteractionRecord], presence: Sequence[PresenceRow]
+    ) -> None:
+        """Queue one batch for storing; returns at once."""
+        self._queue.append(_Batch(tuple(events), tuple(records), tuple(presence)))
+        self._queued_seq = max(self._queued_seq, events[-1].seq)
+        self._wake.set()
+
+    async def stored(self, seq: int) -> None:
+        """Until every event up to `seq` is in the database."""
+        async with self._stored:
+            await self._stored.wait_for(lambda: self._stored_seq >= seq)
+
+    async def caught_up(self) -> None:
+        """Until every batch put so far is in the database."""
+        await self.stored(self._queued_seq)
+
+    async def stop(self, *, within: float = 10.0) -> None:
+        """Store what is queued and let the subscribers hear it, then stop (bounded by `within`)."""
+        self._closing = True
+        self._wake.set()
+        try:
+            async with asyncio.timeout(within):
+                if self._writer is not None:
+                    await asyncio.shield(self._writer)
+                await self._heard.join()
+        except TimeoutError:
+            logger.error("routing events left unstored or unheard at shutdown: %d batches", len(self._queue))
+        for task in (self._writer, self._teller):
+            if task is not None:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
+
+    async def _write_loop(self) -> None:
+        while self._queue or not self._closing:
+            if not self._queue:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            batches, self._queue = self._queue, []
+            await self._write_retrying(batches)
+            async with self._stored:
+                self._stored_seq = max(self._stored_seq, batches[-1].events[-1].seq)
+                self._stored.notify_all()
+            for batch in batches:
+                self._heard.put_nowait(batch.events)
+
+    async def _write_retrying(self, batches: list[_Batch]) -> None:
+        delay = self._retry[0]
+        while True:
+            try:
+                await self._write(batches)
+                return
+            except Exception:
+                logger.exception("storing %d routing batches failed; retrying in %.1f s", len(batches), delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._retry[1])
+
+    async def _write(self, batches: list[_Batch]) -> None:
+        # Every step is idempotent (events skip a stored seq, interactions are upserts), so a retry is safe.
+        await self._db.append_events([event_record(e) for b in batches for e in b.events])
+        latest = {r.id: r for b in batches for r in b.records}
+        for record in latest.values():
+            await self._db.save_interaction(record)
+        for row in (row for b in batches for row in b.presence):
+            try:
+                await self._db.record_presence(row.agent_id, row.state, row.reason, row.at)
+            except ValueError as exc:  # older than the open span: already stored by an earlier try
+                logger.warning("presence of %s not recorded: %s", row.agent_id, exc)
+
+    async def _tell_loop(self) -> None:
+        while True:
+            events = await self._heard.get()
+            try:
+                for listener in self._listeners:
+                    try:
+                        await listener(events)
+                    except Exception:
+                        logger.exception("routing event listener %r failed", listener)
+            finally:
+                self._heard.task_done()

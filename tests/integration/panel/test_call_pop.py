@@ -1,0 +1,165 @@
+"""A real call pops the caller's record while the agent's phone rings: SIPp calls through Kamailio from a
+premium customer's number, walks the demo IVR into a queue, alice's registered pjsua2 phone rings and her
+panel in Chromium shows who it is, their entitlement and the new case; then she picks up."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.integration.panel.agent import AgentPanel
+from tests.integration.panel.conftest import LoopThread, Rest
+from tests.integration.server.conftest import DEMO, Server, start_server, stop_server
+from tests.integration.sip.conftest import free_udp_ports
+from tests.integration.voice.conftest import Caller, Phone, Step, caller, media, pcap_dir
+
+__all__ = ["caller", "media", "pcap_dir"]  # fixtures shared with the voice tests
+
+ROOT = Path(__file__).parents[3]
+SCENARIO_CALLER = "+15550100"  # the From number in tests/integration/voice/scenarios/caller.xml
+ALICE_SIP = ("1001", "alice-sip-secret")  # as in the demo configuration
+# The demo IVR after its prompts are rendered: welcome, lookup, the premium greeting (~6 s), then the menu,
+# whose prompt lasts ~9 s and waits 6 s more: 2 pressed at 9 s lands in the menu and picks support.
+TO_SUPPORT: list[Step] = [("pause", 9000), ("dtmf", "2")]
+ALWAYS_OPEN = """business_hours:
+  - id: office
+    timezone: Europe/London
+    weekly: {mon: ["00:00-24:00"], tue: ["00:00-24:00"], wed: ["00:00-24:00"], thu: ["00:00-24:00"],
+             fri: ["00:00-24:00"], sat: ["00:00-24:00"], sun: ["00:00-24:00"]}
+
+"""
+
+
+@dataclass
+class CallerFrom(Caller):
+    """The voice tests' SIPp caller, calling from `number` instead of the scenario's own."""
+
+    number: str = ""
+
+    def scenario(self, steps: list[Step]) -> Path:  # type: ignore[override]
+        path = super().scenario(steps)
+        text = path.read_text()
+        assert SCENARIO_CALLER in text, "the caller scenario's From number changed"
+        path.write_text(text.replace(SCENARIO_CALLER, self.number))
+        return path
+
+
+@pytest.fixture(scope="module")
+def sip_port() -> int:
+    return free_udp_ports(1)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, sip_port: int) -> Iterator[Server]:
+    """The demo configuration with its SIP front (Kamailio, a media worker), open around the clock."""
+    folder = tmp_path_factory.mktemp("call-pop")
+    demo = DEMO.read_text(encoding="utf-8")
+    hours, queues = demo.index("business_hours:"), demo.index("\nqueues:")
+    config = folder / "helpline.yaml"
+    config.write_text(demo[:hours] + ALWAYS_OPEN + demo[queues:], encoding="utf-8")
+    srv = start_server(folder, config=config, sip_port=sip_port)
+    yield srv
+    assert srv.alive(), "the server died during the tests:\n" + srv.log_text()
+    stop_server(srv)
+
+
+async def _desk_phone(media: Path, folder: Path, sip_port: int) -> Phone:
+    """alice's desk phone, registered with the gateway's Kamailio; it rings until picked up (SIGUSR1)."""
+    port = free_udp_ports(1)
+    argv = [sys.executable, "-m", "tests.integration.panel.desk_phone", "--port", str(port),
+            "--play", str(media / "agent.wav"), "--record-dir", str(folder), "--answer", ALICE_SIP[0],
+            "--registrar", f"127.0.0.1:{sip_port}", "--register", ":".join(ALICE_SIP)]  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=ROOT
+    )
+    phone = Phone(process, port, folder)
+    await phone.wait_for("ready", within=15)
+    await phone.wait_for(f"registered {ALICE_SIP[0]} 200", within=15)
+    return phone
+
+
+async def _finished(process: asyncio.subprocess.Process, within: float) -> tuple[int, str]:
+    async with asyncio.timeout(within):
+        _, stderr = await process.communicate()
+    return process.returncode or 0, stderr.decode(errors="replace")
+
+
+def _premium_customer(rest: Rest, number: str) -> dict[str, Any]:
+    body = {
+        "name": "Grace Hopper",
+        "phone": number,
+        "company": "Navy Labs",
+        "entitlements": [{"level": "premium", "starts": "2020-01-01"}],
+    }
+    return dict(rest.ok("crm", "POST", "/customers", body))
+
+
+def _case_of(rest: Rest, customer_id: str, interaction_id: str) -> dict[str, Any]:
+    cases = rest.ok("sam", "GET", f"/cases?customer_id={customer_id}")["items"]
+    [case] = [c for c in cases if interaction_id in c["interaction_ids"]]
+    return dict(case)
+
+
+def test_given_a_premium_caller_when_the_call_rings_alice_then_her_panel_pops_them_before_she_answers(
+    server: Server,
+    sip_port: int,
+    page: Page,
+    rest: Rest,
+    aio: LoopThread,
+    caller: Caller,
+    media: Path,
+    tmp_path: Path,
+) -> None:
+    number = f"+44207946{uuid.uuid4().int % 10000:04d}"
+    customer = _premium_customer(rest, number)
+    calling = CallerFrom(caller.binary, caller.pcap_dir, caller.media, caller.folder, number=number)
+    # A first call renders the IVR's prompts, so the second one's key press meets the menu on time.
+    status, errors = aio.run(calling.call(sip_port, [("pause", 12000)]))
+    assert status == 0, errors
+    (tmp_path / "phone").mkdir()
+    phone = aio.run(_desk_phone(media, tmp_path / "phone", sip_port))
+    try:
+        panel = AgentPanel(page, server).open().log_in("alice")
+        panel.set_state("available")
+        expect(panel.state).to_have_text("Available")
+
+        call = aio.run(calling.start(sip_port, [*TO_SUPPORT, ("pause", 20000)]))
+
+        card = page.locator(".offer")
+        expect(card.locator(".customer-name")).to_have_text("Grace Hopper", timeout=30_000)
+        interaction = card.get_attribute("data-interaction-id") or ""
+        expect(card.locator(".entitled")).to_have_text("premium")
+        expect(card).to_contain_text("Navy Labs")
+        expect(card).to_contain_text("support (")
+        case = _case_of(rest, customer["id"], interaction)
+        expect(card).to_contain_text(f"support ({case['id']})")
+        aio.run(phone.wait_for(f"incoming {ALICE_SIP[0]} 1", within=10))
+        assert not any(line.startswith("confirmed") for line in phone.lines), phone.lines  # still ringing
+        assert case["status"] == "open" and case["subject"] == "support"
+
+        os.kill(phone.process.pid, signal.SIGUSR1)  # alice picks up
+
+        aio.run(phone.wait_for(f"confirmed {ALICE_SIP[0]} 1", within=10))
+        work = panel.work(interaction)
+        expect(work.locator(".call-state")).to_have_text("Connected")
+        expect(work.locator(".customer-name")).to_have_text("Grace Hopper")
+        expect(panel.offer(interaction)).to_have_count(0)
+        seen = rest.ok("sam", "GET", f"/interactions/{interaction}")
+        assert (seen["state"], seen["agent_id"]) == ("assigned", "alice")
+        assert seen["attributes"]["caller"] == number
+
+        status, errors = aio.run(_finished(call, within=60))
+        assert status == 0, errors
+        expect(work).to_have_count(0)  # the caller hung up: the call leaves the panel's work
+    finally:
+        aio.run(phone.close())
