@@ -35,7 +35,7 @@ from gateway.routing._pushes import AgentPushes
 from gateway.routing._writer import EventListener, EventWriter, PresenceRow
 from gateway.routing.access import handling_agent
 from gateway.routing.schemas import InteractionIn
-from gateway.storage import Database, EventRecord, InteractionRecord
+from gateway.storage import Database, DatabaseUnavailable, EventRecord, InteractionRecord
 
 __all__ = ["RoutingHub"]
 
@@ -184,9 +184,17 @@ class RoutingHub:
         return changed
 
     async def _stored(self, events: Sequence[Event]) -> None:
-        """Until `events` are in the database: a command's caller may read them back from there."""
+        """Until `events` are in the database: a command's caller may read them back from there.
+
+        A command has taken effect once its events are pushed, so a database that is down does not turn
+        it into an error (a retry would do it twice): it answers after the writer's patience, and reads
+        say the database is unavailable until the events are written.
+        """
         if events:
-            await self._writer.stored(events[-1].seq)
+            try:
+                await self._writer.stored(events[-1].seq)
+            except DatabaseUnavailable as exc:
+                logger.warning("answering before the events are stored: %s", exc)
 
     async def caught_up(self) -> None:
         """Until every event already pushed to a socket is stored: a REST read then agrees with the panel."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from gateway.acd import Event
-from gateway.storage import Database, EventRecord, InteractionRecord
+from gateway.storage import Database, DatabaseUnavailable, EventRecord, InteractionRecord
 
 __all__ = ["EventListener", "EventWriter", "PresenceRow"]
 
@@ -52,11 +52,19 @@ def event_record(event: Event) -> EventRecord:
 
 class EventWriter:
     def __init__(
-        self, database: Database, *, retry_first_seconds: float = 0.1, retry_max_seconds: float = 5.0
+        self,
+        database: Database,
+        *,
+        retry_first_seconds: float = 0.1,
+        retry_max_seconds: float = 5.0,
+        patience_seconds: float = 10.0,
     ) -> None:
         if not 0 < retry_first_seconds <= retry_max_seconds:
             raise ValueError("event writer: need 0 < retry_first_seconds <= retry_max_seconds")
+        if patience_seconds <= 0:
+            raise ValueError("event writer: patience_seconds must be > 0")
         self._db = database
+        self._patience = patience_seconds
         self._retry = (retry_first_seconds, retry_max_seconds)
         self._queue: list[_Batch] = []
         self._wake = asyncio.Event()
@@ -85,9 +93,20 @@ class EventWriter:
         self._wake.set()
 
     async def stored(self, seq: int) -> None:
-        """Until every event up to `seq` is in the database."""
-        async with self._stored:
-            await self._stored.wait_for(lambda: self._stored_seq >= seq)
+        """Until every event up to `seq` is in the database.
+
+        Raises DatabaseUnavailable when that takes longer than the writer's patience; the events stay
+        queued and are still written once the database answers.
+        """
+        try:
+            async with asyncio.timeout(self._patience), self._stored:
+                await self._stored.wait_for(lambda: self._stored_seq >= seq)
+        except TimeoutError:
+            raise DatabaseUnavailable(
+                self._db.url,
+                f"routing events up to #{seq} are not stored after {self._patience:g} s "
+                f"(stored up to #{self._stored_seq}; the rest are kept and retried)",
+            ) from None
 
     async def caught_up(self) -> None:
         """Until every batch put so far is in the database."""

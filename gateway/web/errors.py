@@ -6,6 +6,8 @@ ApiError                      an HTTP status, a stable error_id slug, a message 
   Forbidden (403)             the role may not do this
   NotFound (404)              no such object
   Conflict (409)              the object is not in a state that allows this
+
+The middleware also answers 503 `database_unavailable` for `gateway.storage.DatabaseUnavailable`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from gateway.config import format_path
+from gateway.storage import DatabaseUnavailable
 
 __all__ = [
     "ApiError",
@@ -106,6 +109,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             "the request body is too large",
             {"max_bytes": exc.max_size if hasattr(exc, "max_size") else None},
         )
+    except DatabaseUnavailable as exc:
+        logger.warning("%s %s: %s", request.method, request.path, exc)
+        return _json_error(503, "database_unavailable", str(exc), {})
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -11,7 +11,7 @@ import pytest
 
 from gateway.acd import Event, EventType
 from gateway.routing._writer import EventWriter, PresenceRow
-from gateway.storage import Database, InteractionRecord
+from gateway.storage import Database, DatabaseUnavailable, InteractionRecord
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -90,6 +90,24 @@ async def test_given_a_database_not_up_yet_when_events_are_put_then_they_are_sto
     await db.start()
 
     await asyncio.wait_for(waiting, 5)
+    assert [r.seq for r in await db.events_since(0)] == [1]
+    await writer.stop()
+    await db.close()
+
+
+async def test_given_a_database_down_past_the_patience_when_read_then_it_is_said_and_nothing_is_lost(
+    tmp_path: Path,
+) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'down.db'}", connect_timeout=5)
+    writer = EventWriter(db, retry_first_seconds=0.01, retry_max_seconds=0.05, patience_seconds=0.2)
+    writer.start(0)
+    writer.put([_event(1, EventType.RECEIVED)], [_record()], [])
+
+    with pytest.raises(DatabaseUnavailable, match=r"routing events up to #1 are not stored after 0.2 s"):
+        await writer.caught_up()
+
+    await db.start()
+    await writer.caught_up()
     assert [r.seq for r in await db.events_since(0)] == [1]
     await writer.stop()
     await db.close()
