@@ -35,8 +35,11 @@ class WaitClass:
     widened: tuple[str, ...]
     buckets: dict[int, list[Entry]] = field(default_factory=dict)
     size: int = 0
-    # agent-side scoring memo per base priority: (head, effective priority, weight, scored head); a head
-    # keeps its score until it leaves or ages a step, so the agents freed meanwhile share one tuple
+    # agent-side memo of the scored heads: (valid from, valid until, weight, heads), dropped whenever the
+    # head of a bucket changes (or a bucket comes or goes). Heads keep their scores until one leaves or ages
+    # a step, so the agents freed meanwhile share one list.
+    ranked: tuple[float, float, float, list[ScoredHead]] | None = None
+    # per base priority: (head entry, effective priority, weight, its scored tuple), reused across rankings
     scores: dict[int, tuple[Entry, int, float, ScoredHead]] = field(default_factory=dict)
 
 
@@ -68,9 +71,12 @@ class WaitingIndex:
         bucket = cls.buckets.get(i.priority)
         if bucket is None:
             cls.buckets[i.priority] = [entry]
+            cls.ranked = None
         elif entry > bucket[-1]:
             bucket.append(entry)  # the usual case: a new arrival is the youngest
         else:
+            if entry < bucket[0]:
+                cls.ranked = None
             bisect.insort(bucket, entry)
         cls.size += 1
         self._count[i.queue] += 1
@@ -86,6 +92,8 @@ class WaitingIndex:
         if pos == len(bucket) or bucket[pos] != entry:
             raise KeyError(f"interaction {i.id!r} is not indexed as waiting")
         del bucket[pos]
+        if not pos:
+            cls.ranked = None
         i.wait_class = None
         if not bucket:
             del cls.buckets[i.priority]
@@ -147,8 +155,11 @@ class AvailableIndex:
         self._pending: list[Agent] = []
 
     def update(self, agent: Agent) -> None:
-        self._pending.append(agent)
-        if len(self._pending) >= _PENDING_MAX:  # a long replay reads nothing: keep the backlog bounded
+        pending = self._pending
+        if pending and pending[-1] is agent:  # freed then offered work in the same call: noted once
+            return
+        pending.append(agent)
+        if len(pending) >= _PENDING_MAX:  # a long replay reads nothing: keep the backlog bounded
             self._flush()
 
     @property

@@ -7,12 +7,13 @@ either side is one the other side would have allowed.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Collection, Iterable
 
 from ._index import Eligible, ScoredHead, WaitClass
 from ._model import Agent, Interaction, PresenceKind
 from ._state import Explained, RoutingState
-from ._trace import Decision, ExclusionReason, RawExclusion, SharedExclusion, Trigger
+from ._trace import CANDIDATES_KEPT, Decision, ExclusionReason, RawExclusion, SharedExclusion, Trigger
 from .specs import Channel, QueueSpec, Strategy
 
 __all__ = [
@@ -26,8 +27,8 @@ __all__ = [
 
 # how many unavailable agents a "nobody could take it" decision lists, so explaining stays cheap
 UNAVAILABLE_SAMPLE = 5
-# how many runner-up candidates a decision keeps (the chosen one is always first)
-CANDIDATES_KEPT = 8
+# a little before a waiting head ages one more step, its memoised score is recomputed (see _rank_heads)
+_AGING_MARGIN = 1e-3
 Reason = tuple[ExclusionReason, str]
 
 # enum members as module constants: reading `ExclusionReason.SKILL` costs ~0.2 us in Python 3.11
@@ -129,10 +130,12 @@ def _rr_distance(state: RoutingState, queue: str, a: Agent) -> float:
 def _pool(state: RoutingState, i: Interaction) -> Collection[str]:
     if i.sticky and i.preferred_agent is not None:
         return (i.preferred_agent,) if i.preferred_agent in state.agents else ()
+    if i.skills:
+        return state.available.with_skills(i.skills)
     queues = (i.queue, *i.widened)
-    if not i.skills and all(state.members[q] for q in queues):
+    if all(state.members[q] for q in queues):
         return {m: None for q in queues for m in state.members[q] if m in state.available.everyone}
-    return state.available.with_skills(i.skills)
+    return state.available.everyone
 
 
 def _all_pool(state: RoutingState, i: Interaction) -> Collection[str]:
@@ -148,9 +151,15 @@ def _all_pool(state: RoutingState, i: Interaction) -> Collection[str]:
 
 def pick_agent(state: RoutingState, i: Interaction, now: float, trigger: Trigger) -> Decision:
     q = state.queues[i.queue]
+    pool = _pool(state, i)
+    if not pool:  # the usual case in a busy center: nobody available has the skills
+        not_listed, sample = _explain_unavailable(state, i, pool)
+        rule = _RULES[q.strategy]
+        return Decision.compact(
+            now, trigger, i.queue, rule, None, None, (), (), not_listed, sample=sample, sample_for=i.id
+        )
     scored: list[tuple[tuple[float, ...], str]] = []
     excluded: list[RawExclusion] = []
-    pool = _pool(state, i)
     for aid in pool:
         a = state.agents[aid]
         why = exclusion(state, i, a) or unavailability(a, i.channel)
@@ -195,19 +204,18 @@ def _explain_unavailable(
     if key is not None:
         hit = state.explained.get(key)
         if hit is not None and _still_valid(hit, examined):
-            return max(0, hit[0] - len(examined) - len(hit[2])), hit[2]
+            return max(0, hit[0] - len(examined) - len(hit[4])), hit[4]
     pool = _all_pool(state, i)
-    scanned: list[tuple[Agent, int, bool]] = []
+    scanned: list[Agent] = []
     sample: list[SharedExclusion] = []
     agents, channel = state.agents, i.channel
     for aid in pool:
         if len(sample) >= UNAVAILABLE_SAMPLE:
             break
         a = agents[aid]
+        scanned.append(a)
         if aid in examined:
-            scanned.append((a, a.version, True))
             continue
-        scanned.append((a, a.version, False))
         why = exclusion(state, i, a) or unavailability(a, channel)
         if why:
             sample.append((aid, why[0], why[1]))
@@ -215,15 +223,21 @@ def _explain_unavailable(
     if key is not None:
         if len(state.explained) >= _EXPLAINED_MAX:
             state.explained.clear()
-        state.explained[key] = (len(pool), tuple(scanned), shared)
+        ids = tuple([a.id for a in scanned if a.id in examined])
+        state.explained[key] = (len(pool), tuple(scanned), list(map(_version, scanned)), ids, shared)
     return max(0, len(pool) - len(examined) - len(shared)), shared
 
 
 def _still_valid(hit: Explained, examined: Collection[str]) -> bool:
-    for a, version, was_examined in hit[1]:
-        if a.version != version or (a.id in examined) is not was_examined:
-            return False
-    return True
+    _, scanned, versions, were_examined, _ = hit
+    if list(map(_version, scanned)) != versions:
+        return False
+    if not examined:  # the usual case: nobody available at all
+        return not were_examined
+    return tuple([a.id for a in scanned if a.id in examined]) == were_examined
+
+
+_version = operator.attrgetter("version")
 
 
 # -- agent side: which interaction ------------------------------------------------------------------------
@@ -263,50 +277,86 @@ def eligible_classes(state: RoutingState, a: Agent) -> list[Eligible]:
 def pick_interaction(state: RoutingState, a: Agent, now: float) -> Decision | None:
     """The waiting interaction `a` should be offered: highest effective priority, then the heaviest queue
     membership weight, then the oldest enqueue time (FIFO)."""
-    aid, declining = a.id, state.declining
+    declining = state.declining
     scored: list[ScoredHead] = []
     excluded: list[RawExclusion] = []
     room: dict[Channel, bool] = {}
-    floor = math.floor
     for cls, weight, aging in eligible_classes(state, a):
         fits = room.get(cls.channel)
         if fits is None:
             fits = room[cls.channel] = a.has_room_for(cls.channel)
         if not fits:
             continue  # a whole class the agent cannot serve is not worth a trace line per interaction
-        memo = cls.scores
-        for priority, bucket in cls.buckets.items():
-            head = bucket[0]
-            if declining and head[2] in declining:
-                _score_declined(state, a, cls, priority, bucket, weight, aging, now, scored, excluded)
-                continue
-            enqueue_time = head[0]
-            # effective_priority, inlined: this runs for every head of every class an agent may serve
-            eff = priority + max(0, floor((now - enqueue_time) / aging)) if aging else priority
-            m = memo.get(priority)
-            if m is None or m[0] is not head or m[1] != eff or m[2] != weight:
-                score = (-float(eff), -weight, enqueue_time, float(head[1]))
-                m = memo[priority] = (head, eff, weight, (score, head[2], cls.queue))
-            scored.append(m[3])
+        memo = cls.ranked
+        if memo is None or not memo[0] <= now < memo[1] or memo[2] != weight:
+            memo = cls.ranked = _rank_heads(cls, weight, aging, now)
+        heads = memo[3]
+        if declining and not declining.isdisjoint([h[1] for h in heads]):
+            _score_declining(state, a, cls, weight, aging, now, scored, excluded)
+        else:
+            scored += heads
     if not scored:
         return None
-    scored.sort(key=_first)  # scores are unique (arrival breaks ties): the rest never decides
-    _, chosen, queue = scored[0]
+    # scores are unique (arrival breaks ties), so comparing whole heads compares scores; the trace keeps
+    # the best first and sorts the runners-up only when it is read
+    best = min(scored)
+    at = scored.index(best)
+    scored[0], scored[at] = best, scored[0]
+    if len(scored) > 2 * CANDIDATES_KEPT:  # keep what a trace holds bounded
+        scored[1:] = sorted(scored[1:])[: CANDIDATES_KEPT - 1]
+    _, chosen, queue = best
     return Decision.compact(
-        now,
-        _AGENT_FREE,
-        queue,
-        "agent_side",
-        aid,
-        chosen,
-        (),
-        tuple(excluded),
-        heads=tuple(scored[:CANDIDATES_KEPT]),  # the memoised heads themselves: no tuple per line
+        now, _AGENT_FREE, queue, "agent_side", a.id, chosen, (), tuple(excluded), heads=tuple(scored)
     )
 
 
-def _first(head: ScoredHead) -> tuple[float, ...]:
-    return head[0]
+def _rank_heads(
+    cls: WaitClass, weight: float, aging: float | None, now: float
+) -> tuple[float, float, float, list[ScoredHead]]:
+    """The scored head of each bucket of `cls` at `now`, and until when these scores hold: a head's effective
+    priority changes only when it leaves its bucket or ages one more step."""
+    heads: list[ScoredHead] = []
+    until = math.inf
+    kept = cls.scores
+    for priority, bucket in cls.buckets.items():
+        entry = bucket[0]
+        eff = priority
+        if aging:
+            steps = max(0, math.floor((now - entry[0]) / aging))
+            eff += steps
+            # recomputed a little early rather than a rounding error late
+            until = min(until, entry[0] + (steps + 1) * aging - _AGING_MARGIN)
+        k = kept.get(priority)
+        if k is None or k[0] is not entry or k[1] != eff or k[2] != weight:
+            # usually one bucket changed: the heads of the others keep their scored tuple
+            k = kept[priority] = (
+                entry,
+                eff,
+                weight,
+                ((-float(eff), -weight, entry[0], float(entry[1])), entry[2], cls.queue),
+            )
+        heads.append(k[3])
+    return now, until, weight, heads
+
+
+def _score_declining(
+    state: RoutingState,
+    a: Agent,
+    cls: WaitClass,
+    weight: float,
+    aging: float | None,
+    now: float,
+    scored: list[ScoredHead],
+    excluded: list[RawExclusion],
+) -> None:
+    """The heads of `cls` when some were declined by someone: skip (and list) those `a` declined."""
+    for priority, bucket in cls.buckets.items():
+        enqueue_time, arrival, iid = bucket[0]
+        if iid in state.declining:
+            _score_declined(state, a, cls, priority, bucket, weight, aging, now, scored, excluded)
+            continue
+        eff = effective_priority(priority, enqueue_time, now, aging)
+        scored.append(((-float(eff), -weight, enqueue_time, float(arrival)), iid, cls.queue))
 
 
 def _score_declined(

@@ -101,14 +101,26 @@ class NewInteraction:
     customer_ref: str | None = None
 
     def __post_init__(self) -> None:
-        if not self.id:
-            raise ValueError("interaction: id must not be empty")
+        # checked here, once: the router trusts these values when it logs and folds the RECEIVED event
+        if not self.id or not isinstance(self.id, str):
+            raise ValueError("interaction: id must be a non-empty string")
+        where = f"interaction {self.id!r}"
+        if not isinstance(self.priority, int) or isinstance(self.priority, bool):
+            raise ValueError(f"{where}: priority must be an integer, got {self.priority!r}")
+        if not isinstance(self.preferred_agent, str | None) or not isinstance(self.customer_ref, str | None):
+            raise ValueError(f"{where}: preferred_agent and customer_ref must be strings")
+        if isinstance(self.enqueue_time, bool) or not isinstance(self.enqueue_time, int | float | None):
+            raise ValueError(f"{where}: enqueue_time must be a number, got {self.enqueue_time!r}")
         items = self.attributes.items() if isinstance(self.attributes, Mapping) else self.attributes
         # an immutable, canonical form: equal attributes compare and serialise the same way
-        object.__setattr__(self, "attributes", tuple(sorted((str(k), v) for k, v in items)))
+        attributes = tuple(sorted((str(k), v) for k, v in items))
+        for key, value in attributes:
+            if not isinstance(value, str | int | float | bool):
+                raise ValueError(f"{where}: attribute {key!r} must be a string, number or boolean")
+        object.__setattr__(self, "attributes", attributes)
         for req in self.skills or ():
             if not 1 <= req.min_level <= 10:
-                raise ValueError(f"interaction {self.id!r}: skill {req.skill!r} min_level must be 1-10")
+                raise ValueError(f"{where}: skill {req.skill!r} min_level must be 1-10")
 
 
 class InteractionState(StrEnum):

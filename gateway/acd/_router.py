@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from . import _payloads as payloads
 from ._hours import is_open
+from ._journal import Journal
 from ._matching import effective_priority, pick_agent, pick_interaction
 from ._model import (
     Agent,
@@ -43,11 +44,6 @@ __all__ = ["Router"]
 
 # enum members bound once: reading one off its class costs ~0.15 us in Python 3.11 (EnumType.__getattr__)
 _EV_ACCEPTED = EventType.ACCEPTED
-_EV_ASSIGNED = EventType.ASSIGNED
-_EV_ENDED = EventType.ENDED
-_EV_OFFERED = EventType.OFFERED
-_EV_QUEUED = EventType.QUEUED
-_EV_RECEIVED = EventType.RECEIVED
 _IS_ASSIGNED = InteractionState.ASSIGNED
 _IS_OFFERED = InteractionState.OFFERED
 _PK_AVAILABLE = PresenceKind.AVAILABLE
@@ -71,7 +67,7 @@ class Router:
         self._queues, self._agents = tuple(queues), tuple(agents)
         self._state = RoutingState(queues, agents, retain_ended=retain_ended, trace_depth=trace_depth)
         self._store: StateStore = store if store is not None else InMemoryStore()
-        self._out: list[Event] = []
+        self._journal = Journal(self._state, self._store)
         self._queue_agents = {q.id: self._agents_of(q) for q in queues}
 
     @classmethod
@@ -113,10 +109,10 @@ class Router:
 
         now = max(now, self._state.now)  # the hot commands inline `_transaction`: no closure per call
         try:
-            self._emit(_EV_RECEIVED, now, new.id, data=payloads.received(new, now))
+            self._journal.received(new, now)
             self._admit(new.id, new.queue, now, hops=0)
         finally:
-            events = self._commit()
+            events = self._journal.commit()
         return events
 
     def set_presence(self, agent_id: str, presence: Presence, now: float) -> list[Event]:
@@ -131,17 +127,17 @@ class Router:
         i = self._offered_to(interaction_id, agent_id)
         now = max(now, self._state.now)
         try:
-            self._emit(_EV_ACCEPTED, now, i.id, agent_id, {"waited": now - i.enqueue_time})
-            self._emit(_EV_ASSIGNED, now, i.id, agent_id, {"queue": i.queue})
+            self._journal.emit(_EV_ACCEPTED, now, i.id, agent_id, {"waited": now - i.enqueue_time})
+            self._journal.assigned(i.id, agent_id, i.queue, now)
         finally:
-            events = self._commit()
+            events = self._journal.commit()
         return events
 
     def reject(self, interaction_id: str, agent_id: str, now: float) -> list[Event]:
         i = self._offered_to(interaction_id, agent_id)
 
         def body(now: float) -> None:
-            self._emit(EventType.REJECTED, now, i.id, agent_id, {"queue": i.queue})
+            self._journal.emit(EventType.REJECTED, now, i.id, agent_id, {"queue": i.queue})
             self._match_interaction(i.id, now, Trigger.RETURNED)
             self._match_agent(agent_id, now)  # stays available: only this interaction excludes it
 
@@ -154,10 +150,10 @@ class Router:
         agent_id, wrap_up = i.agent, self._state.queues[i.queue].wrap_up_seconds
         now = max(now, self._state.now)
         try:
-            self._emit(_EV_ENDED, now, i.id, agent_id, {"queue": i.queue, "reason": reason})
+            self._journal.ended(i.id, agent_id, i.queue, reason, now)
             self._start_wrap_up(agent_id, wrap_up, now)
         finally:
-            events = self._commit()
+            events = self._journal.commit()
         return events
 
     def abandon(self, interaction_id: str, now: float) -> list[Event]:
@@ -168,7 +164,7 @@ class Router:
 
         def body(now: float) -> None:
             data: dict[str, JSON] = {"queue": i.queue, "waited": now - i.enqueue_time, "state": str(i.state)}
-            self._emit(EventType.ABANDONED, now, i.id, agent_id, data)
+            self._journal.emit(EventType.ABANDONED, now, i.id, agent_id, data)
             if agent_id is not None:
                 self._match_agent(agent_id, now)
 
@@ -242,51 +238,35 @@ class Router:
         try:
             body(now)
         finally:
-            events = self._commit()
+            events = self._journal.commit()
         return events
-
-    def _commit(self) -> list[Event]:
-        """Store whatever was applied (even when a call raises), so the log and the state never disagree."""
-        events, self._out = self._out, []
-        self._store.append(events)
-        return events
-
-    def _emit(
-        self,
-        kind: EventType,
-        now: float,
-        interaction_id: str | None = None,
-        agent_id: str | None = None,
-        data: dict[str, JSON] | None = None,
-    ) -> None:
-        ev = Event(self._store.next_seq(), kind, now, interaction_id, agent_id, data or {})
-        self._state.apply(ev)
-        self._out.append(ev)
 
     def _admit(self, iid: str, queue_id: str, now: float, hops: int) -> None:
         q = self._state.queues[queue_id]
         if q.business_hours is not None and not is_open(q.business_hours, now):
             self._exit(iid, q, q.closed_exit, "closed", now, hops)
         elif q.max_length is not None and self._state.waiting.count(queue_id) >= q.max_length:
-            self._emit(
+            self._journal.emit(
                 EventType.REFUSED,
                 now,
                 iid,
                 data={"queue": queue_id, "reason": "queue_full", "max_length": q.max_length},
             )
         else:
-            self._emit(_EV_QUEUED, now, iid, data={"queue": queue_id})
+            self._journal.queued(iid, queue_id, now)
             self._match_interaction(iid, now, _TR_ARRIVED)
 
     def _exit(self, iid: str, q: QueueSpec, action: ExitAction, reason: str, now: float, hops: int) -> None:
         if action.kind is ExitKind.OVERFLOW and action.queue is not None and hops < MAX_OVERFLOW_HOPS:
-            self._emit(
+            self._journal.emit(
                 EventType.OVERFLOWED, now, iid, data={"from": q.id, "to": action.queue, "reason": reason}
             )
             self._admit(iid, action.queue, now, hops + 1)
             return
         kind = ExitKind.DISCONNECT if action.kind is ExitKind.OVERFLOW else action.kind
-        self._emit(EventType.EXITED, now, iid, data={"queue": q.id, "kind": str(kind), "reason": reason})
+        self._journal.emit(
+            EventType.EXITED, now, iid, data={"queue": q.id, "kind": str(kind), "reason": reason}
+        )
 
     def _match_interaction(self, iid: str, now: float, trigger: Trigger) -> None:
         i = self._state.interactions[iid]
@@ -299,15 +279,15 @@ class Router:
         a = self._state.agents[agent_id]
         while a.is_available():
             decision = pick_interaction(self._state, a, now)
-            if decision is None or decision.chosen_interaction is None:
+            chosen = None if decision is None else decision.chosen_interaction
+            if decision is None or chosen is None:
                 return
-            self._state.traces.record(decision.chosen_interaction, decision)
-            self._offer(self._state.interactions[decision.chosen_interaction], decision, now)
+            self._state.traces.record(chosen, decision)
+            self._offer(self._state.interactions[chosen], decision, now)
 
     def _offer(self, i: Interaction, decision: Decision, now: float) -> None:
         deadline = now + self._state.queues[i.queue].offer_timeout_seconds
-        data = payloads.offered(i.queue, deadline, decision)
-        self._emit(_EV_OFFERED, now, i.id, decision.chosen_agent, data)
+        self._journal.offered(i.id, i.queue, deadline, decision, now)
 
     def _change_presence(
         self, agent_id: str, presence: Presence, cause: str, now: float, returned: Sequence[str] = ()
@@ -320,9 +300,9 @@ class Router:
             # leaving `available` withdraws what is still ringing; it is not a decline
             offers = [x for x in a.work if self._state.interactions[x].state is _IS_OFFERED]
             for iid in offers:
-                self._emit(EventType.OFFER_REVOKED, now, iid, agent_id, {"reason": cause})
+                self._journal.emit(EventType.OFFER_REVOKED, now, iid, agent_id, {"reason": cause})
         data = payloads.presence_changed(presence, a.presence, cause)
-        self._emit(EventType.PRESENCE_CHANGED, now, agent_id=agent_id, data=data)
+        self._journal.emit(EventType.PRESENCE_CHANGED, now, agent_id=agent_id, data=data)
         self._rematch([*returned, *offers], now)
         if presence.kind is _PK_AVAILABLE:
             self._match_agent(agent_id, now)
@@ -350,14 +330,14 @@ class Router:
 
     def _fire(self, timer: Timer, now: float) -> None:
         if timer.kind is TimerKind.WRAP_UP:
-            self._emit(EventType.WRAP_UP_ENDED, now, agent_id=timer.key)
+            self._journal.emit(EventType.WRAP_UP_ENDED, now, agent_id=timer.key)
             self._match_agent(timer.key, now)
             return
         i = self._state.interactions[timer.key]
         q = self._state.queues[i.queue]
         if timer.kind is TimerKind.OFFER_TIMEOUT and i.agent is not None:
             agent_id = i.agent
-            self._emit(EventType.TIMED_OUT, now, i.id, agent_id, {"queue": i.queue})
+            self._journal.emit(EventType.TIMED_OUT, now, i.id, agent_id, {"queue": i.queue})
             if self._state.agents[agent_id].presence.kind is _PK_AVAILABLE:
                 missed = Presence.not_ready(q.missed_offer_reason)
                 self._change_presence(agent_id, missed, "missed_offer", now, returned=[i.id])
@@ -366,7 +346,7 @@ class Router:
         elif timer.kind is TimerKind.RELAX:
             index = i.steps_applied
             step = self._state.steps[i.queue][index]
-            self._emit(EventType.RELAXED, now, i.id, data=payloads.relaxed(i.queue, index, step))
+            self._journal.emit(EventType.RELAXED, now, i.id, data=payloads.relaxed(i.queue, index, step))
             if i.state is InteractionState.WAITING:
                 self._match_interaction(i.id, now, Trigger.RELAXED)
         elif timer.kind is TimerKind.MAX_WAIT:

@@ -1,6 +1,8 @@
-"""The routing state and the one function that changes it: `RoutingState.apply(event)`.
+"""The routing state and the fold that changes it: `RoutingState.apply(event)` reads an event of the log
+and takes its typed step (`received`, `queued`, `offered`, ...).
 
-Live routing and replay share this fold, so a router rebuilt from the event log is the same router.
+Live routing and replay share these steps (the router's journal takes them directly for the events it has
+just written), so a router rebuilt from the event log is the same router.
 """
 
 from __future__ import annotations
@@ -9,9 +11,11 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from . import _readers as read
 from ._index import AvailableIndex, Eligible, WaitingIndex
 from ._model import (
     Agent,
+    AttributeValue,
     Interaction,
     InteractionState,
     Presence,
@@ -19,37 +23,7 @@ from ._model import (
     Requirements,
     requirements,
 )
-from ._readers import (
-    agent_id as _aid,
-)
-from ._readers import (
-    attributes as _attributes,
-)
-from ._readers import (
-    channel as _channel,
-)
-from ._readers import (
-    float_of as _float,
-)
-from ._readers import (
-    int_of as _int,
-)
-from ._readers import (
-    interaction_id as _iid,
-)
-from ._readers import (
-    mapping as _mapping,
-)
-from ._readers import (
-    opt_str as _opt_str,
-)
-from ._readers import (
-    requirements_of as _requirements,
-)
-from ._readers import (
-    str_of as _str,
-)
-from ._timers import Timer, TimerKind, Timers
+from ._timers import KIND, Timer, TimerKind, Timers
 from ._trace import ExclusionReason, TraceLog
 from .events import JSON, Event, EventType
 from .specs import AgentSpec, Channel, QueueSpec, RelaxationKind, RelaxationStep
@@ -58,12 +32,17 @@ __all__ = ["Explained", "QueueStats", "RoutingState"]
 
 
 ExplainKey = tuple[str, Channel, Requirements, tuple[str, ...]]  # queue, channel, skills, widened queues
-# size of the pool, the agents scanned (with their version and whether they were in the available pool),
+# size of the pool, the agents scanned, their versions then, those of them that were in the available pool,
 # and the (agent, reason, detail) sample of those that could not take the class
-Explained = tuple[int, tuple[tuple[Agent, int, bool], ...], tuple[tuple[str, ExclusionReason, str], ...]]
+Explained = tuple[
+    int, tuple[Agent, ...], list[int], tuple[str, ...], tuple[tuple[str, ExclusionReason, str], ...]
+]
 # hot enum members bound once: reading one off its class costs ~0.15 us in Python 3.11
 _WAITING, _OFFERED, _ASSIGNED = InteractionState.WAITING, InteractionState.OFFERED, InteractionState.ASSIGNED
-_ENDED, _OFFER_TIMEOUT = InteractionState.ENDED, TimerKind.OFFER_TIMEOUT
+_ENDED = InteractionState.ENDED
+# timer kinds as the plain ints the agenda keeps
+_OFFER_TIMEOUT, _WRAP_UP_TIMER = KIND[TimerKind.OFFER_TIMEOUT], KIND[TimerKind.WRAP_UP]
+_RELAX_TIMER, _MAX_WAIT_TIMER = KIND[TimerKind.RELAX], KIND[TimerKind.MAX_WAIT]
 
 
 @dataclass(slots=True)
@@ -90,7 +69,7 @@ class RoutingState:
         self.interactions: dict[str, Interaction] = {}
         # oldest first: the oldest ended interaction is forgotten first (a dict used as a FIFO would make
         # `next(iter(...))` skip ever more deleted slots)
-        self.ended: deque[str] = deque()
+        self.ended_ids: deque[str] = deque()
         self.retain_ended = retain_ended
         self.traces = TraceLog(trace_depth)
         self.waiting = WaitingIndex(self.members)
@@ -131,32 +110,60 @@ class RoutingState:
             self.agents_by_skill.setdefault(skill, {})[spec.id] = None
 
     def apply(self, ev: Event) -> None:
-        if ev.seq <= self.last_seq:
-            raise ValueError(f"event {ev.seq} is not after {self.last_seq}")
+        """Fold one event of the log: its data is read and checked, then it changes the state through the
+        same typed steps (`received`, `queued`, ...) the router takes for the events it emits itself."""
+        self.check_next(ev.seq)
         self._apply[ev.type](ev)
+        self.advanced(ev)
+
+    def check_next(self, seq: int) -> None:
+        if seq <= self.last_seq:
+            raise ValueError(f"event {seq} is not after {self.last_seq}")
+
+    def advanced(self, ev: Event) -> None:
+        """`ev` has been folded."""
         self.last_seq = ev.seq
-        self.now = max(self.now, ev.at)
+        if ev.at > self.now:
+            self.now = ev.at
 
     # -- interactions -------------------------------------------------------------------------------------
 
     def _received(self, ev: Event) -> None:
         d = ev.data
         own = d.get("skills")
-        self.interactions[_iid(ev)] = Interaction(
-            id=_iid(ev),
-            channel=_channel(_str(d, "channel")),
-            priority=_int(d, "priority"),
-            attributes=_attributes(d.get("attributes")),
-            preferred_agent=_opt_str(d, "preferred_agent"),
-            enqueue_time=_float(d, "enqueue_time"),
-            arrival=ev.seq,
-            own_skills=None if own is None else _requirements(own),
+        self.received(
+            read.interaction_id(ev),
+            ev.seq,
+            read.channel(read.str_of(d, "channel")),
+            read.int_of(d, "priority"),
+            read.attributes(d.get("attributes")),
+            read.opt_str(d, "preferred_agent"),
+            read.float_of(d, "enqueue_time"),
+            None if own is None else read.requirements_of(own),
+        )
+
+    def received(
+        self,
+        iid: str,
+        seq: int,
+        channel: Channel,
+        priority: int,
+        attributes: tuple[tuple[str, AttributeValue], ...],
+        preferred_agent: str | None,
+        enqueue_time: float,
+        own_skills: Requirements | None,
+    ) -> None:
+        self.interactions[iid] = Interaction(
+            iid, channel, priority, attributes, preferred_agent, enqueue_time, seq, own_skills
         )
 
     def _queued(self, ev: Event) -> None:
-        i = self.interactions[_iid(ev)]
-        q = self.queues[_str(ev.data, "queue")]
-        i.queue, i.state, i.queue_entered_at = q.id, _WAITING, ev.at
+        self.queued(read.interaction_id(ev), read.str_of(ev.data, "queue"), ev.at)
+
+    def queued(self, iid: str, queue_id: str, at: float) -> None:
+        i = self.interactions[iid]
+        q = self.queues[queue_id]
+        i.queue, i.state, i.queue_entered_at = q.id, _WAITING, at
         i.skills = i.own_skills if i.own_skills is not None else self.requirements[q.id]
         i.queue_epoch += 1
         i.steps_applied, i.widened, i.agent = 0, (), None
@@ -168,34 +175,40 @@ class RoutingState:
         self.waiting.add(i)
         self._arm_relax(i)
         if q.max_wait_seconds is not None:
-            self.timers.arm(ev.at + q.max_wait_seconds, TimerKind.MAX_WAIT, i.id, i.queue_epoch)
+            self.timers.arm(at + q.max_wait_seconds, _MAX_WAIT_TIMER, i.id, i.queue_epoch)
 
     def _refused(self, ev: Event) -> None:
-        i = self.interactions[_iid(ev)]
-        i.queue = _str(ev.data, "queue")
-        self._end(i, f"refused:{_str(ev.data, 'reason')}", ev.at)
+        i = self.interactions[read.interaction_id(ev)]
+        i.queue = read.str_of(ev.data, "queue")
+        self._end(i, f"refused:{read.str_of(ev.data, 'reason')}", ev.at)
 
     def _offered(self, ev: Event) -> None:
-        i, a = self.interactions[_iid(ev)], self.agents[_aid(ev)]
+        self.offered(read.interaction_id(ev), read.agent_id(ev), read.float_of(ev.data, "deadline"), ev.at)
+
+    def offered(self, iid: str, agent_id: str, deadline: float, at: float) -> None:
+        i, a = self.interactions[iid], self.agents[agent_id]
         self.waiting.remove(i)
-        i.state, i.agent, i.offer_deadline = _OFFERED, a.id, _float(ev.data, "deadline")
+        i.state, i.agent, i.offer_deadline = _OFFERED, a.id, deadline
         i.offer_epoch += 1
         self._reserve(a, i)
-        a.idle_since = ev.at
+        a.idle_since = at
         self.rr_last[i.queue] = a.id
-        self.timers.arm(i.offer_deadline, _OFFER_TIMEOUT, i.id, i.offer_epoch)
+        self.timers.arm(deadline, _OFFER_TIMEOUT, i.id, i.offer_epoch)
 
     def _assigned(self, ev: Event) -> None:
-        i = self.interactions[_iid(ev)]
+        self.assigned(read.interaction_id(ev), ev.at)
+
+    def assigned(self, iid: str, at: float) -> None:
+        i = self.interactions[iid]
         i.state, i.offer_deadline = _ASSIGNED, None
         stats = self.stats[i.queue]
         stats.answered += 1
-        if ev.at - i.enqueue_time <= self.queues[i.queue].service_level_seconds:
+        if at - i.enqueue_time <= self.queues[i.queue].service_level_seconds:
             stats.answered_within_sl += 1
 
     def _returned(self, ev: Event) -> None:
         """Rejected, timed out or revoked: back to its original place (enqueue time and arrival kept)."""
-        i, a = self.interactions[_iid(ev)], self.agents[_aid(ev)]
+        i, a = self.interactions[read.interaction_id(ev)], self.agents[read.agent_id(ev)]
         self._release(a, i.id, ev.at)
         if ev.type is not EventType.OFFER_REVOKED:
             i.declined = i.declined | {a.id}
@@ -206,11 +219,11 @@ class RoutingState:
         if max_wait is not None:
             # the max-wait timer was ignored while the offer rang; re-arm it (possibly already due)
             deadline = max(i.queue_entered_at + max_wait, ev.at)
-            self.timers.arm(deadline, TimerKind.MAX_WAIT, i.id, i.queue_epoch)
+            self.timers.arm(deadline, _MAX_WAIT_TIMER, i.id, i.queue_epoch)
 
     def _relaxed(self, ev: Event) -> None:
-        i = self.interactions[_iid(ev)]
-        index = _int(ev.data, "step")
+        i = self.interactions[read.interaction_id(ev)]
+        index = read.int_of(ev.data, "step")
         step = self.steps[i.queue][index]
         waiting = i.state is InteractionState.WAITING
         if waiting:
@@ -222,20 +235,20 @@ class RoutingState:
         self._arm_relax(i)
 
     def _overflowed(self, ev: Event) -> None:
-        i = self.interactions[_iid(ev)]
+        i = self.interactions[read.interaction_id(ev)]
         if i.state is InteractionState.WAITING:
             self.waiting.remove(i)
         i.state = InteractionState.NEW
 
     def _exited(self, ev: Event) -> None:
-        i = self.interactions[_iid(ev)]
+        i = self.interactions[read.interaction_id(ev)]
         if i.state is InteractionState.WAITING:
             self.waiting.remove(i)
-        i.queue = _str(ev.data, "queue")
-        self._end(i, f"{_str(ev.data, 'reason')}:{_str(ev.data, 'kind')}", ev.at)
+        i.queue = read.str_of(ev.data, "queue")
+        self._end(i, f"{read.str_of(ev.data, 'reason')}:{read.str_of(ev.data, 'kind')}", ev.at)
 
     def _abandoned(self, ev: Event) -> None:
-        i = self.interactions[_iid(ev)]
+        i = self.interactions[read.interaction_id(ev)]
         if i.state is InteractionState.WAITING:
             self.waiting.remove(i)
         elif i.agent is not None:
@@ -244,9 +257,12 @@ class RoutingState:
         self._end(i, "abandoned", ev.at)
 
     def _ended(self, ev: Event) -> None:
-        i = self.interactions[_iid(ev)]
-        self._release(self.agents[_aid(ev)], i.id, ev.at)
-        self._end(i, _str(ev.data, "reason"), ev.at)
+        self.ended(read.interaction_id(ev), read.agent_id(ev), read.str_of(ev.data, "reason"), ev.at)
+
+    def ended(self, iid: str, agent_id: str, reason: str, at: float) -> None:
+        i = self.interactions[iid]
+        self._release(self.agents[agent_id], iid, at)
+        self._end(i, reason, at)
 
     def _end(self, i: Interaction, reason: str, at: float) -> None:
         i.state, i.agent, i.offer_deadline, i.end_reason, i.ended_at = (
@@ -256,7 +272,7 @@ class RoutingState:
             reason,
             at,
         )
-        ended = self.ended
+        ended = self.ended_ids
         ended.append(i.id)
         if i.declined:
             self.declining.discard(i.id)
@@ -267,7 +283,7 @@ class RoutingState:
 
     def _arm_relax(self, i: Interaction) -> None:
         if i.steps_applied < len(self.steps[i.queue]):
-            self.timers.arm(self._relax_due(i), TimerKind.RELAX, i.id, i.queue_epoch)
+            self.timers.arm(self._relax_due(i), _RELAX_TIMER, i.id, i.queue_epoch)
 
     def _relax_due(self, i: Interaction) -> float:
         return i.queue_entered_at + self.steps[i.queue][i.steps_applied].after_seconds
@@ -275,17 +291,17 @@ class RoutingState:
     # -- agents -------------------------------------------------------------------------------------------
 
     def _presence_changed(self, ev: Event) -> None:
-        a = self.agents[_aid(ev)]
-        presence = Presence.from_dict(_mapping(ev.data, "presence"))
+        a = self.agents[read.agent_id(ev)]
+        presence = Presence.from_dict(read.mapping(ev.data, "presence"))
         if presence.kind is PresenceKind.AVAILABLE and a.presence.kind is not PresenceKind.AVAILABLE:
             a.idle_since = ev.at
         a.presence = presence
         if presence.until is not None:
-            self.timers.arm(presence.until, TimerKind.WRAP_UP, a.id, presence.until)
+            self.timers.arm(presence.until, _WRAP_UP_TIMER, a.id, presence.until)
         self._touched(a)
 
     def _wrap_up_ended(self, ev: Event) -> None:
-        a = self.agents[_aid(ev)]
+        a = self.agents[read.agent_id(ev)]
         a.presence, a.idle_since = Presence.available(), ev.at
         self._touched(a)
 

@@ -74,15 +74,16 @@ class InMemoryStore:
             if ev.seq <= last:
                 raise ValueError(f"event seq {ev.seq} is not after {last}")
             last = ev.seq
-        kept, limit = self._events, self._events.maxlen
-        overflow = 0 if limit is None else len(kept) + len(events) - limit
-        if overflow > 0:
-            oldest_kept = overflow - 1  # the last event to go, counted over (kept + events)
+        kept = self._events
+        limit = kept.maxlen
+        if limit is not None and len(kept) + len(events) > limit:
+            oldest_kept = len(kept) + len(events) - limit - 1  # the last event to go, over (kept + events)
             gone = kept[oldest_kept] if oldest_kept < len(kept) else events[oldest_kept - len(kept)]
             self._dropped_through = gone.seq
         kept.extend(events)
         self._last = last
-        self._reserved = max(self._reserved, last)
+        if last > self._reserved:
+            self._reserved = last
 
     def read(self, after_seq: int = 0, limit: int | None = None) -> list[Event]:
         if after_seq < self._dropped_through:

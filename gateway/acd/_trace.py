@@ -13,6 +13,7 @@ from enum import StrEnum
 from .events import JSON
 
 __all__ = [
+    "CANDIDATES_KEPT",
     "Candidate",
     "Decision",
     "Exclusion",
@@ -24,6 +25,10 @@ __all__ = [
     "TraceLog",
     "Trigger",
 ]
+
+
+# how many candidates a decision lists (the chosen one first)
+CANDIDATES_KEPT = 8
 
 
 class Trigger(StrEnum):
@@ -63,45 +68,38 @@ RawCandidate = tuple[str, str, tuple[float, ...]]  # the fields of a `Candidate`
 RawExclusion = tuple[str, str, ExclusionReason, str]  # the fields of an `Exclusion`, in order
 # the shared forms a decision keeps instead of one new tuple per line (the reader rebuilds the raw ones):
 # an agent-side candidate as the matcher memoised it, and an exclusion reused for a whole class
+# the best first, the runners-up in any order (sorted when read)
 SharedHead = tuple[tuple[float, ...], str, str]  # (score, interaction id, queue), the agent is the chooser
 SharedExclusion = tuple[str, ExclusionReason, str]  # (agent, reason, detail), the interaction is `_for`
 
 
-class Decision:
+_Fields = tuple[
+    float,  # at
+    Trigger,
+    str,  # queue
+    str,  # rule
+    str | None,  # chosen agent
+    str | None,  # chosen interaction
+    int,  # unavailable agents not listed
+    tuple[RawCandidate, ...],
+    tuple[SharedHead, ...],  # candidates of the chosen agent, after the raw ones
+    tuple[RawExclusion, ...],
+    tuple[SharedExclusion, ...],  # exclusions of interaction `_for`, after the raw ones
+    str,  # _for
+]
+
+
+class Decision(_Fields):
     """One matching attempt: the rule, the candidates best first, and who was excluded and why.
 
-    Immutable once built. `Decision.compact` is the cheap constructor the matcher uses.
+    Immutable. A tuple underneath, so that the matcher, which records one per routing call, builds it in a
+    single allocation (`Decision.compact`); read it through its properties, never by position.
     """
 
-    __slots__ = (
-        "_for",
-        "_heads",
-        "_raw_c",
-        "_raw_e",
-        "_sample",
-        "at",
-        "chosen_agent",
-        "chosen_interaction",
-        "queue",
-        "rule",
-        "trigger",
-        "unavailable_not_listed",
-    )
-    at: float
-    trigger: Trigger
-    queue: str
-    rule: str  # the strategy, "preferred_agent", or "agent_side" (priority, weight, age)
-    chosen_agent: str | None
-    chosen_interaction: str | None
-    unavailable_not_listed: int  # agents of the pool left out of `excluded` to bound the cost
-    _raw_c: tuple[RawCandidate, ...]
-    _heads: tuple[SharedHead, ...]  # candidates of `chosen_agent`, after `_raw_c`
-    _raw_e: tuple[RawExclusion, ...]
-    _sample: tuple[SharedExclusion, ...]  # exclusions of interaction `_for`, after `_raw_e`
-    _for: str
+    __slots__ = ()
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         at: float,
         trigger: Trigger,
@@ -112,14 +110,14 @@ class Decision:
         candidates: Iterable[Candidate] = (),
         excluded: Iterable[Exclusion] = (),
         unavailable_not_listed: int = 0,
-    ) -> None:
+    ) -> Decision:
         raw_c = tuple((c.agent_id, c.interaction_id, c.score) for c in candidates)
         raw_e = tuple((e.agent_id, e.interaction_id, e.reason, e.detail) for e in excluded)
-        _fill(self, at, trigger, queue, rule, chosen_agent, chosen_interaction, raw_c, raw_e)
-        _set(self, "unavailable_not_listed", unavailable_not_listed)
-        _set(self, "_heads", ())
-        _set(self, "_sample", ())
-        _set(self, "_for", "")
+        fields: _Fields = (
+            at, trigger, queue, rule, chosen_agent, chosen_interaction, unavailable_not_listed,
+            raw_c, (), raw_e, (), "",
+        )  # fmt: skip
+        return tuple.__new__(cls, fields)
 
     @classmethod
     def compact(
@@ -138,18 +136,44 @@ class Decision:
         sample: tuple[SharedExclusion, ...] = (),
         sample_for: str = "",
     ) -> Decision:
-        """`heads` (candidates of `chosen_agent`) and `sample` (exclusions of `sample_for`) follow
-        `candidates` and `excluded`: tuples shared with the matcher's caches, expanded only when read."""
-        d = object.__new__(cls)
-        _fill(d, at, trigger, queue, rule, chosen_agent, chosen_interaction, candidates, excluded)
-        _set(d, "unavailable_not_listed", unavailable_not_listed)
-        _set(d, "_heads", heads)
-        _set(d, "_sample", sample)
-        _set(d, "_for", sample_for)
-        return d
+        """`heads` (candidates of `chosen_agent`: the best first, then the runners-up in any order) and
+        `sample` (exclusions of `sample_for`) follow `candidates` and `excluded`: tuples shared with the
+        matcher's caches, ranked and expanded only when read."""
+        fields: _Fields = (
+            at, trigger, queue, rule, chosen_agent, chosen_interaction, unavailable_not_listed,
+            candidates, heads, excluded, sample, sample_for,
+        )  # fmt: skip
+        return tuple.__new__(cls, fields)
 
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"Decision is immutable: cannot set {name!r}")
+    @property
+    def at(self) -> float:
+        return self[0]
+
+    @property
+    def trigger(self) -> Trigger:
+        return self[1]
+
+    @property
+    def queue(self) -> str:
+        return self[2]
+
+    @property
+    def rule(self) -> str:
+        """The strategy, "preferred_agent", or "agent_side" (priority, weight, age)."""
+        return self[3]
+
+    @property
+    def chosen_agent(self) -> str | None:
+        return self[4]
+
+    @property
+    def chosen_interaction(self) -> str | None:
+        return self[5]
+
+    @property
+    def unavailable_not_listed(self) -> int:
+        """Agents of the pool left out of `excluded` to bound the cost."""
+        return self[6]
 
     @property
     def candidates(self) -> tuple[Candidate, ...]:
@@ -162,35 +186,47 @@ class Decision:
 
     @property
     def _candidates(self) -> tuple[RawCandidate, ...]:
-        if not self._heads:
-            return self._raw_c
-        aid = self.chosen_agent or ""
-        return self._raw_c + tuple([(aid, iid, score) for score, iid, _ in self._heads])
+        raw, heads = self[7], self[8]
+        if not heads:
+            return raw
+        aid = self[4] or ""
+        best, *rest = heads
+        ranked = [best, *sorted(rest)[: CANDIDATES_KEPT - 1]]
+        return raw + tuple([(aid, iid, score) for score, iid, _ in ranked])
 
     @property
     def _excluded(self) -> tuple[RawExclusion, ...]:
-        if not self._sample:
-            return self._raw_e
-        iid = self._for
-        return self._raw_e + tuple([(aid, iid, reason, detail) for aid, reason, detail in self._sample])
+        raw, sample = self[9], self[10]
+        if not sample:
+            return raw
+        iid = self[11]
+        return raw + tuple([(aid, iid, reason, detail) for aid, reason, detail in sample])
 
     @property
     def best_score(self) -> tuple[float, ...] | None:
-        if self._raw_c:
-            return self._raw_c[0][2]
-        return self._heads[0][0] if self._heads else None
+        raw, heads = self[7], self[8]
+        if raw:
+            return raw[0][2]
+        return heads[0][0] if heads else None
 
     @property
     def candidate_count(self) -> int:
-        return len(self._raw_c) + len(self._heads)
+        return len(self[7]) + min(len(self[8]), CANDIDATES_KEPT)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Decision):
             return NotImplemented
         return all(getattr(self, f) == getattr(other, f) for f in _FIELDS)
 
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
     def __hash__(self) -> int:
         return hash(tuple(getattr(self, f) for f in _FIELDS))
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return _rebuild, (tuple(self),)  # copy and pickle: `__new__` takes keywords only
 
     def __repr__(self) -> str:
         return f"Decision({', '.join(f'{k}={v!r}' for k, v in self.to_dict().items())})"
@@ -215,28 +251,8 @@ class Decision:
         }
 
 
-_set = object.__setattr__
-
-
-def _fill(
-    d: Decision,
-    at: float,
-    trigger: Trigger,
-    queue: str,
-    rule: str,
-    chosen_agent: str | None,
-    chosen_interaction: str | None,
-    candidates: tuple[RawCandidate, ...],
-    excluded: tuple[RawExclusion, ...],
-) -> None:
-    _set(d, "at", at)
-    _set(d, "trigger", trigger)
-    _set(d, "queue", queue)
-    _set(d, "rule", rule)
-    _set(d, "chosen_agent", chosen_agent)
-    _set(d, "chosen_interaction", chosen_interaction)
-    _set(d, "_raw_c", candidates)
-    _set(d, "_raw_e", excluded)
+def _rebuild(fields: _Fields) -> Decision:
+    return tuple.__new__(Decision, fields)
 
 
 _FIELDS = (
