@@ -1,4 +1,5 @@
-"""The outbox's delivery task: one loop per lane, head of line first, retrying with capped backoff."""
+"""The outbox's delivery tasks: one loop per lane, head of line first, retrying with capped backoff; and
+a periodic purge of the entries delivered longer ago than the retention."""
 
 from __future__ import annotations
 
@@ -6,17 +7,19 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Protocol
 
 from cti_adapter._outbox import Backoff, EntryStatus, Lane, Outbox, OutboxEntry
 from cti_adapter.builtin._db import Clock, utc_now
 from cti_adapter.errors import CrmRejected, CrmUnavailable
 
-__all__ = ["OutboxWorker", "Sender"]
+__all__ = ["DEFAULT_RETENTION", "OutboxWorker", "Sender"]
 
 logger = logging.getLogger("helpline.cti.outbox")
 
 DEFAULT_BACKOFF = Backoff()
+DEFAULT_RETENTION = timedelta(days=7)  # how long delivered entries stay, for a look at what was sent
 
 
 class Sender(Protocol):
@@ -30,7 +33,8 @@ class Sender(Protocol):
 
 
 class OutboxWorker:
-    """Drains the outbox lanes it has a sender for; `notify()` after an enqueue to send at once."""
+    """Drains the outbox lanes it has a sender for; `notify()` after an enqueue to send at once. Every
+    `purge_every_seconds` it deletes the entries delivered more than `retention` ago."""
 
     def __init__(
         self,
@@ -40,14 +44,22 @@ class OutboxWorker:
         backoff: Backoff = DEFAULT_BACKOFF,
         clock: Clock = utc_now,
         idle_poll_seconds: float = 30.0,
+        retention: timedelta = DEFAULT_RETENTION,
+        purge_every_seconds: float = 3600.0,
     ) -> None:
         if idle_poll_seconds <= 0:
             raise ValueError(f"outbox: idle_poll_seconds must be > 0, got {idle_poll_seconds}")
+        if retention <= timedelta(0):
+            raise ValueError(f"outbox: retention must be > 0, got {retention}")
+        if purge_every_seconds <= 0:
+            raise ValueError(f"outbox: purge_every_seconds must be > 0, got {purge_every_seconds}")
         self.outbox = outbox
         self._senders = dict(senders)
         self._backoff = backoff
         self._clock = clock
         self._idle = idle_poll_seconds
+        self._retention = retention
+        self._purge_every = purge_every_seconds
         self._wake = {lane: asyncio.Event() for lane in self._senders}
         self._waiters: dict[str, list[asyncio.Future[OutboxEntry]]] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -92,12 +104,20 @@ class OutboxWorker:
                 failed = await self.outbox.get(entry.key)
                 return (failed.next_attempt_at - self._clock()).total_seconds() if failed else 0.0
 
+    async def purge(self) -> int:
+        """Delete the entries delivered longer ago than the retention; how many went."""
+        removed = await self.outbox.purge_delivered(self._retention)
+        if removed:
+            logger.info("outbox: purged %d entries delivered more than %s ago", removed, self._retention)
+        return removed
+
     def start(self) -> None:
-        """Start one delivery task per lane (call on the running loop; `stop()` ends them)."""
+        """Start one delivery task per lane and the purge (on the running loop; `stop()` ends them)."""
         if not self._tasks:
             self._tasks = [
                 asyncio.create_task(self._run(lane), name=f"cti-outbox-{lane}") for lane in self._senders
             ]
+            self._tasks.append(asyncio.create_task(self._purge_periodically(), name="cti-outbox-purge"))
 
     async def stop(self) -> None:
         tasks, self._tasks = self._tasks, []
@@ -169,3 +189,13 @@ class OutboxWorker:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._idle if wait is None else max(wait, 0.0)):
                     await wake.wait()
+
+    async def _purge_periodically(self) -> None:
+        while True:
+            try:
+                await self.purge()
+            except CrmUnavailable as exc:  # our own database is down: the next round will do it
+                logger.warning("outbox: cannot purge delivered entries (%s)", exc)
+            except Exception:
+                logger.exception("outbox: purging delivered entries failed")
+            await asyncio.sleep(self._purge_every)

@@ -2,6 +2,7 @@
 
 At-least-once: an entry is marked delivered only after the receiver said yes, so a crash between the two
 sends it again; every send carries the entry's key as `Idempotency-Key` so the receiver can drop the repeat.
+Delivered entries are purged once older than a retention; dead ones are kept for inspection.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cti_adapter.builtin._db import Clock, EngineSource, outbox, transaction, utc_now
@@ -158,6 +159,20 @@ class Outbox:
 
     async def mark_dead(self, entry: OutboxEntry, error: str) -> None:
         await self._set(entry, status=EntryStatus.DEAD.value, attempts=entry.attempts + 1, last_error=error)
+
+    async def purge_delivered(self, older_than: timedelta) -> int:
+        """Delete the entries delivered more than `older_than` ago; how many went. Pending and dead entries
+        stay, and so does a delivered case a pending entry still needs the id of (see `case_key`)."""
+        c = outbox.c
+        needed = select(c.case_key).where(c.status == EntryStatus.PENDING.value, c.case_key.is_not(None))
+        query = delete(outbox).where(
+            c.status == EntryStatus.DELIVERED.value,
+            c.delivered_at < self._clock() - older_than,
+            c.key.not_in(needed),
+        )
+        async with transaction(self._engine) as connection:
+            result = await connection.execute(query)
+        return int(result.rowcount or 0)
 
     async def _set(self, entry: OutboxEntry, **values: Any) -> None:
         async with transaction(self._engine) as connection:

@@ -167,6 +167,7 @@ def routes(voice: Callable[[], VoiceService | None], hub: RoutingHub, database: 
         principal = principal_of(request)
         if principal.role != "agent":
             return
+        await hub.caught_up()  # routing events reach the database a moment after the sockets
         view = hub.router.interaction(interaction_id)
         record = await database.get_interaction(interaction_id)
         if not may_see(principal, handling_agent(view, record)):

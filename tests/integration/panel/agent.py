@@ -41,6 +41,15 @@ class AgentPanel:
     def time_in_state(self) -> Locator:
         return self.page.locator("#presence-timer")
 
+    def search_customers(self, query: str) -> Locator:
+        """Search the CRM from the panel; the result entries."""
+        self.page.get_by_label("Search customers").fill(query)
+        self.page.locator("#customer-search").get_by_role("button", name="Search").click()
+        return self.page.locator(".customer-result")
+
+    def customer_card(self, customer_id: str) -> Locator:
+        return self.page.locator(f'.customer[data-customer-id="{customer_id}"]')
+
     def offer(self, interaction_id: str) -> Locator:
         return self.page.locator(f'.offer[data-interaction-id="{interaction_id}"]')
 

@@ -1,13 +1,11 @@
 """A real call pops the caller's record while the agent's phone rings: SIPp calls through Kamailio from a
 premium customer's number, walks the demo IVR into a queue, alice's registered pjsua2 phone rings and her
-panel in Chromium shows who it is, their entitlement and the new case; then she picks up."""
+panel in Chromium shows who it is, their entitlement and the new case; then she picks up. And the demo as
+shipped has no trunk: Dial on a customer card shows the server's no_trunk answer."""
 
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,26 +16,18 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.integration.panel.agent import AgentPanel
+from tests.integration.panel.calls import ALICE_SIP, desk_phone, start_sip_server
 from tests.integration.panel.conftest import LoopThread, Rest
-from tests.integration.server.conftest import DEMO, Server, start_server, stop_server
+from tests.integration.server.conftest import Server, stop_server
 from tests.integration.sip.conftest import free_udp_ports
-from tests.integration.voice.conftest import Caller, Phone, Step, caller, media, pcap_dir
+from tests.integration.voice.conftest import Caller, Step, caller, media, pcap_dir
 
 __all__ = ["caller", "media", "pcap_dir"]  # fixtures shared with the voice tests
 
-ROOT = Path(__file__).parents[3]
 SCENARIO_CALLER = "+15550100"  # the From number in tests/integration/voice/scenarios/caller.xml
-ALICE_SIP = ("1001", "alice-sip-secret")  # as in the demo configuration
 # The demo IVR after its prompts are rendered: welcome, lookup, the premium greeting (~6 s), then the menu,
 # whose prompt lasts ~9 s and waits 6 s more: 2 pressed at 9 s lands in the menu and picks support.
 TO_SUPPORT: list[Step] = [("pause", 9000), ("dtmf", "2")]
-ALWAYS_OPEN = """business_hours:
-  - id: office
-    timezone: Europe/London
-    weekly: {mon: ["00:00-24:00"], tue: ["00:00-24:00"], wed: ["00:00-24:00"], thu: ["00:00-24:00"],
-             fri: ["00:00-24:00"], sat: ["00:00-24:00"], sun: ["00:00-24:00"]}
-
-"""
 
 
 @dataclass
@@ -62,30 +52,10 @@ def sip_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, sip_port: int) -> Iterator[Server]:
     """The demo configuration with its SIP front (Kamailio, a media worker), open around the clock."""
-    folder = tmp_path_factory.mktemp("call-pop")
-    demo = DEMO.read_text(encoding="utf-8")
-    hours, queues = demo.index("business_hours:"), demo.index("\nqueues:")
-    config = folder / "helpline.yaml"
-    config.write_text(demo[:hours] + ALWAYS_OPEN + demo[queues:], encoding="utf-8")
-    srv = start_server(folder, config=config, sip_port=sip_port)
+    srv = start_sip_server(tmp_path_factory.mktemp("call-pop"), sip_port=sip_port)
     yield srv
     assert srv.alive(), "the server died during the tests:\n" + srv.log_text()
     stop_server(srv)
-
-
-async def _desk_phone(media: Path, folder: Path, sip_port: int) -> Phone:
-    """alice's desk phone, registered with the gateway's Kamailio; it rings until picked up (SIGUSR1)."""
-    port = free_udp_ports(1)
-    argv = [sys.executable, "-m", "tests.integration.panel.desk_phone", "--port", str(port),
-            "--play", str(media / "agent.wav"), "--record-dir", str(folder), "--answer", ALICE_SIP[0],
-            "--registrar", f"127.0.0.1:{sip_port}", "--register", ":".join(ALICE_SIP)]  # fmt: skip
-    process = await asyncio.create_subprocess_exec(
-        *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=ROOT
-    )
-    phone = Phone(process, port, folder)
-    await phone.wait_for("ready", within=15)
-    await phone.wait_for(f"registered {ALICE_SIP[0]} 200", within=15)
-    return phone
 
 
 async def _finished(process: asyncio.subprocess.Process, within: float) -> tuple[int, str]:
@@ -127,7 +97,7 @@ def test_given_a_premium_caller_when_the_call_rings_alice_then_her_panel_pops_th
     status, errors = aio.run(calling.call(sip_port, [("pause", 12000)]))
     assert status == 0, errors
     (tmp_path / "phone").mkdir()
-    phone = aio.run(_desk_phone(media, tmp_path / "phone", sip_port))
+    phone = aio.run(desk_phone(media, tmp_path / "phone", sip_port))
     try:
         panel = AgentPanel(page, server).open().log_in("alice")
         panel.set_state("available")
@@ -147,7 +117,7 @@ def test_given_a_premium_caller_when_the_call_rings_alice_then_her_panel_pops_th
         assert not any(line.startswith("confirmed") for line in phone.lines), phone.lines  # still ringing
         assert case["status"] == "open" and case["subject"] == "support"
 
-        os.kill(phone.process.pid, signal.SIGUSR1)  # alice picks up
+        aio.run(phone.send("answer"))  # alice picks up
 
         aio.run(phone.wait_for(f"confirmed {ALICE_SIP[0]} 1", within=10))
         work = panel.work(interaction)
@@ -163,3 +133,23 @@ def test_given_a_premium_caller_when_the_call_rings_alice_then_her_panel_pops_th
         expect(work).to_have_count(0)  # the caller hung up: the call leaves the panel's work
     finally:
         aio.run(phone.close())
+
+
+def test_given_no_trunk_when_alice_dials_a_customer_then_her_card_shows_the_no_trunk_answer(
+    server: Server, page: Page, rest: Rest
+) -> None:
+    number = f"+44207946{uuid.uuid4().int % 10000:04d}"
+    customer = rest.ok("crm", "POST", "/customers", {"name": "Ada Lovelace", "phone": number})
+    panel = AgentPanel(page, server).open().log_in("alice")
+    panel.expect_logged_in("Alice Martin")
+    results = panel.search_customers(number)
+    expect(results).to_have_text("Ada Lovelace")
+    results.click()
+    card = panel.customer_card(customer["id"])
+
+    card.get_by_role("button", name="Dial").click()
+
+    expect(card.locator(".dial-status")).to_have_text("no route to phone numbers: configure server.sip.trunk")
+    status, answer = rest.call("alice", "POST", "/cti/dial", {"number": number})
+    assert (status, answer["error_id"]) == (503, "no_trunk"), answer
+    assert answer["message"] == "no route to phone numbers: configure server.sip.trunk"

@@ -136,7 +136,7 @@ class Phone:
         return self.record_dir / f"{user}-{serial}.wav"
 
     async def send(self, command: str) -> None:
-        """`call <uri>`, `dtmf <serial> <digits>` or `hangup <serial>` (see phone.py)."""
+        """`call <uri>`, `dtmf <serial> <digits>`, `hangup <serial>` or `answer [<serial>]` (phone.py)."""
         assert self.process.stdin is not None
         self.process.stdin.write(command.encode() + b"\n")
         await self.process.stdin.drain()
@@ -167,14 +167,16 @@ async def start_phone(media: Path, tmp_path: Path) -> AsyncIterator[Callable[...
         registrar: str = "",
         register: Sequence[str] = (),
         users: dict[str, str] = SIP_USERS,
+        pick_up: str = "auto",
     ) -> Phone:
-        """A phone answering/ringing/refusing calls to these agents; `register`: "user:password" entries."""
+        """A phone answering/ringing/refusing calls to these agents; `register`: "user:password" entries;
+        `pick_up="manual"`: the `answer` calls ring until `send("answer")`."""
         port = free_udp_ports(1)
         record_dir = tmp_path / f"phone-{len(phones)}"
         record_dir.mkdir(exist_ok=True)
         argv = [sys.executable, str(HERE / "phone.py"), "--port", str(port), "--play",
                 str(play or media / "agent.wav"), "--record-dir", str(record_dir),
-                "--caller-id", caller_id, "--registrar", registrar]  # fmt: skip
+                "--caller-id", caller_id, "--registrar", registrar, "--pick-up", pick_up]  # fmt: skip
         for kind, agents in (("answer", answer), ("ring", ring), ("busy", busy)):
             for agent in agents:
                 argv += [f"--{kind}", users[agent]]
@@ -391,27 +393,35 @@ class Trunk:
         return re.findall(r"^([A-Z]+ sip:\S+ SIP/2\.0)\s*$", text, flags=re.MULTILINE)
 
 
+async def open_trunk(messages: Path, port: int | None = None) -> Trunk:
+    """SIPp as the phone network behind the trunk, on `port` (default: a free one); its SIP in `messages`."""
+    port, media_port = port or free_udp_ports(1), free_udp_ports(4)
+    argv = [
+        need("sipp", "sip-tester"), "-sf", str(HERE / "scenarios" / "trunk.xml"), "-i", "127.0.0.1",
+        "-p", str(port), "-mi", "127.0.0.1", "-mp", str(media_port), "-rtp_echo", "-m", "1",
+        "-timeout", "90s", "-timeout_error", "-nostdin", "-trace_msg", "-message_file", str(messages),
+    ]  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        *argv, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
+    return Trunk(process, port, messages)
+
+
+async def close_trunk(trunk: Trunk) -> None:
+    if trunk.process.returncode is None:
+        trunk.process.kill()
+        await trunk.process.wait()
+
+
 @pytest.fixture
 async def start_trunk(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[Trunk]]]:
     started: list[Trunk] = []
 
     async def start(port: int | None = None) -> Trunk:
-        port, media_port = port or free_udp_ports(1), free_udp_ports(4)
-        messages = tmp_path / f"trunk-{len(started)}-messages.log"
-        argv = [
-            need("sipp", "sip-tester"), "-sf", str(HERE / "scenarios" / "trunk.xml"), "-i", "127.0.0.1",
-            "-p", str(port), "-mi", "127.0.0.1", "-mp", str(media_port), "-rtp_echo", "-m", "1",
-            "-timeout", "90s", "-timeout_error", "-nostdin", "-trace_msg", "-message_file", str(messages),
-        ]  # fmt: skip
-        process = await asyncio.create_subprocess_exec(
-            *argv, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
-        )
-        trunk = Trunk(process, port, messages)
+        trunk = await open_trunk(tmp_path / f"trunk-{len(started)}-messages.log", port)
         started.append(trunk)
         return trunk
 
     yield start
     for trunk in started:
-        if trunk.process.returncode is None:
-            trunk.process.kill()
-            await trunk.process.wait()
+        await close_trunk(trunk)

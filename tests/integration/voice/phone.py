@@ -2,14 +2,18 @@
 
     python phone.py --port 5090 --play agent.wav --record-dir DIR --answer 1001 --ring 1002 --busy 1003
                     [--registrar 127.0.0.1:5060 --register 1001:password ...] [--caller-id +15550111]
+                    [--pick-up auto|manual]
 
 Calls to `sip:<user>@127.0.0.1:<port>` are answered after a short ring (`--answer`), left ringing
-(`--ring`) or refused with 486 (`--busy`), by the user part. With `--register user:password` the phone
-registers that user with `--registrar` (digest auth) first. A connected call plays `--play` in a loop and
-records what the phone hears to `DIR/<user>-<n>.wav`. One line per event goes to stdout:
+(`--ring`) or refused with 486 (`--busy`), by the user part. With `--pick-up manual` the `--answer` calls
+ring until an `answer` line arrives on stdin, so a test can look at the ringing for as long as it needs.
+With `--register user:password` the phone registers that user with `--registrar` (digest auth) first. A
+connected call plays `--play` in a loop and records what the phone hears to `DIR/<user>-<n>.wav`.
+One line per event goes to stdout:
 `ready`, `registered <user> <code>`, `incoming <user> <n>`, `calling out <n>`, `confirmed <user> <n>`,
 `disconnected <user> <n> <code>`. Lines on stdin place calls, as `--caller-id`, recorded as `out-<n>.wav`:
-`call <uri>`, `dtmf <n> <digits>` (RFC 4733), `hangup <n>`.
+`call <uri>`, `dtmf <n> <digits>` (RFC 4733), `hangup <n>`; and `answer [<n>]` picks up incoming call n
+(default: every `--answer` call ringing now).
 The phone runs until its stdin closes. pjsua2 is polled from the main thread (the 2.10 wheel has no
 thread support).
 """
@@ -28,6 +32,7 @@ from typing import Any
 import pjsua2 as pj  # type: ignore[import-untyped]
 
 ANSWER_AFTER = 0.4  # seconds of ringing before an auto-answer
+WHEN_TOLD = float("inf")  # `--pick-up manual`: rings until an `answer` command
 
 
 class Phone:
@@ -53,7 +58,9 @@ class Phone:
         kind = self.behaviour(user)
         call.respond(486 if kind == "busy" else 180)
         if kind == "answer":
-            self.pending_answers.append((time.monotonic() + ANSWER_AFTER, call_id))
+            manual = self.options.pick_up == "manual"
+            at = WHEN_TOLD if manual else time.monotonic() + ANSWER_AFTER
+            self.pending_answers.append((at, call_id))
 
     def command(self, line: str) -> None:
         verb, _, rest = line.strip().partition(" ")
@@ -70,6 +77,13 @@ class Phone:
                 call.dialDtmf(digits.strip())
             elif call is not None:
                 call.hangup(pj.CallOpParam(True))
+        elif verb == "answer":
+            self.told_to_answer(int(rest) if rest.strip() else None)
+
+    def told_to_answer(self, serial: int | None) -> None:
+        """Make the ringing `--answer` calls (or the one with this serial) due for answer now."""
+        chosen = {c for c, call in self.calls.items() if serial is None or call.serial == serial}
+        self.pending_answers = [(0.0 if c in chosen else at, c) for at, c in self.pending_answers]
 
     def answer_due(self) -> None:
         now = time.monotonic()
@@ -105,6 +119,7 @@ class PhoneCall(pj.Call):  # type: ignore[misc]
             say(f"disconnected {self.user} {self.serial} {info.lastStatusCode}")
             self.player = self.recorder = None
             self.phone.calls.pop(info.id, None)
+            self.phone.pending_answers = [(at, c) for at, c in self.phone.pending_answers if c != info.id]
             self.phone.outgoing.pop(self.serial, None)
 
     def onCallMediaState(self, prm: Any) -> None:
@@ -167,6 +182,7 @@ def main() -> int:
         parser.add_argument(f"--{kind}", action="append", default=[])
     parser.add_argument("--registrar", default="")
     parser.add_argument("--caller-id", default="phone")
+    parser.add_argument("--pick-up", choices=("auto", "manual"), default="auto")
     options = parser.parse_args()
     endpoint = pj.Endpoint()
     endpoint.libCreate()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -155,3 +157,91 @@ async def test_given_two_lanes_when_one_is_down_then_the_other_still_delivers(
 
     assert hooks.accepted == [(hook.key, "screen_pop", None)]
     assert await outbox.pending(Lane.CRM) == 1
+
+
+# --- purging what was delivered ---------------------------------------------------------------------------
+
+
+async def _delivered(outbox: Outbox, worker: OutboxWorker, kind: str, **extra: str) -> OutboxEntry:
+    entry = await outbox.enqueue(Lane.CRM, kind, {}, **extra)
+    await worker.deliver_due(Lane.CRM)
+    stored = await outbox.get(entry.key)
+    assert stored is not None and stored.status is EntryStatus.DELIVERED
+    return stored
+
+
+DAY = timedelta(days=1).total_seconds()
+
+
+async def test_given_entries_of_every_kind_when_purged_then_only_the_old_delivered_ones_go(
+    outbox: Outbox, clock: Clock
+) -> None:
+    receiver = Receiver()
+    worker = OutboxWorker(outbox, {Lane.CRM: receiver}, clock=clock, retention=timedelta(days=7))
+    old = await _delivered(outbox, worker, "update_case")
+    receiver.reject = {"attach_case"}
+    dead = await outbox.enqueue(Lane.CRM, "attach_case", {})
+    await worker.deliver_due(Lane.CRM)
+    clock.advance(6 * DAY)
+    recent = await _delivered(outbox, worker, "update_case")
+    receiver.down = True
+    waiting = await outbox.enqueue(Lane.CRM, "update_case", {})
+    await worker.deliver_due(Lane.CRM)
+    clock.advance(2 * DAY)
+
+    assert await worker.purge() == 1
+
+    assert await outbox.get(old.key) is None
+    kept = {key: await outbox.get(key) for key in (dead.key, recent.key, waiting.key)}
+    assert {key: e.status if e else None for key, e in kept.items()} == {
+        dead.key: EntryStatus.DEAD,
+        recent.key: EntryStatus.DELIVERED,
+        waiting.key: EntryStatus.PENDING,
+    }
+    assert await worker.purge() == 0
+
+
+async def test_given_an_old_case_a_pending_activity_needs_when_purged_then_it_stays_until_the_activity_lands(
+    outbox: Outbox, clock: Clock
+) -> None:
+    receiver = Receiver()
+    worker = OutboxWorker(outbox, {Lane.CRM: receiver}, clock=clock, retention=timedelta(days=7))
+    case = await _delivered(outbox, worker, "attach_case")
+    receiver.down = True
+    activity = await outbox.enqueue(Lane.CRM, "log_activity", {}, case_key=case.key)
+    await worker.deliver_due(Lane.CRM)
+    clock.advance(8 * DAY)
+
+    assert await worker.purge() == 0
+    receiver.down = False
+    assert await worker.deliver_due(Lane.CRM) is None
+    assert receiver.accepted[-1] == (activity.key, "log_activity", f"case-for-{case.key}")
+    assert await worker.purge() == 1
+    assert await outbox.get(case.key) is None
+
+
+async def test_given_a_running_worker_when_delivered_entries_age_then_its_schedule_purges_them(
+    outbox: Outbox, clock: Clock
+) -> None:
+    worker = OutboxWorker(outbox, {Lane.CRM: Receiver()}, clock=clock, purge_every_seconds=0.05)
+    entry = await _delivered(outbox, worker, "update_case")
+    clock.advance(8 * DAY)  # past the default retention of 7 days
+
+    worker.start()
+    try:
+        async with asyncio.timeout(10):
+            while await outbox.get(entry.key) is not None:
+                await asyncio.sleep(0.05)
+    finally:
+        await worker.stop()
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [({"retention": timedelta(0)}, "retention"), ({"purge_every_seconds": 0}, "purge_every_seconds")],
+)
+def test_given_a_purge_option_out_of_range_when_built_then_value_error_names_it(
+    outbox: Outbox, options: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(ValueError, match=field):
+        OutboxWorker(outbox, {}, **options)

@@ -1,0 +1,101 @@
+"""Click-to-dial from a customer card for real: alice's panel in Chromium dials a customer, her registered
+pjsua2 phone rings and she picks up, the trunk (a SIPp UAS) gets the INVITE for the customer's number, the
+panel shows the call as her connected work, and Hang up ends it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.integration.panel.agent import HOSTILE_NAME, AgentPanel
+from tests.integration.panel.calls import ALICE_SIP, desk_phone, start_sip_server
+from tests.integration.panel.conftest import LoopThread, Rest
+from tests.integration.server.conftest import Server, stop_server
+from tests.integration.sip.conftest import free_udp_ports
+from tests.integration.voice.conftest import close_trunk, media, open_trunk
+
+__all__ = ["media"]  # a fixture shared with the voice tests
+
+
+@pytest.fixture(scope="module")
+def trunk_port() -> int:
+    """Where the phone network behind the trunk (a SIPp UAS started by the test) listens."""
+    return free_udp_ports(1)
+
+
+@pytest.fixture(scope="module")
+def sip_port() -> int:
+    return free_udp_ports(1)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, sip_port: int, trunk_port: int) -> Iterator[Server]:
+    """The demo configuration with its SIP front and a trunk to `trunk_port`."""
+    srv = start_sip_server(tmp_path_factory.mktemp("dial"), sip_port=sip_port, trunk_port=trunk_port)
+    yield srv
+    assert srv.alive(), "the server died during the tests:\n" + srv.log_text()
+    stop_server(srv)
+
+
+def test_given_a_hostile_customer_name_when_agent_searches_and_dials_then_her_phone_then_the_customer_ring(
+    server: Server,
+    sip_port: int,
+    trunk_port: int,
+    page: Page,
+    rest: Rest,
+    aio: LoopThread,
+    media: Path,
+    tmp_path: Path,
+) -> None:
+    digits = f"{uuid.uuid4().int % 10000:04d}"
+    body = {"name": HOSTILE_NAME, "phone": f"+44 20 7946 {digits}", "company": "<b>Acme</b>"}
+    customer = rest.ok("crm", "POST", "/customers", body)
+    trunk = aio.run(open_trunk(tmp_path / "trunk-messages.log", trunk_port))
+    (tmp_path / "phone").mkdir()
+    phone = aio.run(desk_phone(media, tmp_path / "phone", sip_port))
+    try:
+        panel = AgentPanel(page, server).open().log_in("alice")
+        panel.set_state("available")
+        expect(panel.state).to_have_text("Available")
+        results = panel.search_customers(body["phone"])
+        expect(results).to_have_text(HOSTILE_NAME)
+        results.click()
+        card = panel.customer_card(customer["id"])
+        expect(card.locator(".customer-name")).to_have_text(HOSTILE_NAME)
+        expect(card).to_contain_text("<b>Acme</b>")
+
+        card.get_by_role("button", name="Dial").click()
+
+        status = card.locator(".dial-status")
+        expect(status).to_have_text(f"Dialling {customer['phone']}: your phone rings first.")
+        aio.run(phone.wait_for(f"incoming {ALICE_SIP[0]} 1", within=10))
+        assert not any(line.startswith("confirmed") for line in phone.lines), phone.lines  # still ringing
+        aio.run(phone.send("answer"))  # alice picks up; then the customer's number is called
+        aio.run(phone.wait_for(f"confirmed {ALICE_SIP[0]} 1", within=10))
+        aio.run(trunk.answered())
+
+        work = page.locator(".work-item")
+        expect(work).to_have_count(1)
+        expect(work.locator(".call-state")).to_have_text("Connected")
+        expect(work.locator(".customer-name")).to_have_text(HOSTILE_NAME)
+        interaction = work.get_attribute("data-interaction-id") or ""
+        seen = rest.ok("sam", "GET", f"/interactions/{interaction}")
+        assert (seen["state"], seen["agent_id"]) == ("assigned", "alice")
+        assert seen["attributes"]["direction"] == "outbound"
+
+        work.get_by_role("button", name="Hang up").click()
+
+        expect(work).to_have_count(0)
+        requests = aio.run(trunk.finished())
+        assert requests[0] == f"INVITE sip:+44207946{digits}@127.0.0.1:{trunk_port} SIP/2.0", requests
+        assert "BYE" in {line.split(" ", 1)[0] for line in requests}, requests
+        aio.run(phone.wait_for(f"disconnected {ALICE_SIP[0]} 1", within=10))
+        assert page.locator("#panel img, #panel script").count() == 0
+        assert panel.script_ran() is None
+    finally:
+        aio.run(phone.close())
+        aio.run(close_trunk(trunk))
