@@ -66,7 +66,7 @@ def start_server(
     return server
 
 
-def _wait_healthy(server: Server, timeout: float = 30.0) -> None:
+def _wait_healthy(server: Server, timeout: float = 60.0) -> None:
     import urllib.request
 
     deadline = time.monotonic() + timeout
@@ -79,6 +79,8 @@ def _wait_healthy(server: Server, timeout: float = 30.0) -> None:
                     return
         except OSError:
             time.sleep(0.1)
+    # a server that never came up must not outlive the test (nor warn later from Popen.__del__)
+    stop_server(server)
     raise RuntimeError(f"server not healthy within {timeout} s:\n{server.log_text()}")
 
 
