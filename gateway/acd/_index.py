@@ -59,7 +59,7 @@ class WaitingIndex:
         self.version = 0  # bumped whenever a class appears or disappears
 
     def add(self, i: Interaction) -> None:
-        key = (i.queue, i.channel, i.skills, i.preferred_agent if i.sticky else None, i.widened)
+        key = (i.queue, i.channel, i.skills, i.target if i.sticky else None, i.widened)
         cls = self._classes.get(key)
         if cls is None:
             cls = WaitClass(key, i.queue, i.channel, i.skills, key[3], i.widened)

@@ -56,7 +56,15 @@ class Journal:
         attributes = new.attributes if isinstance(new.attributes, tuple) else tuple(new.attributes.items())
         channel = _channel(str(new.channel))
         self._state.received(
-            new.id, ev.seq, channel, new.priority, attributes, new.preferred_agent, enqueue_time, own
+            new.id,
+            ev.seq,
+            channel,
+            new.priority,
+            attributes,
+            new.preferred_agent,
+            enqueue_time,
+            own,
+            new.only_agent,
         )
         self._kept(ev)
 

@@ -6,6 +6,7 @@ either side is one the other side would have allowed.
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 from collections.abc import Collection, Iterable
@@ -35,7 +36,7 @@ Reason = tuple[ExclusionReason, str]
 _SKILL, _LEVEL, _CAPACITY = ExclusionReason.SKILL, ExclusionReason.LEVEL, ExclusionReason.CAPACITY
 _PRESENCE, _WRAP_UP_REASON = ExclusionReason.PRESENCE, ExclusionReason.WRAP_UP
 _DECLINED, _NOT_MEMBER = ExclusionReason.DECLINED_BEFORE, ExclusionReason.NOT_MEMBER
-_NOT_PREFERRED = ExclusionReason.NOT_PREFERRED
+_NOT_PREFERRED, _NOT_THE_AGENT = ExclusionReason.NOT_PREFERRED, ExclusionReason.NOT_THE_AGENT
 _AVAILABLE, _WRAP_UP = PresenceKind.AVAILABLE, PresenceKind.WRAP_UP
 _AGENT_FREE = Trigger.AGENT_FREE
 _RULES = {s: str(s) for s in Strategy}
@@ -69,7 +70,10 @@ def _skill_exclusion(skills: Iterable[tuple[str, int]], a: Agent) -> Reason | No
 def exclusion(state: RoutingState, i: Interaction, a: Agent) -> Reason | None:
     """Why `a` may never take `i` as things stand (presence and capacity aside), or None."""
     if i.sticky:
-        if a.id != i.preferred_agent:
+        if i.only_agent is not None:
+            if a.id != i.only_agent:
+                return _NOT_THE_AGENT, i.only_agent
+        elif a.id != i.preferred_agent:
             return _NOT_PREFERRED, str(i.preferred_agent)
     elif i.widened:
         member = _member_exclusion(state, (i.queue, *i.widened), a)
@@ -128,8 +132,9 @@ def _rr_distance(state: RoutingState, queue: str, a: Agent) -> float:
 
 
 def _pool(state: RoutingState, i: Interaction) -> Collection[str]:
-    if i.sticky and i.preferred_agent is not None:
-        return (i.preferred_agent,) if i.preferred_agent in state.agents else ()
+    if i.sticky:
+        target = i.target
+        return (target,) if target in state.agents else ()
     if i.skills:
         return state.available.with_skills(i.skills)
     queues = (i.queue, *i.widened)
@@ -169,11 +174,15 @@ def pick_agent(state: RoutingState, i: Interaction, now: float, trigger: Trigger
             scored.append((_score(state, q, i, a), aid))
     scored.sort()
     rule = _RULES[q.strategy]
-    if i.prefer and any(aid == i.preferred_agent for _, aid in scored):
+    if i.only_agent is not None:
+        rule = "only_agent"
+    elif i.prefer and any(aid == i.preferred_agent for _, aid in scored):
         rule = "preferred_agent"
         scored.sort(key=lambda s: s[1] != i.preferred_agent)
     not_listed, sample = 0, _NO_SAMPLE
-    if not scored:
+    if i.only_agent is not None:
+        not_listed, sample = _not_the_agent(state, i, i.only_agent)
+    elif not scored:
         not_listed, sample = _explain_unavailable(state, i, pool)
     chosen = scored[0][1] if scored else None
     return Decision.compact(
@@ -189,6 +198,15 @@ def pick_agent(state: RoutingState, i: Interaction, now: float, trigger: Trigger
         sample=sample,
         sample_for=i.id,
     )
+
+
+def _not_the_agent(state: RoutingState, i: Interaction, only: str) -> tuple[int, tuple[SharedExclusion, ...]]:
+    """A few of the available agents left out because `i` may only go to `only`, and how many more were:
+    read off the available pool, never a scan of every agent."""
+    pool = state.available.with_skills(i.skills)
+    others = (aid for aid in pool if aid != only)
+    sample = tuple([(aid, _NOT_THE_AGENT, only) for aid in itertools.islice(others, UNAVAILABLE_SAMPLE)])
+    return max(0, len(pool) - (only in pool) - len(sample)), sample
 
 
 def _explain_unavailable(

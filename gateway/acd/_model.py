@@ -96,6 +96,8 @@ class NewInteraction:
     priority: int = 0  # higher is more urgent
     attributes: Mapping[str, AttributeValue] | tuple[tuple[str, AttributeValue], ...] = ()
     preferred_agent: str | None = None
+    # only this agent may ever take it, whatever the relaxation steps (a click-to-dial, a direct transfer)
+    only_agent: str | None = None
     enqueue_time: float | None = None  # keep the original wait after a transfer; default: now
     # Not used for routing: carried in the RECEIVED event so the log alone says whose interaction it is.
     customer_ref: str | None = None
@@ -109,6 +111,8 @@ class NewInteraction:
             raise ValueError(f"{where}: priority must be an integer, got {self.priority!r}")
         if not isinstance(self.preferred_agent, str | None) or not isinstance(self.customer_ref, str | None):
             raise ValueError(f"{where}: preferred_agent and customer_ref must be strings")
+        if self.only_agent is not None and (not isinstance(self.only_agent, str) or not self.only_agent):
+            raise ValueError(f"{where}: only_agent must be a non-empty string, got {self.only_agent!r}")
         if isinstance(self.enqueue_time, bool) or not isinstance(self.enqueue_time, int | float | None):
             raise ValueError(f"{where}: enqueue_time must be a number, got {self.enqueue_time!r}")
         items = self.attributes.items() if isinstance(self.attributes, Mapping) else self.attributes
@@ -141,6 +145,7 @@ class InteractionView:
     skills: Requirements
     attributes: tuple[tuple[str, AttributeValue], ...]
     preferred_agent: str | None
+    only_agent: str | None
     enqueue_time: float
     queue_entered_at: float
     agent_id: str | None
@@ -162,6 +167,7 @@ class InteractionView:
             "skills": [[s, lvl] for s, lvl in self.skills],
             "attributes": {k: v for k, v in self.attributes},
             "preferred_agent": self.preferred_agent,
+            "only_agent": self.only_agent,
             "enqueue_time": self.enqueue_time,
             "queue_entered_at": self.queue_entered_at,
             "agent_id": self.agent_id,
@@ -222,6 +228,7 @@ class Interaction:
     enqueue_time: float
     arrival: int  # seq of RECEIVED: breaks ties between equal enqueue times, so FIFO is total
     own_skills: Requirements | None
+    only_agent: str | None = None  # never relaxed: `sticky` stays set while it is
     state: InteractionState = InteractionState.NEW
     queue: str = ""
     skills: Requirements = ()
@@ -229,7 +236,7 @@ class Interaction:
     queue_epoch: int = 0  # bumped on every queue entry: invalidates that queue's timers
     steps_applied: int = 0
     widened: tuple[str, ...] = ()
-    sticky: bool = False  # only the preferred agent may take it (until a drop_preferred step)
+    sticky: bool = False  # only `target` may take it: the only agent, or the preferred one until dropped
     prefer: bool = False  # the preferred agent goes first when eligible
     # replaced, never mutated: most interactions are never declined and share the empty one
     declined: frozenset[str] = frozenset()
@@ -239,6 +246,11 @@ class Interaction:
     end_reason: str | None = None
     ended_at: float | None = None
     wait_class: WaitClass | None = None  # derived: the waiting-index class holding it while it waits
+
+    @property
+    def target(self) -> str | None:
+        """The one agent a sticky interaction waits for."""
+        return self.only_agent if self.only_agent is not None else self.preferred_agent
 
     def view(self) -> InteractionView:
         return InteractionView(
@@ -250,6 +262,7 @@ class Interaction:
             skills=self.skills,
             attributes=self.attributes,
             preferred_agent=self.preferred_agent,
+            only_agent=self.only_agent,
             enqueue_time=self.enqueue_time,
             queue_entered_at=self.queue_entered_at,
             agent_id=self.agent,

@@ -22,6 +22,7 @@ def received(new: NewInteraction, now: float) -> dict[str, JSON]:
         "priority": new.priority,
         "attributes": dict(items),
         "preferred_agent": new.preferred_agent,
+        "only_agent": new.only_agent,
         "enqueue_time": now if new.enqueue_time is None else new.enqueue_time,
         "customer_ref": new.customer_ref,
     }

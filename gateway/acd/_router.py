@@ -106,6 +106,8 @@ class Router:
             raise DuplicateInteraction(new.id)
         if new.queue not in self._state.queues:
             raise UnknownQueue(new.queue, interaction_id=new.id)
+        if new.only_agent is not None and new.only_agent not in self._state.agents:
+            raise UnknownAgent(new.only_agent, interaction_id=new.id, field="only_agent")
 
         now = max(now, self._state.now)  # the hot commands inline `_transaction`: no closure per call
         try:

@@ -140,6 +140,7 @@ class RoutingState:
             read.opt_str(d, "preferred_agent"),
             read.float_of(d, "enqueue_time"),
             None if own is None else read.requirements_of(own),
+            read.opt_str(d, "only_agent"),  # absent from logs written before it existed
         )
 
     def received(
@@ -152,9 +153,10 @@ class RoutingState:
         preferred_agent: str | None,
         enqueue_time: float,
         own_skills: Requirements | None,
+        only_agent: str | None = None,
     ) -> None:
         self.interactions[iid] = Interaction(
-            iid, channel, priority, attributes, preferred_agent, enqueue_time, seq, own_skills
+            iid, channel, priority, attributes, preferred_agent, enqueue_time, seq, own_skills, only_agent
         )
 
     def _queued(self, ev: Event) -> None:
@@ -169,6 +171,8 @@ class RoutingState:
         i.steps_applied, i.widened, i.agent = 0, (), None
         i.prefer = i.preferred_agent is not None
         i.sticky = i.prefer and any(s.kind is RelaxationKind.DROP_PREFERRED for s in q.relaxation)
+        if i.only_agent is not None:
+            i.sticky = True
         if i.declined:  # a new queue is a new attempt: earlier declines no longer exclude
             i.declined = frozenset()
             self.declining.discard(i.id)
@@ -380,4 +384,5 @@ def _relax(i: Interaction, step: RelaxationStep) -> None:
     elif step.kind is RelaxationKind.WIDEN_QUEUE and step.queue and step.queue not in (i.queue, *i.widened):
         i.widened = (*i.widened, step.queue)
     elif step.kind is RelaxationKind.DROP_PREFERRED:
-        i.sticky = i.prefer = False
+        i.prefer = False
+        i.sticky = i.only_agent is not None  # drops a preference, never the only agent

@@ -47,6 +47,7 @@ class ExclusionReason(StrEnum):
     DECLINED_BEFORE = "declined_before"
     NOT_MEMBER = "not_member"
     NOT_PREFERRED = "not_preferred"  # the interaction still waits for its sticky agent
+    NOT_THE_AGENT = "not_the_agent"  # the interaction may only ever go to its `only_agent`
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +160,7 @@ class Decision(_Fields):
 
     @property
     def rule(self) -> str:
-        """The strategy, "preferred_agent", or "agent_side" (priority, weight, age)."""
+        """The strategy, "preferred_agent", "only_agent", or "agent_side" (priority, weight, age)."""
         return self[3]
 
     @property

@@ -3,7 +3,7 @@
 RoutingError
 ├── UnknownInteraction      (interaction_id)
 ├── DuplicateInteraction    (interaction_id)
-├── UnknownAgent            (agent_id)
+├── UnknownAgent            (agent_id, interaction_id and field when an interaction names it)
 ├── UnknownQueue            (queue_id, interaction_id)
 ├── NotOffered              (interaction_id, agent_id): accept/reject by the wrong agent, or stale
 ├── InvalidTransition       (interaction_id, state): e.g. end() of a waiting interaction
@@ -46,8 +46,12 @@ class DuplicateInteraction(RoutingError):
 
 
 class UnknownAgent(RoutingError):
-    def __init__(self, agent_id: str) -> None:
-        super().__init__(f"unknown agent {agent_id!r}", agent_id=agent_id)
+    def __init__(self, agent_id: str, *, interaction_id: str | None = None, field: str | None = None) -> None:
+        message = f"unknown agent {agent_id!r}"
+        if interaction_id is not None and field is not None:
+            message = f"interaction {interaction_id!r}: {field}: {message}"
+        super().__init__(message, interaction_id=interaction_id, agent_id=agent_id)
+        self.field = field
 
 
 class UnknownQueue(RoutingError):

@@ -329,6 +329,7 @@ class RoutingHub:
             priority=body.priority,
             attributes=dict(body.attributes),
             preferred_agent=body.preferred_agent,
+            only_agent=body.only_agent,
             customer_ref=body.customer_ref,
         )
         with bind_interaction(interaction_id):

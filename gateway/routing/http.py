@@ -205,6 +205,12 @@ def routes(hub: RoutingHub, config: Config) -> list[ApiRoute]:
             raise BadRequest(
                 f"no queue {body.queue!r}", error_id="unknown_queue", details={"queue": body.queue}
             )
+        if body.only_agent is not None and body.only_agent not in {a.id for a in config.agents}:
+            raise BadRequest(
+                f"only_agent: no agent {body.only_agent!r}",
+                error_id="unknown_agent",
+                details={"only_agent": body.only_agent},
+            )
         try:
             view = await hub.create_interaction(body)
         except RoutingError as exc:

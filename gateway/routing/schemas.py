@@ -51,6 +51,7 @@ class InteractionIn(_In):
         default_factory=dict, max_length=100
     )
     preferred_agent: Name | None = None
+    only_agent: Name | None = None  # only this agent may ever take it (checked against the agents: 400)
     customer_ref: str | None = Field(default=None, max_length=200)
 
 

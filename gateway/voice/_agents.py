@@ -66,10 +66,7 @@ class AgentDesk:
     # --- routing events ---------------------------------------------------------------------------
 
     async def offered(self, session: Session, agent_id: str, interaction_id: str) -> None:
-        """Ring the agent's phone for this offer."""
-        if session.dialled_by is not None and agent_id != session.dialled_by:
-            await withdraw(self._hub, self._calls, session, f"the routing core offered it to {agent_id}")
-            return
+        """Ring the agent's phone for this offer (a click-to-dial is only ever offered to its agent)."""
         uri = self._agent_uri(agent_id)
         if uri is None:
             logger.warning("agent %s has no phone to ring: the offer is declined", agent_id)

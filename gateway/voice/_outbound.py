@@ -1,9 +1,9 @@
 """Click-to-dial: the agent's own phone rings first; once it is answered the customer's number is dialled.
 
-The call is a callback without a caller yet (see `_agents.py`): an interaction in a voice queue with the
-agent preferred, so the routing core reserves the agent (nothing else is offered meanwhile), times the
-work and logs it on the customer's case like any call. An outbound call belongs to the agent who placed
-it: if the core offers it to anyone else, or the agent's phone does not ring, it is withdrawn.
+The call is a callback without a caller yet (see `_agents.py`): an interaction in a voice queue that only
+the dialling agent may take (`only_agent`), so the routing core reserves that agent (nothing else is
+offered meanwhile) and never offers the call to anyone else, times the work and logs it on the customer's
+case like any call. If the agent's phone does not ring or is not answered, the call is withdrawn.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ class Outbound:
             skills=(),
             priority=0,
             attributes={**attributes, "phone": number, "direction": "outbound"},
-            preferred_agent=agent_id,
+            only_agent=agent_id,
             customer_ref=attributes.get("customer_id"),
         )
         try:
@@ -92,7 +92,7 @@ class Outbound:
         except (RoutingError, ValidationError) as exc:
             detail = f"queue {queue!r} refused the call: {exc}"
             raise DialError(DialRefusal.NO_QUEUE, agent_id, detail) from exc
-        if view.state is not InteractionState.OFFERED or view.agent_id != agent_id:
+        if view.state is not InteractionState.OFFERED:  # the agent took other work meanwhile
             await self._hub.abandon(view.id)
             raise DialError(DialRefusal.AGENT_BUSY, agent_id, "the agent cannot take a call right now")
         session = await self._session(agent_id, number, uri, ringing)

@@ -252,6 +252,7 @@ async def test_given_bad_interaction_requests_when_posted_then_clear_errors_and_
     cases = [
         ({"channel": "fax", "queue": "web-chat"}, "invalid_body", "channel"),
         ({"channel": "chat", "queue": "nope"}, "unknown_queue", None),
+        ({"channel": "chat", "queue": "web-chat", "only_agent": "ghost"}, "unknown_agent", None),
         ({"channel": "chat", "queue": "web-chat", "priority": "high"}, "invalid_body", "priority"),
         ({"channel": "chat", "queue": "web-chat", "colour": "red"}, "invalid_body", "colour"),
         (
@@ -268,6 +269,35 @@ async def test_given_bad_interaction_requests_when_posted_then_clear_errors_and_
             assert field in {e["field"] for e in answer["details"]["errors"]}
     async with http.get(server.base + "/api/v1/interactions?limit=500", headers=bearer(tokens["sam"])) as r:
         assert len((await r.json())["items"]) == before
+
+
+async def test_given_alice_idle_longest_when_a_chat_only_for_bob_arrives_then_bob_alone_is_offered_it(
+    server: Server, http: aiohttp.ClientSession, tokens: dict[str, str], listeners: list[Listener]
+) -> None:
+    await all_offline(http, server, tokens["sam"])
+    alice, bob = Listener("/agent"), Listener("/agent")
+    listeners.extend((alice, bob))
+    await alice.connect(server, tokens["alice"])
+    await bob.connect(server, tokens["bob"])
+    await presence(http, server, tokens["alice"], "alice", "available")
+    await presence(http, server, tokens["bob"], "bob", "available")
+
+    status, created = await create(
+        http, server, tokens["crm"], channel="chat", queue="web-chat", only_agent="bob"
+    )
+
+    assert status == 201, created
+    offer = await bob.next("offer", match={"interaction_id": created["id"]})
+    assert offer["interaction_id"] == created["id"]
+    async with http.get(
+        f"{server.base}/api/v1/interactions/{created['id']}", headers=bearer(tokens["sam"])
+    ) as r:
+        detail = await r.json()
+    assert (detail["state"], detail["agent_id"]) == ("offered", "bob")
+    assert "only_agent" in str(detail["trace"]) and "not_the_agent" in str(detail["trace"])
+    while not alice.events.empty():
+        event, data = alice.events.get_nowait()
+        assert data.get("interaction_id") != created["id"], (event, data)
 
 
 async def test_given_interaction_assigned_to_alice_when_bob_reads_it_then_403_and_lists_show_only_own_work(

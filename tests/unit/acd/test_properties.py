@@ -4,10 +4,12 @@ Checked after every step:
 - exactly-once: an interaction is held by at most one agent, and only while offered or assigned;
 - capacity: no agent holds more units than it has, nor mixes exclusive (voice) work with anything;
 - nothing lost: every interaction ever sent is waiting, offered, assigned, or ended with a reason;
-- no idle match: no waiting interaction has an eligible agent that is available with room for it;
+- no idle match: no waiting interaction has an eligible agent that is available with room for it, and
+  an interaction with an `only_agent` has no other eligible agent at all;
 - FIFO: when an interaction X of queue Q is offered to agent A, no interaction Y waiting in Q that A could
   take has a higher effective priority, or the same effective priority and an earlier (enqueue time,
-  arrival); this is checked on a shadow router at the instant of each OFFERED event;
+  arrival); this is checked on a shadow router at the instant of each OFFERED event, as is that an
+  interaction with an `only_agent` is offered to that agent and nobody else;
 - replay: the shadow router, fed only the event log (through JSON, as stored), has the same snapshot as the
   live one.
 """
@@ -26,6 +28,7 @@ from gateway.acd import (
     Channel,
     Event,
     EventType,
+    ExclusionReason,
     ExitAction,
     ExitKind,
     InteractionState,
@@ -115,14 +118,22 @@ class RoutingMachine(RuleBasedStateMachine):
         queue=st.sampled_from([q.id for q in QUEUES]),
         priority=st.integers(0, 2),
         preferred=st.sampled_from([None, None, None, "a1", "a4"]),
+        only=st.sampled_from([None, None, None, None, "a1", "a3", "a5"]),
         voice_in_chat=st.booleans(),
     )
-    def arrive(self, queue: str, priority: int, preferred: str | None, voice_in_chat: bool) -> None:
+    def arrive(
+        self, queue: str, priority: int, preferred: str | None, only: str | None, voice_in_chat: bool
+    ) -> None:
         iid = f"i{len(self.sent)}"
         channel = Channel.VOICE if voice_in_chat and queue == "chat" else CHANNEL_OF[queue]
         self.sent.append(iid)
         new = NewInteraction(
-            id=iid, queue=queue, channel=channel, priority=priority, preferred_agent=preferred
+            id=iid,
+            queue=queue,
+            channel=channel,
+            priority=priority,
+            preferred_agent=preferred,
+            only_agent=only,
         )
         self._follow(self.router.enqueue(new, self.now))
 
@@ -206,6 +217,8 @@ class RoutingMachine(RuleBasedStateMachine):
                 for a in state.agents.values():
                     idle = exclusion(state, i, a) is None and unavailability(a, i.channel) is None
                     assert not idle, f"{a.id} could take waiting {i.id}"
+                    if i.only_agent is not None and a.id != i.only_agent:
+                        assert exclusion(state, i, a) == (ExclusionReason.NOT_THE_AGENT, i.only_agent)
 
     @invariant()
     def replay_matches(self) -> None:
@@ -235,6 +248,7 @@ class RoutingMachine(RuleBasedStateMachine):
         assert ev.interaction_id is not None and ev.agent_id is not None
         x, a = state.interactions[ev.interaction_id], state.agents[ev.agent_id]
         assert x.state is InteractionState.WAITING, f"{x.id} offered twice"
+        assert x.only_agent in (None, a.id), f"{x.id} is only for {x.only_agent}, offered to {a.id}"
         assert exclusion(state, x, a) is None and unavailability(a, x.channel) is None
         aging = state.queues[x.queue].priority_aging_seconds
 
