@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from playwright.sync_api import APIRequestContext, Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    APIRequestContext,
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
 
 from gateway.panel import BUILD_COMMAND, dist_dir
 from tests.integration.server.conftest import DEMO, Server, _wait_healthy, stop_server
@@ -90,7 +98,9 @@ def context(browser: Browser, server: Server) -> Iterator[BrowserContext]:
 @pytest.fixture
 def page(context: BrowserContext) -> Page:
     page = context.new_page()
+    # the same deadline for actions and for `expect` (whose own default is 5 s): logging in hashes with argon2
     page.set_default_timeout(10_000)
+    expect.set_options(timeout=10_000)
     return page
 
 
