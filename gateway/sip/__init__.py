@@ -6,6 +6,7 @@ processes (`python -m gateway.sip.worker`), never by the gateway.
 
 from __future__ import annotations
 
+from gateway.sip._codec import encode, parse_command, parse_event
 from gateway.sip._protocol import (
     Answer,
     Bridge,
@@ -24,7 +25,9 @@ from gateway.sip._protocol import (
     Load,
     MakeCall,
     MediaEnded,
+    Ping,
     Play,
+    Pong,
     Ready,
     RecordStart,
     RecordStop,
@@ -34,9 +37,6 @@ from gateway.sip._protocol import (
     StopPlay,
     Unbridge,
     Unhold,
-    encode,
-    parse_command,
-    parse_event,
 )
 from gateway.sip._supervisor import EventHandler, LostCallsHandler, WorkerPool, WorkerStatus
 from gateway.sip.errors import ProtocolError, SipError, WorkerUnavailableError
@@ -61,7 +61,9 @@ __all__ = [
     "LostCallsHandler",
     "MakeCall",
     "MediaEnded",
+    "Ping",
     "Play",
+    "Pong",
     "ProtocolError",
     "Ready",
     "RecordStart",

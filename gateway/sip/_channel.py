@@ -14,7 +14,8 @@ import threading
 from collections.abc import Callable
 from typing import BinaryIO
 
-from gateway.sip._protocol import MAX_FRAME_BYTES, Event, encode
+from gateway.sip._codec import encode
+from gateway.sip._protocol import MAX_FRAME_BYTES, Event
 
 __all__ = ["ControlChannel"]
 

@@ -8,20 +8,48 @@ Players and recorders are plain pjsua2 objects, never subclasses: pjsua calls a 
 on its conference clock thread, and a Python override there would run Python on a thread that the 2.10
 wheel (built without thread support) cannot run it on. The end of a prompt is instead computed from the
 WAV file's length when the prompt starts playing, and noticed by the main polling loop (`prompt_ended`).
+
+A stopped prompt's player is disconnected at once but destroyed only later (`Graveyard`): since pjproject
+2.14 the conference bridge applies a disconnection on its clock thread, which may still read the player
+meanwhile, and a player destroyed at that moment crashed 2.15 workers under load (a segfault outside
+Python, at about the prompt's end).
 """
 
 from __future__ import annotations
 
 import struct
 import time
+from collections import deque
 from typing import Any, Protocol
 
 from gateway.sip._pjsua import PjError, call_state, dtmf_method, media_is_usable, pj
 from gateway.sip._protocol import CallState, DtmfMethod
 
-__all__ = ["Leg", "LegListener", "WorkerAccount", "WorkerCall", "wav_byte_rate"]
+__all__ = ["Graveyard", "Leg", "LegListener", "WorkerAccount", "WorkerCall", "wav_byte_rate"]
 
 _WAV_HEAD_BYTES = 4096
+_GRAVE_SECONDS = 0.5
+"""How long a disconnected player is kept before it is destroyed: many conference clock ticks (20 ms)."""
+
+
+class Graveyard:
+    """pjsua2 media objects kept alive for a while after they were disconnected; freed on the main thread."""
+
+    def __init__(self) -> None:
+        self._graves: deque[tuple[float, Any]] = deque()
+
+    def bury(self, media: Any) -> None:
+        self._graves.append((time.monotonic() + _GRAVE_SECONDS, media))
+
+    def sweep(self, now: float) -> None:
+        while self._graves and self._graves[0][0] <= now:
+            self._graves.popleft()  # the last reference: pjsua destroys the object here, on this thread
+
+    def clear(self) -> None:
+        self._graves.clear()
+
+    def __bool__(self) -> bool:
+        return bool(self._graves)
 
 
 class LegListener(Protocol):
@@ -84,8 +112,9 @@ def wav_byte_rate(path: str) -> int:
 class Leg:
     """One call and the media attached to it: at most one prompt, one recorder, and bridged partners."""
 
-    def __init__(self, call: WorkerCall) -> None:
+    def __init__(self, call: WorkerCall, graveyard: Graveyard) -> None:
         self.call = call
+        self._graveyard = graveyard
         self.key = call.key
         self.bridged: set[str] = set()
         self._player: Any = None
@@ -121,7 +150,7 @@ class Leg:
         return True
 
     def stop_play(self) -> None:
-        """Disconnect the prompt from the call's audio, then destroy its player."""
+        """Disconnect the prompt from the call's audio; its player is destroyed later (`Graveyard`)."""
         player, self._player = self._player, None
         self._prompt_seconds = self._prompt_deadline = None
         if player is not None:
@@ -131,7 +160,7 @@ class Leg:
                     player.stopTransmit(audio)
             except PjError:
                 pass  # the call's media is already gone, and the connection with it
-        # `player` held the last reference: pjsua destroys the player on return, on this thread.
+            self._graveyard.bury(player)
 
     def record_start(self, path: str) -> None:
         self.record_stop()

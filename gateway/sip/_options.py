@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 __all__ = ["WorkerOptions", "parse_args"]
 
+_CLOCK_RATES = (8000, 16000, 32000, 48000)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WorkerOptions:
@@ -18,6 +20,11 @@ class WorkerOptions:
     """Calls to carry at most; 0 carries as many as the library has slots for (one is kept to refuse)."""
     retry_after: int = 5
     poll_ms: int = 20
+    """How long one poll of pjsua may wait while calls are up (prompt ends and commands are noticed)."""
+    idle_poll_ms: int = 100
+    """The same with no call up: SIP and RTP still wake the poll at once; only commands wait longer."""
+    clock_rate: int = 8000
+    """The conference bridge's rate: 8 kHz like G.711 and the 8 kHz prompts, so nothing is resampled."""
     pj_log_level: int = 1
 
     def __post_init__(self) -> None:
@@ -29,6 +36,10 @@ class WorkerOptions:
             raise ValueError(f"worker: retry_after must be >= 1 second, got {self.retry_after}")
         if not 1 <= self.poll_ms <= 1000:
             raise ValueError(f"worker: poll_ms must be 1..1000, got {self.poll_ms}")
+        if not 1 <= self.idle_poll_ms <= 1000:
+            raise ValueError(f"worker: idle_poll_ms must be 1..1000, got {self.idle_poll_ms}")
+        if self.clock_rate not in _CLOCK_RATES:
+            raise ValueError(f"worker: clock_rate must be one of {_CLOCK_RATES}, got {self.clock_rate}")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> WorkerOptions:
@@ -41,6 +52,8 @@ def parse_args(argv: Sequence[str] | None = None) -> WorkerOptions:
     parser.add_argument("--max-calls", type=int, default=0, help="carry at most this many calls")
     parser.add_argument("--retry-after", type=int, default=5, help="Retry-After seconds on 503")
     parser.add_argument("--poll-ms", type=int, default=20, help="pjsua2 event polling interval")
+    parser.add_argument("--idle-poll-ms", type=int, default=100, help="polling interval with no call up")
+    parser.add_argument("--clock-rate", type=int, default=8000, help="conference bridge rate (Hz)")
     parser.add_argument("--pj-log-level", type=int, default=1, help="pjsua log level (to stderr)")
     args = parser.parse_args(argv)
     try:
@@ -51,6 +64,8 @@ def parse_args(argv: Sequence[str] | None = None) -> WorkerOptions:
             max_calls=args.max_calls,
             retry_after=args.retry_after,
             poll_ms=args.poll_ms,
+            idle_poll_ms=args.idle_poll_ms,
+            clock_rate=args.clock_rate,
             pj_log_level=args.pj_log_level,
         )
     except ValueError as exc:

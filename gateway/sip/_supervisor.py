@@ -1,7 +1,10 @@
 """The gateway's side of the media workers: start N worker processes, relay their events, restart the dead.
 
 Worker `i` listens on `base_port + i` and keeps that port across restarts, so the SIP dispatcher in front
-needs no change when a worker is replaced. Everything here is asyncio; no call blocks the event loop.
+needs no change when a worker is replaced. A worker that stops answering (stopped, or stuck inside pjsua)
+is found by a heartbeat: a `Ping` every `ping_interval` seconds must be followed by some frame within
+`ping_timeout`, else the worker is killed and handled like one that died. Everything here is asyncio; no
+call blocks the event loop.
 """
 
 from __future__ import annotations
@@ -9,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from gateway.sip._codec import encode, parse_event
 from gateway.sip._protocol import (
     MAX_FRAME_BYTES,
     Command,
@@ -22,10 +27,10 @@ from gateway.sip._protocol import (
     Event,
     Incoming,
     Load,
+    Ping,
+    Pong,
     Ready,
     Shutdown,
-    encode,
-    parse_event,
 )
 from gateway.sip.errors import ProtocolError, WorkerUnavailableError
 
@@ -39,6 +44,7 @@ LostCallsHandler = Callable[[int, tuple[str, ...]], Awaitable[None]]
 """Receives (worker id, call ids) when a worker died with those calls up."""
 
 _STABLE_UPTIME = 30.0
+_PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,6 +70,8 @@ class _Slot:
         self.limit = 0
         self.active = 0
         self.restarts = 0
+        self.heard = 0.0
+        """When the current process last sent a frame (monotonic clock)."""
 
     def attach(self, process: asyncio.subprocess.Process) -> None:
         self.process = process
@@ -120,6 +128,8 @@ class WorkerPool:
         python: str = sys.executable,
         start_timeout: float = 15.0,
         stop_timeout: float = 5.0,
+        ping_interval: float = 5.0,
+        ping_timeout: float = 5.0,
         restart_delay: float = 0.5,
         max_restart_delay: float = 30.0,
     ) -> None:
@@ -129,6 +139,8 @@ class WorkerPool:
             raise ValueError(f"worker pool: base_port must leave room for {size} ports, got {base_port}")
         if restart_delay <= 0 or max_restart_delay < restart_delay:
             raise ValueError("worker pool: need 0 < restart_delay <= max_restart_delay")
+        if ping_interval <= 0 or ping_timeout <= 0:
+            raise ValueError("worker pool: ping_interval and ping_timeout must be > 0")
         self._slots = [_Slot(index, base_port + index) for index in range(size)]
         self._on_event = on_event
         self._on_worker_lost = on_worker_lost
@@ -137,6 +149,8 @@ class WorkerPool:
         self._python = python
         self._start_timeout = start_timeout
         self._stop_timeout = stop_timeout
+        self._ping_interval = ping_interval
+        self._ping_timeout = ping_timeout
         self._restart_delay = restart_delay
         self._max_restart_delay = max_restart_delay
         self._tasks: list[asyncio.Task[None]] = []
@@ -227,8 +241,15 @@ class WorkerPool:
             logger.exception("media worker %d could not be started", slot.worker_id)
             return
         slot.attach(process)
-        await self._pump(slot, process)
-        code = await process.wait()
+        slot.heard = time.monotonic()
+        watch = asyncio.create_task(self._watch(slot, process), name=f"sip-worker-{slot.worker_id}-ping")
+        try:
+            await self._pump(slot, process)
+            code = await process.wait()
+        finally:
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
         lost = slot.detach()
         if self._closing and not lost:
             return
@@ -249,16 +270,61 @@ class WorkerPool:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             limit=2 * MAX_FRAME_BYTES,
+            env=self._environment(),
         )
+
+    def _environment(self) -> dict[str, str] | None:
+        """Another interpreter (another venv, another pjsua2 wheel) finds this checkout's `gateway` too."""
+        if self._python == sys.executable:
+            return None
+        paths = [_PROJECT_ROOT, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+        return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+
+    async def _watch(self, slot: _Slot, process: asyncio.subprocess.Process) -> None:
+        """Kill the worker when it is not ready within `start_timeout`, or leaves a ping unanswered."""
+        try:
+            async with asyncio.timeout(self._start_timeout):
+                await slot.ready.wait()
+        except TimeoutError:
+            self._kill(slot, process, f"was not ready within {self._start_timeout:g} s")
+            return
+        while process.returncode is None and not self._closing:
+            sent = time.monotonic()
+            self._ping(process)
+            await asyncio.sleep(self._ping_timeout)
+            if slot.heard < sent and process.returncode is None and not self._closing:
+                self._kill(slot, process, f"did not answer a ping within {self._ping_timeout:g} s")
+                return
+            await asyncio.sleep(max(0.0, self._ping_interval - self._ping_timeout))
+
+    def _ping(self, process: asyncio.subprocess.Process) -> None:
+        # Written without waiting for `drain`: a stopped worker's full pipe must not hold the watcher.
+        if process.stdin is not None and not process.stdin.is_closing():
+            with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+                process.stdin.write(encode(Ping()).encode())
+
+    def _kill(self, slot: _Slot, process: asyncio.subprocess.Process, why: str) -> None:
+        logger.error(
+            "media worker %d (pid %d) %s: killing it (%d call(s) up)",
+            slot.worker_id,
+            process.pid,
+            why,
+            len(slot.calls),
+        )
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
 
     async def _pump(self, slot: _Slot, process: asyncio.subprocess.Process) -> None:
         assert process.stdout is not None
         while line := await process.stdout.readline():
+            slot.heard = time.monotonic()
             try:
                 event = parse_event(line)
             except ProtocolError as exc:
                 logger.warning("media worker %d sent a malformed frame: %s", slot.worker_id, exc)
                 continue
+            if isinstance(event, Pong):
+                continue  # `heard` above is all the heartbeat needs
             slot.track(event)
             await self._deliver(slot.worker_id, event)
 

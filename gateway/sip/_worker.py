@@ -11,6 +11,7 @@ so no pjsua2 object can be freed by the control reader thread.
 
 from __future__ import annotations
 
+import faulthandler
 import gc
 import itertools
 import logging
@@ -22,9 +23,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from gateway.sip._channel import ControlChannel
-from gateway.sip._legs import Leg, WorkerAccount, WorkerCall
+from gateway.sip._codec import parse_command
+from gateway.sip._endpoint import account_config, endpoint_config, message_headers, transport_config
+from gateway.sip._legs import Graveyard, Leg, WorkerAccount, WorkerCall
 from gateway.sip._options import WorkerOptions, parse_args
-from gateway.sip._pjsua import PjError, call_op, describe, ioqueue_name, library_version, max_call_slots, pj
+from gateway.sip._pjsua import PjError, call_op, describe, library_version, max_call_slots, pj
 from gateway.sip._protocol import (
     Answer,
     Bridge,
@@ -42,7 +45,9 @@ from gateway.sip._protocol import (
     Load,
     MakeCall,
     MediaEnded,
+    Ping,
     Play,
+    Pong,
     Ready,
     RecordStart,
     RecordStop,
@@ -52,7 +57,6 @@ from gateway.sip._protocol import (
     StopPlay,
     Unbridge,
     Unhold,
-    parse_command,
 )
 from gateway.sip.errors import ProtocolError
 
@@ -61,7 +65,6 @@ __all__ = ["MediaWorker", "main"]
 logger = logging.getLogger("helpline.sip.worker")
 
 _DRAIN_SECONDS = 3.0
-_SELECT_IOQUEUE_HANDLES = 64
 
 
 class _CommandFailed(Exception):
@@ -78,6 +81,7 @@ class MediaWorker:
         self._serials = itertools.count(1)
         self._legs: dict[str, Leg] = {}
         self._refusing: dict[str, WorkerCall] = {}
+        self._graveyard = Graveyard()
         self._held_events: list[Event] | None = None
         self._stopping = False
         self._limit = 0
@@ -120,50 +124,17 @@ class MediaWorker:
     def _start(self) -> None:
         self._endpoint = pj.Endpoint()
         self._endpoint.libCreate()
-        self._endpoint.libInit(self._endpoint_config())
+        self._endpoint.libInit(endpoint_config(self._options))
         self._endpoint.audDevManager().setNullDev()
-        transport_id = self._endpoint.transportCreate(pj.PJSIP_TRANSPORT_UDP, self._sip_transport_config())
+        transport_id = self._endpoint.transportCreate(pj.PJSIP_TRANSPORT_UDP, transport_config(self._options))
         self._endpoint.libStart()
         self._limit = self._measure_limit()
         host, port = self._local_address(transport_id)
         self._account = WorkerAccount(self)
-        self._account.create(self._account_config(host, port), True)
+        self._account.create(account_config(self._options, host, port), True)
         self._channel.start_reading(self._register_thread)
         self._emit(Ready(limit=self._limit, host=host, port=port, version=library_version(), boot=self._boot))
         self._emit(Load(active=0, limit=self._limit))
-
-    def _endpoint_config(self) -> Any:
-        config = pj.EpConfig()
-        config.uaConfig.threadCnt = 0
-        config.uaConfig.mainThreadOnly = True
-        config.uaConfig.maxCalls = self._slots_to_ask_for()
-        config.uaConfig.userAgent = "Helpline media worker"
-        config.medConfig.threadCnt = 0
-        config.logConfig.level = self._options.pj_log_level
-        config.logConfig.consoleLevel = self._options.pj_log_level
-        return config
-
-    def _slots_to_ask_for(self) -> int:
-        """Call slots to configure; pjsua caps this at its build limit, read back in `_measure_limit`."""
-        wanted = self._options.max_calls + 1 if self._options.max_calls else 4096
-        if ioqueue_name() == "select":
-            # select() serves 64 sockets and the library aborts past that. A call holds 2 (RTP, RTCP)
-            # and a closed one stays busy for 500 ms, so churn can need twice the active count.
-            wanted = min(wanted, (_SELECT_IOQUEUE_HANDLES - 2) // 4)
-        return wanted
-
-    def _sip_transport_config(self) -> Any:
-        config = pj.TransportConfig()
-        config.port = self._options.port
-        config.boundAddress = self._options.host
-        return config
-
-    def _account_config(self, host: str, port: int) -> Any:
-        config = pj.AccountConfig()
-        config.idUri = f"sip:worker@{host}:{port}"
-        config.mediaConfig.transportConfig.port = self._options.rtp_port
-        config.mediaConfig.transportConfig.boundAddress = self._options.host
-        return config
 
     def _measure_limit(self) -> int:
         slots = max_call_slots()
@@ -181,9 +152,14 @@ class MediaWorker:
         self._endpoint.libRegisterThread("control-reader")
 
     def _tick(self) -> None:
-        self._endpoint.libHandleEvents(self._options.poll_ms)
-        self._end_prompts()
-        self._read_frames()
+        busy = self._legs or self._refusing
+        self._endpoint.libHandleEvents(self._options.poll_ms if busy else self._options.idle_poll_ms)
+        if self._legs:
+            self._end_prompts()
+        if self._graveyard:
+            self._graveyard.sweep(time.monotonic())
+        if not self._channel.frames.empty():
+            self._read_frames()
         self._collect_garbage()
 
     def _end_prompts(self) -> None:
@@ -216,6 +192,7 @@ class MediaWorker:
             leg.release()
         self._legs.clear()
         self._refusing.clear()
+        self._graveyard.clear()
         if self._account is not None:
             self._account.shutdown()
             self._account = None
@@ -289,6 +266,8 @@ class MediaWorker:
                 self._leg(command.call_id).call.setHold(call_op())
             case Unhold():
                 self._unhold(self._leg(command.call_id))
+            case Ping():
+                self._emit(Pong(command_id=command.command_id))
             case Shutdown():
                 self._stopping = True
 
@@ -304,7 +283,7 @@ class MediaWorker:
         if self._account is None or self._stopping or len(self._legs) >= self._limit:
             raise _CommandFailed(f"make_call: worker is full ({len(self._legs)}/{self._limit} calls)")
         call = WorkerCall(self._account, pj.PJSUA_INVALID_ID, self._next_key(), self)
-        leg = Leg(call)
+        leg = Leg(call, self._graveyard)
         # Known before `makeCall`: pjsua may report the call's state, even its end, from inside it. Those
         # events are held back until the gateway has learnt the call id from `dialing`.
         self._legs[leg.key] = leg
@@ -368,14 +347,14 @@ class MediaWorker:
         if self._stopping or len(self._legs) >= self._limit:
             self._refuse(call, str(info.callIdString))
             return
-        self._legs[call.key] = Leg(call)
+        self._legs[call.key] = Leg(call, self._graveyard)
         self._emit(
             Incoming(
                 call_id=call.key,
                 from_uri=str(info.remoteUri),
                 to_uri=str(info.localUri),
                 sip_call_id=str(info.callIdString),
-                headers=_headers(message),
+                headers=message_headers(message),
             )
         )
         self._emit_load()
@@ -426,20 +405,12 @@ class MediaWorker:
             self._emit(Dtmf(call_id=key, digit=digit, method=method))
 
 
-def _headers(message: str) -> tuple[tuple[str, str], ...]:
-    head = message.split("\r\n\r\n", 1)[0]
-    pairs = []
-    for line in head.split("\r\n")[1:]:
-        name, colon, value = line.partition(":")
-        if colon and name.strip():
-            pairs.append((name.strip(), value.strip()))
-    return tuple(pairs)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s[%(process)d] %(message)s")
     channel = ControlChannel.from_stdio()
+    # A crash inside pjsua leaves the Python stack of every thread in the worker's log (stderr).
+    faulthandler.enable()
     worker = MediaWorker(options, channel)
     signal.signal(signal.SIGTERM, lambda _signum, _frame: worker.stop())
     signal.signal(signal.SIGINT, lambda _signum, _frame: worker.stop())

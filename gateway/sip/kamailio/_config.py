@@ -24,8 +24,9 @@ __all__ = [
 CONFIG_NAME = "kamailio.cfg"
 DISPATCHER_LIST_NAME = "dispatcher.list"
 WORKERS_SET = 1
-# Kamailio refuses max_branches above 31; 12 (its default) stops failover early when many workers are full.
-_MIN_BRANCHES, _MAX_BRANCHES = 12, 31
+# tm refuses max_branches of 31 and more ("Too many max UACs for UAC branch_bm_t bitmap"); 12, its default,
+# stops failover early when many workers are full.
+_MIN_BRANCHES, _MAX_BRANCHES = 12, 30
 
 _SIP_USER = re.compile(r"^[A-Za-z0-9._~+-]{1,64}$")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"

@@ -22,11 +22,11 @@ from tests.integration.kamailio.conftest import DOMAIN
 from tests.integration.sip.conftest import free_udp_ports
 
 
-def _files(runtime_dir: Path, agents: dict[str, str]) -> KamailioFiles:
-    port = free_udp_ports(2)
+def _files(runtime_dir: Path, agents: dict[str, str], workers: int = 1) -> KamailioFiles:
+    port = free_udp_ports(1 + workers)
     return render_config(
         listen=SipAddress("127.0.0.1", port),
-        workers=[WorkerAddress(host="127.0.0.1", port=port + 1, max_calls=4)],
+        workers=[WorkerAddress(host="127.0.0.1", port=port + 1 + i, max_calls=4) for i in range(workers)],
         agents=agents,
         runtime_dir=runtime_dir,
         domain=DOMAIN,
@@ -99,3 +99,17 @@ async def test_given_a_kamailio_left_over_by_a_dead_gateway_when_starting_then_i
         await replacement.stop()
         await orphan.stop()
     assert _udp_port_free(files.listen.port)
+
+
+async def test_given_more_workers_than_sip_branches_when_kamailio_starts_then_it_runs(
+    kamailio: str, demo_agents: dict[str, str], tmp_path: Path
+) -> None:
+    # 100 workers of 3 calls (the 2.15 wheel's limit) for 300 calls: tm takes at most 30 branches.
+    files = _files(tmp_path / "kamailio", demo_agents, workers=100)
+    process = KamailioProcess(files, binary=kamailio, start_timeout=10)
+    try:
+        await process.start()
+
+        assert process.running
+    finally:
+        await process.stop()

@@ -124,7 +124,7 @@ class Pool:
 @pytest.fixture
 def start_pool(prompt_wav: Path) -> PoolFactory:
     @asynccontextmanager
-    async def start(size: int, *worker_args: str) -> AsyncIterator[Pool]:
+    async def start(size: int, *worker_args: str, **pool_options: float) -> AsyncIterator[Pool]:
         events = EventLog()
         lost: list[tuple[int, tuple[str, ...]]] = []
         holder: list[WorkerPool] = []
@@ -145,6 +145,7 @@ def start_pool(prompt_wav: Path) -> PoolFactory:
             on_event=on_event,
             on_worker_lost=on_worker_lost,
             worker_args=worker_args,
+            **pool_options,  # type: ignore[arg-type]  # WorkerPool's float timeouts and delays
         )
         holder.append(pool)
         await pool.start()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
+import struct
+import wave
 from pathlib import Path
 
 import pytest
@@ -50,10 +53,61 @@ def test_given_a_small_search_when_it_runs_then_the_report_has_a_passing_n_and_a
     assert [s["target"] for s in report["steps"]] == [4]
 
 
+@pytest.mark.timeout(120)
+def test_given_bridged_sessions_when_a_small_search_runs_then_both_legs_are_recorded_and_mixed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _tools()
+
+    status = bench.main(
+        [
+            "--scenario", "bridged", "--max-concurrent", "3", "--start-concurrent", "3",
+            "--duration", "5", "--hold-seconds", "5", "--time-budget", "60", "--json",
+        ]
+    )  # fmt: skip
+
+    assert status == 0
+    report = json.loads(capsys.readouterr().out)
+    best = report["best"]
+    assert report["scenario"] == "bridged"
+    assert best is not None and best["target"] == 3 and best["ok"]
+    assert (best["sessions_failed"], best["sipp_unsuccessful"], best["answers_mismatched"]) == (0, 0, 0)
+    assert best["examples"] == []
+    assert 0 < best["mix_cpu_seconds"] < best["cpu_seconds"]
+    assert report["baseline"]["failures"] == 0 and report["cpu_ratio"] > 0
+
+
+def _wav(path: Path, samples: list[int], channels: int = 1) -> Path:
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(channels)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"".join(struct.pack("<h", sample) for sample in samples))
+    return path
+
+
+def test_given_recordings_when_measured_then_silence_sound_and_each_stereo_channel_are_told_apart(
+    tmp_path: Path,
+) -> None:
+    tone = [int(3000 * math.sin(2 * math.pi * 600 * n / 8000)) for n in range(8000)]
+    silence = [0] * 8000
+    stereo = [sample for pair in zip(tone, silence, strict=True) for sample in pair]
+
+    assert bench.loudness(_wav(tmp_path / "silent.wav", silence)) == [0.0]
+    [level] = bench.loudness(_wav(tmp_path / "tone.wav", tone))
+    assert 2000 < level < 2200  # 3000 / sqrt(2)
+    left, right = bench.loudness(_wav(tmp_path / "stereo.wav", stereo, channels=2))
+    assert (round(left), right) == (round(level), 0.0)
+    assert bench.loudness(_wav(tmp_path / "short.wav", tone[:4000])) == []
+
+
 def test_given_bad_options_when_parsed_then_the_bench_exits_with_a_usage_error() -> None:
     with pytest.raises(SystemExit) as exited:
         bench.main(["--hold-seconds", "2"])
+    assert exited.value.code == 2
 
+    with pytest.raises(SystemExit) as exited:
+        bench.main(["--worker-python", "/nonexistent/python"])
     assert exited.value.code == 2
 
 
@@ -69,7 +123,7 @@ def test_given_sipp_statistics_when_read_then_peak_and_call_seconds_come_from_cu
     stats = tmp_path / "stats.csv"
     stats.write_text("\n".join([header, *rows]) + "\n")
 
-    successful, failed, peak, call_seconds = bench._read_stats(stats)
+    successful, failed, peak, call_seconds = bench.read_stats(stats)
 
     assert (successful, failed, peak) == (3, 1, 4)
     assert call_seconds == pytest.approx(0 * 1 + 4 * 2)
@@ -78,7 +132,7 @@ def test_given_sipp_statistics_when_read_then_peak_and_call_seconds_come_from_cu
 async def test_given_calls_when_they_end_then_only_answered_calls_are_checked_for_the_digits(
     tmp_path: Path,
 ) -> None:
-    controller = bench._IvrController(tmp_path / "prompt.wav")
+    controller = bench.IvrController(tmp_path / "prompt.wav")
     good, short, moved = "w-1", "w-2", "w-3"
     for call_id in (good, short, moved):
         await controller.on_event(0, Incoming(call_id=call_id, from_uri="", to_uri="", sip_call_id=call_id))

@@ -21,7 +21,9 @@ from gateway.sip import (
     Load,
     MakeCall,
     MediaEnded,
+    Ping,
     Play,
+    Pong,
     ProtocolError,
     Ready,
     RecordStart,
@@ -49,6 +51,7 @@ COMMANDS: list[Command] = [
     MakeCall(uri="sip:agent@127.0.0.1", headers=(("X-Interaction", "42"),), command_id="9"),
     Hold(call_id="a-1"),
     Unhold(call_id="a-1"),
+    Ping(command_id="p-1"),
     Shutdown(),
 ]
 EVENTS: list[Event] = [
@@ -58,6 +61,7 @@ EVENTS: list[Event] = [
     State(call_id="a-1", state=CallState.CONFIRMED),
     Dtmf(call_id="a-1", digit="#", method=DtmfMethod.SIP_INFO),
     MediaEnded(call_id="a-1"),
+    Pong(command_id="p-1"),
     Disconnected(call_id="a-1", code=200, reason="Normal call clearing"),
     Load(active=1, limit=3),
     Rejected(sip_call_id="z", code=503, reason="Service Unavailable"),
