@@ -20,7 +20,7 @@ from gateway.sip.kamailio import (
     render_config,
 )
 
-__all__ = ["CallHandler", "SipFront"]
+__all__ = ["CallHandler", "SipFront", "callers_per_worker"]
 
 logger = logging.getLogger("helpline.sip")
 
@@ -112,9 +112,15 @@ class SipFront:
 
     async def _start_kamailio(self, plan: SipFrontPlan, binary: str) -> None:
         workers = [
-            WorkerAddress(host=plan.worker_host, port=s.port, max_calls=max(s.limit, 1))
+            WorkerAddress(host=plan.worker_host, port=s.port, max_calls=callers_per_worker(s.limit))
             for s in self.pool.status()
         ]
+        limits = sorted({s.limit for s in self.pool.status()})
+        logger.info(
+            "media workers carry %s call(s) each; Kamailio sends each at most %s caller(s)",
+            "/".join(map(str, limits)),
+            "/".join(str(callers_per_worker(limit)) for limit in limits),
+        )
         files = render_config(
             listen=SipAddress(plan.sip_host, plan.sip_port),
             workers=workers,
@@ -143,3 +149,12 @@ class SipFront:
         if self._pool is not None:
             await self._pool.stop()
             self._pool = None
+
+
+def callers_per_worker(limit: int) -> int:
+    """How many inbound calls Kamailio may give a worker that carries `limit` calls.
+
+    A caller's agent leg (and a transfer's next leg) is dialled from the caller's own worker, so half the
+    worker's calls are kept for them: a worker full of callers could ring no agent.
+    """
+    return max(limit // 2, 1)

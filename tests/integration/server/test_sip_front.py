@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,3 +62,17 @@ def test_given_data_dir_when_sip_front_started_then_kamailio_config_was_written_
     configs = list(Path(server.data_dir, "kamailio").glob("*.cfg"))
     assert configs, "kamailio.cfg is written under the data directory"
     assert str(sip_port) in configs[0].read_text()
+
+
+def test_given_workers_of_n_calls_when_kamailio_is_configured_then_each_gets_at_most_half_as_many_callers(
+    sip_server: tuple[Server, int],
+) -> None:
+    server, _ = sip_server
+    said = re.search(
+        r"media workers carry (\d+) call\(s\) each; Kamailio sends each at most (\d+)", server.log_text()
+    )
+    assert said, server.log_text()
+    limit, callers = int(said[1]), int(said[2])
+    dispatcher = Path(server.data_dir, "kamailio", "dispatcher.list").read_text()
+    assert limit >= 2 and callers == limit // 2
+    assert re.findall(r"maxload=(\d+)", dispatcher) == [str(callers)] * 2  # the demo's two workers
