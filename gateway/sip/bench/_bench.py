@@ -28,7 +28,6 @@ from gateway.sip.bench._measure import (
     Seen,
     children_cpu_seconds,
     cpu_ticks,
-    group_pids,
     measure_idle,
 )
 from gateway.sip.bench._options import BenchOptions
@@ -44,6 +43,7 @@ from gateway.sip.kamailio import (
     plan_sip_front,
     render_config,
 )
+from gateway.sip.kamailio._process import group_members
 
 __all__ = ["Bench", "step_seconds"]
 
@@ -156,7 +156,7 @@ class Bench:
     def measured_pids(self) -> list[int]:
         pids = [s.pid for s in self.pool.status() if s.pid is not None] if self.pool is not None else []
         if self.kamailio is not None and self.kamailio.pid is not None:
-            pids += group_pids(self.kamailio.pid)
+            pids += group_members(self.kamailio.pid)
         return pids
 
     def restarts(self) -> int:

@@ -18,7 +18,6 @@ __all__ = [
     "Seen",
     "children_cpu_seconds",
     "cpu_ticks",
-    "group_pids",
     "measure_idle",
     "memory_kb",
 ]
@@ -60,18 +59,6 @@ def children_cpu_seconds() -> float:
     """CPU of this process's children that have ended (and been waited for): the SIPp caller of a step."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
-
-
-def group_pids(group: int) -> list[int]:
-    members = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            state, _, pgrp = stat.read_text().rpartition(")")[2].split()[:3]
-        except (OSError, ValueError):
-            continue
-        if int(pgrp) == group and state != "Z":
-            members.append(int(stat.parent.name))
-    return members
 
 
 @dataclass(frozen=True, slots=True)

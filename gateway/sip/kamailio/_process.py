@@ -20,7 +20,7 @@ from gateway.sip.kamailio._config import KamailioFiles
 from gateway.sip.kamailio._probe import sip_ping
 from gateway.sip.kamailio.errors import KamailioConfigError, KamailioStartError
 
-__all__ = ["ExitHandler", "KamailioProcess", "find_kamailio"]
+__all__ = ["ExitHandler", "KamailioProcess", "find_kamailio", "group_members"]
 
 logger = logging.getLogger("helpline.sip.kamailio")
 
@@ -282,7 +282,7 @@ async def _stop_leftover(pid_file: Path, config_path: Path, grace: float) -> Non
     with contextlib.suppress(ProcessLookupError):
         os.killpg(group, signal.SIGTERM)
     for _ in range(max(1, round(grace / _POLL_SECONDS))):
-        if not await asyncio.to_thread(_group_members, group):
+        if not await asyncio.to_thread(group_members, group):
             return
         await asyncio.sleep(_POLL_SECONDS)
     _kill_group(group)
@@ -294,7 +294,7 @@ def _leftover_group(pid_file: Path, config_path: Path) -> int | None:
         group = int(pid_file.read_text().strip())
     except (OSError, ValueError):
         return None
-    for pid in _group_members(group):
+    for pid in group_members(group):
         try:
             command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
@@ -304,7 +304,7 @@ def _leftover_group(pid_file: Path, config_path: Path) -> int | None:
     return None
 
 
-def _group_members(group: int) -> list[int]:
+def group_members(group: int) -> list[int]:
     """Live (not zombie) processes of a process group, from /proc."""
     members = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
