@@ -161,6 +161,26 @@ def _out(record: RecordingRecord) -> RecordingOut:
 Action = Callable[[VoiceService, str], Awaitable[None]]
 
 
+_CALL_ACTIONS: tuple[tuple[str, str, Action, str], ...] = (
+    ("hold", "hold", lambda s, i: s.hold(i), "Put the caller on hold (music)"),
+    ("resume", "resume", lambda s, i: s.resume(i), "Take the caller off hold"),
+    ("hangup", "hangup", lambda s, i: s.hang_up(i), "Hang up the call from the panel"),
+    (
+        "recording/pause",
+        "pause-recording",
+        lambda s, i: s.pause_recording(i),
+        "Pause the call's recording (the gap is kept as silence)",
+    ),
+    (
+        "recording/resume",
+        "resume-recording",
+        lambda s, i: s.resume_recording(i),
+        "Resume the call's recording",
+    ),
+)
+"""The call actions that take no body: (path under the interaction, action name, what it does, summary)."""
+
+
 def routes(voice: Callable[[], VoiceService | None], hub: RoutingHub, database: Database) -> list[ApiRoute]:
     async def handled_by(request: web.Request, interaction_id: str) -> None:
         """Agents act only on their own calls; supervisors and admins on any."""
@@ -237,34 +257,20 @@ def routes(voice: Callable[[], VoiceService | None], hub: RoutingHub, database: 
         )
 
     on_call = "/api/v1/interactions/{interaction_id}"
+    simple = [
+        ApiRoute(
+            "POST",
+            f"{on_call}/{path}",
+            call_action(name, action),
+            summary,
+            HANDLERS,
+            response=CallActionOut,
+            errors=(409,),
+        )
+        for path, name, action, summary in _CALL_ACTIONS
+    ]
     return [
-        ApiRoute(
-            "POST",
-            f"{on_call}/hold",
-            call_action("hold", lambda s, i: s.hold(i)),
-            "Put the caller on hold (music)",
-            HANDLERS,
-            response=CallActionOut,
-            errors=(409,),
-        ),
-        ApiRoute(
-            "POST",
-            f"{on_call}/resume",
-            call_action("resume", lambda s, i: s.resume(i)),
-            "Take the caller off hold",
-            HANDLERS,
-            response=CallActionOut,
-            errors=(409,),
-        ),
-        ApiRoute(
-            "POST",
-            f"{on_call}/hangup",
-            call_action("hangup", lambda s, i: s.hang_up(i)),
-            "Hang up the call from the panel",
-            HANDLERS,
-            response=CallActionOut,
-            errors=(409,),
-        ),
+        *simple,
         ApiRoute(
             "POST",
             f"{on_call}/transfer",
@@ -272,24 +278,6 @@ def routes(voice: Callable[[], VoiceService | None], hub: RoutingHub, database: 
             "Blind transfer to a queue, an agent, a number or a URI",
             HANDLERS,
             request=TransferIn,
-            response=CallActionOut,
-            errors=(409,),
-        ),
-        ApiRoute(
-            "POST",
-            f"{on_call}/recording/pause",
-            call_action("pause-recording", lambda s, i: s.pause_recording(i)),
-            "Pause the call's recording (the gap is kept as silence)",
-            HANDLERS,
-            response=CallActionOut,
-            errors=(409,),
-        ),
-        ApiRoute(
-            "POST",
-            f"{on_call}/recording/resume",
-            call_action("resume-recording", lambda s, i: s.resume_recording(i)),
-            "Resume the call's recording",
-            HANDLERS,
             response=CallActionOut,
             errors=(409,),
         ),
