@@ -11,8 +11,9 @@ import pytest
 
 from gateway.acd import EventType
 from gateway.voice import CallNotFoundError, RecordingKind
-from tests.integration.voice.audio import carries, read
+from tests.integration.voice.audio import carries, read, silent_runs
 from tests.integration.voice.conftest import AGENT_HZ, CALLER_HZ, Caller
+from tests.integration.voice.test_voice_main_path import BILLING_CALL
 
 
 async def test_given_bob_on_a_call_when_he_holds_and_transfers_to_billing_then_alice_gets_the_caller(
@@ -46,3 +47,32 @@ async def test_given_bob_on_a_call_when_he_holds_and_transfers_to_billing_then_a
     )  # the call's recordings follow its first interaction
     audio, rate = read(saved[RecordingKind.AGENT].path)
     assert carries(audio[0], rate, AGENT_HZ, not_hz=CALLER_HZ)
+
+
+async def test_given_a_connected_call_when_the_recording_is_paused_then_both_legs_keep_the_gap_as_silence(
+    start_phone: Callable[..., Any], start_gateway: Callable[..., Any], caller: Caller
+) -> None:
+    phone = await start_phone(answer=["alice", "bob"])
+    gateway = await start_gateway(phone)
+    await gateway.available("alice", "bob")
+    steps = [*BILLING_CALL[:-1], ("pause", 9000)]
+    call = asyncio.create_task(caller.call(gateway.port, steps))
+
+    [assigned] = await gateway.wait_for(EventType.ASSIGNED)
+    iid = assigned.interaction_id or ""
+    await asyncio.sleep(1.5)
+    await gateway.voice.pause_recording(iid)
+    await asyncio.sleep(2.0)
+    await gateway.voice.resume_recording(iid)
+    status, errors = await call
+
+    assert status == 0, errors
+    saved = {info.kind: info for info in await gateway.wait_recordings(3)}
+    agent_audio, agent_rate = read(saved[RecordingKind.AGENT].path)
+    agent_gaps = [(a, b) for a, b in silent_runs(agent_audio[0], agent_rate) if b - a > 0.5]
+    assert len(agent_gaps) == 1 and 1.5 < agent_gaps[0][1] - agent_gaps[0][0] < 3.0, agent_gaps
+    assert carries(agent_audio[0], agent_rate, AGENT_HZ, not_hz=CALLER_HZ)  # recorded before and after
+    caller_audio, rate = read(saved[RecordingKind.CALLER].path)
+    caller_gaps = [(a, b) for a, b in silent_runs(caller_audio[0], rate) if b - a > 0.5]
+    assert len(caller_gaps) == 2, caller_gaps  # the sensitive entry, then the pause
+    assert 1.5 < caller_gaps[1][1] - caller_gaps[1][0] < 3.0, caller_gaps
