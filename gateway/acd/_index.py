@@ -16,13 +16,22 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from ._model import Agent, Interaction, Requirements
+from ._trace import ExclusionReason
 from .specs import Channel
 
-__all__ = ["AvailableIndex", "Eligible", "Entry", "ScoredHead", "WaitClass", "WaitingIndex"]
+__all__ = ["AvailableIndex", "Eligible", "Entry", "Explained", "ScoredHead", "WaitClass", "WaitingIndex"]
 
 Entry = tuple[float, int, str]  # (enqueue_time, arrival, interaction id)
 ClassKey = tuple[str, Channel, Requirements, str | None, tuple[str, ...]]
-ScoredHead = tuple[tuple[float, ...], str, str]  # (score, interaction id, queue), as ranked for an agent
+# (-effective priority, -weight, enqueue time, arrival, interaction id, queue), as ranked for an agent: flat,
+# so that comparing two heads compares their scores without a nested tuple per comparison
+ScoredHead = tuple[float, float, float, float, str, str]
+# why agents outside the available pool cannot take a class (see _matching): the size of the pool, the agents
+# scanned, their versions then, those of them that were in the available pool, and the (agent, reason,
+# detail) sample of those that could not take it
+Explained = tuple[
+    int, tuple[Agent, ...], list[int], tuple[str, ...], tuple[tuple[str, ExclusionReason, str], ...]
+]
 
 
 @dataclass(slots=True, eq=False)
@@ -41,6 +50,8 @@ class WaitClass:
     ranked: tuple[float, float, float, list[ScoredHead]] | None = None
     # per base priority: (head entry, effective priority, weight, its scored tuple), reused across rankings
     scores: dict[int, tuple[Entry, int, float, ScoredHead]] = field(default_factory=dict)
+    # interaction side: why agents outside the available pool could not take it, kept while they are unchanged
+    explained: Explained | None = None
 
 
 Eligible = tuple[WaitClass, float, float | None]  # a class an agent may serve, its weight, the aging step

@@ -13,20 +13,23 @@ from ._readers import channel as _channel
 from ._state import RoutingState
 from ._store import StateStore
 from ._trace import Decision
-from .events import JSON, Event, EventType, new_event
+from .events import JSON, Event, EventType
 
 __all__ = ["Journal"]
 
 # enum members bound once: reading one off its class costs ~0.15 us in Python 3.11 (EnumType.__getattr__)
 _ASSIGNED, _ENDED, _OFFERED = EventType.ASSIGNED, EventType.ENDED, EventType.OFFERED
 _QUEUED, _RECEIVED = EventType.QUEUED, EventType.RECEIVED
+_SHARED_MAX = 10_000  # (queue, end reason) pairs whose event data is shared
 
 
 class Journal:
     def __init__(self, state: RoutingState, store: StateStore) -> None:
         self._state = state
         self._store = store
+        self._next_seq = store.next_seq  # bound once: it runs for every event
         self._out: list[Event] = []
+        self._shared: dict[tuple[str, str | None], dict[str, JSON]] = {}
 
     def emit(
         self,
@@ -37,27 +40,33 @@ class Journal:
         data: dict[str, JSON] | None = None,
     ) -> None:
         """Any event, folded the way replay folds it."""
-        ev = new_event(self._store.next_seq(), kind, now, interaction_id, agent_id, data or {})
+        ev = Event(self._next_seq(), kind, now, interaction_id, agent_id, data or {})
         self._state.apply(ev)
         self._out.append(ev)
 
     def commit(self) -> list[Event]:
         """Store whatever was folded (even when a command raises), so the log and the state never disagree."""
         events, self._out = self._out, []
+        if events:
+            # `RoutingState.advanced` once for the command: its events share one `now`, in seq order
+            state, last = self._state, events[-1]
+            state.last_seq = last.seq
+            if last.at > state.now:
+                state.now = last.at
         self._store.append(events)
         return events
 
     # -- the frequent events, folded through their typed step ------------------------------------------------
 
     def received(self, new: NewInteraction, now: float) -> None:
-        ev = self._numbered(_RECEIVED, now, new.id, None, payloads.received(new, now))
+        seq = self._numbered()
         own = None if new.skills is None else requirements(new.skills)
         enqueue_time = float(now if new.enqueue_time is None else new.enqueue_time)
         attributes = new.attributes if isinstance(new.attributes, tuple) else tuple(new.attributes.items())
         channel = _channel(str(new.channel))
         self._state.received(
             new.id,
-            ev.seq,
+            seq,
             channel,
             new.priority,
             attributes,
@@ -66,44 +75,46 @@ class Journal:
             own,
             new.only_agent,
         )
-        self._kept(ev)
+        self._out.append(Event(seq, _RECEIVED, now, new.id, None, payloads.received(new, now)))
 
     def queued(self, interaction_id: str, queue_id: str, now: float) -> None:
-        ev = self._numbered(_QUEUED, now, interaction_id, None, {"queue": queue_id})
+        seq = self._numbered()
         self._state.queued(interaction_id, queue_id, now)
-        self._kept(ev)
+        self._out.append(Event(seq, _QUEUED, now, interaction_id, None, self._about(queue_id)))
 
     def offered(
         self, interaction_id: str, queue_id: str, deadline: float, decision: Decision, now: float
     ) -> None:
         agent_id = decision.chosen_agent
         assert agent_id is not None
-        data = payloads.offered(queue_id, deadline, decision)
-        ev = self._numbered(_OFFERED, now, interaction_id, agent_id, data)
+        seq = self._numbered()
         self._state.offered(interaction_id, agent_id, float(deadline), now)
-        self._kept(ev)
+        data = payloads.offered(queue_id, deadline, decision)
+        self._out.append(Event(seq, _OFFERED, now, interaction_id, agent_id, data))
 
     def assigned(self, interaction_id: str, agent_id: str, queue_id: str, now: float) -> None:
-        ev = self._numbered(_ASSIGNED, now, interaction_id, agent_id, {"queue": queue_id})
+        seq = self._numbered()
         self._state.assigned(interaction_id, now)
-        self._kept(ev)
+        self._out.append(Event(seq, _ASSIGNED, now, interaction_id, agent_id, self._about(queue_id)))
 
     def ended(self, interaction_id: str, agent_id: str, queue_id: str, reason: str, now: float) -> None:
-        ev = self._numbered(_ENDED, now, interaction_id, agent_id, {"queue": queue_id, "reason": reason})
+        seq = self._numbered()
         self._state.ended(interaction_id, agent_id, reason, now)
-        self._kept(ev)
+        self._out.append(Event(seq, _ENDED, now, interaction_id, agent_id, self._about(queue_id, reason)))
 
-    def _numbered(
-        self, kind: EventType, now: float, interaction_id: str, agent_id: str | None, data: dict[str, JSON]
-    ) -> Event:
-        ev = new_event(self._store.next_seq(), kind, now, interaction_id, agent_id, data)
-        if ev.seq <= self._state.last_seq:
-            self._state.check_next(ev.seq)  # raises before anything changed
-        return ev
+    def _about(self, queue_id: str, reason: str | None = None) -> dict[str, JSON]:
+        """`{"queue": queue_id}`, with `"reason"` if given, one dict per pair: event data is never mutated, so
+        the events of a queue share it instead of allocating one each."""
+        data = self._shared.get((queue_id, reason))
+        if data is None:
+            data = {"queue": queue_id} if reason is None else {"queue": queue_id, "reason": reason}
+            if len(self._shared) < _SHARED_MAX:  # end reasons come from callers: keep the cache bounded
+                self._shared[(queue_id, reason)] = data
+        return data
 
-    def _kept(self, ev: Event) -> None:
-        state = self._state
-        state.last_seq = ev.seq  # `RoutingState.advanced`, inlined: it runs for nearly every event
-        if ev.at > state.now:
-            state.now = ev.at
-        self._out.append(ev)
+    def _numbered(self) -> int:
+        """The next seq, refused before anything changed if the state has already seen it."""
+        seq = self._next_seq()
+        if seq <= self._state.last_seq:
+            self._state.check_next(seq)
+        return seq

@@ -11,9 +11,9 @@ import math
 import operator
 from collections.abc import Collection, Iterable
 
-from ._index import Eligible, ScoredHead, WaitClass
+from ._index import Eligible, Explained, ScoredHead, WaitClass
 from ._model import Agent, Interaction, PresenceKind
-from ._state import Explained, RoutingState
+from ._state import RoutingState
 from ._trace import CANDIDATES_KEPT, Decision, ExclusionReason, RawExclusion, SharedExclusion, Trigger
 from .specs import Channel, QueueSpec, Strategy
 
@@ -40,8 +40,8 @@ _NOT_PREFERRED, _NOT_THE_AGENT = ExclusionReason.NOT_PREFERRED, ExclusionReason.
 _AVAILABLE, _WRAP_UP = PresenceKind.AVAILABLE, PresenceKind.WRAP_UP
 _AGENT_FREE = Trigger.AGENT_FREE
 _RULES = {s: str(s) for s in Strategy}
-_EXPLAINED_MAX = 10_000  # distinct interaction classes whose explanation is kept
 _NO_SAMPLE: tuple[SharedExclusion, ...] = ()
+_decided = Decision.compact  # called positionally on every routing call
 
 
 def effective_priority(priority: int, enqueue_time: float, now: float, aging_seconds: float | None) -> int:
@@ -160,9 +160,7 @@ def pick_agent(state: RoutingState, i: Interaction, now: float, trigger: Trigger
     if not pool:  # the usual case in a busy center: nobody available has the skills
         not_listed, sample = _explain_unavailable(state, i, pool)
         rule = _RULES[q.strategy]
-        return Decision.compact(
-            now, trigger, i.queue, rule, None, None, (), (), not_listed, sample=sample, sample_for=i.id
-        )
+        return _decided(now, trigger, i.queue, rule, None, None, (), (), not_listed, (), sample, i.id)
     scored: list[tuple[tuple[float, ...], str]] = []
     excluded: list[RawExclusion] = []
     for aid in pool:
@@ -185,7 +183,7 @@ def pick_agent(state: RoutingState, i: Interaction, now: float, trigger: Trigger
     elif not scored:
         not_listed, sample = _explain_unavailable(state, i, pool)
     chosen = scored[0][1] if scored else None
-    return Decision.compact(
+    return _decided(
         now,
         trigger,
         i.queue,
@@ -195,8 +193,9 @@ def pick_agent(state: RoutingState, i: Interaction, now: float, trigger: Trigger
         tuple([(aid, i.id, score) for score, aid in scored[:CANDIDATES_KEPT]]),
         tuple(excluded),
         not_listed,
-        sample=sample,
-        sample_for=i.id,
+        (),
+        sample,
+        i.id,
     )
 
 
@@ -218,9 +217,9 @@ def _explain_unavailable(
     The sample depends only on the interaction's class and on the agents scanned for it, so it is kept per
     class and reused while every scanned agent is unchanged (same `version`, same side of `examined`).
     """
-    key = None if i.declined or i.sticky else (i.queue, i.channel, i.skills, i.widened)
-    if key is not None:
-        hit = state.explained.get(key)
+    cls = None if i.declined or i.sticky else i.wait_class
+    if cls is not None:
+        hit = cls.explained
         if hit is not None and _still_valid(hit, examined):
             return max(0, hit[0] - len(examined) - len(hit[4])), hit[4]
     pool = _all_pool(state, i)
@@ -238,11 +237,9 @@ def _explain_unavailable(
         if why:
             sample.append((aid, why[0], why[1]))
     shared = tuple(sample)
-    if key is not None:
-        if len(state.explained) >= _EXPLAINED_MAX:
-            state.explained.clear()
+    if cls is not None:
         ids = tuple([a.id for a in scanned if a.id in examined])
-        state.explained[key] = (len(pool), tuple(scanned), list(map(_version, scanned)), ids, shared)
+        cls.explained = (len(pool), tuple(scanned), list(map(_version, scanned)), ids, shared)
     return max(0, len(pool) - len(examined) - len(shared)), shared
 
 
@@ -309,22 +306,22 @@ def pick_interaction(state: RoutingState, a: Agent, now: float) -> Decision | No
         if memo is None or not memo[0] <= now < memo[1] or memo[2] != weight:
             memo = cls.ranked = _rank_heads(cls, weight, aging, now)
         heads = memo[3]
-        if declining and not declining.isdisjoint([h[1] for h in heads]):
+        if declining and not declining.isdisjoint([h[4] for h in heads]):
             _score_declining(state, a, cls, weight, aging, now, scored, excluded)
         else:
             scored += heads
     if not scored:
         return None
-    # scores are unique (arrival breaks ties), so comparing whole heads compares scores; the trace keeps
+    # scores are unique (arrival breaks ties), so comparing flat heads compares scores; the trace keeps
     # the best first and sorts the runners-up only when it is read
     best = min(scored)
     at = scored.index(best)
     scored[0], scored[at] = best, scored[0]
     if len(scored) > 2 * CANDIDATES_KEPT:  # keep what a trace holds bounded
         scored[1:] = sorted(scored[1:])[: CANDIDATES_KEPT - 1]
-    _, chosen, queue = best
-    return Decision.compact(
-        now, _AGENT_FREE, queue, "agent_side", a.id, chosen, (), tuple(excluded), heads=tuple(scored)
+    chosen, queue = best[4], best[5]
+    return _decided(
+        now, _AGENT_FREE, queue, "agent_side", a.id, chosen, (), tuple(excluded), 0, tuple(scored)
     )
 
 
@@ -351,7 +348,7 @@ def _rank_heads(
                 entry,
                 eff,
                 weight,
-                ((-float(eff), -weight, entry[0], float(entry[1])), entry[2], cls.queue),
+                (-float(eff), -weight, entry[0], float(entry[1]), entry[2], cls.queue),
             )
         heads.append(k[3])
     return now, until, weight, heads
@@ -374,7 +371,7 @@ def _score_declining(
             _score_declined(state, a, cls, priority, bucket, weight, aging, now, scored, excluded)
             continue
         eff = effective_priority(priority, enqueue_time, now, aging)
-        scored.append(((-float(eff), -weight, enqueue_time, float(arrival)), iid, cls.queue))
+        scored.append((-float(eff), -weight, enqueue_time, float(arrival), iid, cls.queue))
 
 
 def _score_declined(
@@ -396,5 +393,5 @@ def _score_declined(
             excluded.append((aid, iid, _DECLINED, ""))
             continue
         eff = effective_priority(priority, enqueue_time, now, aging)
-        scored.append(((-float(eff), -weight, enqueue_time, float(arrival)), iid, cls.queue))
+        scored.append((-float(eff), -weight, enqueue_time, float(arrival), iid, cls.queue))
         return

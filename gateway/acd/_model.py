@@ -15,6 +15,7 @@ from .specs import AgentSpec, Channel, QueueMember, SkillRequirement
 
 if TYPE_CHECKING:
     from ._index import WaitClass
+    from ._trace import Decision
 
 __all__ = [
     "Agent",
@@ -246,6 +247,7 @@ class Interaction:
     end_reason: str | None = None
     ended_at: float | None = None
     wait_class: WaitClass | None = None  # derived: the waiting-index class holding it while it waits
+    trace: Decision | list[Decision] | None = None  # its last decisions (see `TraceLog`)
 
     @property
     def target(self) -> str | None:

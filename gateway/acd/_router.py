@@ -146,7 +146,9 @@ class Router:
         return self._transaction(now, body)
 
     def end(self, interaction_id: str, now: float, reason: str = "completed") -> list[Event]:
-        i = self._interaction(interaction_id)
+        i = self._state.interactions.get(interaction_id)
+        if i is None:
+            raise UnknownInteraction(interaction_id)
         if i.state is not _IS_ASSIGNED or i.agent is None:
             raise InvalidTransition(interaction_id, str(i.state), "end")
         agent_id, wrap_up = i.agent, self._state.queues[i.queue].wrap_up_seconds
@@ -216,7 +218,7 @@ class Router:
         )
 
     def trace(self, interaction_id: str) -> tuple[Decision, ...]:
-        return self._state.traces.of(interaction_id)
+        return self._state.traces.of(self._state.interactions.get(interaction_id))
 
     def snapshot(self) -> dict[str, JSON]:
         return self._state.snapshot()
@@ -273,7 +275,7 @@ class Router:
     def _match_interaction(self, iid: str, now: float, trigger: Trigger) -> None:
         i = self._state.interactions[iid]
         decision = pick_agent(self._state, i, now, trigger)
-        self._state.traces.record(iid, decision)
+        self._state.traces.record(i, decision)
         if decision.chosen_agent is not None:
             self._offer(i, decision, now)
 
@@ -284,8 +286,9 @@ class Router:
             chosen = None if decision is None else decision.chosen_interaction
             if decision is None or chosen is None:
                 return
-            self._state.traces.record(chosen, decision)
-            self._offer(self._state.interactions[chosen], decision, now)
+            i = self._state.interactions[chosen]
+            self._state.traces.record(i, decision)
+            self._offer(i, decision, now)
 
     def _offer(self, i: Interaction, decision: Decision, now: float) -> None:
         deadline = now + self._state.queues[i.queue].offer_timeout_seconds

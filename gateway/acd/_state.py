@@ -24,19 +24,13 @@ from ._model import (
     requirements,
 )
 from ._timers import KIND, Timer, TimerKind, Timers
-from ._trace import ExclusionReason, TraceLog
+from ._trace import TraceLog
 from .events import JSON, Event, EventType
 from .specs import AgentSpec, Channel, QueueSpec, RelaxationKind, RelaxationStep
 
-__all__ = ["Explained", "QueueStats", "RoutingState"]
+__all__ = ["QueueStats", "RoutingState"]
 
 
-ExplainKey = tuple[str, Channel, Requirements, tuple[str, ...]]  # queue, channel, skills, widened queues
-# size of the pool, the agents scanned, their versions then, those of them that were in the available pool,
-# and the (agent, reason, detail) sample of those that could not take the class
-Explained = tuple[
-    int, tuple[Agent, ...], list[int], tuple[str, ...], tuple[tuple[str, ExclusionReason, str], ...]
-]
 # hot enum members bound once: reading one off its class costs ~0.15 us in Python 3.11
 _WAITING, _OFFERED, _ASSIGNED = InteractionState.WAITING, InteractionState.OFFERED, InteractionState.ASSIGNED
 _ENDED = InteractionState.ENDED
@@ -62,6 +56,10 @@ class RoutingState:
         # steps fire in time order whatever the order of the config file
         self.requirements = {q.id: requirements(q.skills) for q in queues}
         self.steps = {q.id: tuple(sorted(q.relaxation, key=lambda s: s.after_seconds)) for q in queues}
+        # a preferred agent is waited for only where a step later drops the preference
+        self.drops_preferred = {
+            q.id: any(s.kind is RelaxationKind.DROP_PREFERRED for s in q.relaxation) for q in queues
+        }
         self.agents: dict[str, Agent] = {}
         self.agents_by_skill: dict[str, dict[str, None]] = {}
         for n, spec in enumerate(sorted(agents, key=lambda a: a.id)):
@@ -76,8 +74,6 @@ class RoutingState:
         # derived, never part of a snapshot: agent id -> (waiting.version, classes it may serve)
         self.eligible: dict[str, tuple[int, list[Eligible]]] = {}
         self.declining: set[str] = set()  # interactions some agent declined: most have none
-        # derived: why agents outside the available pool cannot take a class of interaction (see _matching)
-        self.explained: dict[ExplainKey, Explained] = {}
         self.available = AvailableIndex()
         self.timers = Timers(self._timer_valid)
         self.rr_last: dict[str, str | None] = dict.fromkeys(self.queues)
@@ -169,15 +165,14 @@ class RoutingState:
         i.skills = i.own_skills if i.own_skills is not None else self.requirements[q.id]
         i.queue_epoch += 1
         i.steps_applied, i.widened, i.agent = 0, (), None
-        i.prefer = i.preferred_agent is not None
-        i.sticky = i.prefer and any(s.kind is RelaxationKind.DROP_PREFERRED for s in q.relaxation)
-        if i.only_agent is not None:
-            i.sticky = True
+        i.prefer = prefer = i.preferred_agent is not None
+        i.sticky = i.only_agent is not None or (prefer and self.drops_preferred[queue_id])
         if i.declined:  # a new queue is a new attempt: earlier declines no longer exclude
             i.declined = frozenset()
             self.declining.discard(i.id)
         self.waiting.add(i)
-        self._arm_relax(i)
+        if self.steps[queue_id]:
+            self._arm_relax(i)
         if q.max_wait_seconds is not None:
             self.timers.arm(at + q.max_wait_seconds, _MAX_WAIT_TIMER, i.id, i.queue_epoch)
 
@@ -282,8 +277,7 @@ class RoutingState:
             self.declining.discard(i.id)
         while len(ended) > self.retain_ended:
             old = ended.popleft()
-            del self.interactions[old]
-            self.traces.forget(old)
+            del self.interactions[old]  # its trace goes with it
 
     def _arm_relax(self, i: Interaction) -> None:
         if i.steps_applied < len(self.steps[i.queue]):

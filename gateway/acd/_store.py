@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import operator
+import sys
 from collections import deque
 from collections.abc import Sequence
 from typing import Protocol
@@ -20,7 +22,7 @@ __all__ = ["DEFAULT_MAX_EVENTS", "InMemoryStore", "StateStore"]
 
 # The gateway persists every event through its sink, so memory only needs a recent tail; keeping the whole
 # history would grow without bound and make every full garbage collection slower.
-DEFAULT_MAX_EVENTS = 100_000
+DEFAULT_MAX_EVENTS = 10_000
 
 
 class StateStore(Protocol):
@@ -52,6 +54,7 @@ class InMemoryStore:
         if max_events is not None and max_events < 1:
             raise ValueError(f"in-memory store: max_events must be >= 1 or None, got {max_events}")
         self._events: deque[Event] = deque(maxlen=max_events)
+        self._room = sys.maxsize if max_events is None else max_events  # appends left before the oldest go
         self._reserved = 0
         self._last = 0
         self._dropped_through = 0  # seq of the newest event let go, 0 while the log is complete
@@ -71,16 +74,16 @@ class InMemoryStore:
     def append(self, events: Sequence[Event]) -> None:
         last = self._last
         for ev in events:
-            if ev.seq <= last:
+            if ev[0] <= last:  # ev.seq, read by position: this runs for every event
                 raise ValueError(f"event seq {ev.seq} is not after {last}")
-            last = ev.seq
-        kept = self._events
-        limit = kept.maxlen
-        if limit is not None and len(kept) + len(events) > limit:
-            oldest_kept = len(kept) + len(events) - limit - 1  # the last event to go, over (kept + events)
-            gone = kept[oldest_kept] if oldest_kept < len(kept) else events[oldest_kept - len(kept)]
-            self._dropped_through = gone.seq
-        kept.extend(events)
+            last = ev[0]
+        room = self._room - len(events)
+        if room < 0:  # the oldest go: note the last of them, over (kept + events)
+            kept, gone = self._events, -room - 1
+            self._dropped_through = kept[gone].seq if gone < len(kept) else events[gone - len(kept)].seq
+            room = 0
+        self._room = room
+        self._events.extend(events)
         self._last = last
         if last > self._reserved:
             self._reserved = last
@@ -96,5 +99,4 @@ class InMemoryStore:
         return self._last
 
 
-def _seq(ev: Event) -> int:
-    return ev.seq
+_seq = operator.itemgetter(0)  # an event's seq (`Event` is a named tuple)

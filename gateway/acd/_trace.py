@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from .events import JSON
 
@@ -23,6 +24,7 @@ __all__ = [
     "SharedExclusion",
     "SharedHead",
     "TraceLog",
+    "Traced",
     "Trigger",
 ]
 
@@ -70,7 +72,8 @@ RawExclusion = tuple[str, str, ExclusionReason, str]  # the fields of an `Exclus
 # the shared forms a decision keeps instead of one new tuple per line (the reader rebuilds the raw ones):
 # an agent-side candidate as the matcher memoised it, and an exclusion reused for a whole class
 # the best first, the runners-up in any order (sorted when read)
-SharedHead = tuple[tuple[float, ...], str, str]  # (score, interaction id, queue), the agent is the chooser
+# (score..., interaction id, queue): the four numbers of the score, then the ids; the agent is the chooser
+SharedHead = tuple[float, float, float, float, str, str]
 SharedExclusion = tuple[str, ExclusionReason, str]  # (agent, reason, detail), the interaction is `_for`
 
 
@@ -120,9 +123,8 @@ class Decision(_Fields):
         )  # fmt: skip
         return tuple.__new__(cls, fields)
 
-    @classmethod
+    @staticmethod
     def compact(
-        cls,
         at: float,
         trigger: Trigger,
         queue: str,
@@ -132,7 +134,6 @@ class Decision(_Fields):
         candidates: tuple[RawCandidate, ...],
         excluded: tuple[RawExclusion, ...],
         unavailable_not_listed: int = 0,
-        *,
         heads: tuple[SharedHead, ...] = (),
         sample: tuple[SharedExclusion, ...] = (),
         sample_for: str = "",
@@ -144,7 +145,7 @@ class Decision(_Fields):
             at, trigger, queue, rule, chosen_agent, chosen_interaction, unavailable_not_listed,
             candidates, heads, excluded, sample, sample_for,
         )  # fmt: skip
-        return tuple.__new__(cls, fields)
+        return tuple.__new__(Decision, fields)
 
     @property
     def at(self) -> float:
@@ -193,7 +194,7 @@ class Decision(_Fields):
         aid = self[4] or ""
         best, *rest = heads
         ranked = [best, *sorted(rest)[: CANDIDATES_KEPT - 1]]
-        return raw + tuple([(aid, iid, score) for score, iid, _ in ranked])
+        return raw + tuple([(aid, h[4], h[:4]) for h in ranked])
 
     @property
     def _excluded(self) -> tuple[RawExclusion, ...]:
@@ -208,7 +209,7 @@ class Decision(_Fields):
         raw, heads = self[7], self[8]
         if raw:
             return raw[0][2]
-        return heads[0][0] if heads else None
+        return heads[0][:4] if heads else None
 
     @property
     def candidate_count(self) -> int:
@@ -269,27 +270,38 @@ _FIELDS = (
 )
 
 
+class Traced(Protocol):
+    """What keeps its own trace: the core's working record of an interaction."""
+
+    trace: Decision | list[Decision] | None
+
+
 class TraceLog:
-    """The last `per_interaction` decisions of each interaction still known to the core."""
+    """The last `per_interaction` decisions of each interaction, kept on the interaction itself so that they
+    go when it is forgotten. One decision is kept bare: most interactions are decided once or twice."""
 
     def __init__(self, per_interaction: int = 32) -> None:
         self._per_interaction = per_interaction
-        # a list, not a deque: most interactions hold one or two decisions, and a deque costs ~600 bytes
-        self._log: dict[str, list[Decision]] = {}
 
-    def record(self, interaction_id: str, decision: Decision) -> None:
-        if self._per_interaction <= 0:
-            return
-        log = self._log.get(interaction_id)
-        if log is None:
-            self._log[interaction_id] = [decision]
-            return
-        log.append(decision)
-        if len(log) > self._per_interaction:
-            del log[0]
+    def record(self, traced: Traced, decision: Decision) -> None:
+        kept = traced.trace
+        if kept is None:
+            if self._per_interaction > 0:
+                traced.trace = decision
+        elif isinstance(kept, list):
+            kept.append(decision)
+            if len(kept) > self._per_interaction:
+                del kept[0]
+        elif self._per_interaction > 1:
+            traced.trace = [kept, decision]
+        else:
+            traced.trace = decision
 
-    def of(self, interaction_id: str) -> tuple[Decision, ...]:
-        return tuple(self._log.get(interaction_id, ()))
-
-    def forget(self, interaction_id: str) -> None:
-        self._log.pop(interaction_id, None)
+    @staticmethod
+    def of(traced: Traced | None) -> tuple[Decision, ...]:
+        kept = None if traced is None else traced.trace
+        if kept is None:
+            return ()
+        if isinstance(kept, list):
+            return tuple(kept)
+        return (kept,)

@@ -6,13 +6,14 @@ The event log is the source of truth: metrics, the supervisor view and replay al
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TypeAlias
+from types import MappingProxyType
+from typing import NamedTuple, TypeAlias
 
-__all__ = ["JSON", "Event", "EventType", "new_event"]
+__all__ = ["JSON", "Event", "EventType"]
 
 JSON: TypeAlias = str | int | float | bool | list["JSON"] | dict[str, "JSON"] | None
+_NO_DATA: Mapping[str, JSON] = MappingProxyType({})  # a shared default must not be mutable
 
 
 class EventType(StrEnum):
@@ -34,16 +35,19 @@ class EventType(StrEnum):
     WRAP_UP_ENDED = "wrap_up_ended"
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One state change. `data` holds JSON values only and must not be mutated."""
+class Event(NamedTuple):
+    """One state change. `data` holds JSON values only and must not be mutated.
+
+    A named tuple rather than a frozen dataclass: the router builds several per routing call, and a named
+    tuple is built in one allocation where a frozen dataclass pays one `object.__setattr__` per field.
+    """
 
     seq: int
     type: EventType
     at: float
     interaction_id: str | None = None
     agent_id: str | None = None
-    data: Mapping[str, JSON] = field(default_factory=dict)
+    data: Mapping[str, JSON] = _NO_DATA
 
     def to_dict(self) -> dict[str, JSON]:
         return {
@@ -64,35 +68,3 @@ class Event:
         if not isinstance(data, dict) or not isinstance(iid, str | None) or not isinstance(aid, str | None):
             raise ValueError(f"event {seq}: bad data/interaction_id/agent_id")
         return cls(seq=seq, type=EventType(kind), at=float(at), interaction_id=iid, agent_id=aid, data=data)
-
-
-@dataclass(slots=True)
-class _Draft:
-    """`Event`'s fields in the same order, mutable: same slots, so a filled draft can become an `Event`."""
-
-    seq: int
-    type: EventType
-    at: float
-    interaction_id: str | None = None
-    agent_id: str | None = None
-    data: Mapping[str, JSON] = field(default_factory=dict)
-
-
-def new_event(
-    seq: int,
-    kind: EventType,
-    at: float,
-    interaction_id: str | None,
-    agent_id: str | None,
-    data: Mapping[str, JSON],
-) -> Event:
-    """`Event(seq, kind, at, interaction_id, agent_id, data)`, built about three times faster for the
-    router's hot path: a frozen dataclass's `__init__` pays one `object.__setattr__` per field, a plain
-    slotted one does not. The draft is filled, then becomes the frozen `Event` it is laid out like."""
-    ev = _Draft(seq, kind, at, interaction_id, agent_id, data)
-    ev.__class__ = Event  # type: ignore[assignment]
-    return ev  # type: ignore[return-value]
-
-
-if _Draft.__slots__ != Event.__slots__:
-    raise TypeError("new_event needs _Draft and Event to share one slot layout")
