@@ -19,13 +19,23 @@ from ._model import Agent, Interaction, Requirements
 from ._trace import ExclusionReason
 from .specs import Channel
 
-__all__ = ["AvailableIndex", "Eligible", "Entry", "Explained", "ScoredHead", "WaitClass", "WaitingIndex"]
+__all__ = [
+    "AvailableIndex",
+    "Eligible",
+    "Entry",
+    "Explained",
+    "Ranked",
+    "ScoredHead",
+    "WaitClass",
+    "WaitingIndex",
+]
 
 Entry = tuple[float, int, str]  # (enqueue_time, arrival, interaction id)
 ClassKey = tuple[str, Channel, Requirements, str | None, tuple[str, ...]]
 # (-effective priority, -weight, enqueue time, arrival, interaction id, queue), as ranked for an agent: flat,
 # so that comparing two heads compares their scores without a nested tuple per comparison
 ScoredHead = tuple[float, float, float, float, str, str]
+Ranked = tuple[float, float, float, dict[int, ScoredHead]]
 # why agents outside the available pool cannot take a class (see _matching): the size of the pool, the agents
 # scanned, their versions then, those of them that were in the available pool, and the (agent, reason,
 # detail) sample of those that could not take it
@@ -44,14 +54,20 @@ class WaitClass:
     widened: tuple[str, ...]
     buckets: dict[int, list[Entry]] = field(default_factory=dict)
     size: int = 0
-    # agent-side memo of the scored heads: (valid from, valid until, weight, heads), dropped whenever the
-    # head of a bucket changes (or a bucket comes or goes). Heads keep their scores until one leaves or ages
-    # a step, so the agents freed meanwhile share one list.
-    ranked: tuple[float, float, float, list[ScoredHead]] | None = None
-    # per base priority: (head entry, effective priority, weight, its scored tuple), reused across rankings
-    scores: dict[int, tuple[Entry, int, float, ScoredHead]] = field(default_factory=dict)
+    # agent-side memo of the scored head of each bucket: (valid from, valid until, weight, base priority ->
+    # head). Heads keep their scores until one leaves or ages a step, so the agents freed meanwhile share it.
+    ranked: Ranked | None = None
+    # the base priority whose head changed since `ranked` was scored: only that one is scored again (a second
+    # changed head, or a bucket that comes or goes, drops `ranked` instead)
+    stale: int | None = None
     # interaction side: why agents outside the available pool could not take it, kept while they are unchanged
     explained: Explained | None = None
+
+    def head_changed(self, priority: int) -> None:
+        if self.ranked is not None and self.stale is not None and self.stale != priority:
+            self.ranked = None
+        else:
+            self.stale = priority
 
 
 Eligible = tuple[WaitClass, float, float | None]  # a class an agent may serve, its weight, the aging step
@@ -87,7 +103,7 @@ class WaitingIndex:
             bucket.append(entry)  # the usual case: a new arrival is the youngest
         else:
             if entry < bucket[0]:
-                cls.ranked = None
+                cls.head_changed(i.priority)
             bisect.insort(bucket, entry)
         cls.size += 1
         self._count[i.queue] += 1
@@ -98,16 +114,19 @@ class WaitingIndex:
         if cls is None:
             raise KeyError(f"interaction {i.id!r} is not indexed as waiting")
         bucket = cls.buckets[i.priority]
-        entry = (i.enqueue_time, i.arrival, i.id)
-        pos = 0 if bucket[0] == entry else bisect.bisect_left(bucket, entry)  # mostly the head leaves
-        if pos == len(bucket) or bucket[pos] != entry:
-            raise KeyError(f"interaction {i.id!r} is not indexed as waiting")
-        del bucket[pos]
-        if not pos:
-            cls.ranked = None
+        if bucket[0][2] == i.id:  # mostly the head leaves (ids are unique in the index)
+            del bucket[0]
+            cls.head_changed(i.priority)
+        else:
+            entry = (i.enqueue_time, i.arrival, i.id)
+            pos = bisect.bisect_left(bucket, entry)
+            if pos == len(bucket) or bucket[pos] != entry:
+                raise KeyError(f"interaction {i.id!r} is not indexed as waiting")
+            del bucket[pos]
         i.wait_class = None
         if not bucket:
             del cls.buckets[i.priority]
+            cls.ranked = None
         cls.size -= 1
         self._count[i.queue] -= 1
         if not cls.size:

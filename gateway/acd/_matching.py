@@ -11,7 +11,7 @@ import math
 import operator
 from collections.abc import Collection, Iterable
 
-from ._index import Eligible, Explained, ScoredHead, WaitClass
+from ._index import Eligible, Entry, Explained, Ranked, ScoredHead, WaitClass
 from ._model import Agent, Interaction, PresenceKind
 from ._state import RoutingState
 from ._trace import CANDIDATES_KEPT, Decision, ExclusionReason, RawExclusion, SharedExclusion, Trigger
@@ -253,6 +253,11 @@ def _still_valid(hit: Explained, examined: Collection[str]) -> bool:
 
 
 _version = operator.attrgetter("version")
+_floor = math.floor
+
+
+def _channel_of(eligible: Eligible) -> str:
+    return eligible[0].channel
 
 
 # -- agent side: which interaction ------------------------------------------------------------------------
@@ -285,6 +290,7 @@ def eligible_classes(state: RoutingState, a: Agent) -> list[Eligible]:
             q = state.queues[cls.queue]
             member = a.members.get(q.id)
             found.append((cls, float(member.weight if member else 1), q.priority_aging_seconds))
+    found.sort(key=_channel_of)  # a routing call then checks the agent's room once per channel
     state.eligible[a.id] = (version, found)
     return found
 
@@ -295,17 +301,19 @@ def pick_interaction(state: RoutingState, a: Agent, now: float) -> Decision | No
     declining = state.declining
     scored: list[ScoredHead] = []
     excluded: list[RawExclusion] = []
-    room: dict[Channel, bool] = {}
-    for cls, weight, aging in eligible_classes(state, a):
-        fits = room.get(cls.channel)
-        if fits is None:
-            fits = room[cls.channel] = a.has_room_for(cls.channel)
+    channel, fits = None, False
+    for cls, weight, aging in eligible_classes(state, a):  # grouped by channel
+        if cls.channel is not channel:
+            channel = cls.channel
+            fits = a.has_room_for(channel)
         if not fits:
             continue  # a whole class the agent cannot serve is not worth a trace line per interaction
         memo = cls.ranked
         if memo is None or not memo[0] <= now < memo[1] or memo[2] != weight:
             memo = cls.ranked = _rank_heads(cls, weight, aging, now)
-        heads = memo[3]
+        elif cls.stale is not None:
+            memo = cls.ranked = _rank_stale_head(cls, memo, aging, now)
+        heads = memo[3].values()
         if declining and not declining.isdisjoint([h[4] for h in heads]):
             _score_declining(state, a, cls, weight, aging, now, scored, excluded)
         else:
@@ -325,33 +333,42 @@ def pick_interaction(state: RoutingState, a: Agent, now: float) -> Decision | No
     )
 
 
-def _rank_heads(
-    cls: WaitClass, weight: float, aging: float | None, now: float
-) -> tuple[float, float, float, list[ScoredHead]]:
+def _rank_heads(cls: WaitClass, weight: float, aging: float | None, now: float) -> Ranked:
     """The scored head of each bucket of `cls` at `now`, and until when these scores hold: a head's effective
     priority changes only when it leaves its bucket or ages one more step."""
-    heads: list[ScoredHead] = []
+    cls.stale = None
+    heads: dict[int, ScoredHead] = {}
     until = math.inf
-    kept = cls.scores
     for priority, bucket in cls.buckets.items():
-        entry = bucket[0]
-        eff = priority
-        if aging:
-            steps = max(0, math.floor((now - entry[0]) / aging))
-            eff += steps
-            # recomputed a little early rather than a rounding error late
-            until = min(until, entry[0] + (steps + 1) * aging - _AGING_MARGIN)
-        k = kept.get(priority)
-        if k is None or k[0] is not entry or k[1] != eff or k[2] != weight:
-            # usually one bucket changed: the heads of the others keep their scored tuple
-            k = kept[priority] = (
-                entry,
-                eff,
-                weight,
-                (-float(eff), -weight, entry[0], float(entry[1]), entry[2], cls.queue),
-            )
-        heads.append(k[3])
+        heads[priority], due = _scored_head(cls.queue, priority, bucket[0], weight, aging, now)
+        if due < until:
+            until = due
     return now, until, weight, heads
+
+
+def _rank_stale_head(cls: WaitClass, memo: Ranked, aging: float | None, now: float) -> Ranked:
+    """`memo` with the head of its one changed bucket scored again (the others keep their scores)."""
+    priority, cls.stale = cls.stale, None
+    assert priority is not None
+    since, until, weight, heads = memo
+    heads[priority], due = _scored_head(cls.queue, priority, cls.buckets[priority][0], weight, aging, now)
+    return memo if due >= until else (since, due, weight, heads)
+
+
+def _scored_head(
+    queue: str, priority: int, entry: Entry, weight: float, aging: float | None, now: float
+) -> tuple[ScoredHead, float]:
+    """The score of a bucket's head at `now`, and until when it holds."""
+    eff, due = priority, math.inf
+    if aging:
+        steps = _floor((now - entry[0]) / aging)
+        if steps > 0:
+            eff += steps
+        else:
+            steps = 0
+        # recomputed a little early rather than a rounding error late
+        due = entry[0] + (steps + 1) * aging - _AGING_MARGIN
+    return (-float(eff), -weight, entry[0], float(entry[1]), entry[2], queue), due
 
 
 def _score_declining(

@@ -29,13 +29,14 @@ def received(new: NewInteraction, now: float) -> dict[str, JSON]:
 
 
 def offered(queue: str, deadline: float, decision: Decision) -> dict[str, JSON]:
+    rule, trigger, score, candidates = decision.offer_summary()
     return {
         "queue": queue,
         "deadline": deadline,
-        "rule": decision.rule,
-        "trigger": str(decision.trigger),
-        "score": list(decision.best_score or ()),
-        "candidates": decision.candidate_count,
+        "rule": rule,
+        "trigger": trigger,
+        "score": score,
+        "candidates": candidates,
     }
 
 

@@ -75,6 +75,7 @@ class RoutingState:
         self.eligible: dict[str, tuple[int, list[Eligible]]] = {}
         self.declining: set[str] = set()  # interactions some agent declined: most have none
         self.available = AvailableIndex()
+        self._note_available = self.available.update  # bound once: every offer and end calls it
         self.timers = Timers(self._timer_valid)
         self.rr_last: dict[str, str | None] = dict.fromkeys(self.queues)
         self.stats = {q: QueueStats() for q in self.queues}
@@ -306,7 +307,7 @@ class RoutingState:
     def _touched(self, a: Agent) -> None:
         """Presence or work of `a` changed: explanations citing it are stale, its availability may differ."""
         a.version += 1
-        self.available.update(a)
+        self._note_available(a)
 
     def _reserve(self, a: Agent, i: Interaction) -> None:
         a.work[i.id] = i.channel

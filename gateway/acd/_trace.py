@@ -215,6 +215,13 @@ class Decision(_Fields):
     def candidate_count(self) -> int:
         return len(self[7]) + min(len(self[8]), CANDIDATES_KEPT)
 
+    def offer_summary(self) -> tuple[str, str, list[JSON], int]:
+        """(rule, trigger, best score, candidate count), what an offer event says of its decision: read in one
+        call, since an offer is made on nearly every routing call."""
+        raw, heads = self[7], self[8]
+        score: list[JSON] = list(raw[0][2]) if raw else list(heads[0][:4]) if heads else []
+        return self[3], self[1].value, score, len(raw) + min(len(heads), CANDIDATES_KEPT)
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Decision):
             return NotImplemented
