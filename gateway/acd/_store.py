@@ -10,7 +10,6 @@ from __future__ import annotations
 import bisect
 import itertools
 import operator
-import sys
 from collections import deque
 from collections.abc import Sequence
 from typing import Protocol
@@ -54,10 +53,9 @@ class InMemoryStore:
         if max_events is not None and max_events < 1:
             raise ValueError(f"in-memory store: max_events must be >= 1 or None, got {max_events}")
         self._events: deque[Event] = deque(maxlen=max_events)
-        self._room = sys.maxsize if max_events is None else max_events  # appends left before the oldest go
         self._reserved = 0
         self._last = 0
-        self._dropped_through = 0  # seq of the newest event let go, 0 while the log is complete
+        self._appended = 0  # more than the deque holds: the oldest were let go
 
     @property
     def max_events(self) -> int | None:
@@ -65,7 +63,10 @@ class InMemoryStore:
 
     @property
     def dropped_through(self) -> int:
-        return self._dropped_through
+        """The seq of the newest event let go, 0 while the log is complete. Read off the oldest event kept,
+        since events are kept in seq order: a seq reserved, never appended, just before it counts as gone."""
+        kept = self._events
+        return kept[0].seq - 1 if self._appended > len(kept) else 0
 
     def next_seq(self) -> int:
         self._reserved += 1
@@ -77,20 +78,16 @@ class InMemoryStore:
             if ev[0] <= last:  # ev.seq, read by position: this runs for every event
                 raise ValueError(f"event seq {ev.seq} is not after {last}")
             last = ev[0]
-        room = self._room - len(events)
-        if room < 0:  # the oldest go: note the last of them, over (kept + events)
-            kept, gone = self._events, -room - 1
-            self._dropped_through = kept[gone].seq if gone < len(kept) else events[gone - len(kept)].seq
-            room = 0
-        self._room = room
+        self._appended += len(events)
         self._events.extend(events)
         self._last = last
         if last > self._reserved:
             self._reserved = last
 
     def read(self, after_seq: int = 0, limit: int | None = None) -> list[Event]:
-        if after_seq < self._dropped_through:
-            raise EventsDropped(after_seq, self._dropped_through)
+        dropped_through = self.dropped_through
+        if after_seq < dropped_through:
+            raise EventsDropped(after_seq, dropped_through)
         start = bisect.bisect_right(self._events, after_seq, key=_seq)
         stop = None if limit is None else start + max(0, limit)
         return list(itertools.islice(self._events, start, stop))
