@@ -82,13 +82,14 @@ class Journal:
         self._state.queued(interaction_id, queue_id, now)
         self._out.append(Event(seq, _QUEUED, now, interaction_id, None, self._about(queue_id)))
 
-    def offered(
-        self, interaction_id: str, queue_id: str, deadline: float, decision: Decision, now: float
-    ) -> None:
+    def offered(self, interaction_id: str, queue_id: str, decision: Decision, now: float) -> None:
+        """Offer to the decision's chosen agent, ringing for the queue's offer timeout."""
         agent_id = decision.chosen_agent
         assert agent_id is not None
+        state = self._state
+        deadline = now + state.queues[queue_id].offer_timeout_seconds
         seq = self._numbered()
-        self._state.offered(interaction_id, agent_id, float(deadline), now)
+        state.offered(interaction_id, agent_id, deadline, now)
         data = payloads.offered(queue_id, deadline, decision)
         self._out.append(Event(seq, _OFFERED, now, interaction_id, agent_id, data))
 

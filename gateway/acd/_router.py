@@ -277,7 +277,7 @@ class Router:
         decision = pick_agent(self._state, i, now, trigger)
         self._state.traces.record(i, decision)
         if decision.chosen_agent is not None:
-            self._offer(i, decision, now)
+            self._journal.offered(i.id, i.queue, decision, now)
 
     def _match_agent(self, agent_id: str, now: float) -> None:
         a = self._state.agents[agent_id]
@@ -288,11 +288,7 @@ class Router:
                 return
             i = self._state.interactions[chosen]
             self._state.traces.record(i, decision)
-            self._offer(i, decision, now)
-
-    def _offer(self, i: Interaction, decision: Decision, now: float) -> None:
-        deadline = now + self._state.queues[i.queue].offer_timeout_seconds
-        self._journal.offered(i.id, i.queue, deadline, decision, now)
+            self._journal.offered(i.id, i.queue, decision, now)
 
     def _change_presence(
         self, agent_id: str, presence: Presence, cause: str, now: float, returned: Sequence[str] = ()

@@ -313,7 +313,8 @@ class RoutingState:
         a.work[i.id] = i.channel
         a.used += a.costs[i.channel]
         a.exclusive += i.channel in a.exclusive_channels
-        self._touched(a)
+        a.version += 1  # `_touched`, inlined: every offer and end takes this step
+        self._note_available(a)
 
     def _release(self, a: Agent, iid: str, at: float) -> None:
         channel = a.work.pop(iid)
@@ -321,7 +322,8 @@ class RoutingState:
         a.exclusive -= channel in a.exclusive_channels
         if not a.work:
             a.idle_since = at
-        self._touched(a)
+        a.version += 1  # `_touched`, inlined
+        self._note_available(a)
 
     # -- timers and snapshots -----------------------------------------------------------------------------
 
