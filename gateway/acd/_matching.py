@@ -1,7 +1,7 @@
-"""Matching: which agent gets an interaction, and which interaction a free agent gets, with the reasons.
+"""Matching: the eligibility rules, and which agent gets an interaction (the interaction's side), with reasons.
 
-Both directions use the same eligibility rules (`exclusion`, `unavailability`), so an offer made from
-either side is one the other side would have allowed.
+Both directions (this side and `_agent_side`, which interaction a freed agent gets) use the same rules
+(`exclusion`, `unavailability`), so an offer made from either side is one the other side would have allowed.
 """
 
 from __future__ import annotations
@@ -11,25 +11,24 @@ import math
 import operator
 from collections.abc import Collection, Iterable
 
-from ._index import Eligible, Entry, Explained, Ranked, ScoredHead, WaitClass
+from ._index import Explained
 from ._model import Agent, Interaction, PresenceKind
 from ._state import RoutingState
 from ._trace import CANDIDATES_KEPT, Decision, ExclusionReason, RawExclusion, SharedExclusion, Trigger
 from .specs import Channel, QueueSpec, Strategy
 
 __all__ = [
+    "Reason",
     "effective_priority",
-    "eligible_classes",
     "exclusion",
+    "member_exclusion",
     "pick_agent",
-    "pick_interaction",
+    "skill_exclusion",
     "unavailability",
 ]
 
 # how many unavailable agents a "nobody could take it" decision lists, so explaining stays cheap
 UNAVAILABLE_SAMPLE = 5
-# a little before a waiting head ages one more step, its memoised score is recomputed (see _rank_heads)
-_AGING_MARGIN = 1e-3
 Reason = tuple[ExclusionReason, str]
 
 # enum members as module constants: reading `ExclusionReason.SKILL` costs ~0.2 us in Python 3.11
@@ -38,7 +37,6 @@ _PRESENCE, _WRAP_UP_REASON = ExclusionReason.PRESENCE, ExclusionReason.WRAP_UP
 _DECLINED, _NOT_MEMBER = ExclusionReason.DECLINED_BEFORE, ExclusionReason.NOT_MEMBER
 _NOT_PREFERRED, _NOT_THE_AGENT = ExclusionReason.NOT_PREFERRED, ExclusionReason.NOT_THE_AGENT
 _AVAILABLE, _WRAP_UP = PresenceKind.AVAILABLE, PresenceKind.WRAP_UP
-_AGENT_FREE = Trigger.AGENT_FREE
 _RULES = {s: str(s) for s in Strategy}
 _NO_SAMPLE: tuple[SharedExclusion, ...] = ()
 _decided = Decision.compact  # called positionally on every routing call
@@ -50,14 +48,14 @@ def effective_priority(priority: int, enqueue_time: float, now: float, aging_sec
     return priority + max(0, math.floor((now - enqueue_time) / aging_seconds))
 
 
-def _member_exclusion(state: RoutingState, queues: tuple[str, ...], a: Agent) -> Reason | None:
+def member_exclusion(state: RoutingState, queues: tuple[str, ...], a: Agent) -> Reason | None:
     # a queue without a member list is open to every agent with the skills
     if all(state.members[q] for q in queues) and not any(q in a.members for q in queues):
         return _NOT_MEMBER, ",".join(queues)
     return None
 
 
-def _skill_exclusion(skills: Iterable[tuple[str, int]], a: Agent) -> Reason | None:
+def skill_exclusion(skills: Iterable[tuple[str, int]], a: Agent) -> Reason | None:
     for skill, level in skills:
         have = a.levels.get(skill)
         if have is None:
@@ -76,12 +74,12 @@ def exclusion(state: RoutingState, i: Interaction, a: Agent) -> Reason | None:
         elif a.id != i.preferred_agent:
             return _NOT_PREFERRED, str(i.preferred_agent)
     elif i.widened:
-        member = _member_exclusion(state, (i.queue, *i.widened), a)
+        member = member_exclusion(state, (i.queue, *i.widened), a)
         if member:
             return member
     elif state.members[i.queue] and i.queue not in a.members:  # the common case, without allocating
         return _NOT_MEMBER, i.queue
-    skill = _skill_exclusion(i.skills, a)
+    skill = skill_exclusion(i.skills, a)
     if skill:
         return skill
     if i.declined and a.id in i.declined:
@@ -253,162 +251,3 @@ def _still_valid(hit: Explained, examined: Collection[str]) -> bool:
 
 
 _version = operator.attrgetter("version")
-_floor = math.floor
-
-
-def _channel_of(eligible: Eligible) -> str:
-    return eligible[0].channel
-
-
-# -- agent side: which interaction ------------------------------------------------------------------------
-
-
-def _class_exclusion(state: RoutingState, cls: WaitClass, a: Agent) -> Reason | None:
-    """Why `a` may never serve `cls` (membership, sticky agent, skills): fixed for a class and an agent."""
-    if cls.sticky_agent is None:
-        member = _member_exclusion(state, (cls.queue, *cls.widened), a)
-        if member:
-            return member
-    elif cls.sticky_agent != a.id:
-        return _NOT_PREFERRED, cls.sticky_agent
-    return _skill_exclusion(cls.skills, a)
-
-
-def eligible_classes(state: RoutingState, a: Agent) -> list[Eligible]:
-    """The waiting classes `a` may serve, with its membership weight and the queue's aging step.
-
-    Eligibility depends only on the agent's spec and the class, so the list is kept per agent until a class
-    appears or disappears (`WaitingIndex.version`); a routing call then reads it instead of re-deriving it.
-    """
-    version = state.waiting.version
-    cached = state.eligible.get(a.id)
-    if cached is not None and cached[0] == version:
-        return cached[1]
-    found: list[Eligible] = []
-    for cls in state.waiting.classes_for(a):
-        if _class_exclusion(state, cls, a) is None:
-            q = state.queues[cls.queue]
-            member = a.members.get(q.id)
-            found.append((cls, float(member.weight if member else 1), q.priority_aging_seconds))
-    found.sort(key=_channel_of)  # a routing call then checks the agent's room once per channel
-    state.eligible[a.id] = (version, found)
-    return found
-
-
-def pick_interaction(state: RoutingState, a: Agent, now: float) -> Decision | None:
-    """The waiting interaction `a` should be offered: highest effective priority, then the heaviest queue
-    membership weight, then the oldest enqueue time (FIFO)."""
-    declining = state.declining
-    scored: list[ScoredHead] = []
-    excluded: list[RawExclusion] = []
-    channel, fits = None, False
-    for cls, weight, aging in eligible_classes(state, a):  # grouped by channel
-        if cls.channel is not channel:
-            channel = cls.channel
-            fits = a.has_room_for(channel)
-        if not fits:
-            continue  # a whole class the agent cannot serve is not worth a trace line per interaction
-        memo = cls.ranked
-        if memo is None or not memo[0] <= now < memo[1] or memo[2] != weight:
-            memo = cls.ranked = _rank_heads(cls, weight, aging, now)
-        elif cls.stale is not None:
-            memo = cls.ranked = _rank_stale_head(cls, memo, aging, now)
-        heads = memo[3].values()
-        if declining and not declining.isdisjoint([h[4] for h in heads]):
-            _score_declining(state, a, cls, weight, aging, now, scored, excluded)
-        else:
-            scored += heads
-    if not scored:
-        return None
-    # scores are unique (arrival breaks ties), so comparing flat heads compares scores; the trace keeps
-    # the best first and sorts the runners-up only when it is read
-    best = min(scored)
-    at = scored.index(best)
-    scored[0], scored[at] = best, scored[0]
-    if len(scored) > 2 * CANDIDATES_KEPT:  # keep what a trace holds bounded
-        scored[1:] = sorted(scored[1:])[: CANDIDATES_KEPT - 1]
-    chosen, queue = best[4], best[5]
-    return _decided(
-        now, _AGENT_FREE, queue, "agent_side", a.id, chosen, (), tuple(excluded), 0, tuple(scored)
-    )
-
-
-def _rank_heads(cls: WaitClass, weight: float, aging: float | None, now: float) -> Ranked:
-    """The scored head of each bucket of `cls` at `now`, and until when these scores hold: a head's effective
-    priority changes only when it leaves its bucket or ages one more step."""
-    cls.stale = None
-    heads: dict[int, ScoredHead] = {}
-    until = math.inf
-    for priority, bucket in cls.buckets.items():
-        heads[priority], due = _scored_head(cls.queue, priority, bucket[0], weight, aging, now)
-        if due < until:
-            until = due
-    return now, until, weight, heads
-
-
-def _rank_stale_head(cls: WaitClass, memo: Ranked, aging: float | None, now: float) -> Ranked:
-    """`memo` with the head of its one changed bucket scored again (the others keep their scores)."""
-    priority, cls.stale = cls.stale, None
-    assert priority is not None
-    since, until, weight, heads = memo
-    heads[priority], due = _scored_head(cls.queue, priority, cls.buckets[priority][0], weight, aging, now)
-    return memo if due >= until else (since, due, weight, heads)
-
-
-def _scored_head(
-    queue: str, priority: int, entry: Entry, weight: float, aging: float | None, now: float
-) -> tuple[ScoredHead, float]:
-    """The score of a bucket's head at `now`, and until when it holds."""
-    eff, due = priority, math.inf
-    if aging:
-        steps = _floor((now - entry[0]) / aging)
-        if steps > 0:
-            eff += steps
-        else:
-            steps = 0
-        # recomputed a little early rather than a rounding error late
-        due = entry[0] + (steps + 1) * aging - _AGING_MARGIN
-    return (-float(eff), -weight, entry[0], float(entry[1]), entry[2], queue), due
-
-
-def _score_declining(
-    state: RoutingState,
-    a: Agent,
-    cls: WaitClass,
-    weight: float,
-    aging: float | None,
-    now: float,
-    scored: list[ScoredHead],
-    excluded: list[RawExclusion],
-) -> None:
-    """The heads of `cls` when some were declined by someone: skip (and list) those `a` declined."""
-    for priority, bucket in cls.buckets.items():
-        enqueue_time, arrival, iid = bucket[0]
-        if iid in state.declining:
-            _score_declined(state, a, cls, priority, bucket, weight, aging, now, scored, excluded)
-            continue
-        eff = effective_priority(priority, enqueue_time, now, aging)
-        scored.append((-float(eff), -weight, enqueue_time, float(arrival), iid, cls.queue))
-
-
-def _score_declined(
-    state: RoutingState,
-    a: Agent,
-    cls: WaitClass,
-    priority: int,
-    bucket: list[tuple[float, int, str]],
-    weight: float,
-    aging: float | None,
-    now: float,
-    scored: list[ScoredHead],
-    excluded: list[RawExclusion],
-) -> None:
-    """The first interaction of a bucket that `a` did not decline, listing the declined ones before it."""
-    aid, declining, interactions = a.id, state.declining, state.interactions
-    for enqueue_time, arrival, iid in bucket:
-        if iid in declining and aid in interactions[iid].declined:
-            excluded.append((aid, iid, _DECLINED, ""))
-            continue
-        eff = effective_priority(priority, enqueue_time, now, aging)
-        scored.append((-float(eff), -weight, enqueue_time, float(arrival), iid, cls.queue))
-        return

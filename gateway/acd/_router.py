@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 
 from . import _payloads as payloads
+from ._agent_side import pick_interaction
 from ._hours import is_open
 from ._journal import Journal
-from ._matching import effective_priority, pick_agent, pick_interaction
+from ._matching import effective_priority, pick_agent
 from ._model import (
     Agent,
     AgentView,
