@@ -148,34 +148,14 @@ def _score_declining(
     scored: list[ScoredHead],
     excluded: list[RawExclusion],
 ) -> None:
-    """The heads of `cls` when some were declined by someone: skip (and list) those `a` declined."""
-    for priority, bucket in cls.buckets.items():
-        enqueue_time, arrival, iid = bucket[0]
-        if iid in state.declining:
-            _score_declined(state, a, cls, priority, bucket, weight, aging, now, scored, excluded)
-            continue
-        eff = effective_priority(priority, enqueue_time, now, aging)
-        scored.append((-float(eff), -weight, enqueue_time, float(arrival), iid, cls.queue))
-
-
-def _score_declined(
-    state: RoutingState,
-    a: Agent,
-    cls: WaitClass,
-    priority: int,
-    bucket: list[tuple[float, int, str]],
-    weight: float,
-    aging: float | None,
-    now: float,
-    scored: list[ScoredHead],
-    excluded: list[RawExclusion],
-) -> None:
-    """The first interaction of a bucket that `a` did not decline, listing the declined ones before it."""
+    """The heads of `cls` when some were declined by someone: in each bucket, the first interaction `a` did
+    not decline, listing the declined ones before it."""
     aid, declining, interactions = a.id, state.declining, state.interactions
-    for enqueue_time, arrival, iid in bucket:
-        if iid in declining and aid in interactions[iid].declined:
-            excluded.append((aid, iid, _DECLINED, ""))
-            continue
-        eff = effective_priority(priority, enqueue_time, now, aging)
-        scored.append((-float(eff), -weight, enqueue_time, float(arrival), iid, cls.queue))
-        return
+    for priority, bucket in cls.buckets.items():
+        for enqueue_time, arrival, iid in bucket:
+            if iid in declining and aid in interactions[iid].declined:
+                excluded.append((aid, iid, _DECLINED, ""))
+                continue
+            eff = effective_priority(priority, enqueue_time, now, aging)
+            scored.append((-float(eff), -weight, enqueue_time, float(arrival), iid, cls.queue))
+            break

@@ -1,4 +1,4 @@
-"""Matching: the eligibility rules, and which agent gets an interaction (the interaction's side), with reasons.
+"""Matching: the eligibility rules, and which agent gets an interaction (its side), with the reasons.
 
 Both directions (this side and `_agent_side`, which interaction a freed agent gets) use the same rules
 (`exclusion`, `unavailability`), so an offer made from either side is one the other side would have allowed.
