@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from ._model import NewInteraction, Presence, requirements
 from ._trace import Decision
 from .events import JSON
@@ -14,7 +12,8 @@ __all__ = ["offered", "presence_changed", "received", "relaxed"]
 
 def received(new: NewInteraction, now: float) -> dict[str, JSON]:
     skills: JSON = None if new.skills is None else [[s, lvl] for s, lvl in requirements(new.skills)]
-    items = new.attributes.items() if isinstance(new.attributes, Mapping) else new.attributes
+    # `NewInteraction` makes them a tuple: check that first, an ABC's isinstance is slow
+    items = new.attributes if isinstance(new.attributes, tuple) else new.attributes.items()
     return {
         "queue": new.queue,
         "channel": str(new.channel),
