@@ -110,7 +110,8 @@ class Router:
         if new.only_agent is not None and new.only_agent not in self._state.agents:
             raise UnknownAgent(new.only_agent, interaction_id=new.id, field="only_agent")
 
-        now = max(now, self._state.now)  # the hot commands inline `_transaction`: no closure per call
+        if now < self._state.now:  # the hot commands inline `_transaction`: no closure per call
+            now = self._state.now
         try:
             self._journal.received(new, now)
             self._admit(new.id, new.queue, now, hops=0)
@@ -128,7 +129,8 @@ class Router:
 
     def accept(self, interaction_id: str, agent_id: str, now: float) -> list[Event]:
         i = self._offered_to(interaction_id, agent_id)
-        now = max(now, self._state.now)
+        if now < self._state.now:
+            now = self._state.now
         try:
             self._journal.emit(_EV_ACCEPTED, now, i.id, agent_id, {"waited": now - i.enqueue_time})
             self._journal.assigned(i.id, agent_id, i.queue, now)
@@ -153,10 +155,14 @@ class Router:
         if i.state is not _IS_ASSIGNED or i.agent is None:
             raise InvalidTransition(interaction_id, str(i.state), "end")
         agent_id, wrap_up = i.agent, self._state.queues[i.queue].wrap_up_seconds
-        now = max(now, self._state.now)
+        if now < self._state.now:
+            now = self._state.now
         try:
             self._journal.ended(i.id, agent_id, i.queue, reason, now)
-            self._start_wrap_up(agent_id, wrap_up, now)
+            if wrap_up > 0:
+                self._start_wrap_up(agent_id, wrap_up, now)
+            else:
+                self._match_agent(agent_id, now)
         finally:
             events = self._journal.commit()
         return events
@@ -239,7 +245,8 @@ class Router:
     # -- decisions ----------------------------------------------------------------------------------------
 
     def _transaction(self, now: float, body: Callable[[float], None]) -> list[Event]:
-        now = max(now, self._state.now)
+        if now < self._state.now:
+            now = self._state.now
         try:
             body(now)
         finally:
@@ -284,9 +291,10 @@ class Router:
         a = self._state.agents[agent_id]
         while a.is_available():
             decision = pick_interaction(self._state, a, now)
-            chosen = None if decision is None else decision.chosen_interaction
-            if decision is None or chosen is None:
+            if decision is None:
                 return
+            chosen = decision.chosen_interaction
+            assert chosen is not None  # a decision from the agent's side always chooses
             i = self._state.interactions[chosen]
             self._state.traces.record(i, decision)
             self._journal.offered(i.id, i.queue, decision, now)
