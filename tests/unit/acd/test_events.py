@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from gateway.acd import JSON, Event, EventType, NewInteraction, Presence, Router
+from gateway.acd import Event, EventType, NewInteraction, Presence, Router
 
 from .helpers import T0, agent, call, make_router, queue, skills
 
