@@ -24,7 +24,7 @@ def test_given_an_event_without_data_when_read_then_its_data_is_empty_and_cannot
     ev = Event(seq=3, type=EventType.WRAP_UP_ENDED, at=2.0, agent_id="a1")
     assert ev.data == {} and ev.to_dict()["data"] == {}
     with pytest.raises(TypeError):
-        ev.data["x"] = 1  # type: ignore[index]
+        ev.data["x"] = 1  # what a mistaken caller would do
 
 
 @pytest.mark.parametrize(
