@@ -204,17 +204,6 @@ class Decision(_Fields):
         iid = self[11]
         return raw + tuple([(aid, iid, reason, detail) for aid, reason, detail in sample])
 
-    @property
-    def best_score(self) -> tuple[float, ...] | None:
-        raw, heads = self[7], self[8]
-        if raw:
-            return raw[0][2]
-        return heads[0][:4] if heads else None
-
-    @property
-    def candidate_count(self) -> int:
-        return len(self[7]) + min(len(self[8]), CANDIDATES_KEPT)
-
     def offer_summary(self) -> tuple[str, str, list[JSON], int]:
         """(rule, trigger, best score, candidate count), what an offer event says of its decision: read in one
         call, since an offer is made on nearly every routing call."""
