@@ -16,7 +16,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-__all__ = ["DIGITS", "MIN_HOLD_SECONDS", "BenchFiles", "Scenario", "free_udp_ports", "write_files"]
+__all__ = [
+    "DIGITS",
+    "MIN_HOLD_SECONDS",
+    "BenchFiles",
+    "Scenario",
+    "free_udp_ports",
+    "udp_port_free",
+    "write_files",
+]
 
 DIGITS = "15#"
 MIN_HOLD_SECONDS = 4.0
@@ -163,12 +171,13 @@ def free_udp_ports(count: int) -> int:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
             probe.bind(("127.0.0.1", 0))
             base = int(probe.getsockname()[1])
-        if base + count <= 65535 and all(_udp_free(base + offset) for offset in range(count)):
+        if base + count <= 65535 and all(udp_port_free(base + offset) for offset in range(count)):
             return base
     raise RuntimeError(f"no {count} consecutive free UDP ports on 127.0.0.1")
 
 
-def _udp_free(port: int) -> bool:
+def udp_port_free(port: int) -> bool:
+    """Whether `port` can be bound on 127.0.0.1 right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         try:
             probe.bind(("127.0.0.1", port))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.sip.bench._scenarios import free_udp_ports, udp_port_free
 from gateway.sip.kamailio import (
     KamailioFiles,
     KamailioProcess,
@@ -19,7 +20,6 @@ from gateway.sip.kamailio import (
     render_config,
 )
 from tests.integration.kamailio.conftest import DOMAIN
-from tests.integration.sip.conftest import free_udp_ports
 
 
 def _files(runtime_dir: Path, agents: dict[str, str], workers: int = 1) -> KamailioFiles:
@@ -31,15 +31,6 @@ def _files(runtime_dir: Path, agents: dict[str, str], workers: int = 1) -> Kamai
         runtime_dir=runtime_dir,
         domain=DOMAIN,
     )
-
-
-def _udp_port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 async def test_given_the_sip_port_is_taken_when_kamailio_starts_then_the_error_says_why(
@@ -80,7 +71,7 @@ async def test_given_kamailio_runs_when_it_is_killed_then_the_gateway_is_told_an
     finally:
         await process.stop()
     assert exits.empty(), "a requested stop is not reported as a death"
-    assert _udp_port_free(files.listen.port)
+    assert udp_port_free(files.listen.port)
 
 
 async def test_given_a_kamailio_left_over_by_a_dead_gateway_when_starting_then_it_is_replaced(
@@ -98,7 +89,7 @@ async def test_given_a_kamailio_left_over_by_a_dead_gateway_when_starting_then_i
     finally:
         await replacement.stop()
         await orphan.stop()
-    assert _udp_port_free(files.listen.port)
+    assert udp_port_free(files.listen.port)
 
 
 async def test_given_more_workers_than_sip_branches_when_kamailio_starts_then_it_runs(

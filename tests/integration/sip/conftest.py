@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -15,6 +14,7 @@ import pytest
 from blockbuster import BlockBuster, blockbuster_ctx
 
 from gateway.sip import Answer, Event, Incoming, Play, WorkerPool
+from gateway.sip.bench._scenarios import free_udp_ports
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 PCAP_DIRS = (Path("/usr/share/sip-tester"), Path("/usr/share/sipp"), Path("/usr/local/share/sipp/pcap"))
@@ -62,26 +62,6 @@ def prompt_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     subprocess.run([need("sox", "sox"), str(raw), "-r", "8000", "-c", "1", "-b", "16", str(wav)], check=True)
     return wav
-
-
-def free_udp_ports(count: int) -> int:
-    """The first of `count` consecutive UDP ports that are free on 127.0.0.1 right now."""
-    for _ in range(200):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = probe.getsockname()[1]
-        if base + count <= 65535 and all(_udp_free(base + offset) for offset in range(count)):
-            return base
-    raise RuntimeError(f"no {count} consecutive free UDP ports on 127.0.0.1")
-
-
-def _udp_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 class EventLog:
