@@ -9,12 +9,13 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from blockbuster import BlockBuster, blockbuster_ctx
 
-from gateway.sip import Answer, Event, Incoming, Play, WorkerPool
-from gateway.sip.bench._scenarios import free_udp_ports
+from gateway.sip import Answer, CallState, Event, Incoming, Play, State, WorkerPool
+from gateway.sip.bench._scenarios import free_udp_ports as free_udp_ports  # for the other suites
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 PCAP_DIRS = (Path("/usr/share/sip-tester"), Path("/usr/share/sipp"), Path("/usr/local/share/sipp/pcap"))
@@ -99,6 +100,31 @@ class Pool:
 
     def port(self, worker_id: int) -> int:
         return self.base_port + worker_id
+
+
+class CallsOnTwoWorkers(NamedTuple):
+    """A long call confirmed on worker 0 (the one about to fail) and a shorter one on worker 1."""
+
+    doomed: asyncio.subprocess.Process
+    bystander: asyncio.subprocess.Process
+    doomed_call: Incoming
+    doomed_pid: int
+
+
+def confirmed(worker_id: int) -> Predicate:
+    return lambda w, e: w == worker_id and isinstance(e, State) and e.state is CallState.CONFIRMED
+
+
+async def calls_on_two_workers(pool: Pool, sipp: Sipp, *, bystander_ms: int) -> CallsOnTwoWorkers:
+    doomed = await sipp.start(sipp.scenario("ivr_caller.xml", hold_ms=30_000), pool.port(0))
+    bystander = await sipp.start(sipp.scenario("ivr_caller.xml", hold_ms=bystander_ms), pool.port(1))
+    await pool.events.wait_for(confirmed(0))
+    await pool.events.wait_for(confirmed(1))
+    [doomed_call] = pool.events.of(Incoming, worker_id=0)
+    assert isinstance(doomed_call, Incoming)
+    pid = pool.pool.status()[0].pid
+    assert pid is not None
+    return CallsOnTwoWorkers(doomed, bystander, doomed_call, pid)
 
 
 @pytest.fixture

@@ -10,14 +10,10 @@ import signal
 
 import pytest
 
-from gateway.sip import CallState, Incoming, Ready, State
-from tests.integration.sip.conftest import PoolFactory, Predicate, Sipp
+from gateway.sip import Ready
+from tests.integration.sip.conftest import PoolFactory, Sipp, calls_on_two_workers
 
 PING_INTERVAL, PING_TIMEOUT = 0.5, 1.0
-
-
-def _confirmed(worker_id: int) -> Predicate:
-    return lambda w, e: w == worker_id and isinstance(e, State) and e.state is CallState.CONFIRMED
 
 
 async def test_given_a_stopped_worker_with_a_call_when_pings_go_unanswered_then_it_is_replaced_and_call_lost(
@@ -25,16 +21,7 @@ async def test_given_a_stopped_worker_with_a_call_when_pings_go_unanswered_then_
 ) -> None:
     caplog.set_level(logging.INFO, logger="helpline.sip")
     async with start_pool(2, ping_interval=PING_INTERVAL, ping_timeout=PING_TIMEOUT) as pool:
-        hung = await sipp_caller.start(sipp_caller.scenario("ivr_caller.xml", hold_ms=30_000), pool.port(0))
-        bystander = await sipp_caller.start(
-            sipp_caller.scenario("ivr_caller.xml", hold_ms=5000), pool.port(1)
-        )
-        await pool.events.wait_for(_confirmed(0))
-        await pool.events.wait_for(_confirmed(1))
-        [hung_call] = pool.events.of(Incoming, worker_id=0)
-        assert isinstance(hung_call, Incoming)
-        old_pid = pool.pool.status()[0].pid
-        assert old_pid is not None
+        hung, bystander, hung_call, old_pid = await calls_on_two_workers(pool, sipp_caller, bystander_ms=5000)
 
         os.kill(old_pid, signal.SIGSTOP)
         try:

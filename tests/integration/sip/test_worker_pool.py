@@ -9,28 +9,17 @@ import socket
 
 import pytest
 
-from gateway.sip import CallState, Event, Incoming, Ready, State, WorkerPool
-from tests.integration.sip.conftest import PoolFactory, Predicate, Sipp, free_udp_ports
-
-
-def _confirmed(worker_id: int) -> Predicate:
-    return lambda w, e: w == worker_id and isinstance(e, State) and e.state is CallState.CONFIRMED
+from gateway.sip import Event, Ready, WorkerPool
+from tests.integration.sip.conftest import PoolFactory, Sipp, calls_on_two_workers, free_udp_ports
 
 
 async def test_given_two_workers_when_one_is_killed_mid_call_then_its_calls_are_lost_and_a_new_worker_answers(
     start_pool: PoolFactory, sipp_caller: Sipp
 ) -> None:
     async with start_pool(2) as pool:
-        doomed = await sipp_caller.start(sipp_caller.scenario("ivr_caller.xml", hold_ms=30_000), pool.port(0))
-        bystander = await sipp_caller.start(
-            sipp_caller.scenario("ivr_caller.xml", hold_ms=4000), pool.port(1)
+        doomed, bystander, doomed_call, old_pid = await calls_on_two_workers(
+            pool, sipp_caller, bystander_ms=4000
         )
-        await pool.events.wait_for(_confirmed(0))
-        await pool.events.wait_for(_confirmed(1))
-        [doomed_call] = pool.events.of(Incoming, worker_id=0)
-        assert isinstance(doomed_call, Incoming)
-        old_pid = pool.pool.status()[0].pid
-        assert old_pid is not None
 
         os.kill(old_pid, signal.SIGKILL)
         async with asyncio.timeout(15):
