@@ -20,6 +20,9 @@ from cti_adapter.importer import seed_demo_customers
 from cti_adapter.ivr import answer_lookup_by
 from gateway import admin
 from gateway.acd._hours import is_open
+from gateway.acd_server import AcdServer
+from gateway.acd_server import http as routing_http
+from gateway.acd_server._pops import ScreenPops
 from gateway.auth import TokenService, UserDirectory, load_or_create_secret
 from gateway.auth import http as auth_http
 from gateway.config import Config, business_hours_specs, load_config, parsed_flows
@@ -27,9 +30,6 @@ from gateway.logs import configure_logging
 from gateway.metrics import Metrics
 from gateway.panel import add_routes as add_panel_routes
 from gateway.realtime import RealtimeServer
-from gateway.routing import RoutingHub
-from gateway.routing import http as routing_http
-from gateway.routing._pops import ScreenPops
 from gateway.sip import WorkerPool
 from gateway.sip.front import SipFront
 from gateway.storage import Database
@@ -105,7 +105,7 @@ def resolve_settings(config: Config, options: ServeOptions) -> Settings:
 CONFIG = web.AppKey("config", Config)
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
-HUB = web.AppKey("routing_hub", RoutingHub)
+ACD = web.AppKey("acd_server", AcdServer)
 METRICS = web.AppKey("metrics", Metrics)
 
 
@@ -141,7 +141,7 @@ def _voice_service(
     config: Config,
     settings: Settings,
     pool: WorkerPool,
-    hub: RoutingHub,
+    hub: AcdServer,
     database: Database,
     sip: SipFront,
     cti: CtiRuntime,
@@ -185,7 +185,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
     )
     users = UserDirectory(config.users)
     database = Database(settings.database_url)
-    hub = RoutingHub(config=config, database=database, metrics=metrics)
+    hub = AcdServer(config=config, database=database, metrics=metrics)
     sip = _sip_front(config, settings) if settings.sip_enabled else None
     voices: list[VoiceService] = []
 
@@ -198,7 +198,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
     realtime = RealtimeServer(tokens=tokens, actions=hub, redis_url=settings.redis_url)
     hub.attach_realtime(realtime)
 
-    app[CONFIG], app[SETTINGS], app[DATABASE], app[HUB], app[METRICS], app[TOKENS] = (
+    app[CONFIG], app[SETTINGS], app[DATABASE], app[ACD], app[METRICS], app[TOKENS] = (
         config,
         settings,
         database,

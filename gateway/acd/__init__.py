@@ -12,7 +12,8 @@ Public API:
     router.interaction(id) / router.agent(id) / router.queue_snapshot(id) / router.trace(id)
     router.snapshot() -> dict           # canonical state, equal after Router.replay(queues, agents, events)
 
-`RoutingService` (gateway.acd.service) runs a router on the asyncio loop with a clock and an event sink.
+The core does no I/O and never awaits: `gateway.acd_server` runs it on the event loop and wires it
+to the world.
 """
 
 from __future__ import annotations

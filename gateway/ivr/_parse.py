@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Set
 
 from gateway.ivr._check import check_flows
 from gateway.ivr._model import Flow, Step, Verb
-from gateway.ivr._parse_routing import parse_branch, parse_lookup, parse_queue
+from gateway.ivr._parse_branching import parse_branch, parse_lookup, parse_queue
 from gateway.ivr._parse_verbs import (
     parse_collect,
     parse_goto,

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from gateway.acd import InteractionState
+from gateway.acd_server import AcdServer
 from gateway.ivr import Input, MediaDone, QueueExit, QueueExited, TransferCall, TransferFailed
 from gateway.logs import bind_interaction
-from gateway.routing import RoutingHub
 from gateway.sip import MakeCall
 from gateway.voice._media import Media
 from gateway.voice._outbound import DialUri, withdraw
@@ -47,7 +47,7 @@ class AgentDesk:
     def __init__(
         self,
         media: Media,
-        hub: RoutingHub,
+        hub: AcdServer,
         calls: Calls,
         *,
         agent_uri: AgentUri,

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from gateway.acd_server import AcdServer
 from gateway.ivr import Announcements, StartQueue
-from gateway.routing import RoutingHub
 from gateway.voice._agents import AgentDesk
 from gateway.voice._media import Media
 from gateway.voice._outbound import DialUri, queue_for_agent
@@ -56,7 +56,7 @@ class CallControl:
     def __init__(
         self,
         media: Media,
-        hub: RoutingHub,
+        hub: AcdServer,
         calls: Calls,
         desk: AgentDesk,
         waiting: WaitingRoom,

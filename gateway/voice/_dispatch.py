@@ -14,9 +14,9 @@ from pathlib import Path
 
 from gateway.acd import Event as RoutingEvent
 from gateway.acd import EventType, InteractionState
+from gateway.acd_server import AcdServer
 from gateway.ivr import CallerHungUp, Flow, FlowRun, IsOpen
 from gateway.logs import bind_interaction
-from gateway.routing import RoutingHub
 from gateway.sip import (
     Answer,
     CallState,
@@ -52,7 +52,7 @@ class Dispatcher:
         self,
         media: Media,
         calls: Calls,
-        hub: RoutingHub,
+        hub: AcdServer,
         *,
         ivr: IvrDriver,
         waiting: WaitingRoom,

@@ -27,10 +27,10 @@ from gateway.acd import (
     RoutingError,
     UnknownAgent,
 )
+from gateway.acd_server import AcdServer
+from gateway.acd_server.schemas import InteractionIn
 from gateway.ivr import Flow, FlowRun
 from gateway.logs import bind_interaction
-from gateway.routing import RoutingHub
-from gateway.routing.schemas import InteractionIn
 from gateway.voice._media import Media
 from gateway.voice._recording import CallTape
 from gateway.voice._session import Calls, Phase, Session
@@ -52,7 +52,7 @@ class Outbound:
     def __init__(
         self,
         media: Media,
-        hub: RoutingHub,
+        hub: AcdServer,
         calls: Calls,
         *,
         agent_uri: Callable[[str], str | None],
@@ -154,7 +154,7 @@ class Outbound:
         )
 
 
-async def withdraw(hub: RoutingHub, calls: Calls, session: Session, detail: str) -> None:
+async def withdraw(hub: AcdServer, calls: Calls, session: Session, detail: str) -> None:
     """An outbound call that cannot reach its agent is given up: nobody else may take it."""
     iid = session.interaction_id
     agent = session.dialled_by or ""

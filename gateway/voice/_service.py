@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from gateway.acd import Event as RoutingEvent
+from gateway.acd_server import AcdServer
 from gateway.ivr import Flow, IsOpen, UnknownFlowError
-from gateway.routing import RoutingHub
 from gateway.sip import Event as WorkerEvent
 from gateway.sip import WorkerPool
 from gateway.voice._agents import AgentDesk, AgentUri
@@ -70,7 +70,7 @@ class VoiceService:
         self,
         pool: WorkerPool,
         flows: Mapping[str, Flow],
-        hub: RoutingHub,
+        hub: AcdServer,
         *,
         entry_flow: str = "main",
         prompts: PromptCache,

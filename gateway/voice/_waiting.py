@@ -16,10 +16,10 @@ from typing import Protocol
 from pydantic import ValidationError
 
 from gateway.acd import Channel, InteractionState, InteractionView, RoutingError
+from gateway.acd_server import AcdServer
+from gateway.acd_server.schemas import InteractionIn, SkillLevel
 from gateway.ivr import Announcements, Input, QueueExit, QueueExited, StartQueue
 from gateway.logs import bind_interaction
-from gateway.routing import RoutingHub
-from gateway.routing.schemas import InteractionIn, SkillLevel
 from gateway.voice._media import Media
 from gateway.voice._session import Calls, Phase, Playing, Session
 
@@ -38,7 +38,7 @@ class FlowFeeder(Protocol):
 
 
 class WaitingRoom:
-    def __init__(self, media: Media, hub: RoutingHub, calls: Calls, *, handle_seconds: float = 180.0) -> None:
+    def __init__(self, media: Media, hub: AcdServer, calls: Calls, *, handle_seconds: float = 180.0) -> None:
         if handle_seconds <= 0:
             raise ValueError(f"voice: handle_seconds must be > 0, got {handle_seconds}")
         self._media = media

@@ -12,8 +12,8 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cti_adapter import DialRequest
-from gateway.routing import RoutingHub
-from gateway.routing.access import handling_agent, may_see
+from gateway.acd_server import AcdServer
+from gateway.acd_server.access import handling_agent, may_see
 from gateway.storage import Database, RecordingRecord
 from gateway.voice._recording import RecordingInfo
 from gateway.voice._service import VoiceService
@@ -181,7 +181,7 @@ _CALL_ACTIONS: tuple[tuple[str, str, Action, str], ...] = (
 """The call actions that take no body: (path under the interaction, action name, what it does, summary)."""
 
 
-def routes(voice: Callable[[], VoiceService | None], hub: RoutingHub, database: Database) -> list[ApiRoute]:
+def routes(voice: Callable[[], VoiceService | None], hub: AcdServer, database: Database) -> list[ApiRoute]:
     async def handled_by(request: web.Request, interaction_id: str) -> None:
         """Agents act only on their own calls; supervisors and admins on any."""
         principal = principal_of(request)

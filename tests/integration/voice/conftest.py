@@ -17,10 +17,10 @@ import yaml
 from blockbuster import BlockBuster, blockbuster_ctx
 
 from gateway.acd import Event, EventType
+from gateway.acd_server import AcdServer
 from gateway.config import parse_config
 from gateway.ivr import parse_flows
 from gateway.metrics import Metrics
-from gateway.routing import RoutingHub
 from gateway.sip import WorkerPool
 from gateway.storage import Database
 from gateway.voice import DialUri, EventRelay, PromptCache, RecordingInfo, VoiceService
@@ -213,7 +213,7 @@ class Saved:
 
 @dataclass
 class Gateway:
-    hub: RoutingHub
+    hub: AcdServer
     voice: VoiceService
     pool: WorkerPool
     db: Database
@@ -248,7 +248,7 @@ class Gateway:
 
 @pytest.fixture
 async def start_gateway(prompt_dir: Path, tmp_path: Path) -> AsyncIterator[Callable[..., object]]:
-    started: list[tuple[Gateway, RoutingHub]] = []
+    started: list[tuple[Gateway, AcdServer]] = []
 
     async def start(phone: Phone, *, dial_uri: DialUri | None = None) -> Gateway:
         config = parse_config(yaml.safe_load(CONFIG))
@@ -257,7 +257,7 @@ async def start_gateway(prompt_dir: Path, tmp_path: Path) -> AsyncIterator[Calla
         )
         db = Database(f"sqlite:///{tmp_path / 'helpline.db'}", connect_timeout=10)
         await db.start()
-        hub = RoutingHub(config=config, database=db, metrics=Metrics())
+        hub = AcdServer(config=config, database=db, metrics=Metrics())
         await hub.start()
         relay = EventRelay()
         port = free_udp_ports(1)

@@ -8,10 +8,9 @@ from aiohttp import web
 
 from gateway.acd import AgentView, InteractionState, InteractionView, RoutingError, UnknownQueue
 from gateway.acd.errors import DuplicateInteraction, NotOffered, UnknownAgent, UnknownInteraction
-from gateway.config import Config
-from gateway.routing._hub import RoutingHub
-from gateway.routing.access import handling_agent, may_see
-from gateway.routing.schemas import (
+from gateway.acd_server._server import AcdServer
+from gateway.acd_server.access import handling_agent, may_see
+from gateway.acd_server.schemas import (
     AgentList,
     AgentOut,
     CapacityOut,
@@ -26,6 +25,7 @@ from gateway.routing.schemas import (
     QueueStatsOut,
     SkillLevel,
 )
+from gateway.config import Config
 from gateway.storage import InteractionRecord
 from gateway.web import (
     ApiError,
@@ -57,7 +57,7 @@ def _routing_error(exc: RoutingError) -> ApiError:
     return Conflict(str(exc), error_id="routing_conflict", details=details)
 
 
-def _agent_out(hub: RoutingHub, config: Config, view: AgentView) -> AgentOut:
+def _agent_out(hub: AcdServer, config: Config, view: AgentView) -> AgentOut:
     user = config.user(view.id)
     presence = view.presence
     return AgentOut(
@@ -76,7 +76,7 @@ def _agent_out(hub: RoutingHub, config: Config, view: AgentView) -> AgentOut:
 
 
 def _interaction_out(
-    view: InteractionView, record: InteractionRecord | None, *, trace: bool, hub: RoutingHub
+    view: InteractionView, record: InteractionRecord | None, *, trace: bool, hub: AcdServer
 ) -> InteractionOut:
     return InteractionOut(
         id=view.id,
@@ -116,7 +116,7 @@ def _record_out(record: InteractionRecord) -> InteractionOut:
     )
 
 
-def routes(hub: RoutingHub, config: Config) -> list[ApiRoute]:
+def routes(hub: AcdServer, config: Config) -> list[ApiRoute]:
     agent_ids = [u.id for u in config.agents]
 
     async def list_agents(request: web.Request) -> web.StreamResponse:

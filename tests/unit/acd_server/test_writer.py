@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gateway.acd import Event, EventType
-from gateway.routing._writer import EventWriter, PresenceRow
+from gateway.acd_server._writer import EventWriter, PresenceRow
 from gateway.storage import Database, DatabaseUnavailable, InteractionRecord
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

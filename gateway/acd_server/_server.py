@@ -23,21 +23,21 @@ from gateway.acd import (
     Router,
     RoutingError,
 )
-from gateway.acd.service import RoutingService
 from gateway.acd.specs import SkillRequirement
+from gateway.acd_server._pops import ScreenPops, activity_for
+from gateway.acd_server._projection import InteractionProjection, StatsProjection
+from gateway.acd_server._pushes import AgentPushes
+from gateway.acd_server._runner import CoreRunner
+from gateway.acd_server._writer import EventListener, EventWriter, PresenceRow
+from gateway.acd_server.access import handling_agent
+from gateway.acd_server.schemas import InteractionIn
 from gateway.config import Config, agent_specs, queue_specs
 from gateway.logs import bind_interaction
 from gateway.metrics import Metrics
 from gateway.realtime import RealtimeServer
-from gateway.routing._pops import ScreenPops, activity_for
-from gateway.routing._projection import InteractionProjection, StatsProjection
-from gateway.routing._pushes import AgentPushes
-from gateway.routing._writer import EventListener, EventWriter, PresenceRow
-from gateway.routing.access import handling_agent
-from gateway.routing.schemas import InteractionIn
 from gateway.storage import Database, DatabaseUnavailable, EventRecord, InteractionRecord
 
-__all__ = ["RoutingHub"]
+__all__ = ["AcdServer"]
 
 logger = logging.getLogger("helpline.acd")
 
@@ -84,7 +84,7 @@ def _presence_row(event: Event) -> PresenceRow:
     )
 
 
-class RoutingHub:
+class AcdServer:
     def __init__(self, *, config: Config, database: Database, metrics: Metrics) -> None:
         self._config = config
         self._db = database
@@ -94,7 +94,7 @@ class RoutingHub:
         self._realtime: RealtimeServer | None = None
         self._interactions = InteractionProjection()
         self._stats = StatsProjection(thresholds={q.id: q.service_level_seconds for q in self._queues})
-        self._service: RoutingService | None = None
+        self._service: CoreRunner | None = None
         self._presence_since: dict[str, float] = {}
         self._writer = EventWriter(database)
         self._queue_ids = {q.id for q in self._queues}
@@ -130,7 +130,7 @@ class RoutingHub:
             self._interactions.apply(event)
             self._stats.apply(event)
         self._writer.start(history[-1].seq if history else 0)
-        self._service = RoutingService(router, clock=time.time, sink=self._publish)
+        self._service = CoreRunner(router, clock=time.time, sink=self._publish)
         await self._service.start()
         self._refresh_gauges(())
         logger.info(
@@ -312,7 +312,7 @@ class RoutingHub:
             "work": [self.interaction_dict(i) for i in view.assigned],
         }
 
-    def _service_or_fail(self) -> RoutingService:
+    def _service_or_fail(self) -> CoreRunner:
         if self._service is None:
             raise RuntimeError("the routing hub is not started")
         return self._service

@@ -1,4 +1,4 @@
-"""RoutingService: events reach the sink in order and timers fire from the background task."""
+"""CoreRunner: events reach the sink in order and timers fire from the background task."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from collections.abc import Sequence
 import pytest
 
 from gateway.acd import Event, EventType, NotOffered, Presence, Router
-from gateway.acd.service import RoutingService
+from gateway.acd_server._runner import CoreRunner
 
-from .helpers import T0, agent, call, queue
+from tests.unit.acd.helpers import T0, agent, call, queue
 
 
 class FakeClock:
@@ -38,9 +38,9 @@ class Sink:
                 await self.arrived.wait()
 
 
-def _service(clock: FakeClock, sink: Sink) -> RoutingService:
+def _service(clock: FakeClock, sink: Sink) -> CoreRunner:
     router = Router(queues=[queue("support", offer_timeout_seconds=10)], agents=[agent("a"), agent("b")])
-    return RoutingService(router, sink=sink, clock=clock)
+    return CoreRunner(router, sink=sink, clock=clock)
 
 
 async def test_given_commands_when_run_then_the_sink_gets_every_event_in_seq_order() -> None:

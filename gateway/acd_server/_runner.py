@@ -1,4 +1,4 @@
-"""`RoutingService`: the asyncio shell around the pure routing core.
+"""`CoreRunner`: the asyncio shell around the pure routing core.
 
 It reads the clock, calls the `Router`, hands the produced events to an async sink in order, and runs a
 background task that sleeps until `Router.next_deadline()` and ticks. Everything runs on the event loop
@@ -14,11 +14,9 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 
-from ._model import NewInteraction, Presence
-from ._router import Router
-from .events import Event
+from gateway.acd import Event, NewInteraction, Presence, Router
 
-__all__ = ["Clock", "EventSink", "RoutingService"]
+__all__ = ["Clock", "CoreRunner", "EventSink"]
 
 logger = logging.getLogger("helpline.acd")
 
@@ -26,7 +24,7 @@ EventSink = Callable[[Sequence[Event]], Awaitable[None]]
 Clock = Callable[[], float]
 
 
-class RoutingService:
+class CoreRunner:
     def __init__(self, router: Router, *, sink: EventSink, clock: Clock = time.time) -> None:
         self.router = router
         self._sink = sink
@@ -75,7 +73,7 @@ class RoutingService:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def __aenter__(self) -> RoutingService:
+    async def __aenter__(self) -> CoreRunner:
         await self.start()
         return self
 
