@@ -9,7 +9,6 @@ import pytest
 
 from gateway.acd import Event, EventType, NotOffered, Presence, Router
 from gateway.acd_server._runner import CoreRunner
-
 from tests.unit.acd.helpers import T0, agent, call, queue
 
 
