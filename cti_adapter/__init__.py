@@ -7,6 +7,13 @@ behind a lookup timeout and, for external CRMs, a durable outbox.
 
 from __future__ import annotations
 
+from cti_adapter._context import (
+    CallerContext,
+    CaseRef,
+    NoEntitlementPolicy,
+    context_from_json,
+    context_to_json,
+)
 from cti_adapter._contract import (
     DEFAULT_LEVELS,
     Activity,
@@ -27,7 +34,7 @@ from cti_adapter._outbox import Backoff, EntryStatus, Lane, Outbox, OutboxEntry
 from cti_adapter._phone import normalize_phone
 from cti_adapter._pop_builder import build_screen_pop
 from cti_adapter._runtime import CtiRuntime
-from cti_adapter._service import CallerContext, CaseRef, CtiService, Dialer, DialRequest, NoEntitlementPolicy
+from cti_adapter._service import CtiService, Dialer, DialRequest
 from cti_adapter.errors import (
     CaseNotFound,
     CrmRejected,
@@ -75,6 +82,8 @@ __all__ = [
     "OutboxWorker",
     "Sender",
     "build_screen_pop",
+    "context_from_json",
+    "context_to_json",
     "normalize_phone",
     "subject_key",
 ]

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING
 
+from cti_adapter._context import CallerContext, CaseRef
 from cti_adapter.pop import PopCase, PopCaseRef, PopCustomer, PopEntitlement, ScreenPop
-
-if TYPE_CHECKING:
-    from cti_adapter._service import CallerContext, CaseRef
 
 __all__ = ["build_screen_pop"]
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from cti_adapter._context import NoEntitlementPolicy
 from cti_adapter._contract import CrmAdapter
 from cti_adapter._delivery import OutboxWorker, Sender
 from cti_adapter._outbox import Backoff, Lane, Outbox
-from cti_adapter._service import CtiService, Dialer, NoEntitlementPolicy
+from cti_adapter._service import CtiService, Dialer
 from cti_adapter.builtin import BuiltinCrm
 from cti_adapter.builtin._db import EngineSource
 from cti_adapter.config import CrmConfig

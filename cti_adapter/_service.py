@@ -9,18 +9,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
 from cti_adapter._codec import activity_to_json, new_case_to_json
+from cti_adapter._context import CallerContext, CaseRef, NoEntitlementPolicy
 from cti_adapter._contract import (
     Activity,
     Case,
     CaseStatus,
     CrmAdapter,
-    Customer,
     CustomerMatch,
     Entitlement,
     Lookup,
@@ -30,59 +30,14 @@ from cti_adapter._contract import (
 from cti_adapter._delivery import OutboxWorker
 from cti_adapter._outbox import EntryStatus, Lane
 from cti_adapter._phone import normalize_phone
-from cti_adapter._pop_builder import build_screen_pop
 from cti_adapter.builtin._db import Clock, utc_now
 from cti_adapter.errors import CtiError, CustomerNotFound, InvalidCrmData, InvalidPhoneNumber
-from cti_adapter.pop import ScreenPop
 
-__all__ = ["CallerContext", "CaseRef", "CtiService", "DialRequest", "Dialer", "NoEntitlementPolicy"]
+__all__ = ["CtiService", "DialRequest", "Dialer"]
 
 logger = logging.getLogger("helpline.cti")
 
-
-@dataclass(frozen=True, slots=True)
-class NoEntitlementPolicy:
-    """What happens to an interaction no entitlement covers: a priority change and/or another queue."""
-
-    priority_delta: int = 0
-    queue: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CallerContext:
-    """What the CRM said about a caller within the time budget; `crm_unavailable` when it did not finish."""
-
-    caller: str | None = None  # E.164 when the number could be read, else as presented
-    account: str | None = None
-    match: CustomerMatch | None = None
-    entitlement: Entitlement | None = None
-    open_cases: tuple[Case, ...] = ()
-    crm_unavailable: bool = False
-    unavailable_reason: str | None = None
-    priority_delta: int = 0
-    queue: str | None = None  # route here instead of the flow's queue (the no-entitlement policy)
-
-    @property
-    def customer(self) -> Customer | None:
-        return self.match.customer if self.match else None
-
-    @property
-    def entitled(self) -> bool:
-        return self.entitlement is not None
-
-
-@dataclass(frozen=True, slots=True)
-class CaseRef:
-    """The case an interaction was filed under: `case_id` once the CRM confirmed it, else queued as `key`."""
-
-    subject: str
-    case_id: str | None
-    key: str | None = None
-    attached: bool | None = None  # None: not known yet (the write is queued)
-
-    @property
-    def pending(self) -> bool:
-        return self.case_id is None
+_NO_POLICY = NoEntitlementPolicy()
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +79,7 @@ class CtiService:
         lookup_timeout: float = 0.5,
         default_region: str = "GB",
         level_priority: Mapping[str, int] | None = None,
-        no_entitlement: NoEntitlementPolicy = NoEntitlementPolicy(),
+        no_entitlement: NoEntitlementPolicy = _NO_POLICY,
         dialer: Dialer | None = None,
         clock: Clock = utc_now,
     ) -> None:
@@ -202,11 +157,17 @@ class CtiService:
 
     def _with_hints(self, context: CallerContext) -> CallerContext:
         if context.crm_unavailable and context.entitlement is None:
-            return context  # our outage is not the caller's fault: no penalty
+            return replace(context, rule="CRM unavailable: routed as the flow says")  # not the caller's fault
         if context.entitlement is not None:
-            return replace(context, priority_delta=self._level_priority.get(context.entitlement.level, 0))
+            level = context.entitlement.level
+            delta = self._level_priority.get(level, 0)
+            rule = f"level_priority: {level} {delta:+d}" if delta else f"entitled ({level}): no change"
+            return replace(context, priority_delta=delta, rule=rule)
         policy = self._no_entitlement
-        return replace(context, priority_delta=policy.priority_delta, queue=policy.queue)
+        changes = [f"priority {policy.priority_delta:+d}"] if policy.priority_delta else []
+        changes += [f"queue {policy.queue}"] if policy.queue else []
+        rule = f"no_entitlement: {', '.join(changes)}" if changes else "no_entitlement: no change"
+        return replace(context, priority_delta=policy.priority_delta, queue=policy.queue, rule=rule)
 
     def _e164_or_none(self, raw: str | None) -> str | None:
         if not raw:
@@ -215,35 +176,6 @@ class CtiService:
             return normalize_phone(raw, self._region)
         except InvalidPhoneNumber:
             return None  # anonymous, a SIP user name, an extension: not a number to look up
-
-    async def screen_pop(
-        self,
-        interaction_id: str,
-        context: CallerContext,
-        *,
-        channel: str = "voice",
-        queue: str | None = None,
-        wait_seconds: float | None = None,
-        ivr: Mapping[str, str] | None = None,
-        sensitive: Collection[str] = (),
-        intent: str | None = None,
-        case: CaseRef | None = None,
-    ) -> ScreenPop:
-        """The pop for the agent's panel (published as a `screen_pop` webhook too)."""
-        pop = build_screen_pop(
-            interaction_id,
-            context,
-            created_at=self._clock(),
-            channel=channel,
-            queue=queue,
-            wait_seconds=wait_seconds,
-            ivr=ivr or {},
-            sensitive=sensitive,
-            intent=intent,
-            case=case,
-        )
-        await self.publish("screen_pop", pop.model_dump(mode="json"))
-        return pop
 
     # -- cases
 

@@ -17,15 +17,14 @@ import gateway
 from cti_adapter import http as cti_http
 from cti_adapter._runtime import CtiRuntime
 from cti_adapter.importer import seed_demo_customers
-from cti_adapter.ivr import answer_lookup_by
 from gateway import admin
 from gateway.acd._hours import is_open
 from gateway.acd_server import AcdServer
 from gateway.acd_server import http as routing_http
-from gateway.acd_server._pops import ScreenPops
 from gateway.auth import TokenService, UserDirectory, load_or_create_secret
 from gateway.auth import http as auth_http
 from gateway.config import Config, business_hours_specs, load_config, parsed_flows
+from gateway.cti import CrmDesk, answer_lookup_by
 from gateway.logs import configure_logging
 from gateway.metrics import Metrics
 from gateway.panel import add_routes as add_panel_routes
@@ -185,7 +184,6 @@ def build_app(config: Config, settings: Settings) -> web.Application:
     )
     users = UserDirectory(config.users)
     database = Database(settings.database_url)
-    hub = AcdServer(config=config, database=database, metrics=metrics)
     sip = _sip_front(config, settings) if settings.sip_enabled else None
     voices: list[VoiceService] = []
 
@@ -194,9 +192,10 @@ def build_app(config: Config, settings: Settings) -> web.Application:
 
     dialer = voice_http.VoiceDialer(voice) if sip is not None else None
     cti = CtiRuntime(config.crm, engine=lambda: database.engine, dialer=dialer)
-    hub.attach_pops(ScreenPops(cti.service))
-    realtime = RealtimeServer(tokens=tokens, actions=hub, redis_url=settings.redis_url)
-    hub.attach_realtime(realtime)
+    realtime = RealtimeServer(tokens=tokens, redis_url=settings.redis_url)
+    hub = AcdServer(
+        config=config, database=database, metrics=metrics, sockets=realtime, desk=CrmDesk(cti.service)
+    )
 
     app[CONFIG], app[SETTINGS], app[DATABASE], app[ACD], app[METRICS], app[TOKENS] = (
         config,
@@ -206,7 +205,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         metrics,
         tokens,
     )
-    realtime.attach(app)
+    realtime.attach(app, actions=hub)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/metrics", metrics.handle)
     add_panel_routes(app)

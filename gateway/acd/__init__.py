@@ -21,6 +21,7 @@ from __future__ import annotations
 from ._model import (
     AgentView,
     AttributeValue,
+    CustomerContext,
     InteractionState,
     InteractionView,
     NewInteraction,
@@ -67,6 +68,7 @@ __all__ = [
     "Candidate",
     "CapacityProfile",
     "Channel",
+    "CustomerContext",
     "Decision",
     "DuplicateInteraction",
     "Event",

@@ -74,6 +74,8 @@ class Journal:
             enqueue_time,
             own,
             new.only_agent,
+            new.customer,
+            new.callback,
         )
         self._out.append(Event(seq, _RECEIVED, now, new.id, None, payloads.received(new, now)))
 

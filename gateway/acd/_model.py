@@ -21,6 +21,7 @@ __all__ = [
     "Agent",
     "AgentView",
     "AttributeValue",
+    "CustomerContext",
     "Interaction",
     "InteractionState",
     "InteractionView",
@@ -87,6 +88,55 @@ def requirements(skills: tuple[SkillRequirement, ...]) -> Requirements:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomerContext:
+    """Who the customer is, found once when the work arrived (the IVR's lookup, a chat's form, a REST call).
+
+    It travels with the interaction: stored in its RECEIVED event, so the screen pop, the case and the
+    activity log read it instead of asking the CRM again, and a replay restores it. The core never routes
+    on it: the entitlement rule it names was applied to the priority and queue before the interaction
+    was enqueued, and `rule` says so in the interaction's trace.
+    """
+
+    customer_id: str | None = None
+    level: str | None = None  # the covering entitlement's level; None when no entitlement covers them
+    rule: str = ""  # the entitlement rule that changed the routing, in words ("" when none did)
+    priority_delta: int = 0
+    queue: str | None = None  # the queue the rule sent the work to, if it moved it
+    crm_unavailable: bool = False
+    details: Mapping[str, JSON] = field(default_factory=dict)  # the CRM's answer as JSON, for the pop
+
+    def to_dict(self) -> dict[str, JSON]:
+        return {
+            "customer_id": self.customer_id,
+            "level": self.level,
+            "rule": self.rule,
+            "priority_delta": self.priority_delta,
+            "queue": self.queue,
+            "crm_unavailable": self.crm_unavailable,
+            "details": dict(self.details),
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, JSON]) -> CustomerContext:
+        texts = {key: raw.get(key) for key in ("customer_id", "level", "queue")}
+        rule, delta, details = raw.get("rule", ""), raw.get("priority_delta", 0), raw.get("details", {})
+        strings = {k: v for k, v in texts.items() if isinstance(v, str)}
+        if len(strings) + sum(v is None for v in texts.values()) < 3 or not isinstance(rule, str):
+            raise ValueError(f"customer: customer_id, level, queue and rule must be strings in {raw!r}")
+        if not isinstance(delta, int) or isinstance(delta, bool) or not isinstance(details, dict):
+            raise ValueError(f"customer: bad priority_delta or details in {raw!r}")
+        return cls(
+            customer_id=strings.get("customer_id"),
+            level=strings.get("level"),
+            rule=rule,
+            priority_delta=delta,
+            queue=strings.get("queue"),
+            crm_unavailable=raw.get("crm_unavailable") is True,
+            details=details,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class NewInteraction:
     """An interaction entering the core. `skills=None` means "what the queue requires"."""
 
@@ -102,6 +152,10 @@ class NewInteraction:
     enqueue_time: float | None = None  # keep the original wait after a transfer; default: now
     # Not used for routing: carried in the RECEIVED event so the log alone says whose interaction it is.
     customer_ref: str | None = None
+    customer: CustomerContext | None = None
+    # the customer is not on the line and will be called back: it keeps its place past the queue's
+    # max wait and is admitted while the queue is closed (an agent who takes it calls them)
+    callback: bool = False
 
     def __post_init__(self) -> None:
         # checked here, once: the router trusts these values when it logs and folds the RECEIVED event
@@ -112,6 +166,10 @@ class NewInteraction:
             raise ValueError(f"{where}: priority must be an integer, got {self.priority!r}")
         if not isinstance(self.preferred_agent, str | None) or not isinstance(self.customer_ref, str | None):
             raise ValueError(f"{where}: preferred_agent and customer_ref must be strings")
+        if not isinstance(self.callback, bool):
+            raise ValueError(f"{where}: callback must be true or false, got {self.callback!r}")
+        if not isinstance(self.customer, CustomerContext | None):
+            raise ValueError(f"{where}: customer must be a CustomerContext, got {self.customer!r}")
         if self.only_agent is not None and (not isinstance(self.only_agent, str) or not self.only_agent):
             raise ValueError(f"{where}: only_agent must be a non-empty string, got {self.only_agent!r}")
         if isinstance(self.enqueue_time, bool) or not isinstance(self.enqueue_time, int | float | None):
@@ -157,6 +215,9 @@ class InteractionView:
     waits_for_preferred: bool
     end_reason: str | None
     ended_at: float | None
+    customer: CustomerContext | None = None
+    answered_at: float | None = None  # when an agent accepted it
+    callback: bool = False
 
     def to_dict(self) -> dict[str, JSON]:
         return {
@@ -179,6 +240,9 @@ class InteractionView:
             "waits_for_preferred": self.waits_for_preferred,
             "end_reason": self.end_reason,
             "ended_at": self.ended_at,
+            "customer": None if self.customer is None else self.customer.to_dict(),
+            "answered_at": self.answered_at,
+            "callback": self.callback,
         }
 
 
@@ -230,6 +294,8 @@ class Interaction:
     arrival: int  # seq of RECEIVED: breaks ties between equal enqueue times, so FIFO is total
     own_skills: Requirements | None
     only_agent: str | None = None  # never relaxed: `sticky` stays set while it is
+    customer: CustomerContext | None = None  # carried, never read by routing
+    callback: bool = False  # no max wait, admitted while closed (see NewInteraction)
     state: InteractionState = InteractionState.NEW
     queue: str = ""
     skills: Requirements = ()
@@ -246,6 +312,7 @@ class Interaction:
     offer_deadline: float | None = None
     end_reason: str | None = None
     ended_at: float | None = None
+    answered_at: float | None = None
     wait_class: WaitClass | None = None  # derived: the waiting-index class holding it while it waits
     trace: Decision | list[Decision] | None = None  # its last decisions (see `TraceLog`)
 
@@ -275,6 +342,9 @@ class Interaction:
             waits_for_preferred=self.sticky,
             end_reason=self.end_reason,
             ended_at=self.ended_at,
+            customer=self.customer,
+            answered_at=self.answered_at,
+            callback=self.callback,
         )
 
 

@@ -24,6 +24,8 @@ def received(new: NewInteraction, now: float) -> dict[str, JSON]:
         "only_agent": new.only_agent,
         "enqueue_time": now if new.enqueue_time is None else new.enqueue_time,
         "customer_ref": new.customer_ref,
+        "customer": None if new.customer is None else new.customer.to_dict(),
+        "callback": new.callback,
     }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ._model import AttributeValue
+from ._model import AttributeValue, CustomerContext
 from .events import JSON, Event
 from .specs import Channel
 
@@ -14,6 +14,7 @@ __all__ = [
     "agent_id",
     "attributes",
     "channel",
+    "customer",
     "float_of",
     "int_of",
     "interaction_id",
@@ -103,3 +104,11 @@ def attributes(raw: JSON) -> tuple[tuple[str, AttributeValue], ...]:
             raise ValueError(f"attribute {k!r} must be a string, number or boolean")
         out.append((k, v))
     return tuple(out)
+
+
+def customer(raw: JSON) -> CustomerContext | None:
+    if raw is None:
+        return None  # absent from logs written before it existed
+    if not isinstance(raw, dict):
+        raise ValueError(f"customer must be an object, got {raw!r}")
+    return CustomerContext.from_dict(raw)

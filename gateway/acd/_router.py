@@ -255,7 +255,8 @@ class Router:
 
     def _admit(self, iid: str, queue_id: str, now: float, hops: int) -> None:
         q = self._state.queues[queue_id]
-        if q.business_hours is not None and not is_open(q.business_hours, now):
+        closed = q.business_hours is not None and not is_open(q.business_hours, now)
+        if closed and not self._state.interactions[iid].callback:
             self._exit(iid, q, q.closed_exit, "closed", now, hops)
         elif q.max_length is not None and self._state.waiting.count(queue_id) >= q.max_length:
             self._journal.emit(

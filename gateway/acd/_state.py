@@ -16,6 +16,7 @@ from ._index import AvailableIndex, Eligible, WaitingIndex
 from ._model import (
     Agent,
     AttributeValue,
+    CustomerContext,
     Interaction,
     InteractionState,
     Presence,
@@ -138,6 +139,8 @@ class RoutingState:
             read.float_of(d, "enqueue_time"),
             None if own is None else read.requirements_of(own),
             read.opt_str(d, "only_agent"),  # absent from logs written before it existed
+            read.customer(d.get("customer")),
+            d.get("callback") is True,
         )
 
     def received(
@@ -151,9 +154,21 @@ class RoutingState:
         enqueue_time: float,
         own_skills: Requirements | None,
         only_agent: str | None = None,
+        customer: CustomerContext | None = None,
+        callback: bool = False,
     ) -> None:
         self.interactions[iid] = Interaction(
-            iid, channel, priority, attributes, preferred_agent, enqueue_time, seq, own_skills, only_agent
+            iid,
+            channel,
+            priority,
+            attributes,
+            preferred_agent,
+            enqueue_time,
+            seq,
+            own_skills,
+            only_agent,
+            customer,
+            callback,
         )
 
     def _queued(self, ev: Event) -> None:
@@ -174,7 +189,7 @@ class RoutingState:
         self.waiting.add(i)
         if self.steps[queue_id]:
             self._arm_relax(i)
-        if q.max_wait_seconds is not None:
+        if q.max_wait_seconds is not None and not i.callback:
             self.timers.arm(at + q.max_wait_seconds, _MAX_WAIT_TIMER, i.id, i.queue_epoch)
 
     def _refused(self, ev: Event) -> None:
@@ -200,7 +215,7 @@ class RoutingState:
 
     def assigned(self, iid: str, at: float) -> None:
         i = self.interactions[iid]
-        i.state, i.offer_deadline = _ASSIGNED, None
+        i.state, i.offer_deadline, i.answered_at = _ASSIGNED, None, at
         stats = self.stats[i.queue]
         stats.answered += 1
         if at - i.enqueue_time <= self.queues[i.queue].service_level_seconds:
@@ -216,7 +231,7 @@ class RoutingState:
         i.state, i.agent, i.offer_deadline = InteractionState.WAITING, None, None
         self.waiting.add(i)
         max_wait = self.queues[i.queue].max_wait_seconds
-        if max_wait is not None:
+        if max_wait is not None and not i.callback:
             # the max-wait timer was ignored while the offer rang; re-arm it (possibly already due)
             deadline = max(i.queue_entered_at + max_wait, ev.at)
             self.timers.arm(deadline, _MAX_WAIT_TIMER, i.id, i.queue_epoch)

@@ -1,7 +1,20 @@
-"""The routing core (`gateway.acd`) served: its asyncio runner, event log, read models, sockets and REST."""
+"""The routing core (`gateway.acd`) served: its asyncio runner, event log, read models, sockets and REST.
+
+Voice, chat and REST hand work to the core through `RoutingPort` (implemented by `AcdServer`); the CRM side
+plugs in as a `CustomerDesk`.
+"""
 
 from __future__ import annotations
 
-from gateway.acd_server._server import AcdServer
+from gateway.acd_server._server import AcdServer, SocketPush
+from gateway.acd_server.port import CustomerDesk, EventListener, RoutingPort, WaitEstimate, WorkDone
 
-__all__ = ["AcdServer"]
+__all__ = [
+    "AcdServer",
+    "CustomerDesk",
+    "EventListener",
+    "RoutingPort",
+    "SocketPush",
+    "WaitEstimate",
+    "WorkDone",
+]

@@ -1,43 +1,44 @@
-"""The routing core wired to the world: every batch of routing events is folded into interaction
-records and statistics, counted in metrics and pushed to the right sockets at once, then stored in the
-event log (see `_writer`) and handed to subscribers.
+"""The routing core served: every batch of routing events is folded into interaction records and
+statistics, counted in metrics and pushed to the right sockets at once, then stored in the event log (see
+`_writer`) and handed to subscribers. `AcdServer` is the `RoutingPort` voice, chat and REST use.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
-import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from gateway.acd import (
     AgentView,
+    Channel,
     Event,
     EventType,
+    InteractionState,
     InteractionView,
     NewInteraction,
     Presence,
     Router,
     RoutingError,
+    UnknownAgent,
 )
-from gateway.acd.specs import SkillRequirement
-from gateway.acd_server._pops import ScreenPops, activity_for
+from gateway.acd_server._activities import CaseLog
 from gateway.acd_server._projection import InteractionProjection, StatsProjection
 from gateway.acd_server._pushes import AgentPushes
 from gateway.acd_server._runner import CoreRunner
-from gateway.acd_server._writer import EventListener, EventWriter, PresenceRow
-from gateway.acd_server.access import handling_agent
-from gateway.acd_server.schemas import InteractionIn
+from gateway.acd_server._writer import EventWriter, PresenceRow
+from gateway.acd_server.port import CustomerDesk, EventListener, WaitEstimate, WorkDone
 from gateway.config import Config, agent_specs, queue_specs
 from gateway.logs import bind_interaction
 from gateway.metrics import Metrics
-from gateway.realtime import RealtimeServer
 from gateway.storage import Database, DatabaseUnavailable, EventRecord, InteractionRecord
 
-__all__ = ["AcdServer"]
+__all__ = ["AcdServer", "SocketPush"]
 
 logger = logging.getLogger("helpline.acd")
 
@@ -54,9 +55,26 @@ _AGENT_EVENTS = {
 }
 
 
-# Interactions that leave without reaching an agent: their pending CRM lookups are dropped.
-_NOT_SERVED = (EventType.ABANDONED, EventType.EXITED, EventType.REFUSED)
 _PRESENCE = (EventType.PRESENCE_CHANGED, EventType.WRAP_UP_ENDED)
+_WAITING = (InteractionState.WAITING, InteractionState.OFFERED)
+_LEFT_QUEUE = (
+    EventType.ASSIGNED,
+    EventType.ABANDONED,
+    EventType.EXITED,
+    EventType.REFUSED,
+    EventType.ENDED,
+)
+
+
+_NOTHING_SAID = WorkDone()
+
+
+class SocketPush(Protocol):
+    """Where events for browsers go (the Socket.IO server)."""
+
+    async def to_agent(self, agent_id: str, event: str, data: Mapping[str, Any]) -> None: ...
+
+    async def to_supervisors(self, event: str, data: Mapping[str, Any]) -> None: ...
 
 
 def _event(record: EventRecord) -> Event:
@@ -85,30 +103,38 @@ def _presence_row(event: Event) -> PresenceRow:
 
 
 class AcdServer:
-    def __init__(self, *, config: Config, database: Database, metrics: Metrics) -> None:
-        self._config = config
+    def __init__(
+        self,
+        *,
+        config: Config,
+        database: Database,
+        metrics: Metrics,
+        sockets: SocketPush | None = None,
+        desk: CustomerDesk | None = None,
+        handle_seconds: float = 180.0,
+    ) -> None:
+        if handle_seconds <= 0:
+            raise ValueError(f"routing: handle_seconds must be > 0, got {handle_seconds}")
         self._db = database
         self._metrics = metrics
+        self._sockets = sockets
+        self._desk = desk
+        self._handle_seconds = handle_seconds
         self._queues = queue_specs(config)
         self._agents = agent_specs(config)
-        self._realtime: RealtimeServer | None = None
         self._interactions = InteractionProjection()
         self._stats = StatsProjection(thresholds={q.id: q.service_level_seconds for q in self._queues})
-        self._service: CoreRunner | None = None
+        self._runner: CoreRunner | None = None
         self._presence_since: dict[str, float] = {}
         self._writer = EventWriter(database)
         self._queue_ids = {q.id for q in self._queues}
+        self._waiting: dict[str, set[str]] = {q.id: set() for q in self._queues}
         self._agent_states: dict[str, str] = {}
-        self._pops: ScreenPops | None = None
         self._late_pops: set[asyncio.Task[None]] = set()
+        self._case_log = CaseLog(desk, self._recording_links) if desk is not None else None
+        self._done: dict[str, WorkDone] = {}
         self._agent_pushes = AgentPushes()
         self._started_at = time.time()
-
-    def attach_realtime(self, realtime: RealtimeServer) -> None:
-        self._realtime = realtime
-
-    def attach_pops(self, pops: ScreenPops) -> None:
-        self._pops = pops
 
     def subscribe(self, listener: EventListener) -> None:
         """`listener` receives every batch of routing events, in order, after it is stored (e.g. the voice
@@ -117,9 +143,13 @@ class AcdServer:
 
     @property
     def router(self) -> Router:
-        if self._service is None:
-            raise RuntimeError("the routing hub is not started")
-        return self._service.router
+        """The core itself, for read models in this package and for tests; other floors use the port."""
+        return self._running().router
+
+    def _running(self) -> CoreRunner:
+        if self._runner is None:
+            raise RuntimeError("the routing server is not started")
+        return self._runner
 
     async def start(self) -> None:
         history = [_event(r) for r in await self._db.events_since(0)]
@@ -129,9 +159,10 @@ class AcdServer:
                 self._presence_since[event.agent_id] = event.at
             self._interactions.apply(event)
             self._stats.apply(event)
+            self._track_waiting(event, router)
         self._writer.start(history[-1].seq if history else 0)
-        self._service = CoreRunner(router, clock=time.time, sink=self._publish)
-        await self._service.start()
+        self._runner = CoreRunner(router, clock=time.time, sink=self._publish)
+        await self._runner.start()
         self._refresh_gauges(())
         logger.info(
             "routing started: %d agents, %d queues, %d events replayed",
@@ -141,17 +172,19 @@ class AcdServer:
         )
 
     async def stop(self) -> None:
-        if self._service is not None:
-            await self._service.stop()
+        if self._runner is not None:
+            await self._runner.stop()
         await self._agent_pushes.drain()
         await self._agent_pushes.close()
         for task in list(self._late_pops):
             task.cancel()
         if self._late_pops:
             await asyncio.gather(*self._late_pops, return_exceptions=True)
+        if self._case_log is not None:
+            await self._case_log.close()
         await self._writer.stop()
-        if self._pops is not None:
-            await self._pops.close()
+        if self._desk is not None:
+            await self._desk.close()
 
     # -- the event stream ------------------------------------------------------------------------------
 
@@ -178,10 +211,25 @@ class AcdServer:
         changed = self._interactions.apply(event)
         if event.type in _PRESENCE and event.agent_id is not None:
             self._presence_since[event.agent_id] = event.at
-        if event.type in _NOT_SERVED and self._pops is not None and event.interaction_id is not None:
-            self._pops.forget(event.interaction_id)
+        self._track_waiting(event, self.router)
+        if self._case_log is not None:
+            self._case_log.fold(event, self.router, self._done.pop(event.interaction_id or "", None))
         logger.debug("event %d %s agent=%s", event.seq, event.type, event.agent_id)
         return changed
+
+    def _track_waiting(self, event: Event, router: Router) -> None:
+        iid = event.interaction_id
+        if iid is None:
+            return
+        if event.type in (EventType.QUEUED, EventType.OVERFLOWED):
+            for members in self._waiting.values():
+                members.discard(iid)
+            view = router.interaction(iid)
+            if view is not None and view.queue in self._waiting:
+                self._waiting[view.queue].add(iid)
+        elif event.type in _LEFT_QUEUE:
+            for members in self._waiting.values():
+                members.discard(iid)
 
     async def _stored(self, events: Sequence[Event]) -> None:
         """Until `events` are in the database: a command's caller may read them back from there.
@@ -204,54 +252,49 @@ class AcdServer:
         return self._presence_since.get(agent_id, self._started_at)
 
     async def _push(self, event: Event) -> None:
-        realtime = self._realtime
-        if realtime is None:
+        sockets = self._sockets
+        if sockets is None:
             return
         payload = event.to_dict()
-        await realtime.to_supervisors("event", payload)
+        await sockets.to_supervisors("event", payload)
         name, agent_id = _AGENT_EVENTS.get(event.type), event.agent_id
         if name is None or agent_id is None:
             return
         offered = event.type is EventType.OFFERED and event.interaction_id is not None
         view = self.router.interaction(event.interaction_id or "") if offered else None
         if view is None:
-            self._agent_pushes.send(agent_id, lambda: realtime.to_agent(agent_id, name, payload))
+            self._agent_pushes.send(agent_id, lambda: sockets.to_agent(agent_id, name, payload))
             return
         offer = {**payload, "interaction": dict(view.to_dict())}
 
         async def push_offer() -> None:
             offer["pop"] = await self._pop(event, view)
-            await realtime.to_agent(agent_id, name, offer)
-            if self._pops is not None and self._pops.pending(view.id):
+            await sockets.to_agent(agent_id, name, offer)
+            if self._desk is not None and self._desk.pending(view.id):
                 self._late_pops.add(asyncio.create_task(self._late_pop(event)))
 
         self._agent_pushes.send(agent_id, push_offer)
 
     async def _pop(self, event: Event, view: InteractionView) -> dict[str, Any] | None:
-        if self._pops is None:
+        if self._desk is None:
             return None
         try:
-            return await self._pops.pop(
-                view.id,
-                channel=str(view.channel),
-                queue=view.queue,
-                wait_seconds=event.at - view.enqueue_time,
-            )
+            return await self._desk.pop(view, wait_seconds=event.at - view.enqueue_time)
         except Exception:
             logger.exception("screen pop failed; the offer goes out without it")
             return None
 
     async def _late_pop(self, offer: Event) -> None:
-        """The CRM answered after the offer went out: send the agent the complete pop."""
+        """The case was filed after the offer went out: send the agent the complete pop."""
         try:
-            if self._pops is None or not await self._pops.settled(offer.interaction_id or "", within=10.0):
+            if self._desk is None or not await self._desk.settled(offer.interaction_id or "", within=10.0):
                 return
             view = self.router.interaction(offer.interaction_id or "")
-            if view is None or view.agent_id != offer.agent_id or self._realtime is None:
+            if view is None or view.agent_id != offer.agent_id or self._sockets is None:
                 return
             pop = await self._pop(offer, view)
             if pop is not None and offer.agent_id is not None:
-                await self._realtime.to_agent(offer.agent_id, "pop", {"interaction_id": view.id, "pop": pop})
+                await self._sockets.to_agent(offer.agent_id, "pop", {"interaction_id": view.id, "pop": pop})
         finally:
             task = asyncio.current_task()
             if task is not None:
@@ -289,17 +332,17 @@ class AcdServer:
                     queues.add(view.queue)
         return queues & self._queue_ids
 
-    # -- what agents do over their socket (AgentActions) -------------------------------------------------
+    # -- what agents do over their socket (realtime.AgentActions) ------------------------------------------
 
-    async def accept(self, agent_id: str, interaction_id: str) -> dict[str, Any]:
-        return await self._answer(self._service_or_fail().accept, agent_id, interaction_id)
+    async def accept_offer(self, agent_id: str, interaction_id: str) -> dict[str, Any]:
+        return await self._answer(self.accept, agent_id, interaction_id)
 
-    async def reject(self, agent_id: str, interaction_id: str) -> dict[str, Any]:
-        return await self._answer(self._service_or_fail().reject, agent_id, interaction_id)
+    async def reject_offer(self, agent_id: str, interaction_id: str) -> dict[str, Any]:
+        return await self._answer(self.reject, agent_id, interaction_id)
 
     async def _answer(self, action: Any, agent_id: str, interaction_id: str) -> dict[str, Any]:
         try:
-            await self._stored(await action(interaction_id, agent_id))
+            await action(interaction_id, agent_id)
         except RoutingError as exc:
             return {"ok": False, "error_id": type(exc).__name__, "message": str(exc)}
         return {"ok": True, "interaction": self.interaction_dict(interaction_id)}
@@ -312,85 +355,118 @@ class AcdServer:
             "work": [self.interaction_dict(i) for i in view.assigned],
         }
 
-    def _service_or_fail(self) -> CoreRunner:
-        if self._service is None:
-            raise RuntimeError("the routing hub is not started")
-        return self._service
+    # -- the routing port ---------------------------------------------------------------------------------
 
-    # -- what REST handlers ask ------------------------------------------------------------------------------
-
-    async def create_interaction(self, body: InteractionIn) -> InteractionView:
-        interaction_id = uuid.uuid4().hex
-        new = NewInteraction(
-            id=interaction_id,
-            queue=body.queue,
-            channel=body.channel,
-            skills=tuple(SkillRequirement(s.skill, s.min_level) for s in body.skills) or None,
-            priority=body.priority,
-            attributes=dict(body.attributes),
-            preferred_agent=body.preferred_agent,
-            only_agent=body.only_agent,
-            customer_ref=body.customer_ref,
-        )
-        with bind_interaction(interaction_id):
-            if self._pops is not None:
-                self._pops.begin(interaction_id, body.attributes, queue=body.queue)
-            try:
-                events = await self._service_or_fail().enqueue(new)
-            except RoutingError:
-                if self._pops is not None:
-                    self._pops.forget(interaction_id)
-                raise
-            logger.info("interaction created in queue %s", body.queue)
-        await self._stored(events)
-        view = self.router.interaction(interaction_id)
-        assert view is not None
-        return view
-
-    async def set_presence(self, agent_id: str, state: str, reason: str | None) -> AgentView:
-        presence = {"available": Presence.available, "offline": Presence.offline}.get(state)
-        await self._stored(
-            await self._service_or_fail().set_presence(
-                agent_id, presence() if presence else Presence.not_ready(reason or "not_ready")
+    async def enqueue(self, new: NewInteraction) -> InteractionView:
+        with bind_interaction(new.id):
+            new = await self._entitled(new)
+            events = await self._running().enqueue(new)
+            view = self.router.interaction(new.id)
+            assert view is not None
+            if self._desk is not None:
+                self._desk.file(view)
+            logger.info(
+                "interaction created in queue %s at priority %d%s",
+                view.queue,
+                view.priority,
+                f" ({view.customer.rule})" if view.customer and view.customer.rule else "",
             )
-        )
-        return self.router.agent(agent_id)
+        await self._stored(events)
+        return self.router.interaction(new.id) or view
+
+    async def _entitled(self, new: NewInteraction) -> NewInteraction:
+        """Who the customer is (asked once, unless the work already says) and what they are entitled to."""
+        customer = new.customer
+        if customer is None and self._desk is not None:
+            customer = await self._desk.identify(new)
+        if customer is None or new.only_agent is not None:
+            return replace(new, customer=customer)  # work for one agent is never moved or reprioritised
+        queue = customer.queue if customer.queue in self._queue_ids else new.queue
+        if customer.queue is not None and queue != customer.queue:
+            logger.warning(
+                "entitlement rule names queue %r, which does not exist: kept %s", customer.queue, queue
+            )
+        return replace(new, customer=customer, priority=new.priority + customer.priority_delta, queue=queue)
+
+    async def accept(self, interaction_id: str, agent_id: str) -> None:
+        await self._stored(await self._running().accept(interaction_id, agent_id))
+
+    async def reject(self, interaction_id: str, agent_id: str) -> None:
+        await self._stored(await self._running().reject(interaction_id, agent_id))
 
     async def abandon(self, interaction_id: str) -> None:
         """The customer left while waiting or ringing (caller hung up, chat closed)."""
         with bind_interaction(interaction_id):
-            await self._stored(await self._service_or_fail().abandon(interaction_id))
+            await self._stored(await self._running().abandon(interaction_id))
 
-    async def end_interaction(
-        self, interaction_id: str, reason: str, *, disposition: str | None = None, notes: str | None = None
-    ) -> InteractionView:
-        await self._stored(await self._service_or_fail().end(interaction_id, reason=reason))
+    async def end(self, interaction_id: str, reason: str, done: WorkDone = _NOTHING_SAID) -> InteractionView:
+        self._done[interaction_id] = done
+        try:
+            await self._stored(await self._running().end(interaction_id, reason=reason))
+        finally:
+            self._done.pop(interaction_id, None)
+        if self._case_log is not None:
+            await self._case_log.written(interaction_id)  # the case says what the agent said, once answered
         view = self.router.interaction(interaction_id)
         assert view is not None
-        await self._log_on_case(view, disposition=disposition, notes=notes)
         return view
 
-    async def _log_on_case(
-        self, view: InteractionView, *, disposition: str | None, notes: str | None
-    ) -> None:
-        if self._pops is None:
-            return
-        record = await self._db.get_interaction(view.id)
-        activity = activity_for(
-            channel=str(view.channel),
-            queue=view.queue,
-            agent_id=handling_agent(view, record),
-            created_at=view.enqueue_time,
-            answered_at=record.answered_at.timestamp() if record and record.answered_at else None,
-            ended_at=view.ended_at or time.time(),
-            interaction_id=view.id,
-            disposition=disposition,
-            notes=notes,
-        )
-        try:
-            await self._pops.finish(view.id, activity, disposition=disposition, notes=notes)
-        except Exception:
-            logger.exception("could not log interaction %s on its case", view.id)
+    async def wrap_up(self, interaction_id: str, agent_id: str, done: WorkDone) -> bool:
+        """The disposition and notes for work that ended without them (the caller hung up): they go on its
+        activity, logged now. False when nothing of `agent_id`'s waits for them under that id."""
+        if self._case_log is None or not self._case_log.wrap_up(interaction_id, agent_id, done):
+            return False
+        await self._case_log.written(interaction_id)
+        return True
+
+    async def _recording_links(self, interaction_id: str) -> list[str]:
+        kinds = {"stereo": 0, "caller": 1, "agent": 2}  # both sides in one file first
+        records = sorted(await self._db.recordings_of(interaction_id), key=lambda r: kinds.get(r.kind, 3))
+        return [f"/api/v1/recordings/{r.id}" for r in records]
+
+    async def set_presence(self, agent_id: str, presence: Presence) -> AgentView:
+        await self._stored(await self._running().set_presence(agent_id, presence))
+        return self.router.agent(agent_id)
+
+    def interaction(self, interaction_id: str) -> InteractionView | None:
+        return self.router.interaction(interaction_id)
+
+    def agent(self, agent_id: str) -> AgentView:
+        return self.router.agent(agent_id)
+
+    def queue_for_agent(self, agent_id: str, channel: str, *, first: str | None = None) -> str | None:
+        spec = next((a for a in self._agents if a.id == agent_id), None)
+        if spec is None:
+            raise UnknownAgent(agent_id)
+        skills = dict(spec.skills)
+        for queue in sorted(self._queues, key=lambda q: q.id != first):
+            if queue.channel is not Channel(channel):
+                continue
+            if queue.members and all(m.agent_id != agent_id for m in queue.members):
+                continue
+            if all(skills.get(req.skill, 0) >= req.min_level for req in queue.skills):
+                return queue.id
+        return None
+
+    def wait_estimate(self, interaction_id: str) -> WaitEstimate | None:
+        """Position among the interactions waiting in the same queue (priority first, then arrival), and
+        about how long: the position times the queue's average handle time, shared among its agents."""
+        view = self.router.interaction(interaction_id)
+        if view is None or view.state not in _WAITING:
+            return None
+        mine = (-view.priority, view.enqueue_time)
+        ahead = 0
+        for other_id in self._waiting.get(view.queue, ()):
+            other = self.router.interaction(other_id) if other_id != interaction_id else None
+            ahead += other is not None and (-other.priority, other.enqueue_time) < mine
+        position = ahead + 1
+        stats = self._stats.stats(view.queue)
+        handle = stats.handle_total / stats.handled if stats.handled else self._handle_seconds
+        snapshot = self.router.queue_snapshot(view.queue)
+        staffed = max(1, snapshot.agents_available + snapshot.agents_busy)
+        return WaitEstimate(position, math.ceil(position * handle / staffed))
+
+    # -- what REST handlers read --------------------------------------------------------------------------
 
     def interaction_dict(self, interaction_id: str) -> dict[str, Any]:
         view = self.router.interaction(interaction_id)

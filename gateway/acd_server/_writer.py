@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from gateway.acd import Event
+from gateway.acd_server.port import EventListener
 from gateway.storage import Database, DatabaseUnavailable, EventRecord, InteractionRecord
 
-__all__ = ["EventListener", "EventWriter", "PresenceRow"]
+__all__ = ["EventWriter", "PresenceRow"]
 
 logger = logging.getLogger("helpline.acd")
-
-EventListener = Callable[[Sequence[Event]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)

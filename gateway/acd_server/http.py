@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import time
+import uuid
 
 from aiohttp import web
 
-from gateway.acd import AgentView, InteractionState, InteractionView, RoutingError, UnknownQueue
+from gateway.acd import (
+    AgentView,
+    InteractionState,
+    InteractionView,
+    NewInteraction,
+    Presence,
+    RoutingError,
+    SkillRequirement,
+    UnknownQueue,
+)
 from gateway.acd.errors import DuplicateInteraction, NotOffered, UnknownAgent, UnknownInteraction
 from gateway.acd_server._server import AcdServer
 from gateway.acd_server.access import handling_agent, may_see
+from gateway.acd_server.port import WorkDone
 from gateway.acd_server.schemas import (
     AgentList,
     AgentOut,
@@ -24,6 +35,8 @@ from gateway.acd_server.schemas import (
     QueueOut,
     QueueStatsOut,
     SkillLevel,
+    WrapUpOut,
+    WrapUpRequest,
 )
 from gateway.config import Config
 from gateway.storage import InteractionRecord
@@ -93,8 +106,47 @@ def _interaction_out(
         ended_at=view.ended_at,
         outcome=record.outcome if record else view.end_reason,
         wait_seconds=record.wait_seconds if record else None,
-        trace=[d.to_dict() for d in hub.router.trace(view.id)] if trace else None,
+        trace=_trace(hub, view) if trace else None,
     )
+
+
+def _trace(hub: AcdServer, view: InteractionView) -> list[dict[str, object]]:
+    """Why it went where it went: the entitlement rule applied on arrival, then each routing decision."""
+    customer = view.customer
+    steps: list[dict[str, object]] = []
+    if customer is not None and customer.rule:
+        steps.append(
+            {
+                "trigger": "received",
+                "rule": "entitlement",
+                "detail": customer.rule,
+                "customer_id": customer.customer_id,
+                "level": customer.level,
+                "priority_delta": customer.priority_delta,
+                "queue": customer.queue,
+            }
+        )
+    return steps + [dict(d.to_dict()) for d in hub.router.trace(view.id)]
+
+
+def _new_interaction(body: InteractionIn) -> NewInteraction:
+    return NewInteraction(
+        id=uuid.uuid4().hex,
+        queue=body.queue,
+        channel=body.channel,
+        skills=tuple(SkillRequirement(s.skill, s.min_level) for s in body.skills) or None,
+        priority=body.priority,
+        attributes=dict(body.attributes),
+        preferred_agent=body.preferred_agent,
+        only_agent=body.only_agent,
+        customer_ref=body.customer_ref,
+    )
+
+
+def _presence(state: str, reason: str | None) -> Presence:
+    if state == "available":
+        return Presence.available()
+    return Presence.offline() if state == "offline" else Presence.not_ready(reason or "not_ready")
 
 
 def _record_out(record: InteractionRecord) -> InteractionOut:
@@ -143,7 +195,7 @@ def routes(hub: AcdServer, config: Config) -> list[ApiRoute]:
                 details={"errors": [{"field": "reason", "problem": "required for not_ready"}]},
             )
         try:
-            view = await hub.set_presence(agent_id, body.state, body.reason)
+            view = await hub.set_presence(agent_id, _presence(body.state, body.reason))
         except RoutingError as exc:
             raise _routing_error(exc) from None
         return json_response(_agent_out(hub, config, view))
@@ -212,7 +264,7 @@ def routes(hub: AcdServer, config: Config) -> list[ApiRoute]:
                 details={"only_agent": body.only_agent},
             )
         try:
-            view = await hub.create_interaction(body)
+            view = await hub.enqueue(_new_interaction(body))
         except RoutingError as exc:
             raise _routing_error(exc) from None
         record = await hub.database.get_interaction(view.id)
@@ -276,13 +328,25 @@ def routes(hub: AcdServer, config: Config) -> list[ApiRoute]:
                 details={"state": str(view.state)},
             )
         try:
-            ended = await hub.end_interaction(
-                interaction_id, body.reason, disposition=body.disposition, notes=body.notes
+            ended = await hub.end(
+                interaction_id, body.reason, WorkDone(disposition=body.disposition, notes=body.notes)
             )
         except RoutingError as exc:
             raise _routing_error(exc) from None
         record = await hub.database.get_interaction(interaction_id)
         return json_response(_interaction_out(ended, record, trace=False, hub=hub))
+
+    async def wrap_up(request: web.Request) -> web.StreamResponse:
+        principal, interaction_id = principal_of(request), request.match_info["interaction_id"]
+        body = await body_of(request, WrapUpRequest)
+        done = WorkDone(disposition=body.disposition, notes=body.notes)
+        if not await hub.wrap_up(interaction_id, principal.user_id, done):
+            raise Conflict(
+                f"interaction {interaction_id!r} is not one of yours waiting for its wrap-up",
+                error_id="not_in_wrap_up",
+                details={"interaction_id": interaction_id},
+            )
+        return json_response(WrapUpOut(interaction_id=interaction_id, logged=True))
 
     return [
         ApiRoute(
@@ -358,5 +422,16 @@ def routes(hub: AcdServer, config: Config) -> list[ApiRoute]:
             request=EndRequest,
             response=InteractionOut,
             errors=(404, 409),
+        ),
+        ApiRoute(
+            "POST",
+            "/api/v1/interactions/{interaction_id}/wrap-up",
+            wrap_up,
+            "Give the disposition and notes of your work that ended without them, during its wrap-up; "
+            "its activity is logged on the customer's case with them",
+            ("agent",),
+            request=WrapUpRequest,
+            response=WrapUpOut,
+            errors=(409,),
         ),
     ]

@@ -61,6 +61,18 @@ class EndRequest(_In):
     notes: str | None = Field(default=None, max_length=10_000)
 
 
+class WrapUpRequest(_In):
+    """The disposition and notes for work that ended without them (the customer hung up)."""
+
+    disposition: str = Field(min_length=1, max_length=64)
+    notes: str | None = Field(default=None, max_length=10_000)
+
+
+class WrapUpOut(BaseModel):
+    interaction_id: str
+    logged: bool
+
+
 class PresenceOut(BaseModel):
     state: str
     reason: str | None = None

@@ -23,9 +23,9 @@ logger = logging.getLogger("helpline.realtime")
 class AgentActions(Protocol):
     """What an agent can do over its socket; answers are JSON-shaped acks."""
 
-    async def accept(self, agent_id: str, interaction_id: str) -> dict[str, Any]: ...
+    async def accept_offer(self, agent_id: str, interaction_id: str) -> dict[str, Any]: ...
 
-    async def reject(self, agent_id: str, interaction_id: str) -> dict[str, Any]: ...
+    async def reject_offer(self, agent_id: str, interaction_id: str) -> dict[str, Any]: ...
 
     async def agent_state(self, agent_id: str) -> dict[str, Any]: ...
 
@@ -92,14 +92,14 @@ class _AgentNamespace(_Authenticated):
         interaction_id = await self._interaction_id(data)
         if interaction_id is None:
             return _error("bad_request", "accept needs {interaction_id: string}")
-        return await self._actions.accept(principal.user_id, interaction_id)
+        return await self._actions.accept_offer(principal.user_id, interaction_id)
 
     async def on_reject(self, sid: str, data: object = None) -> dict[str, Any]:
         principal = await self.principal(sid)
         interaction_id = await self._interaction_id(data)
         if interaction_id is None:
             return _error("bad_request", "reject needs {interaction_id: string}")
-        return await self._actions.reject(principal.user_id, interaction_id)
+        return await self._actions.reject_offer(principal.user_id, interaction_id)
 
 
 class _SupervisorNamespace(_Authenticated):
@@ -115,7 +115,8 @@ class _SupervisorNamespace(_Authenticated):
 
 
 class RealtimeServer:
-    def __init__(self, *, tokens: TokenService, actions: AgentActions, redis_url: str | None = None) -> None:
+    def __init__(self, *, tokens: TokenService, redis_url: str | None = None) -> None:
+        self._tokens = tokens
         manager = socketio.AsyncRedisManager(redis_url) if redis_url else None
         self._sio = socketio.AsyncServer(
             async_mode="aiohttp",
@@ -124,10 +125,11 @@ class RealtimeServer:
             logger=False,
             engineio_logger=False,
         )
-        self._sio.register_namespace(_AgentNamespace(tokens, actions))
         self._sio.register_namespace(_SupervisorNamespace(tokens))
 
-    def attach(self, app: web.Application) -> None:
+    def attach(self, app: web.Application, actions: AgentActions) -> None:
+        """Serve the sockets on `app`; agents' commands go to `actions` (events can be pushed before)."""
+        self._sio.register_namespace(_AgentNamespace(self._tokens, actions))
         self._sio.attach(app, socketio_path="socket.io")
 
     async def to_agent(self, agent_id: str, event: str, data: Mapping[str, Any]) -> None:

@@ -14,8 +14,8 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from gateway.acd import InteractionState
-from gateway.acd_server import AcdServer
+from gateway.acd import InteractionState, RoutingError
+from gateway.acd_server import RoutingPort, WorkDone
 from gateway.ivr import Input, MediaDone, QueueExit, QueueExited, TransferCall, TransferFailed
 from gateway.logs import bind_interaction
 from gateway.sip import MakeCall
@@ -47,14 +47,14 @@ class AgentDesk:
     def __init__(
         self,
         media: Media,
-        hub: AcdServer,
+        routing: RoutingPort,
         calls: Calls,
         *,
         agent_uri: AgentUri,
         dial_uri: DialUri | None = None,
     ) -> None:
         self._media = media
-        self._hub = hub
+        self._routing = routing
         self._calls = calls
         self._agent_uri = agent_uri
         self._dial_uri = dial_uri
@@ -70,7 +70,7 @@ class AgentDesk:
         uri = self._agent_uri(agent_id)
         if uri is None:
             logger.warning("agent %s has no phone to ring: the offer is declined", agent_id)
-            await self._hub.reject(agent_id, interaction_id)
+            await self._decline(interaction_id, agent_id)
             return
         if session.caller_call is None:  # a callback: any worker with room carries both legs
             session.worker_id = self._media.pick_worker(session.worker_id)
@@ -78,7 +78,7 @@ class AgentDesk:
         with bind_interaction(interaction_id):
             logger.info("ringing agent %s at %s", agent_id, uri)
         if not await self._dial(session, leg, uri):
-            await self._hub.reject(agent_id, interaction_id)
+            await self._decline(interaction_id, agent_id)
 
     async def offer_ended(self, session: Session, agent_id: str) -> None:
         """The offer timed out, was revoked or rejected in the panel: stop ringing."""
@@ -88,7 +88,7 @@ class AgentDesk:
             self._calls.drop_leg(session, leg)
             await self._media.hang_up_leg(leg)
         if session.dialled_by == agent_id and session.phase is Phase.CALLBACK:
-            await withdraw(self._hub, self._calls, session, "the agent did not take the call")
+            await withdraw(self._routing, self._calls, session, "the agent did not take the call")
 
     async def assigned(self, session: Session, agent_id: str) -> None:
         leg = session.leg
@@ -152,10 +152,12 @@ class AgentDesk:
             await self._transfer_answered(session, leg)
             return
         iid = leg.interaction_id or ""
-        view = self._hub.router.interaction(iid)
+        view = self._routing.interaction(iid)
         if view is not None and view.state is InteractionState.OFFERED and view.agent_id == leg.target:
-            result = await self._hub.accept(leg.target, iid)
-            if not result.get("ok"):
+            try:
+                await self._routing.accept(iid, leg.target)
+            except RoutingError as exc:
+                logger.info("call %s: agent %s answered too late: %s", session.key, leg.target, exc)
                 await self._media.hang_up_leg(leg)
         elif view is not None and view.state is InteractionState.ASSIGNED and view.agent_id == leg.target:
             await self._connect(session, leg)
@@ -179,7 +181,7 @@ class AgentDesk:
         """The answered leg is the call's far end (not a phone answering an offer that was withdrawn)."""
         if leg.purpose is LegPurpose.TRANSFER:
             return session.phase in (Phase.CONNECTED, Phase.HELD)
-        view = self._hub.router.interaction(leg.interaction_id or "")
+        view = self._routing.interaction(leg.interaction_id or "")
         return view is not None and view.state is InteractionState.ASSIGNED and view.agent_id == leg.target
 
     async def customer_answered(self, session: Session) -> None:
@@ -195,10 +197,10 @@ class AgentDesk:
         """End the interaction (the core starts the agent's wrap-up) unless it already ended."""
         session.phase = Phase.ENDED
         iid = session.interaction_id
-        view = self._hub.router.interaction(iid) if iid is not None else None
+        view = self._routing.interaction(iid) if iid is not None else None
         if iid is not None and view is not None and view.state is InteractionState.ASSIGNED:
             with bind_interaction(iid):
-                await self._hub.end_interaction(iid, reason)
+                await self._routing.end(iid, reason, WorkDone(hold_seconds=session.held_seconds()))
 
     # --- transfers out ----------------------------------------------------------------------------
 
@@ -277,15 +279,21 @@ class AgentDesk:
             return
         if session.dialled_by is not None and session.phase is Phase.CALLBACK:
             why = _PHONE_FAILURES.get(code, f"the agent's phone did not answer (SIP {code})")
-            await withdraw(self._hub, self._calls, session, why)
+            await withdraw(self._routing, self._calls, session, why)
             return
         iid = leg.interaction_id or ""
-        view = self._hub.router.interaction(iid)
+        view = self._routing.interaction(iid)
         still_offered = view is not None and view.state is InteractionState.OFFERED
         if code in _REFUSALS and still_offered and view is not None and view.agent_id == leg.target:
             with bind_interaction(iid):
                 logger.info("agent %s declined on the phone (%d)", leg.target, code)
-                await self._hub.reject(leg.target, iid)
+                await self._decline(iid, leg.target)
+
+    async def _decline(self, interaction_id: str, agent_id: str) -> None:
+        try:
+            await self._routing.reject(interaction_id, agent_id)
+        except RoutingError as exc:  # it was withdrawn or timed out meanwhile: nothing left to decline
+            logger.info("agent %s: offer of %s no longer open: %s", agent_id, interaction_id, exc)
 
     async def _feed(self, session: Session, event: Input) -> None:
         assert self._flow is not None, "AgentDesk.bind() was not called"

@@ -8,14 +8,16 @@ and waits with music; to a number or URI the gateway dials it and bridges the ca
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 
-from gateway.acd_server import AcdServer
+from gateway.acd import Channel, UnknownAgent
+from gateway.acd_server import RoutingPort, WorkDone
 from gateway.ivr import Announcements, StartQueue
 from gateway.voice._agents import AgentDesk
 from gateway.voice._media import Media
-from gateway.voice._outbound import DialUri, queue_for_agent
+from gateway.voice._outbound import DialUri
 from gateway.voice._session import Calls, Phase, Session
 from gateway.voice._waiting import WaitingRoom
 from gateway.voice.errors import CallNotFoundError
@@ -56,7 +58,7 @@ class CallControl:
     def __init__(
         self,
         media: Media,
-        hub: AcdServer,
+        routing: RoutingPort,
         calls: Calls,
         desk: AgentDesk,
         waiting: WaitingRoom,
@@ -64,7 +66,7 @@ class CallControl:
         dial_uri: DialUri | None = None,
     ) -> None:
         self._media = media
-        self._hub = hub
+        self._routing = routing
         self._calls = calls
         self._desk = desk
         self._waiting = waiting
@@ -76,6 +78,7 @@ class CallControl:
         await self._media.unbridge(session, session.leg)
         await self._media.music(session)
         session.phase = Phase.HELD
+        session.held_since = time.monotonic()
 
     async def resume(self, interaction_id: str) -> None:
         session = self._connected(interaction_id, Phase.HELD)
@@ -83,6 +86,7 @@ class CallControl:
         await self._media.stop(session)
         await self._media.bridge(session, session.leg)
         session.phase = Phase.CONNECTED
+        session.end_hold()
 
     async def pause_recording(self, interaction_id: str) -> None:
         """Stop both recorders; the gap becomes silence of the same length when the files are assembled."""
@@ -107,10 +111,10 @@ class CallControl:
         where = parse_target(target)
         uri = self._uri(where)
         session = self._connected(interaction_id, Phase.CONNECTED, Phase.HELD)
-        view = self._hub.router.interaction(interaction_id)
+        view = self._routing.interaction(interaction_id)
         queue = self._agent_queue(where, view.queue if view is not None else "")
         await self._release_agent(session)
-        await self._hub.end_interaction(interaction_id, "transferred")
+        await self._routing.end(interaction_id, "transferred", WorkDone(hold_seconds=session.held_seconds()))
         if uri is not None:
             await self._desk.dial_transfer(session, uri)
         elif where.kind is TargetKind.QUEUE:
@@ -122,9 +126,10 @@ class CallControl:
         """To an agent: the call's queue if they may take it, else one of theirs (ValueError if none)."""
         if where.kind is not TargetKind.AGENT:
             return current
-        if where.value not in {a.id for a in self._hub.router.agents}:
-            raise ValueError(f"transfer target agent {where.value!r}: no such agent")
-        queue = queue_for_agent(self._hub.router, where.value, first=current)
+        try:
+            queue = self._routing.queue_for_agent(where.value, Channel.VOICE, first=current)
+        except UnknownAgent:
+            raise ValueError(f"transfer target agent {where.value!r}: no such agent") from None
         if queue is None:
             raise ValueError(f"transfer target agent {where.value!r}: takes calls in no voice queue")
         return queue

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from gateway.acd import Event as RoutingEvent
 from gateway.acd import EventType, InteractionState
-from gateway.acd_server import AcdServer
+from gateway.acd_server import RoutingPort
 from gateway.ivr import CallerHungUp, Flow, FlowRun, IsOpen
 from gateway.logs import bind_interaction
 from gateway.sip import (
@@ -52,7 +52,7 @@ class Dispatcher:
         self,
         media: Media,
         calls: Calls,
-        hub: AcdServer,
+        routing: RoutingPort,
         *,
         ivr: IvrDriver,
         waiting: WaitingRoom,
@@ -65,7 +65,7 @@ class Dispatcher:
     ) -> None:
         self._media = media
         self._calls = calls
-        self._hub = hub
+        self._routing = routing
         self._ivr = ivr
         self._waiting = waiting
         self._desk = desk
@@ -249,11 +249,11 @@ class Dispatcher:
     async def _lose(self, session: Session, worker_id: int) -> None:
         logger.error("call %s was lost with media worker %d", session.key, worker_id)
         iid = session.interaction_id
-        view = self._hub.router.interaction(iid) if iid is not None else None
+        view = self._routing.interaction(iid) if iid is not None else None
         if iid is not None and view is not None and view.state is InteractionState.ASSIGNED:
-            await self._hub.end_interaction(iid, "media_worker_lost")
+            await self._routing.end(iid, "media_worker_lost")
         elif iid is not None and view is not None and view.state in _WAITING:
-            await self._hub.abandon(iid)
+            await self._routing.abandon(iid)
         session.lost = True
         self._calls.callers.pop(session.caller_call or "", None)
         if session.leg is not None:

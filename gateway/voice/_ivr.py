@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+from gateway.acd import CustomerContext
 from gateway.ivr import (
     Action,
     CollectDigits,
@@ -41,8 +42,9 @@ __all__ = ["CustomerLookup", "IvrDriver", "QueueEntrance", "TransferDialer"]
 
 logger = logging.getLogger("helpline.voice")
 
-CustomerLookup = Callable[[str, str], Awaitable[Mapping[str, str]]]
-"""`lookup(by, value)`: the customer's attributes (empty when nobody matched), e.g. from the CTI adapter."""
+CustomerLookup = Callable[[str, str], Awaitable[tuple[Mapping[str, str], CustomerContext]]]
+"""`lookup(by, value)`: the customer's attributes for the flow (empty when nobody matched) and the whole
+context, which travels with the call's interactions (e.g. from the CTI adapter)."""
 
 
 class QueueEntrance(Protocol):
@@ -152,7 +154,8 @@ class IvrDriver:
         if self._lookup is None:
             return {}
         try:
-            return await self._lookup(action.by, action.value)
+            attributes, session.customer = await self._lookup(action.by, action.value)
+            return attributes
         except Exception:
             logger.exception("call %s: customer lookup failed; continuing as unknown", session.key)
             return {}

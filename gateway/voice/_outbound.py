@@ -16,19 +16,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from gateway.acd import (
-    Channel,
-    InteractionState,
-    PresenceKind,
-    QueueSpec,
-    Router,
-    RoutingError,
-    UnknownAgent,
-)
-from gateway.acd_server import AcdServer
-from gateway.acd_server.schemas import InteractionIn
+from gateway.acd import Channel, InteractionState, NewInteraction, PresenceKind, RoutingError, UnknownAgent
+from gateway.acd_server import RoutingPort
 from gateway.ivr import Flow, FlowRun
 from gateway.logs import bind_interaction
 from gateway.voice._media import Media
@@ -36,7 +25,7 @@ from gateway.voice._recording import CallTape
 from gateway.voice._session import Calls, Phase, Session
 from gateway.voice.errors import DialError, DialRefusal
 
-__all__ = ["DialUri", "Outbound", "queue_for_agent", "withdraw"]
+__all__ = ["DialUri", "Outbound", "withdraw"]
 
 logger = logging.getLogger("helpline.voice")
 
@@ -52,7 +41,7 @@ class Outbound:
     def __init__(
         self,
         media: Media,
-        hub: AcdServer,
+        routing: RoutingPort,
         calls: Calls,
         *,
         agent_uri: Callable[[str], str | None],
@@ -61,7 +50,7 @@ class Outbound:
         queue: str | None = None,
     ) -> None:
         self._media = media
-        self._hub = hub
+        self._routing = routing
         self._calls = calls
         self._agent_uri = agent_uri
         self._dial_uri = dial_uri
@@ -78,22 +67,21 @@ class Outbound:
             raise DialError(DialRefusal.NO_PHONE, agent_id, "the agent has no SIP phone configured")
         self._check_free(agent_id)
         queue = self._queue_for(agent_id)
-        body = InteractionIn(
+        new = NewInteraction(
+            id=uuid.uuid4().hex,
             channel=Channel.VOICE,
             queue=queue,
-            skills=(),
-            priority=0,
             attributes={**attributes, "phone": number, "direction": "outbound"},
             only_agent=agent_id,
             customer_ref=attributes.get("customer_id"),
         )
         try:
-            view = await self._hub.create_interaction(body)
-        except (RoutingError, ValidationError) as exc:
+            view = await self._routing.enqueue(new)
+        except (RoutingError, ValueError) as exc:
             detail = f"queue {queue!r} refused the call: {exc}"
             raise DialError(DialRefusal.NO_QUEUE, agent_id, detail) from exc
         if view.state is not InteractionState.OFFERED:  # the agent took other work meanwhile
-            await self._hub.abandon(view.id)
+            await self._routing.abandon(view.id)
             raise DialError(DialRefusal.AGENT_BUSY, agent_id, "the agent cannot take a call right now")
         session = await self._session(agent_id, number, uri, ringing)
         self._calls.add(session)
@@ -114,7 +102,7 @@ class Outbound:
 
     def _check_free(self, agent_id: str) -> None:
         try:
-            agent = self._hub.router.agent(agent_id)
+            agent = self._routing.agent(agent_id)
         except UnknownAgent:
             raise DialError(DialRefusal.NO_PHONE, agent_id, "not an agent of this contact center") from None
         kind = agent.presence.kind
@@ -127,7 +115,7 @@ class Outbound:
             )
 
     def _queue_for(self, agent_id: str) -> str:
-        queue = self._queue or queue_for_agent(self._hub.router, agent_id)
+        queue = self._queue or self._routing.queue_for_agent(agent_id, Channel.VOICE)
         if queue is None:
             raise DialError(DialRefusal.NO_QUEUE, agent_id, "the agent is in no voice queue")
         return queue
@@ -154,7 +142,7 @@ class Outbound:
         )
 
 
-async def withdraw(hub: AcdServer, calls: Calls, session: Session, detail: str) -> None:
+async def withdraw(routing: RoutingPort, calls: Calls, session: Session, detail: str) -> None:
     """An outbound call that cannot reach its agent is given up: nobody else may take it."""
     iid = session.interaction_id
     agent = session.dialled_by or ""
@@ -162,29 +150,13 @@ async def withdraw(hub: AcdServer, calls: Calls, session: Session, detail: str) 
         session.ringing.set_exception(DialError(DialRefusal.PHONE_UNREACHABLE, agent, detail))
     session.phase = Phase.ENDED
     session.recorded_for = None  # nothing was said: no recording to file
-    view = hub.router.interaction(iid) if iid is not None else None
+    view = routing.interaction(iid) if iid is not None else None
     if iid is not None and view is not None and view.state in _WAITING:
         with bind_interaction(iid):
             logger.info("click-to-dial by %s withdrawn: %s", agent, detail)
-            await hub.abandon(iid)
+            await routing.abandon(iid)
     if session.leg is not None:
         calls.drop_leg(session, session.leg)
-
-
-def queue_for_agent(router: Router, agent_id: str, first: str | None = None) -> str | None:
-    """A voice queue whose calls `agent_id` may take (`first` if it is one), or None."""
-    skills = dict(next((a.skills for a in router.agents if a.id == agent_id), ()))
-    queues = sorted(router.queues, key=lambda q: q.id != first)
-    for queue in queues:
-        if queue.channel is Channel.VOICE and _may_take(queue, agent_id, skills):
-            return queue.id
-    return None
-
-
-def _may_take(queue: QueueSpec, agent_id: str, skills: Mapping[str, int]) -> bool:
-    if queue.members and all(m.agent_id != agent_id for m in queue.members):
-        return False
-    return all(skills.get(req.skill, 0) >= req.min_level for req in queue.skills)
 
 
 def _never_asked(_hours: str, _now: datetime) -> bool:

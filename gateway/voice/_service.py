@@ -2,7 +2,7 @@
 
 Worker events, routing events, timers and the panel's requests all go through one inbox and are handled
 one at a time by one task, so a call's state never changes under a handler's feet. Handlers may await
-the routing hub: the hub delivers the events that produces back to the inbox, to be handled next.
+the routing port: it delivers the events that produces back to the inbox, to be handled next.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.acd import Event as RoutingEvent
-from gateway.acd_server import AcdServer
+from gateway.acd_server import RoutingPort
 from gateway.ivr import Flow, IsOpen, UnknownFlowError
 from gateway.sip import Event as WorkerEvent
 from gateway.sip import WorkerPool
@@ -70,7 +70,7 @@ class VoiceService:
         self,
         pool: WorkerPool,
         flows: Mapping[str, Flow],
-        hub: AcdServer,
+        routing: RoutingPort,
         *,
         entry_flow: str = "main",
         prompts: PromptCache,
@@ -84,13 +84,12 @@ class VoiceService:
         lookup: CustomerLookup | None = None,
         dial_uri: DialUri | None = None,
         outbound_queue: str | None = None,
-        handle_seconds: float = 180.0,
     ) -> None:
         if entry_flow not in flows:
             raise UnknownFlowError(entry_flow, flows)
         if prompt_rate not in RATES:
             raise ValueError(f"voice: prompt_rate must be one of {RATES}, got {prompt_rate}")
-        self._hub = hub
+        self._routing = routing
         self._inbox: asyncio.Queue[object] = asyncio.Queue()
         self._calls = Calls()
         self._media = Media(
@@ -102,15 +101,15 @@ class VoiceService:
             music_on_hold=music_on_hold,
         )
         ivr = IvrDriver(self._media, recordings_dir=recordings_dir, lookup=lookup)
-        waiting = WaitingRoom(self._media, hub, self._calls, handle_seconds=handle_seconds)
-        desk = AgentDesk(self._media, hub, self._calls, agent_uri=agent_uri, dial_uri=dial_uri)
+        waiting = WaitingRoom(self._media, routing, self._calls)
+        desk = AgentDesk(self._media, routing, self._calls, agent_uri=agent_uri, dial_uri=dial_uri)
         ivr.bind(waiting, desk)
         waiting.bind(ivr)
         desk.bind(ivr)
-        self._control = CallControl(self._media, hub, self._calls, desk, waiting, dial_uri=dial_uri)
+        self._control = CallControl(self._media, routing, self._calls, desk, waiting, dial_uri=dial_uri)
         self._outbound = Outbound(
             self._media,
-            hub,
+            routing,
             self._calls,
             agent_uri=agent_uri,
             dial_uri=dial_uri,
@@ -120,7 +119,7 @@ class VoiceService:
         self._dispatch = Dispatcher(
             self._media,
             self._calls,
-            hub,
+            routing,
             ivr=ivr,
             waiting=waiting,
             desk=desk,
@@ -137,7 +136,7 @@ class VoiceService:
 
     async def start(self) -> None:
         if not self._subscribed:
-            self._hub.subscribe(self._on_routing)
+            self._routing.subscribe(self._on_routing)
             self._subscribed = True
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="helpline.voice")

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
+from gateway.acd import CustomerContext
 from gateway.ivr import Action, FlowRun, StartQueue
 from gateway.voice._digits import DigitBuffer
 from gateway.voice._recording import CallTape
@@ -82,6 +84,9 @@ class Session:
     queue: StartQueue | None = None
     music: Path | None = None
     interaction_id: str | None = None  # the current interaction
+    customer: CustomerContext | None = None  # who the IVR's lookup found: travels into every queue entered
+    held_since: float | None = None  # monotonic time the agent put the caller on hold
+    held_total: float = 0.0  # seconds on hold in hold spells that ended
     recorded_for: str | None = None  # the interaction the call's recordings are filed under
     leg: Leg | None = None
     voicemail: Path | None = None
@@ -89,6 +94,16 @@ class Session:
     lost: bool = False  # its media worker died: the recordings are incomplete and dropped
     dialled_by: str | None = None  # click-to-dial: the agent who asked; nobody else may take the call
     ringing: asyncio.Future[None] | None = None  # click-to-dial: resolved once the agent's phone rings
+
+    def end_hold(self) -> None:
+        if self.held_since is not None:
+            self.held_total += time.monotonic() - self.held_since
+            self.held_since = None
+
+    def held_seconds(self) -> float:
+        """Seconds the caller spent on hold with the current agent, a hold still running included."""
+        self.end_hold()
+        return self.held_total
 
     def next_media(self, playing: Playing) -> int:
         self.media_token += 1

@@ -10,14 +10,13 @@ from __future__ import annotations
 import logging
 import math
 import time
+import uuid
 from collections.abc import Mapping, Set
+from dataclasses import replace
 from typing import Protocol
 
-from pydantic import ValidationError
-
-from gateway.acd import Channel, InteractionState, InteractionView, RoutingError
-from gateway.acd_server import AcdServer
-from gateway.acd_server.schemas import InteractionIn, SkillLevel
+from gateway.acd import Channel, InteractionState, InteractionView, NewInteraction, RoutingError
+from gateway.acd_server import RoutingPort, WaitEstimate
 from gateway.ivr import Announcements, Input, QueueExit, QueueExited, StartQueue
 from gateway.logs import bind_interaction
 from gateway.voice._media import Media
@@ -38,13 +37,10 @@ class FlowFeeder(Protocol):
 
 
 class WaitingRoom:
-    def __init__(self, media: Media, hub: AcdServer, calls: Calls, *, handle_seconds: float = 180.0) -> None:
-        if handle_seconds <= 0:
-            raise ValueError(f"voice: handle_seconds must be > 0, got {handle_seconds}")
+    def __init__(self, media: Media, routing: RoutingPort, calls: Calls) -> None:
         self._media = media
-        self._hub = hub
+        self._routing = routing
         self._calls = calls
-        self._handle_seconds = handle_seconds
         self._flow: FlowFeeder | None = None
 
     def bind(self, flow: FlowFeeder) -> None:
@@ -52,12 +48,10 @@ class WaitingRoom:
 
     async def enter(self, session: Session, start: StartQueue, preferred_agent: str | None = None) -> None:
         """Create the interaction and start the music; a queue that cannot be entered ends the wait."""
-        body = _interaction_in(
-            start, session.run.attributes, session.run.sensitive_attributes, preferred_agent
-        )
+        new = _new_interaction(session, start, preferred_agent)
         try:
-            view = await self._hub.create_interaction(body)
-        except (RoutingError, ValidationError):
+            view = await self._routing.enqueue(new)
+        except (RoutingError, ValueError):
             logger.exception("call %s: could not enter queue %r", session.key, start.queue)
             if session.run.finished:  # a transfer from an agent: no flow is left to decide
                 await self._media.hang_up_caller(session)
@@ -77,7 +71,7 @@ class WaitingRoom:
         start, iid = session.queue, session.interaction_id
         if session.phase is not Phase.QUEUED or start is None or start.announcements is None or iid is None:
             return
-        view = self._hub.router.interaction(iid)
+        view = self._routing.interaction(iid)
         if view is None or view.state not in _WAITING:
             return
         text = self._announcement(session, view, start, start.announcements)
@@ -108,26 +102,47 @@ class WaitingRoom:
         return False
 
     async def exited(self, session: Session, kind: str) -> None:
-        """The routing core let go of the call (max wait, closed, queue full): the flow decides what next."""
+        """The routing core let go of the call (max wait, closed, queue full): the flow decides what next.
+
+        A `callback` exit keeps the caller's word for them: the call is filed again as a callback that keeps
+        its place (its original wait) and is dialled back once an agent takes it, as if they had pressed
+        the queue's callback key.
+        """
         if session.phase is not Phase.QUEUED:
             return
+        if kind == "callback" and await self._refile_for_callback(session):
+            await self._callback(session)
+            return
         await self._leave(session, abandon=False)
-        if kind == "callback":
-            logger.warning("call %s: a callback exit is handled as the queue giving up", session.key)
         await self._feed(session, QueueExited(_EXIT_KINDS.get(kind, QueueExit.GAVE_UP)))
 
     async def abandon(self, session: Session) -> None:
         """The caller hung up while waiting (or while an agent's phone rang)."""
         iid = session.interaction_id
         session.cancel_announcements()
-        view = self._hub.router.interaction(iid) if iid is not None else None
+        view = self._routing.interaction(iid) if iid is not None else None
         if iid is None or view is None or view.state not in _WAITING:
             return
         with bind_interaction(iid):
             logger.info("call %s abandoned after %.1f s", session.key, _waited(view))
-            await self._hub.abandon(iid)
+            await self._routing.abandon(iid)
 
     # --- helpers ----------------------------------------------------------------------------------
+
+    async def _refile_for_callback(self, session: Session) -> bool:
+        exited = self._routing.interaction(session.interaction_id or "")
+        start = session.queue
+        if exited is None or start is None:
+            return False
+        new = replace(_new_interaction(session, start, None), enqueue_time=exited.enqueue_time, callback=True)
+        try:
+            view = await self._routing.enqueue(new)
+        except (RoutingError, ValueError):
+            logger.exception("call %s: the callback could not be filed", session.key)
+            return False
+        self._calls.bind_interaction(session, view.id)
+        session.recorded_for = view.id  # the conversation, when it happens, belongs to the callback
+        return True
 
     async def _callback(self, session: Session) -> None:
         session.cancel_announcements()
@@ -153,12 +168,12 @@ class WaitingRoom:
     def _announcement(
         self, session: Session, view: InteractionView, start: StartQueue, wanted: Announcements
     ) -> str:
-        position = self._position(session, view)
+        estimate = self._routing.wait_estimate(view.id) or WaitEstimate(1, 60.0)
         parts = []
         if wanted.position:
-            parts.append(f"You are number {position} in the queue.")
+            parts.append(f"You are number {estimate.position} in the queue.")
         if wanted.estimated_wait:
-            minutes = max(1, math.ceil(self._estimate(view.queue, position) / 60))
+            minutes = max(1, math.ceil(estimate.seconds / 60))
             parts.append(f"Your estimated wait is about {minutes} minute{'s' if minutes > 1 else ''}.")
         if start.allow_callback:
             parts.append(f"To be called back instead, press {_key(start.allow_callback)}.")
@@ -166,37 +181,21 @@ class WaitingRoom:
             parts.append(f"To leave a voicemail, press {_key(start.allow_voicemail)}.")
         return " ".join(parts)
 
-    def _position(self, session: Session, view: InteractionView) -> int:
-        """1 + the calls of this service waiting in the same queue ahead of this one."""
-        ahead = 0
-        for iid, other in self._calls.interactions.items():
-            theirs = self._hub.router.interaction(iid) if other is not session else None
-            if theirs is not None and theirs.queue == view.queue and theirs.state in _WAITING:
-                ahead += (-theirs.priority, theirs.enqueue_time) < (-view.priority, view.enqueue_time)
-        return ahead + 1
 
-    def _estimate(self, queue: str, position: int) -> float:
-        """Seconds: position x the queue's average handle time, shared among the agents signed in."""
-        stats = self._hub.stats.stats(queue)
-        handle = stats.handle_total / stats.handled if stats.handled else self._handle_seconds
-        snapshot = self._hub.router.queue_snapshot(queue)
-        staffed = max(1, snapshot.agents_available + snapshot.agents_busy)
-        return position * handle / staffed
-
-
-def _interaction_in(
-    start: StartQueue, attributes: Mapping[str, str], sensitive: Set[str], preferred_agent: str | None
-) -> InteractionIn:
+def _new_interaction(session: Session, start: StartQueue, preferred_agent: str | None) -> NewInteraction:
     # Sensitive entries (card numbers, PINs) stay out of the routing log and the agent's screen.
+    sensitive: Set[str] = session.run.sensitive_attributes
+    attributes: Mapping[str, str] = session.run.attributes
     kept = {k: v for k, v in attributes.items() if k not in sensitive and 0 < len(k) <= _MAX_KEY}
-    return InteractionIn(
+    return NewInteraction(
+        id=uuid.uuid4().hex,
         channel=Channel.VOICE,
         queue=start.queue,
-        skills=tuple(SkillLevel(skill=s.skill, min_level=s.min_level) for s in start.skills),
+        skills=tuple(start.skills) or None,
         priority=max(0, min(100, start.priority)),
         attributes=dict(list(kept.items())[:_MAX_ATTRIBUTES]),
         preferred_agent=preferred_agent,
-        customer_ref=None,
+        customer=session.customer,
     )
 
 

@@ -188,7 +188,7 @@ def routes(voice: Callable[[], VoiceService | None], hub: AcdServer, database: D
         if principal.role != "agent":
             return
         await hub.caught_up()  # routing events reach the database a moment after the sockets
-        view = hub.router.interaction(interaction_id)
+        view = hub.interaction(interaction_id)
         record = await database.get_interaction(interaction_id)
         if not may_see(principal, handling_agent(view, record)):
             raise Forbidden(

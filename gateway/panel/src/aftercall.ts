@@ -1,11 +1,13 @@
 // Wrap-up for interactions that ended without the panel's End (hang-up, customer left): the disposition
-// and notes go to the interaction's case when the screen pop named one.
+// and notes go on the interaction's activity (POST /wrap-up, during the wrap-up), or, once its wrap-up is
+// over and the activity logged, on its case when the screen pop named one.
 
 import type { Api } from "./api";
-import { messageOf } from "./api";
+import { ApiError, messageOf } from "./api";
 import { append, byId, h } from "./dom";
 import { customerName } from "./pop";
 import type { Store } from "./store";
+import type { WrapUpValues } from "./wrapup";
 import { formBusy, formError, wrapUpForm } from "./wrapup";
 
 export class AfterCall {
@@ -39,23 +41,22 @@ export class AfterCall {
       this.store.wrapUps.delete(id);
       this.store.changed();
     };
-    let body: HTMLElement;
-    if (caseId === null) {
-      body = h("button", { type: "button", class: "dismiss" }, "Dismiss");
-      body.addEventListener("click", done);
-    } else {
-      body = wrapUpForm(
-        "Save to case",
-        (values, f) => {
-          formBusy(f);
-          this.api
-            .call("PATCH", `/cases/${encodeURIComponent(caseId)}`, values)
-            .then(done)
-            .catch((e: unknown) => formError(f, messageOf(e)));
-        },
-        done,
-      );
-    }
+    const save = (values: WrapUpValues): Promise<unknown> =>
+      this.api.call("POST", `/interactions/${encodeURIComponent(id)}/wrap-up`, values).catch((e: unknown) => {
+        const late = e instanceof ApiError && e.errorId === "not_in_wrap_up";
+        if (!late || caseId === null) throw e;
+        return this.api.call("PATCH", `/cases/${encodeURIComponent(caseId)}`, values);
+      });
+    const body = wrapUpForm(
+      "Save",
+      (values, f) => {
+        formBusy(f);
+        save(values)
+          .then(done)
+          .catch((e: unknown) => formError(f, messageOf(e)));
+      },
+      done,
+    );
     return h(
       "article",
       { class: "after-call", "data-interaction-id": id },

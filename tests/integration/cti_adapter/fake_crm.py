@@ -42,6 +42,7 @@ class FakeCrm:
     webhooks: list[dict[str, Any]] = field(default_factory=list)
     bad_signatures: int = 0
     requests: int = 0
+    lookups: list[str] = field(default_factory=list)  # the phone or account of every customer search
     replayed_keys: list[str] = field(default_factory=list)
     _answers: dict[str, _Stored] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -123,6 +124,7 @@ class FakeCrm:
 
     async def _find(self, request: web.Request) -> web.Response:
         phone, account = request.query.get("phone"), request.query.get("account")
+        self.lookups.append(phone or account or request.query_string)
         items = [
             c
             for c in self.customers.values()

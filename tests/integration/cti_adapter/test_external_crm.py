@@ -17,6 +17,7 @@ from cti_adapter import (
     Lane,
     Outbox,
     OutboxWorker,
+    build_screen_pop,
 )
 from cti_adapter.external import CaseWriteSender, RestCrm, WebhookSender
 from gateway.storage import Database
@@ -106,7 +107,18 @@ async def test_given_a_slow_or_failing_crm_when_a_caller_is_identified_then_the_
     started = time.monotonic()
     context = await service.identify(caller="020 7946 0958")
     elapsed = time.monotonic() - started
-    pop = await service.screen_pop("call-1", context, queue="support", wait_seconds=3)
+    pop = build_screen_pop(
+        "call-1",
+        context,
+        created_at=datetime.now(UTC),
+        channel="voice",
+        queue="support",
+        wait_seconds=3,
+        ivr={},
+        sensitive=(),
+        intent=None,
+        case=None,
+    )
 
     assert elapsed < LOOKUP_BUDGET + 0.5  # the slow CRM would take 5 s
     assert context.crm_unavailable and context.customer is None
@@ -163,7 +175,19 @@ async def test_given_webhooks_when_cti_events_happen_then_each_arrives_signed_an
     context = await service.identify(caller=ANN_PHONE)
     case = await service.file_case("call-1", context, "Router")
     assert case is not None and case.case_id is not None  # the CRM was up: confirmed within the budget
-    await service.screen_pop("call-1", context, queue="support", case=case)
+    pop = build_screen_pop(
+        "call-1",
+        context,
+        created_at=datetime.now(UTC),
+        channel="voice",
+        queue="support",
+        wait_seconds=0,
+        ivr={},
+        sensitive=(),
+        intent=None,
+        case=case,
+    )
+    await service.publish("screen_pop", pop.model_dump(mode="json"))  # as the gateway's CRM desk does
     await service.log_activity(case, activity("call-1"))
 
     await eventually(lambda: _pending_is_zero(worker, Lane.WEBHOOK))

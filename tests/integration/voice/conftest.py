@@ -16,7 +16,7 @@ import pytest
 import yaml
 from blockbuster import BlockBuster, blockbuster_ctx
 
-from gateway.acd import Event, EventType
+from gateway.acd import Event, EventType, Presence
 from gateway.acd_server import AcdServer
 from gateway.config import parse_config
 from gateway.ivr import parse_flows
@@ -243,7 +243,7 @@ class Gateway:
 
     async def available(self, *agents: str) -> None:
         for agent in agents:
-            await self.hub.set_presence(agent, "available", None)
+            await self.hub.set_presence(agent, Presence.available())
 
 
 @pytest.fixture
@@ -310,7 +310,7 @@ class Caller:
     media: Path
     folder: Path
 
-    def scenario(self, steps: Sequence[Step]) -> Path:
+    def scenario(self, steps: Sequence[Step], number: str = "+15550100") -> Path:
         body = []
         for kind, value in steps:
             if kind == "pause":
@@ -324,17 +324,18 @@ class Caller:
         text = text.replace("@CALLER_WAV@", str(self.media / "caller.wav")).replace(
             "@STEPS@", "\n".join(body)
         )
+        text = text.replace("sip:+15550100@", f"sip:{number}@")
         path = self.folder / f"caller-{len(list(self.folder.glob('caller-*.xml')))}.xml"
         path.write_text(text)
         return path
 
     async def start(
-        self, port: int, steps: Sequence[Step], *, max_seconds: int = 60
+        self, port: int, steps: Sequence[Step], *, max_seconds: int = 60, number: str = "+15550100"
     ) -> asyncio.subprocess.Process:
         """Start one call to the gateway's worker: `steps`, then BYE; SIPp gives up after `max_seconds`."""
         sip_port, media_port = free_udp_ports(1), free_udp_ports(4)
         argv = [
-            self.binary, f"127.0.0.1:{port}", "-sf", str(self.scenario(steps)), "-i", "127.0.0.1",
+            self.binary, f"127.0.0.1:{port}", "-sf", str(self.scenario(steps, number)), "-i", "127.0.0.1",
             "-p", str(sip_port), "-mi", "127.0.0.1", "-mp", str(media_port), "-m", "1", "-l", "1",
             "-timeout", f"{max_seconds}s", "-timeout_error", "-recv_timeout", "20000", "-nostdin",
             "-trace_err", "-error_file", str(self.folder / "errors.log"),
@@ -343,9 +344,11 @@ class Caller:
             *argv, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
         )
 
-    async def call(self, port: int, steps: Sequence[Step], *, max_seconds: int = 60) -> tuple[int, str]:
+    async def call(
+        self, port: int, steps: Sequence[Step], *, max_seconds: int = 60, number: str = "+15550100"
+    ) -> tuple[int, str]:
         """One whole call; SIPp's exit status (0: as the scenario says) and its errors."""
-        process = await self.start(port, steps, max_seconds=max_seconds)
+        process = await self.start(port, steps, max_seconds=max_seconds, number=number)
         async with asyncio.timeout(max_seconds + 15):
             _, stderr = await process.communicate()
         errors = self.folder / "errors.log"

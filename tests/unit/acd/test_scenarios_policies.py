@@ -218,3 +218,21 @@ def test_given_a_day_of_events_when_replayed_then_the_state_is_the_same() -> Non
     assert twin.interaction("c2").state is InteractionState.OFFERED  # type: ignore[union-attr]
     more = twin.enqueue(call("c3"), T0 + 40)
     assert more[0].seq == events[-1].seq + 1
+
+
+def test_given_a_callback_when_queue_is_closed_then_it_waits_past_max_wait_for_the_next_agent() -> None:
+    q = queue(
+        "support", business_hours=OFFICE, max_wait_seconds=30, max_wait_exit=ExitAction(ExitKind.CALLBACK)
+    )
+    router = make_router([q], [agent("a")])
+    kept_place = T0 - 600  # the caller waited 10 minutes before the callback was registered
+
+    events = router.enqueue(call("cb", callback=True, enqueue_time=kept_place), T0)  # closed: Tuesday 23:13
+    router.tick(T0 + 3600)  # an hour later: far past the max wait
+    offered = router.set_presence("a", Presence.available(), T0 + 3601)
+
+    assert types(events) == [EventType.RECEIVED, EventType.QUEUED]
+    assert offers(offered) == [("cb", "a")]
+    view = router.interaction("cb")
+    assert view is not None and view.callback and view.enqueue_time == kept_place
+    assert Router.replay([q], [agent("a")], router.store.read()).snapshot() == router.snapshot()

@@ -11,8 +11,10 @@ import pytest
 
 from cti_adapter import (
     Activity,
+    CallerContext,
     Case,
     CaseAttachment,
+    CaseRef,
     CaseStatus,
     CtiService,
     CustomerMatch,
@@ -21,8 +23,12 @@ from cti_adapter import (
     Lookup,
     NewCase,
     NoEntitlementPolicy,
+    build_screen_pop,
+    context_from_json,
+    context_to_json,
 )
 from cti_adapter.builtin import BuiltinCrm, NewCustomer, NewEntitlement
+from cti_adapter.pop import ScreenPop
 
 NOW = datetime(2025, 6, 1, 10, tzinfo=UTC)
 ANN = NewCustomer(
@@ -149,7 +155,7 @@ async def test_given_a_crm_that_hangs_when_identified_then_what_is_known_comes_w
     assert context.customer is not None and context.customer.name == "Ann Lee"  # found before the CRM hung
     assert context.priority_delta == 0 and context.queue is None  # our outage: no penalty
 
-    pop = await service.screen_pop("call-1", context, queue="support", wait_seconds=12)
+    pop = pop_of(context, queue="support", wait_seconds=12)
     assert pop.crm_unavailable and pop.notice is not None and "unavailable" in pop.notice
     assert pop.customer is not None and pop.customer.name == "Ann Lee" and pop.entitlement is None
 
@@ -186,15 +192,15 @@ async def test_given_identified_caller_when_popped_then_pop_has_cases_and_ivr_da
     context = await service.identify(caller="020 7946 0958")
     case = await service.file_case("call-9", context, "Router")
 
-    pop = await service.screen_pop(
-        "call-9",
-        context,
+    pop = pop_of(
+        context_from_json(context_to_json(context)),  # as it travels with the interaction
         queue="support",
         wait_seconds=42.5,
         ivr={"caller": "+442079460958", "reason": "router", "pin": "1234", "customer.level": "premium"},
         sensitive={"pin"},
         intent="technical support",
         case=case,
+        interaction_id="call-9",
     )
 
     data = pop.model_dump(mode="json")
@@ -227,3 +233,29 @@ def test_given_a_non_positive_lookup_timeout_when_built_then_value_error_names_t
 ) -> None:
     with pytest.raises(ValueError, match="lookup_timeout_seconds"):
         CtiService(StuckCrm(None), lookup_timeout=timeout)  # type: ignore[arg-type]
+
+
+def pop_of(
+    context: CallerContext,
+    *,
+    queue: str,
+    wait_seconds: float,
+    ivr: dict[str, str] | None = None,
+    sensitive: set[str] | None = None,
+    intent: str | None = None,
+    case: CaseRef | None = None,
+    interaction_id: str = "call-1",
+) -> ScreenPop:
+    """The pop as the gateway's CRM desk builds it, with the one builder."""
+    return build_screen_pop(
+        interaction_id,
+        context,
+        created_at=NOW,
+        channel="voice",
+        queue=queue,
+        wait_seconds=wait_seconds,
+        ivr=ivr or {},
+        sensitive=sensitive or (),
+        intent=intent,
+        case=case,
+    )

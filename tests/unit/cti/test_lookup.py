@@ -1,4 +1,5 @@
-"""The IVR `lookup` verb answered by the CTI service: later verbs branch on the customer's entitlement."""
+"""The IVR `lookup` verb answered by the CTI service: later verbs branch on the customer's entitlement,
+and the whole answer (with the entitlement rule the routing server applies) travels with the call."""
 
 from __future__ import annotations
 
@@ -8,8 +9,17 @@ import yaml
 
 from cti_adapter import CtiService, NoEntitlementPolicy
 from cti_adapter.builtin import BuiltinCrm, NewCustomer, NewEntitlement
-from cti_adapter.ivr import answer_lookup, routed
-from gateway.ivr import CollectDigits, DigitsCollected, FlowRun, LookupCustomer, StartQueue, parse_flows
+from gateway.acd import CustomerContext
+from gateway.cti import answer_lookup_by
+from gateway.ivr import (
+    CollectDigits,
+    DigitsCollected,
+    FlowRun,
+    LookupCustomer,
+    LookupResult,
+    StartQueue,
+    parse_flows,
+)
 
 NOW = datetime(2025, 6, 1, 10, tzinfo=UTC)
 FLOWS = parse_flows(
@@ -37,6 +47,12 @@ billing:
     queues={"support"},
     business_hours=set(),
 )
+
+
+async def answer(service: CtiService, action: LookupCustomer) -> tuple[LookupResult, CustomerContext]:
+    """What the voice service does with a `lookup`: the flow gets the attributes, the call the context."""
+    attributes, customer = await answer_lookup_by(service)(action.by, action.value)
+    return LookupResult(attributes), customer
 
 
 def run_for(caller: str) -> FlowRun:
@@ -71,12 +87,14 @@ async def test_given_a_premium_caller_when_the_flow_looks_them_up_then_it_queues
 
     action = run.start()
     assert isinstance(action, LookupCustomer) and action.by == "caller"
-    queued = run.feed(await answer_lookup(service, action))
+    result, customer = await answer(service, action)
+    queued = run.feed(result)
 
     assert isinstance(queued, StartQueue) and queued.priority == 10
     assert queued.attributes["customer.name"] == "Ann Lee"
     assert queued.attributes["customer.entitled"] == "true"
-    assert routed(queued.queue, queued.priority, queued.attributes) == ("support", 20)
+    assert (customer.level, customer.priority_delta, customer.queue) == ("premium", 10, None)
+    assert customer.rule == "level_priority: premium +10"
 
 
 async def test_given_an_unknown_number_when_the_caller_types_a_premium_account_then_they_are_identified(
@@ -87,14 +105,16 @@ async def test_given_an_unknown_number_when_the_caller_types_a_premium_account_t
 
     first = run.start()
     assert isinstance(first, LookupCustomer)
-    collect = run.feed(await answer_lookup(service, first))
+    collect = run.feed((await answer(service, first))[0])
     assert isinstance(collect, CollectDigits)  # nobody with this number: the flow asks for the account
     second = run.feed(DigitsCollected("10023456"))
     assert isinstance(second, LookupCustomer) and (second.by, second.value) == ("account_number", "10023456")
-    queued = run.feed(await answer_lookup(service, second))
+    result, customer = await answer(service, second)
+    queued = run.feed(result)
 
     assert isinstance(queued, StartQueue) and queued.priority == 10
     assert queued.attributes["customer.matched_by"] == "account"
+    assert customer.details["account"] == "10023456" and customer.level == "premium"
 
 
 async def test_given_a_caller_without_entitlement_when_routed_then_the_policy_moves_and_lowers_them(
@@ -105,8 +125,10 @@ async def test_given_a_caller_without_entitlement_when_routed_then_the_policy_mo
 
     action = run.start()
     assert isinstance(action, LookupCustomer)
-    queued = run.feed(await answer_lookup(service, action))
+    result, customer = await answer(service, action)
+    queued = run.feed(result)
 
     assert isinstance(queued, StartQueue) and queued.priority == 0
     assert queued.attributes["customer.level"] == "none"
-    assert routed(queued.queue, queued.priority, queued.attributes) == ("general", -2)
+    assert (customer.level, customer.priority_delta, customer.queue) == (None, -2, "general")
+    assert customer.rule == "no_entitlement: priority -2, queue general"

@@ -1,0 +1,101 @@
+"""The routing port: how voice, chat and REST hand work to the routing core and follow it, in the core's own
+terms, and the CRM desk the routing server itself relies on.
+
+Higher floors depend on `RoutingPort`, never on `AcdServer` or its `Router`: they enqueue a `NewInteraction`
+(with the customer context they found, if any), answer offers, end or abandon work, and read views.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from gateway.acd import AgentView, CustomerContext, Event, InteractionView, NewInteraction, Presence
+
+__all__ = ["CustomerDesk", "EventListener", "RoutingPort", "WaitEstimate", "WorkDone"]
+
+EventListener = Callable[[Sequence[Event]], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class WaitEstimate:
+    """Where a waiting interaction stands: 1 = next, and about how many seconds are left."""
+
+    position: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class WorkDone:
+    """What the agent's side says about work that ended, for the activity on the customer's case."""
+
+    disposition: str | None = None
+    notes: str | None = None
+    hold_seconds: float = 0.0
+    wrap_up_seconds: float = 0.0
+    recording_url: str | None = None
+
+
+class RoutingPort(Protocol):
+    async def enqueue(self, new: NewInteraction) -> InteractionView:
+        """Identify the customer unless `new.customer` says who it is, apply their entitlement, queue it.
+        Raises the core's RoutingError (unknown queue, duplicate, ...)."""
+        ...
+
+    async def accept(self, interaction_id: str, agent_id: str) -> None: ...
+
+    async def reject(self, interaction_id: str, agent_id: str) -> None: ...
+
+    async def abandon(self, interaction_id: str) -> None:
+        """The customer left while waiting or ringing."""
+        ...
+
+    async def end(self, interaction_id: str, reason: str, done: WorkDone = ...) -> InteractionView: ...
+
+    async def set_presence(self, agent_id: str, presence: Presence) -> AgentView: ...
+
+    def interaction(self, interaction_id: str) -> InteractionView | None: ...
+
+    def agent(self, agent_id: str) -> AgentView:
+        """Raises UnknownAgent."""
+        ...
+
+    def queue_for_agent(self, agent_id: str, channel: str, *, first: str | None = None) -> str | None:
+        """A queue of `channel` whose work `agent_id` may take (`first` if it is one), or None."""
+        ...
+
+    def wait_estimate(self, interaction_id: str) -> WaitEstimate | None: ...
+
+    def subscribe(self, listener: EventListener) -> None:
+        """`listener` gets every batch of routing events, in order, once stored."""
+        ...
+
+
+class CustomerDesk(Protocol):
+    """The CRM side of routed work (gateway.cti implements it): one identification per interaction, its
+    case, its screen pop and its activity, all read from the customer context that travels with it."""
+
+    async def identify(self, new: NewInteraction) -> CustomerContext:
+        """For work that arrives unidentified (REST, an IVR without `lookup`): ask the CRM once."""
+        ...
+
+    def file(self, view: InteractionView) -> None:
+        """Start filing the interaction on the customer's case (in the background)."""
+        ...
+
+    async def pop(self, view: InteractionView, *, wait_seconds: float) -> dict[str, Any] | None: ...
+
+    def pending(self, interaction_id: str) -> bool:
+        """True while the case filing has not finished: a complete pop follows later."""
+        ...
+
+    async def settled(self, interaction_id: str, *, within: float) -> bool: ...
+
+    async def finish(self, view: InteractionView, agent_id: str | None, done: WorkDone) -> None:
+        """Log the ended interaction on its case."""
+        ...
+
+    def forget(self, interaction_id: str) -> None: ...
+
+    async def close(self) -> None: ...
