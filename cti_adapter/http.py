@@ -43,7 +43,8 @@ from cti_adapter.schemas import (
     EntitlementIn,
     EntitlementOut,
 )
-from gateway.web import ApiError, ApiRoute, BadRequest, Conflict, NotFound, json_response, principal_of
+from gateway.auth import principal_of
+from gateway.web import ApiError, ApiRoute, BadRequest, Conflict, NotFound, json_response
 from gateway.web import read_body as body_of
 
 __all__ = ["routes"]

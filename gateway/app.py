@@ -23,7 +23,7 @@ from gateway.acd._hours import is_open
 from gateway.acd_server import AcdServer
 from gateway.acd_server import http as routing_http
 from gateway.acd_server._pops import ScreenPops
-from gateway.auth import TokenService, UserDirectory, load_or_create_secret
+from gateway.auth import TOKENS, TokenService, UserDirectory, guard, load_or_create_secret
 from gateway.auth import http as auth_http
 from gateway.config import Config, business_hours_specs, load_config, parsed_flows
 from gateway.logs import configure_logging
@@ -35,7 +35,7 @@ from gateway.sip.front import SipFront
 from gateway.storage import Database
 from gateway.voice import PromptCache, VoiceService
 from gateway.voice import http as voice_http
-from gateway.web import TOKENS, ApiRoute, error_middleware, guard, openapi_document
+from gateway.web import ApiRoute, error_middleware, openapi_document
 
 __all__ = ["ServeOptions", "Settings", "build_app", "resolve_settings", "serve"]
 

@@ -25,6 +25,7 @@ from gateway.acd_server.schemas import (
     QueueStatsOut,
     SkillLevel,
 )
+from gateway.auth import principal_of
 from gateway.config import Config
 from gateway.storage import InteractionRecord
 from gateway.web import (
@@ -35,7 +36,6 @@ from gateway.web import (
     Forbidden,
     NotFound,
     json_response,
-    principal_of,
 )
 from gateway.web import read_body as body_of
 

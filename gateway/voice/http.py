@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from cti_adapter import DialRequest
 from gateway.acd_server import AcdServer
 from gateway.acd_server.access import handling_agent, may_see
+from gateway.auth import principal_of
 from gateway.storage import Database, RecordingRecord
 from gateway.voice._recording import RecordingInfo
 from gateway.voice._service import VoiceService
@@ -26,7 +27,6 @@ from gateway.web import (
     Forbidden,
     NotFound,
     json_response,
-    principal_of,
     read_body,
 )
 

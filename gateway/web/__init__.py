@@ -1,8 +1,7 @@
-"""The HTTP edge: route table + OpenAPI, JSON errors, bearer-token guard."""
+"""The HTTP edge: route table + OpenAPI, JSON errors (the bearer-token guard is `gateway.auth`'s)."""
 
 from __future__ import annotations
 
-from gateway.web._guard import PRINCIPAL, TOKENS, guard, principal_of
 from gateway.web._routes import ApiRoute, json_response, openapi_document, read_body
 from gateway.web.errors import (
     ApiError,
@@ -15,8 +14,6 @@ from gateway.web.errors import (
 )
 
 __all__ = [
-    "PRINCIPAL",
-    "TOKENS",
     "ApiError",
     "ApiRoute",
     "BadRequest",
@@ -25,9 +22,7 @@ __all__ = [
     "NotFound",
     "Unauthorized",
     "error_middleware",
-    "guard",
     "json_response",
     "openapi_document",
-    "principal_of",
     "read_body",
 ]
