@@ -2,7 +2,8 @@
 
 `CrmAdapter` is the contract; `BuiltinCrm` (in `cti_adapter.builtin`) keeps customers and cases in Helpline's
 database, `RestCrm` (in `cti_adapter.external`) talks to an external CRM. `CtiService` puts an adapter
-behind a lookup timeout and, for external CRMs, a durable outbox.
+behind a lookup timeout and, for external CRMs, a durable outbox. `metadata` declares the CRM's tables
+(built-in CRM and outbox); the host application creates them in its database (the gateway's migrations do).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from cti_adapter._phone import normalize_phone
 from cti_adapter._pop_builder import build_screen_pop
 from cti_adapter._runtime import CtiRuntime
 from cti_adapter._service import CallerContext, CaseRef, CtiService, Dialer, DialRequest, NoEntitlementPolicy
+from cti_adapter._tables import metadata
 from cti_adapter.errors import (
     CaseNotFound,
     CrmRejected,
@@ -75,6 +77,7 @@ __all__ = [
     "OutboxWorker",
     "Sender",
     "build_screen_pop",
+    "metadata",
     "normalize_phone",
     "subject_key",
 ]

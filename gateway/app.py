@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
+from sqlalchemy import MetaData
 
 import gateway
-from cti_adapter import http as cti_http
+from cti_adapter import metadata as crm_metadata
 from cti_adapter._runtime import CtiRuntime
 from cti_adapter.importer import seed_demo_customers
 from cti_adapter.ivr import answer_lookup_by
@@ -26,6 +27,7 @@ from gateway.acd_server._pops import ScreenPops
 from gateway.auth import TOKENS, TokenService, UserDirectory, guard, load_or_create_secret
 from gateway.auth import http as auth_http
 from gateway.config import Config, business_hours_specs, load_config, parsed_flows
+from gateway.cti import http as cti_http
 from gateway.logs import configure_logging
 from gateway.metrics import Metrics
 from gateway.panel import add_routes as add_panel_routes
@@ -33,11 +35,16 @@ from gateway.realtime import RealtimeServer
 from gateway.sip import WorkerPool
 from gateway.sip.front import SipFront
 from gateway.storage import Database
+from gateway.storage import metadata as storage_metadata
 from gateway.voice import PromptCache, VoiceService
 from gateway.voice import http as voice_http
 from gateway.web import ApiRoute, error_middleware, openapi_document
 
-__all__ = ["ServeOptions", "Settings", "build_app", "resolve_settings", "serve"]
+__all__ = ["DATABASE_METADATA", "ServeOptions", "Settings", "build_app", "resolve_settings", "serve"]
+
+# Every table in the gateway's database: its own and the CRM's. The migrations create them all; comparing
+# the models with a migrated database (autogenerate, `alembic check`, the schema tests) needs this list.
+DATABASE_METADATA: tuple[MetaData, ...] = (storage_metadata, crm_metadata)
 
 logger = logging.getLogger("helpline.app")
 

@@ -185,7 +185,7 @@ def _serve(args: argparse.Namespace, config_path: Path) -> int:
 _OWN_PARSERS = {
     ("bench", "sip"): "gateway.sip.bench",
     ("bench", "pop"): "gateway.panel.bench",
-    ("import-customers",): "cti_adapter.importer",
+    ("import-customers",): "gateway.cti.importer_cli",
 }
 
 

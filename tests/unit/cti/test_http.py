@@ -11,8 +11,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from cti_adapter import CtiService, DialRequest
 from cti_adapter.builtin import BuiltinCrm
-from cti_adapter.http import routes
 from gateway.auth import TOKENS, Principal, TokenService, guard
+from gateway.cti.http import routes
 from gateway.web import error_middleware
 
 TOKENS_SERVICE = TokenService(secret=b"x" * 32, ttl_seconds=600)

@@ -1,4 +1,5 @@
-"""REST handlers for the built-in CRM's customers and cases, and the panel's click-to-dial."""
+"""REST handlers for the built-in CRM's customers and cases, and the panel's click-to-dial, on the gateway's
+web edge."""
 
 from __future__ import annotations
 
