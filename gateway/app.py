@@ -38,7 +38,7 @@ from gateway.storage import Database
 from gateway.storage import metadata as storage_metadata
 from gateway.voice import PromptCache, VoiceService
 from gateway.voice import http as voice_http
-from gateway.web import ApiRoute, error_middleware, openapi_document
+from gateway.web import ApiRoute, error_middleware_for, openapi_document
 
 __all__ = ["DATABASE_METADATA", "ServeOptions", "Settings", "build_app", "resolve_settings", "serve"]
 
@@ -183,7 +183,11 @@ def _voice_service(
 def build_app(config: Config, settings: Settings) -> web.Application:
     metrics = Metrics()
     app = web.Application(
-        client_max_size=settings.max_body_bytes, middlewares=[metrics.middleware(), error_middleware]
+        client_max_size=settings.max_body_bytes,
+        middlewares=[
+            metrics.middleware(),
+            error_middleware_for(routing_http.ERRORS, cti_http.ERRORS, voice_http.ERRORS),
+        ],
     )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     (settings.data_dir / "recordings").mkdir(exist_ok=True)

@@ -7,10 +7,12 @@ from gateway.web.errors import (
     ApiError,
     BadRequest,
     Conflict,
+    ErrorMapping,
     Forbidden,
     NotFound,
     Unauthorized,
     error_middleware,
+    error_middleware_for,
 )
 
 __all__ = [
@@ -18,10 +20,12 @@ __all__ = [
     "ApiRoute",
     "BadRequest",
     "Conflict",
+    "ErrorMapping",
     "Forbidden",
     "NotFound",
     "Unauthorized",
     "error_middleware",
+    "error_middleware_for",
     "json_response",
     "openapi_document",
     "read_body",
