@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import os
-from collections.abc import AsyncIterator, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -288,23 +286,6 @@ def _banner(settings: Settings, demo: bool) -> str:
     return "\n".join(lines)
 
 
-def _blocking_detector() -> AbstractContextManager[object]:
-    """With HELPLINE_DETECT_BLOCKING=1 (the tests set it), a blocking call on the event loop raises."""
-    if os.environ.get("HELPLINE_DETECT_BLOCKING") != "1":
-        return nullcontext()
-    from blockbuster import blockbuster_ctx
-
-    @contextmanager
-    def detector() -> Iterator[object]:
-        with blockbuster_ctx() as detector:
-            # asyncpg reads ~/.pgpass and client certificates while connecting: once per connection.
-            for function in detector.functions.values():
-                function.can_block_in("asyncpg/connect_utils.py", "_parse_connect_dsn_and_args")
-            yield detector
-
-    return detector()
-
-
 def serve(options: ServeOptions) -> int:
     configure_logging(options.log_level)
     config = load_config(options.config_path)
@@ -317,15 +298,14 @@ def serve(options: ServeOptions) -> int:
     app.on_startup.append(announce)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    with _blocking_detector():
-        web.run_app(
-            app,
-            host=settings.http_host,
-            port=settings.http_port,
-            print=None,
-            loop=loop,
-            handle_signals=True,
-            shutdown_timeout=5,
-            access_log=None,
-        )
+    web.run_app(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        print=None,
+        loop=loop,
+        handle_signals=True,
+        shutdown_timeout=5,
+        access_log=None,
+    )
     return 0
