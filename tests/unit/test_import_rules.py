@@ -72,7 +72,8 @@ def _imports_of(module: str, path: Path) -> Iterator[Import]:
 
 @cache
 def _all_imports() -> tuple[Import, ...]:
-    return tuple(i for module, path in _sources().items() for i in _imports_of(module, path))
+    found = (i for module, path in _sources().items() for i in _imports_of(module, path))
+    return tuple(dict.fromkeys(found))  # `from x import a, b` is one import of x
 
 
 def _package_of(module: str) -> str | None:
