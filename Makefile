@@ -30,7 +30,8 @@ $(PANEL): gateway/panel/package-lock.json gateway/panel/build.mjs $(wildcard gat
 	npm run build --prefix gateway/panel
 
 lint: setup
-	$(VENV)/bin/ruff check gateway cti_adapter tests
+	$(VENV)/bin/ruff check gateway cti_adapter bench tests
+	$(VENV)/bin/ruff format --check gateway cti_adapter bench tests
 	npm run check --prefix gateway/panel
 
 typecheck: setup

@@ -2,7 +2,8 @@
 
 `CrmAdapter` is the contract; `BuiltinCrm` (in `cti_adapter.builtin`) keeps customers and cases in Helpline's
 database, `RestCrm` (in `cti_adapter.external`) talks to an external CRM. `CtiService` puts an adapter
-behind a lookup timeout and, for external CRMs, a durable outbox.
+behind a lookup timeout and, for external CRMs, a durable outbox. `metadata` declares the CRM's tables
+(built-in CRM and outbox); the host application creates them in its database (the gateway's migrations do).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from cti_adapter._phone import normalize_phone
 from cti_adapter._pop_builder import build_screen_pop
 from cti_adapter._runtime import CtiRuntime
 from cti_adapter._service import CtiService, Dialer, DialRequest
+from cti_adapter._tables import metadata
 from cti_adapter.errors import (
     CaseNotFound,
     CrmRejected,
@@ -84,6 +86,7 @@ __all__ = [
     "build_screen_pop",
     "context_from_json",
     "context_to_json",
+    "metadata",
     "normalize_phone",
     "subject_key",
 ]

@@ -1,23 +1,74 @@
-"""The CRM's tables, declared on Helpline's one metadata so the migrations and the models stay compared.
+"""The CRM's tables, on the CRM's own metadata: the gateway adds it to its database schema at its root.
 
 Mirrored by `gateway/storage/migrations/versions/0002_crm.py`. Every name starts with `crm_` so the
-built-in CRM never collides with the gateway's own tables.
+built-in CRM never collides with the gateway's own tables, and constraints are named by the same
+convention as the gateway's so the migrations stay portable.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
 
-from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
-from gateway.storage._tables import Base, JsonDict
+__all__ = [
+    "CrmAccount",
+    "CrmActivity",
+    "CrmBase",
+    "CrmCase",
+    "CrmContact",
+    "CrmEntitlement",
+    "CrmOutbox",
+    "UtcDateTime",
+    "metadata",
+]
 
-__all__ = ["CrmAccount", "CrmActivity", "CrmCase", "CrmContact", "CrmEntitlement", "CrmOutbox"]
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# JSONB on PostgreSQL, plain JSON text elsewhere.
+JsonDict = JSON().with_variant(JSONB(), "postgresql")
 
 
-class CrmAccount(Base):
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware timestamp stored in UTC; SQLite, which keeps no offset, reads back as UTC too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()}: the CRM stores timezone-aware timestamps")
+        # Normalising to UTC keeps SQLite's text timestamps ordered and comparable.
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class CrmBase(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime(), dict[str, Any]: JsonDict}
+
+
+metadata = CrmBase.metadata
+
+
+class CrmAccount(CrmBase):
     """A customer organisation (or a consumer's own account): what entitlements and cases belong to."""
 
     __tablename__ = "crm_accounts"
@@ -29,7 +80,7 @@ class CrmAccount(Base):
     updated_at: Mapped[datetime]
 
 
-class CrmContact(Base):
+class CrmContact(CrmBase):
     """A person who calls; the customer the adapter contract talks about."""
 
     __tablename__ = "crm_contacts"
@@ -43,7 +94,7 @@ class CrmContact(Base):
     updated_at: Mapped[datetime]
 
 
-class CrmEntitlement(Base):
+class CrmEntitlement(CrmBase):
     __tablename__ = "crm_entitlements"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -54,7 +105,7 @@ class CrmEntitlement(Base):
     ends: Mapped[date | None] = mapped_column(Date)
 
 
-class CrmCase(Base):
+class CrmCase(CrmBase):
     __tablename__ = "crm_cases"
     __table_args__ = (
         Index("ix_crm_cases_account_id_status", "account_id", "status"),
@@ -85,7 +136,7 @@ class CrmCase(Base):
     updated_at: Mapped[datetime] = mapped_column(index=True)
 
 
-class CrmActivity(Base):
+class CrmActivity(CrmBase):
     """One call or chat logged on a case, with its timings and links to the recording and transcript."""
 
     __tablename__ = "crm_case_activities"
@@ -108,7 +159,7 @@ class CrmActivity(Base):
     created_at: Mapped[datetime]
 
 
-class CrmOutbox(Base):
+class CrmOutbox(CrmBase):
     """Writes bound for an external CRM or webhook receiver, kept until delivered.
 
     Each lane (`crm`, `webhook`) is delivered in `id` order. `case_key` names an earlier entry whose

@@ -1,4 +1,7 @@
-"""`helpline import-customers FILE.csv`: load customers into the built-in CRM, reporting every rejected row.
+"""Load customers from a CSV file into the built-in CRM, reporting every rejected row.
+
+The command line (`helpline import-customers FILE.csv`) is `gateway.cti.importer_cli`, which opens the
+gateway's database.
 
 Columns (a header row is required; only `name` must be present, order does not matter):
 
@@ -11,17 +14,13 @@ as YYYY-MM-DD. `level` adds an entitlement to the row's account (`starts` requir
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import csv
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TextIO
-
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from cti_adapter._phone import normalize_phone
 from cti_adapter.builtin import BuiltinCrm, CustomerQuery, NewCustomer, NewEntitlement
@@ -35,7 +34,6 @@ __all__ = [
     "ImportReport",
     "RejectedRow",
     "import_customers",
-    "main",
     "print_report",
     "seed_demo_customers",
 ]
@@ -178,95 +176,7 @@ def _reason(exc: CtiError) -> str:
     return str(exc)
 
 
-# -- the command line
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="helpline import-customers",
-        description="Import customers from a CSV file into the built-in CRM. Columns: " + ", ".join(COLUMNS),
-        epilog="Exit status: 0 every row imported, 1 some rows rejected (listed), "
-        "2 the file or the database failed.",
-    )
-    parser.add_argument("file", type=Path, help="the CSV file (UTF-8, header row)")
-    parser.add_argument(
-        "--config", type=Path, help="the configuration file (database and crm.default_region)"
-    )
-    parser.add_argument("--database-url", help="SQLAlchemy URL (default: the configuration's, else ./data)")
-    parser.add_argument("--data-dir", type=Path, help="where the SQLite database lives (default ./data)")
-    parser.add_argument(
-        "--region", help="default country for national numbers (default: crm.default_region, GB)"
-    )
-    return parser
-
-
-def _settings(args: argparse.Namespace) -> tuple[str, str]:
-    database_url, data_dir, region = args.database_url, args.data_dir, args.region
-    if args.config is not None:
-        from gateway.config import load_config
-
-        config = load_config(args.config)
-        database_url = database_url or config.server.database_url
-        data_dir = data_dir or (Path(config.server.data_dir) if config.server.data_dir else None)
-        crm = getattr(config, "crm", None)
-        region = region or getattr(crm, "default_region", None)
-    if database_url is None:
-        database_url = f"sqlite+aiosqlite:///{(data_dir or Path('data')).resolve() / 'helpline.db'}"
-    return database_url, (region or "GB").upper()
-
-
-class _Bar:
-    """A one-line progress bar redrawn in place on a terminal; silent otherwise."""
-
-    def __init__(self, out: TextIO, width: int = 30) -> None:
-        self._out, self._width = out, width
-        self._tty = out.isatty()
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self._tty:
-            return
-        filled = self._width * done // max(total, 1)
-        self._out.write(f"\r[{'#' * filled}{'.' * (self._width - filled)}] {done}/{total} rows")
-        if done == total:
-            self._out.write("\n")
-        self._out.flush()
-
-
 def print_report(report: ImportReport, out: TextIO) -> None:
     out.write(f"{report.accepted} imported, {len(report.rejected)} rejected, {report.total} rows\n")
     for row in report.rejected:
         out.write(f"  line {row.line}: {row.reason}\n")
-
-
-async def _run(path: Path, database_url: str, region: str) -> ImportReport:
-    from gateway.storage import Database, normalize_url
-
-    database = Database(database_url)
-    await database.start()  # creates and migrates the schema when needed
-    await database.close()
-    engine: AsyncEngine = await asyncio.to_thread(create_async_engine, normalize_url(database_url))
-    try:
-        return await import_customers(
-            path, BuiltinCrm(engine, default_region=region), progress=_Bar(sys.stderr)
-        )
-    finally:
-        await engine.dispose()
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    from gateway.config import ConfigError
-    from gateway.storage import StorageError
-
-    try:
-        database_url, region = _settings(args)
-        report = asyncio.run(_run(args.file, database_url, region))
-    except (ConfigError, StorageError, CtiError) as exc:
-        print(f"import-customers: {exc}", file=sys.stderr)
-        return 2
-    print_report(report, sys.stdout)
-    return 1 if report.rejected else 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -5,26 +5,26 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import os
-from collections.abc import AsyncIterator, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
+from sqlalchemy import MetaData
 
 import gateway
-from cti_adapter import http as cti_http
+from cti_adapter import metadata as crm_metadata
 from cti_adapter._runtime import CtiRuntime
 from cti_adapter.importer import seed_demo_customers
 from gateway import admin
 from gateway.acd._hours import is_open
 from gateway.acd_server import AcdServer
 from gateway.acd_server import http as routing_http
-from gateway.auth import TokenService, UserDirectory, load_or_create_secret
+from gateway.auth import TOKENS, TokenService, UserDirectory, guard, load_or_create_secret
 from gateway.auth import http as auth_http
 from gateway.config import Config, business_hours_specs, load_config, parsed_flows
 from gateway.cti import CrmDesk, answer_lookup_by
+from gateway.cti import http as cti_http
 from gateway.logs import configure_logging
 from gateway.metrics import Metrics
 from gateway.panel import add_routes as add_panel_routes
@@ -32,11 +32,16 @@ from gateway.realtime import RealtimeServer
 from gateway.sip import WorkerPool
 from gateway.sip.front import SipFront
 from gateway.storage import Database
+from gateway.storage import metadata as storage_metadata
 from gateway.voice import PromptCache, VoiceService
 from gateway.voice import http as voice_http
-from gateway.web import TOKENS, ApiRoute, error_middleware, guard, openapi_document
+from gateway.web import ApiRoute, error_middleware_for, openapi_document
 
-__all__ = ["ServeOptions", "Settings", "build_app", "resolve_settings", "serve"]
+__all__ = ["DATABASE_METADATA", "ServeOptions", "Settings", "build_app", "resolve_settings", "serve"]
+
+# Every table in the gateway's database: its own and the CRM's. The migrations create them all; comparing
+# the models with a migrated database (autogenerate, `alembic check`, the schema tests) needs this list.
+DATABASE_METADATA: tuple[MetaData, ...] = (storage_metadata, crm_metadata)
 
 logger = logging.getLogger("helpline.app")
 
@@ -175,7 +180,11 @@ def _voice_service(
 def build_app(config: Config, settings: Settings) -> web.Application:
     metrics = Metrics()
     app = web.Application(
-        client_max_size=settings.max_body_bytes, middlewares=[metrics.middleware(), error_middleware]
+        client_max_size=settings.max_body_bytes,
+        middlewares=[
+            metrics.middleware(),
+            error_middleware_for(routing_http.ERRORS, cti_http.ERRORS, voice_http.ERRORS),
+        ],
     )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     (settings.data_dir / "recordings").mkdir(exist_ok=True)
@@ -276,23 +285,6 @@ def _banner(settings: Settings, demo: bool) -> str:
     return "\n".join(lines)
 
 
-def _blocking_detector() -> AbstractContextManager[object]:
-    """With HELPLINE_DETECT_BLOCKING=1 (the tests set it), a blocking call on the event loop raises."""
-    if os.environ.get("HELPLINE_DETECT_BLOCKING") != "1":
-        return nullcontext()
-    from blockbuster import blockbuster_ctx
-
-    @contextmanager
-    def detector() -> Iterator[object]:
-        with blockbuster_ctx() as detector:
-            # asyncpg reads ~/.pgpass and client certificates while connecting: once per connection.
-            for function in detector.functions.values():
-                function.can_block_in("asyncpg/connect_utils.py", "_parse_connect_dsn_and_args")
-            yield detector
-
-    return detector()
-
-
 def serve(options: ServeOptions) -> int:
     configure_logging(options.log_level)
     config = load_config(options.config_path)
@@ -305,15 +297,14 @@ def serve(options: ServeOptions) -> int:
     app.on_startup.append(announce)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    with _blocking_detector():
-        web.run_app(
-            app,
-            host=settings.http_host,
-            port=settings.http_port,
-            print=None,
-            loop=loop,
-            handle_signals=True,
-            shutdown_timeout=5,
-            access_log=None,
-        )
+    web.run_app(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        print=None,
+        loop=loop,
+        handle_signals=True,
+        shutdown_timeout=5,
+        access_log=None,
+    )
     return 0

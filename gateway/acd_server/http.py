@@ -1,9 +1,10 @@
-"""REST handlers for agents, presence, queues and interactions."""
+"""REST handlers for agents, presence, queues and interactions, and how routing errors leave the API."""
 
 from __future__ import annotations
 
 import time
 import uuid
+from typing import Any
 
 from aiohttp import web
 
@@ -38,36 +39,32 @@ from gateway.acd_server.schemas import (
     WrapUpOut,
     WrapUpRequest,
 )
+from gateway.auth import principal_of
 from gateway.config import Config
 from gateway.storage import InteractionRecord
-from gateway.web import (
-    ApiError,
-    ApiRoute,
-    BadRequest,
-    Conflict,
-    Forbidden,
-    NotFound,
-    json_response,
-    principal_of,
-)
+from gateway.web import ApiRoute, BadRequest, Conflict, ErrorMapping, Forbidden, NotFound, json_response
 from gateway.web import read_body as body_of
 
-__all__ = ["routes"]
+__all__ = ["ERRORS", "routes"]
 
 ALL = ("agent", "supervisor", "admin", "integration")
 STAFF = ("supervisor", "admin")
 WRITERS = ("admin", "integration")
 
 
-def _routing_error(exc: RoutingError) -> ApiError:
-    details = {k: v for k, v in (("interaction_id", exc.interaction_id), ("agent_id", exc.agent_id)) if v}
-    if isinstance(exc, UnknownInteraction | UnknownAgent):
-        return NotFound(str(exc), error_id="not_found", details=details)
-    if isinstance(exc, UnknownQueue):
-        return BadRequest(str(exc), error_id="unknown_queue", details=details)
-    if isinstance(exc, DuplicateInteraction | NotOffered):
-        return Conflict(str(exc), error_id="conflict", details=details)
-    return Conflict(str(exc), error_id="routing_conflict", details=details)
+def _ids(exc: RoutingError) -> dict[str, Any]:
+    return {k: v for k, v in (("interaction_id", exc.interaction_id), ("agent_id", exc.agent_id)) if v}
+
+
+ERRORS: tuple[ErrorMapping[Any], ...] = (
+    ErrorMapping(RoutingError, 409, "routing_conflict", _ids),
+    ErrorMapping(UnknownInteraction, 404, "not_found", _ids),
+    ErrorMapping(UnknownAgent, 404, "not_found", _ids),
+    ErrorMapping(UnknownQueue, 400, "unknown_queue", _ids),
+    ErrorMapping(DuplicateInteraction, 409, "conflict", _ids),
+    ErrorMapping(NotOffered, 409, "conflict", _ids),
+)
+"""How the routing core's errors leave the API (given to the error middleware by the composition root)."""
 
 
 def _agent_out(hub: AcdServer, config: Config, view: AgentView) -> AgentOut:
@@ -194,10 +191,7 @@ def routes(hub: AcdServer, config: Config) -> list[ApiRoute]:
                 error_id="invalid_body",
                 details={"errors": [{"field": "reason", "problem": "required for not_ready"}]},
             )
-        try:
-            view = await hub.set_presence(agent_id, _presence(body.state, body.reason))
-        except RoutingError as exc:
-            raise _routing_error(exc) from None
+        view = await hub.set_presence(agent_id, _presence(body.state, body.reason))
         return json_response(_agent_out(hub, config, view))
 
     async def list_queues(request: web.Request) -> web.StreamResponse:
@@ -263,10 +257,7 @@ def routes(hub: AcdServer, config: Config) -> list[ApiRoute]:
                 error_id="unknown_agent",
                 details={"only_agent": body.only_agent},
             )
-        try:
-            view = await hub.enqueue(_new_interaction(body))
-        except RoutingError as exc:
-            raise _routing_error(exc) from None
+        view = await hub.enqueue(_new_interaction(body))
         record = await hub.database.get_interaction(view.id)
         return json_response(_interaction_out(view, record, trace=True, hub=hub), status=201)
 
@@ -327,12 +318,9 @@ def routes(hub: AcdServer, config: Config) -> list[ApiRoute]:
                 error_id="not_assigned",
                 details={"state": str(view.state)},
             )
-        try:
-            ended = await hub.end(
-                interaction_id, body.reason, WorkDone(disposition=body.disposition, notes=body.notes)
-            )
-        except RoutingError as exc:
-            raise _routing_error(exc) from None
+        ended = await hub.end(
+            interaction_id, body.reason, WorkDone(disposition=body.disposition, notes=body.notes)
+        )
         record = await hub.database.get_interaction(interaction_id)
         return json_response(_interaction_out(ended, record, trace=False, hub=hub))
 

@@ -1,7 +1,7 @@
 """The agent softphone panel: a browser app the gateway serves at `/agent`, built from `src/` into `dist/`.
 
-`add_routes(app)` serves the page at `/agent` and its files under `/agent/assets/`; `bench` measures how
-long an offer takes to reach the agent's screen.
+`add_routes(app)` serves the page at `/agent` and its files under `/agent/assets/`; `helpline bench pop`
+(`bench/pop.py`) measures how long an offer takes to reach the agent's screen.
 """
 
 from __future__ import annotations

@@ -1,8 +1,13 @@
-"""Helpline's database layer: SQLAlchemy 2 (async) on SQLite or PostgreSQL, migrated by Alembic at start."""
+"""Helpline's database layer: SQLAlchemy 2 (async) on SQLite or PostgreSQL, migrated by Alembic at start.
+
+`metadata` holds the gateway's own tables; other packages bring theirs (the CRM's), and the composition
+root (`gateway.app.DATABASE_METADATA`) lists them all for the migrations to be compared against.
+"""
 
 from __future__ import annotations
 
 from ._database import Database
+from ._tables import metadata
 from ._urls import default_url, normalize_url, redact_url
 from .errors import DatabaseUnavailable, MigrationError, StorageError
 from .records import EventRecord, InteractionRecord, PresenceSpan, RecordingRecord
@@ -17,6 +22,7 @@ __all__ = [
     "RecordingRecord",
     "StorageError",
     "default_url",
+    "metadata",
     "normalize_url",
     "redact_url",
 ]

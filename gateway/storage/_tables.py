@@ -1,7 +1,8 @@
-"""The schema: one declarative metadata for every table Helpline keeps, mirrored by the Alembic migrations.
+"""The gateway's own tables on its declarative metadata, mirrored by the Alembic migrations.
 
-New tables (recordings, customers, cases...) are added here and in a new file under `migrations/versions/`;
-`tests/unit/storage` checks that the two agree on SQLite and PostgreSQL.
+The CRM declares its tables on its own metadata (`cti_adapter.metadata`); `gateway.app.DATABASE_METADATA`
+lists both. New tables are added to their package's metadata and in a new file under
+`migrations/versions/`; `tests/unit/storage` checks that the two agree on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations

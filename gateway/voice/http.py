@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -14,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from cti_adapter import DialRequest
 from gateway.acd_server import AcdServer
 from gateway.acd_server.access import handling_agent, may_see
+from gateway.auth import principal_of
 from gateway.storage import Database, RecordingRecord
 from gateway.voice._recording import RecordingInfo
 from gateway.voice._service import VoiceService
@@ -23,17 +25,22 @@ from gateway.web import (
     ApiRoute,
     BadRequest,
     Conflict,
+    ErrorMapping,
     Forbidden,
     NotFound,
     json_response,
-    principal_of,
     read_body,
 )
 
-__all__ = ["DatabaseRecordings", "VoiceDialer", "routes"]
+__all__ = ["ERRORS", "DatabaseRecordings", "VoiceDialer", "routes"]
 
 HANDLERS = ("agent", "supervisor", "admin")
 LISTENERS = ("agent", "supervisor", "admin")
+
+ERRORS: tuple[ErrorMapping[Any], ...] = (
+    ErrorMapping(CallNotFoundError, 409, "no_such_call", lambda e: {"interaction_id": e.interaction_id}),
+)
+"""How the voice service's errors leave the API (given to the error middleware by the composition root)."""
 
 
 class DatabaseRecordings:
@@ -207,12 +214,7 @@ def routes(voice: Callable[[], VoiceService | None], hub: AcdServer, database: D
                     "calls are not handled by this gateway (no SIP front or no IVR flow)",
                     error_id="voice_not_running",
                 )
-            try:
-                await action(service, interaction_id)
-            except CallNotFoundError as exc:
-                raise Conflict(
-                    str(exc), error_id="no_such_call", details={"interaction_id": interaction_id}
-                ) from None
+            await action(service, interaction_id)
             return json_response(CallActionOut(interaction_id=interaction_id, done=name))
 
         handler.__name__ = name.replace("-", "_")

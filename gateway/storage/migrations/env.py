@@ -1,7 +1,8 @@
 """Alembic environment for the `alembic` command line; the gateway itself migrates through `_migrations`.
 
 Runs against the connection handed over in `config.attributes["connection"]` when there is one, otherwise
-opens the async engine named by the `sqlalchemy.url` option.
+opens the async engine named by the `sqlalchemy.url` option. Autogenerate and `check` compare against
+`config.attributes["target_metadata"]`, which `alembic_config(url, metadata=...)` sets.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ __all__: list[str] = []
 
 
 def _run(connection: Connection) -> None:
-    context.configure(**context_options(connection))
+    context.configure(**context_options(connection, context.config.attributes.get("target_metadata")))
     with context.begin_transaction():
         context.run_migrations()
 

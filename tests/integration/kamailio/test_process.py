@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.sip.bench._scenarios import free_udp_ports, udp_port_free
+from bench.sip._scenarios import free_udp_ports, udp_port_free
 from gateway.sip.kamailio import (
     KamailioFiles,
     KamailioProcess,

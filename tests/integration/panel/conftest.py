@@ -45,8 +45,8 @@ def start_panel_server(tmp: Path, *, port: int | None = None, config: Path = DEM
     """`helpline serve --no-sip` on the demo configuration, with the panel; same `tmp` and port: a restart."""
     port = port or free_port()
     data_dir, log = tmp / "data", tmp / "server.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "HELPLINE_DETECT_BLOCKING": "1"}
-    command = [sys.executable, "-m", "gateway.cli", "serve"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "tests.integration.detect_blocking", "serve"]
     options = ["--config", str(config), "--http-port", str(port), "--data-dir", str(data_dir), "--no-sip"]
     with log.open("ab") as out:
         process = subprocess.Popen(

@@ -40,13 +40,13 @@ def start_server(
     sip = ("--sip-port", str(sip_port)) if sip_port else ("--no-sip",)
     data_dir = tmp / "data"
     log = tmp / "server.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "HELPLINE_DETECT_BLOCKING": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with log.open("wb") as out:
         process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "gateway.cli",
+                "tests.integration.detect_blocking",
                 "serve",
                 "--config",
                 str(config),
@@ -60,6 +60,7 @@ def start_server(
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
+            cwd=Path(__file__).parents[3],
         )
     server = Server(base=f"http://127.0.0.1:{port}", process=process, log=log, data_dir=data_dir)
     _wait_healthy(server)

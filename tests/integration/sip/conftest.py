@@ -14,8 +14,8 @@ from typing import NamedTuple
 import pytest
 from blockbuster import BlockBuster, blockbuster_ctx
 
+from bench.sip._scenarios import free_udp_ports as free_udp_ports  # for the other suites
 from gateway.sip import Answer, CallState, Event, Incoming, Play, State, WorkerPool
-from gateway.sip.bench._scenarios import free_udp_ports as free_udp_ports  # for the other suites
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 PCAP_DIRS = (Path("/usr/share/sip-tester"), Path("/usr/share/sipp"), Path("/usr/local/share/sipp/pcap"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -75,3 +76,14 @@ def test_given_bad_config_when_serving_then_exit_1_with_the_errors(tmp_path: Pat
     result = helpline("serve", "--config", str(BAD[0]), "--data-dir", str(tmp_path))
     assert result.returncode == 1
     assert "error(s)" in result.stderr
+
+
+def test_given_bench_routing_with_a_warm_up_when_run_then_the_bench_package_prints_one_json_object() -> None:
+    result = helpline(
+        "bench", "routing", "--agents", "20", "--skills", "4", "--waiting", "50", "--decisions", "100",
+        "--warm-up", "10", "--json",
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["agents"], report["decisions"]) == (20, 100)

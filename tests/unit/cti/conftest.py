@@ -1,3 +1,7 @@
-"""The CTI bridge tests use the CTI adapter's fixtures (a migrated database with the built-in CRM)."""
+"""Fixtures for the CTI bridge tests: the CTI adapter's own (a migrated database and a built-in CRM on it)."""
 
-from tests.unit.cti_adapter.conftest import blockbuster, crm, database, database_url  # noqa: F401
+from __future__ import annotations
+
+from tests.unit.cti_adapter.conftest import blockbuster, crm, database, database_url
+
+__all__ = ["blockbuster", "crm", "database", "database_url"]

@@ -15,9 +15,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from gateway.app import DATABASE_METADATA
 from gateway.storage import Database, MigrationError, normalize_url
 from gateway.storage._migrations import alembic_config
-from gateway.storage._tables import metadata
 
 T = TypeVar("T")
 EXPECTED_TABLES = {
@@ -56,7 +56,7 @@ def _revision(connection: Connection) -> str | None:
 
 def _schema_diff(connection: Connection) -> list[object]:
     context = MigrationContext.configure(connection, opts={"compare_type": True})
-    return list(compare_metadata(context, metadata))
+    return list(compare_metadata(context, list(DATABASE_METADATA)))
 
 
 async def _started(url: str) -> None:
@@ -136,7 +136,7 @@ async def test_given_in_memory_sqlite_when_started_then_the_schema_is_usable() -
 def test_given_the_alembic_command_when_upgrading_to_head_then_env_py_migrates_with_nothing_pending(
     tmp_path: Path,
 ) -> None:
-    config = alembic_config(f"sqlite:///{tmp_path / 'helpline.db'}")
+    config = alembic_config(f"sqlite:///{tmp_path / 'helpline.db'}", metadata=DATABASE_METADATA)
 
     command.upgrade(config, "head")
 

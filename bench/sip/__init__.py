@@ -31,13 +31,13 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 
-from gateway.sip.bench._bridged import BridgedController, loudness
-from gateway.sip.bench._ivr import IvrController
-from gateway.sip.bench._options import BenchOptions, parse_options
-from gateway.sip.bench._report import BenchReport, StepResult, format_table
-from gateway.sip.bench._run import run
-from gateway.sip.bench._scenarios import Scenario
-from gateway.sip.bench._sipp import read_stats
+from bench.sip._bridged import BridgedController, loudness
+from bench.sip._ivr import IvrController
+from bench.sip._options import BenchOptions, parse_options
+from bench.sip._report import BenchReport, StepResult, format_table
+from bench.sip._run import run
+from bench.sip._scenarios import Scenario
+from bench.sip._sipp import read_stats
 from gateway.sip.kamailio import KamailioError
 
 __all__ = [

@@ -22,10 +22,19 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ._model import NewInteraction, Presence
-from ._router import Router
-from .events import JSON, Event, EventType
-from .specs import AgentSpec, Channel, QueueSpec, SkillRequirement, Strategy
+from gateway.acd import (
+    JSON,
+    AgentSpec,
+    Channel,
+    Event,
+    EventType,
+    NewInteraction,
+    Presence,
+    QueueSpec,
+    Router,
+    SkillRequirement,
+    Strategy,
+)
 
 __all__ = ["main", "run"]
 

@@ -11,11 +11,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from gateway.sip.bench._bench import Bench, step_seconds
-from gateway.sip.bench._measure import Idle
-from gateway.sip.bench._options import BenchOptions
-from gateway.sip.bench._report import BenchReport, StepResult
-from gateway.sip.bench._sipp import Sipp
+from bench.sip._bench import Bench, step_seconds
+from bench.sip._measure import Idle
+from bench.sip._options import BenchOptions
+from bench.sip._report import BenchReport, StepResult
+from bench.sip._sipp import Sipp
 from gateway.sip.kamailio import find_kamailio
 
 __all__ = ["run"]

@@ -20,6 +20,8 @@ from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.sip._ivr import MAX_EXAMPLES, WorkerClient
+from bench.sip._measure import Seen, children_cpu_seconds
 from gateway.sip._protocol import (
     Answer,
     Bridge,
@@ -34,8 +36,6 @@ from gateway.sip._protocol import (
     RecordStart,
     State,
 )
-from gateway.sip.bench._ivr import MAX_EXAMPLES, WorkerClient
-from gateway.sip.bench._measure import Seen, children_cpu_seconds
 
 __all__ = ["BridgedController", "loudness"]
 

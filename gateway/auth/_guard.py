@@ -6,8 +6,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from gateway.auth import Principal, TokenError, TokenService
-from gateway.web.errors import Forbidden, Unauthorized
+from gateway.auth._tokens import Principal, TokenError, TokenService
+from gateway.web import Forbidden, Unauthorized
 
 __all__ = ["PRINCIPAL", "TOKENS", "guard", "principal_of"]
 

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.sip.bench._scenarios import free_udp_ports
+from bench.sip._scenarios import free_udp_ports
 
 __all__ = ["Sipp", "SippRun", "read_stats"]
 

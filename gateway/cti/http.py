@@ -1,8 +1,10 @@
-"""REST handlers for the built-in CRM's customers and cases, and the panel's click-to-dial."""
+"""REST handlers for the built-in CRM's customers and cases, and the panel's click-to-dial, on the gateway's
+web edge; and how the CTI adapter's errors leave the API."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from aiohttp import web
 
@@ -43,45 +45,38 @@ from cti_adapter.schemas import (
     EntitlementIn,
     EntitlementOut,
 )
-from gateway.web import ApiError, ApiRoute, BadRequest, Conflict, NotFound, json_response, principal_of
+from gateway.auth import principal_of
+from gateway.web import ApiError, ApiRoute, BadRequest, ErrorMapping, json_response
 from gateway.web import read_body as body_of
 
-__all__ = ["routes"]
+__all__ = ["ERRORS", "routes"]
 
 READERS = ("agent", "supervisor", "admin", "integration")
 CASE_WRITERS = ("agent", "supervisor", "admin", "integration")
 CUSTOMER_WRITERS = ("admin", "integration")
 
 
-class CrmUnavailableError(ApiError):
+class DialUnavailable(ApiError):
     status = 503
-    error_id = "crm_unavailable"
+    error_id = "dial_unavailable"
 
 
-def _api_error(exc: CtiError) -> ApiError:
-    if isinstance(exc, CustomerNotFound):
-        return NotFound(str(exc), details={"customer_id": exc.customer_id})
-    if isinstance(exc, CaseNotFound):
-        return NotFound(str(exc), details={"case_id": exc.case_id})
-    if isinstance(exc, DuplicateCustomer):
-        return Conflict(
-            str(exc), error_id="duplicate_customer", details={"field": exc.field, "value": exc.value}
-        )
-    if isinstance(exc, InvalidPhoneNumber):
-        return BadRequest(
-            str(exc),
-            error_id="invalid_phone",
-            details={"errors": [{"field": "phone", "problem": exc.reason}]},
-        )
-    if isinstance(exc, InvalidCrmData):
-        return BadRequest(
-            str(exc),
-            error_id="invalid_body",
-            details={"errors": [{"field": exc.field, "problem": exc.problem}]},
-        )
-    if isinstance(exc, CrmUnavailable):
-        return CrmUnavailableError(str(exc))
-    return ApiError(str(exc))
+def _field_problem(field: str, problem: str) -> dict[str, Any]:
+    return {"errors": [{"field": field, "problem": problem}]}
+
+
+ERRORS: tuple[ErrorMapping[Any], ...] = (
+    ErrorMapping(CtiError, 500, "internal_error"),
+    ErrorMapping(CustomerNotFound, 404, "not_found", lambda e: {"customer_id": e.customer_id}),
+    ErrorMapping(CaseNotFound, 404, "not_found", lambda e: {"case_id": e.case_id}),
+    ErrorMapping(
+        DuplicateCustomer, 409, "duplicate_customer", lambda e: {"field": e.field, "value": e.value}
+    ),
+    ErrorMapping(InvalidPhoneNumber, 400, "invalid_phone", lambda e: _field_problem("phone", e.reason)),
+    ErrorMapping(InvalidCrmData, 400, "invalid_body", lambda e: _field_problem(e.field, e.problem)),
+    ErrorMapping(CrmUnavailable, 503, "crm_unavailable"),
+)
+"""How the CTI adapter's errors leave the API (given to the error middleware by the composition root)."""
 
 
 def _page(request: web.Request) -> tuple[int, int]:
@@ -118,57 +113,45 @@ def routes(crm: BuiltinCrm, service: CtiService | None = None) -> list[ApiRoute]
     async def search_customers(request: web.Request) -> web.StreamResponse:
         limit, offset = _page(request)
         q = request.query
-        try:
-            found = await crm.search_customers(
-                CustomerQuery(
-                    phone=q.get("phone"),
-                    email=q.get("email"),
-                    account_number=q.get("account"),
-                    text=q.get("q"),
-                    limit=limit,
-                    offset=offset,
-                )
+        found = await crm.search_customers(
+            CustomerQuery(
+                phone=q.get("phone"),
+                email=q.get("email"),
+                account_number=q.get("account"),
+                text=q.get("q"),
+                limit=limit,
+                offset=offset,
             )
-        except CtiError as exc:
-            raise _api_error(exc) from None
+        )
         return json_response(CustomerList(items=[CustomerOut.of(c) for c in found]))
 
     async def create_customer(request: web.Request) -> web.StreamResponse:
         body = await body_of(request, CustomerIn)
-        try:
-            created = await crm.create_customer(
-                NewCustomer(
-                    name=body.name,
-                    phone=body.phone,
-                    email=body.email,
-                    account_number=body.account_number,
-                    company=body.company,
-                    entitlements=_entitlements(body.entitlements),
-                )
+        created = await crm.create_customer(
+            NewCustomer(
+                name=body.name,
+                phone=body.phone,
+                email=body.email,
+                account_number=body.account_number,
+                company=body.company,
+                entitlements=_entitlements(body.entitlements),
             )
-            return json_response(await detail(created.id), status=201)
-        except CtiError as exc:
-            raise _api_error(exc) from None
+        )
+        return json_response(await detail(created.id), status=201)
 
     async def get_customer(request: web.Request) -> web.StreamResponse:
-        try:
-            return json_response(await detail(request.match_info["customer_id"]))
-        except CtiError as exc:
-            raise _api_error(exc) from None
+        return json_response(await detail(request.match_info["customer_id"]))
 
     async def update_customer(request: web.Request) -> web.StreamResponse:
         customer_id = request.match_info["customer_id"]
         body = await body_of(request, CustomerPatch)
-        try:
-            await crm.update_customer(
-                customer_id,
-                CustomerChanges(name=body.name, phone=body.phone, email=body.email, company=body.company),
-            )
-            for entitlement in _entitlements(body.entitlements):
-                await crm.add_entitlement(customer_id, entitlement)
-            return json_response(await detail(customer_id))
-        except CtiError as exc:
-            raise _api_error(exc) from None
+        await crm.update_customer(
+            customer_id,
+            CustomerChanges(name=body.name, phone=body.phone, email=body.email, company=body.company),
+        )
+        for entitlement in _entitlements(body.entitlements):
+            await crm.add_entitlement(customer_id, entitlement)
+        return json_response(await detail(customer_id))
 
     async def search_cases(request: web.Request) -> web.StreamResponse:
         limit, offset = _page(request)
@@ -178,52 +161,40 @@ def routes(crm: BuiltinCrm, service: CtiService | None = None) -> list[ApiRoute]
             raise BadRequest(
                 f"status must be open, pending or closed, got {status!r}", error_id="invalid_query"
             )
-        try:
-            found = await crm.search_cases(
-                CaseQuery(
-                    customer_id=q.get("customer_id"),
-                    status=CaseStatus(status) if status else None,
-                    text=q.get("q"),
-                    limit=limit,
-                    offset=offset,
-                )
+        found = await crm.search_cases(
+            CaseQuery(
+                customer_id=q.get("customer_id"),
+                status=CaseStatus(status) if status else None,
+                text=q.get("q"),
+                limit=limit,
+                offset=offset,
             )
-        except CtiError as exc:
-            raise _api_error(exc) from None
+        )
         return json_response(CaseList(items=[CaseOut.of(c) for c in found]))
 
     async def create_case(request: web.Request) -> web.StreamResponse:
         body = await body_of(request, CaseIn)
-        try:
-            new = NewCase(
-                body.customer_id, body.subject, interaction_id=body.interaction_id, priority=body.priority
-            )
-            if body.attach:
-                attachment = await crm.attach_case(new)
-                return json_response(CaseOut.of(attachment.case), status=200 if attachment.attached else 201)
-            return json_response(CaseOut.of(await crm.open_case(new)), status=201)
-        except CtiError as exc:
-            raise _api_error(exc) from None
+        new = NewCase(
+            body.customer_id, body.subject, interaction_id=body.interaction_id, priority=body.priority
+        )
+        if body.attach:
+            attachment = await crm.attach_case(new)
+            return json_response(CaseOut.of(attachment.case), status=200 if attachment.attached else 201)
+        return json_response(CaseOut.of(await crm.open_case(new)), status=201)
 
     async def get_case(request: web.Request) -> web.StreamResponse:
-        try:
-            return json_response(CaseOut.of(await crm.get_case(request.match_info["case_id"])))
-        except CtiError as exc:
-            raise _api_error(exc) from None
+        return json_response(CaseOut.of(await crm.get_case(request.match_info["case_id"])))
 
     async def update_case(request: web.Request) -> web.StreamResponse:
         body = await body_of(request, CasePatch)
-        try:
-            case = await crm.update_case(
-                request.match_info["case_id"],
-                disposition=body.disposition,
-                notes=body.notes,
-                status=CaseStatus(body.status) if body.status else None,
-                subject=body.subject,
-                priority=body.priority,
-            )
-        except CtiError as exc:
-            raise _api_error(exc) from None
+        case = await crm.update_case(
+            request.match_info["case_id"],
+            disposition=body.disposition,
+            notes=body.notes,
+            status=CaseStatus(body.status) if body.status else None,
+            subject=body.subject,
+            priority=body.priority,
+        )
         return json_response(CaseOut.of(case))
 
     async def add_activity(request: web.Request) -> web.StreamResponse:
@@ -235,18 +206,12 @@ def routes(crm: BuiltinCrm, service: CtiService | None = None) -> list[ApiRoute]
                 error_id="invalid_body",
                 details={"errors": [{"field": "started_at", "problem": "no UTC offset"}]},
             )
-        try:
-            await crm.log_activity(case_id, _activity(body))
-            activities = await crm.activities(case_id)
-        except CtiError as exc:
-            raise _api_error(exc) from None
+        await crm.log_activity(case_id, _activity(body))
+        activities = await crm.activities(case_id)
         return json_response(ActivityList(items=[ActivityOut.of(a) for a in activities]), status=201)
 
     async def list_activities(request: web.Request) -> web.StreamResponse:
-        try:
-            activities = await crm.activities(request.match_info["case_id"])
-        except CtiError as exc:
-            raise _api_error(exc) from None
+        activities = await crm.activities(request.match_info["case_id"])
         return json_response(ActivityList(items=[ActivityOut.of(a) for a in activities]))
 
     table = [
@@ -369,10 +334,12 @@ def _dial_route(service: CtiService) -> ApiRoute:
             placed = await service.click_to_dial(
                 principal.user_id, body.number, customer_id=body.customer_id, case_id=body.case_id
             )
-        except InvalidPhoneNumber as exc:
-            raise _api_error(exc) from None
+        except InvalidPhoneNumber:
+            raise
         except CtiError as exc:
-            raise CrmUnavailableError(str(exc), error_id="dial_unavailable") from None
+            # Only here does a bare CtiError mean something else than a CRM failure: CtiService raises it
+            # when no dialer is wired (no SIP front), which this route answers as 503 dial_unavailable.
+            raise DialUnavailable(str(exc)) from None
         return json_response(
             DialOut(
                 agent_id=placed.agent_id,

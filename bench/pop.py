@@ -26,7 +26,7 @@ from typing import Any
 import aiohttp
 from playwright.async_api import Browser, Page, async_playwright
 
-from gateway.panel._bench_config import bench_config
+from bench._pop_config import bench_config
 
 __all__ = ["main"]
 

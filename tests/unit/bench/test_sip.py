@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.sip import CallState, Disconnected, Dtmf, DtmfMethod, Incoming, State, bench
+from bench import sip as bench
+from gateway.sip import CallState, Disconnected, Dtmf, DtmfMethod, Incoming, State
 
 
 def _tools() -> None:

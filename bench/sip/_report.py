@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from gateway.sip.bench._measure import Idle, Seen
-from gateway.sip.bench._options import GOAL_CALLS_PER_CORE
-from gateway.sip.bench._scenarios import DIGITS, Scenario
-from gateway.sip.bench._sipp import SippRun
+from bench.sip._measure import Idle, Seen
+from bench.sip._options import GOAL_CALLS_PER_CORE
+from bench.sip._scenarios import DIGITS, Scenario
+from bench.sip._sipp import SippRun
 
 __all__ = ["BenchReport", "StepResult", "format_table", "step_result"]
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from gateway.acd import bench
+from bench import routing as bench
 
 
 def test_given_small_population_when_benchmarked_then_decisions_are_measured_and_matched() -> None:

@@ -11,9 +11,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from cti_adapter import CtiService, DialRequest
 from cti_adapter.builtin import BuiltinCrm
-from cti_adapter.http import routes
-from gateway.auth import Principal, TokenService
-from gateway.web import TOKENS, error_middleware, guard
+from gateway.auth import TOKENS, Principal, TokenService, guard
+from gateway.cti.http import ERRORS, routes
+from gateway.web import error_middleware_for
 
 TOKENS_SERVICE = TokenService(secret=b"x" * 32, ttl_seconds=600)
 ANN = {
@@ -43,7 +43,7 @@ def dialer() -> Dialer:
 
 @pytest.fixture
 async def client(crm: BuiltinCrm, dialer: Dialer) -> AsyncIterator[TestClient[Any, Any]]:
-    app = web.Application(middlewares=[error_middleware])
+    app = web.Application(middlewares=[error_middleware_for(ERRORS)])
     app[TOKENS] = TOKENS_SERVICE
     for route in routes(crm, CtiService(crm, dialer=dialer)):
         app.router.add_route(route.method, route.path, guard(route.handler, route.roles or ()))

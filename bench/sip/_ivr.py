@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from bench.sip._measure import Seen
+from bench.sip._scenarios import DIGITS
 from gateway.sip._protocol import (
     Answer,
     CallState,
@@ -25,8 +27,6 @@ from gateway.sip._protocol import (
     State,
 )
 from gateway.sip._supervisor import WorkerPool
-from gateway.sip.bench._measure import Seen
-from gateway.sip.bench._scenarios import DIGITS
 from gateway.sip.errors import WorkerUnavailableError
 
 __all__ = ["Controller", "IvrController", "WorkerClient"]

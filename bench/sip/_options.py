@@ -7,7 +7,7 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from gateway.sip.bench._scenarios import MIN_HOLD_SECONDS, Scenario
+from bench.sip._scenarios import MIN_HOLD_SECONDS, Scenario
 
 __all__ = ["GOAL_CALLS_PER_CORE", "BenchOptions", "parse_options"]
 

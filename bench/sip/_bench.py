@@ -18,10 +18,9 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from gateway.sip._supervisor import WorkerPool
-from gateway.sip.bench._bridged import BridgedController
-from gateway.sip.bench._ivr import Controller, IvrController
-from gateway.sip.bench._measure import (
+from bench.sip._bridged import BridgedController
+from bench.sip._ivr import Controller, IvrController
+from bench.sip._measure import (
     CLK_TCK,
     Idle,
     Sampler,
@@ -30,10 +29,11 @@ from gateway.sip.bench._measure import (
     cpu_ticks,
     measure_idle,
 )
-from gateway.sip.bench._options import BenchOptions
-from gateway.sip.bench._report import StepResult, step_result
-from gateway.sip.bench._scenarios import Scenario, free_udp_ports, write_files
-from gateway.sip.bench._sipp import Sipp
+from bench.sip._options import BenchOptions
+from bench.sip._report import StepResult, step_result
+from bench.sip._scenarios import Scenario, free_udp_ports, write_files
+from bench.sip._sipp import Sipp
+from gateway.sip._supervisor import WorkerPool
 from gateway.sip.kamailio import (
     FrontOptions,
     KamailioProcess,
