@@ -360,11 +360,16 @@ class AcdServer:
     async def enqueue(self, new: NewInteraction) -> InteractionView:
         with bind_interaction(new.id):
             new = await self._entitled(new)
-            events = await self._running().enqueue(new)
+            if self._desk is not None:
+                self._desk.file(new)
+            try:
+                events = await self._running().enqueue(new)
+            except RoutingError:
+                if self._desk is not None:
+                    self._desk.forget(new.id)
+                raise
             view = self.router.interaction(new.id)
             assert view is not None
-            if self._desk is not None:
-                self._desk.file(view)
             logger.info(
                 "interaction created in queue %s at priority %d%s",
                 view.queue,

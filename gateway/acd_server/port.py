@@ -80,8 +80,9 @@ class CustomerDesk(Protocol):
         """For work that arrives unidentified (REST, an IVR without `lookup`): ask the CRM once."""
         ...
 
-    def file(self, view: InteractionView) -> None:
-        """Start filing the interaction on the customer's case (in the background)."""
+    def file(self, new: NewInteraction) -> None:
+        """Start filing the interaction on the customer's case (in the background), before it is routed:
+        its first offer's pop can then show the case."""
         ...
 
     async def pop(self, view: InteractionView, *, wait_seconds: float) -> dict[str, Any] | None: ...

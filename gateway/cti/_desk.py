@@ -60,10 +60,10 @@ def _first(attributes: Mapping[str, AttributeValue], keys: tuple[str, ...]) -> s
     return None
 
 
-def _caller_context(view: InteractionView) -> CallerContext:
-    if view.customer is None:
+def _caller_context(customer: CustomerContext | None) -> CallerContext:
+    if customer is None:
         return CallerContext(crm_unavailable=True, unavailable_reason="the customer was not identified")
-    return context_from_json(view.customer.details)
+    return context_from_json(customer.details)
 
 
 class CrmDesk:
@@ -82,17 +82,22 @@ class CrmDesk:
         )
         return customer_context(context)
 
-    def file(self, view: InteractionView) -> None:
-        if view.customer is None or view.customer.customer_id is None:
+    def file(self, new: NewInteraction) -> None:
+        if new.customer is None or new.customer.customer_id is None:
             return  # nobody known: no case to file on
-        self._cases[view.id] = asyncio.create_task(self._file(view), name=f"cti-case-{view.id}")
+        self._cases[new.id] = asyncio.create_task(self._file(new), name=f"cti-case-{new.id}")
 
-    async def _file(self, view: InteractionView) -> CaseRef | None:
-        subject = _first(dict(view.attributes), _SUBJECT_KEYS) or view.queue
+    async def _file(self, new: NewInteraction) -> CaseRef | None:
+        attributes = dict(new.attributes)
+        subject = _first(attributes, _SUBJECT_KEYS) or new.queue
         try:
-            return await self._service.file_case(view.id, _caller_context(view), subject)
+            case = await self._service.file_case(new.id, _caller_context(new.customer), subject)
+            voicemail = attributes.get("voicemail_url")
+            if case is not None and isinstance(voicemail, str):
+                await self._service.log_activity(case, _voicemail_left(new, voicemail))
+            return case
         except Exception:
-            logger.exception("could not file a case for interaction %s", view.id)
+            logger.exception("could not file a case for interaction %s", new.id)
             return None
 
     def pending(self, interaction_id: str) -> bool:
@@ -119,7 +124,7 @@ class CrmDesk:
         ivr = {k: str(v) for k, v in view.attributes}
         pop = build_screen_pop(
             view.id,
-            _caller_context(view),
+            _caller_context(view.customer),
             created_at=datetime.now(UTC),
             channel=str(view.channel),
             queue=view.queue,
@@ -171,4 +176,16 @@ def _activity(view: InteractionView, agent_id: str | None, done: WorkDone) -> Ac
         disposition=done.disposition,
         notes=done.notes,
         recording_url=done.recording_url,
+    )
+
+
+def _voicemail_left(new: NewInteraction, recording_url: str) -> Activity:
+    """The message itself, on the case at once, before anyone has handled it."""
+    return Activity(
+        channel="voicemail",
+        started_at=datetime.now(UTC),
+        interaction_id=new.id,
+        queue=new.queue,
+        disposition="voicemail left",
+        recording_url=recording_url,
     )

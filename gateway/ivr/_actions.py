@@ -86,6 +86,7 @@ class RecordVoicemail:
     max_seconds: float
     beep: bool
     attributes: Mapping[str, str] = field(default_factory=dict)
+    queue: str | None = None  # the queue the message goes to as work (see Voicemail.queue)
 
 
 @dataclass(frozen=True, slots=True)

@@ -304,12 +304,14 @@ class FlowRun:
         if reason is QueueExit.VOICEMAIL and queue.on_voicemail is not None:
             return _Go(queue.on_voicemail)
         if reason is QueueExit.VOICEMAIL:
-            yield from self._voicemail(Voicemail(), where)
+            yield from self._voicemail(Voicemail(queue=queue.queue), where)
             return _Go(HANGUP, "voicemail")
         return _Go(queue.on_exit, "queue_gave_up")
 
     def _voicemail(self, voicemail: Voicemail, where: str) -> Handler:
-        record = RecordVoicemail(voicemail.prompt, voicemail.max_seconds, voicemail.beep, self._snapshot())
+        record = RecordVoicemail(
+            voicemail.prompt, voicemail.max_seconds, voicemail.beep, self._snapshot(), voicemail.queue
+        )
         yield from self._await(record, MediaDone)
         self._note(where, "voicemail", "recorded")
         return _Go(NEXT)

@@ -213,6 +213,7 @@ class Voicemail:
     prompt: Prompt | None = None
     max_seconds: float = 120.0
     beep: bool = True
+    queue: str | None = None  # where the message is routed as work; None: the queue the call was in
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,16 @@ from gateway.ivr._model import (
     Queue,
 )
 from gateway.ivr._parse_verbs import scalar_text
-from gateway.ivr._reader import Props, Scope, describe, index, read_name, read_pattern, read_text
+from gateway.ivr._reader import (
+    Props,
+    Scope,
+    describe,
+    index,
+    known_queue,
+    read_name,
+    read_pattern,
+    read_text,
+)
 from gateway.ivr._targets import did_you_mean
 
 __all__ = ["parse_branch", "parse_lookup", "parse_queue"]
@@ -171,10 +180,10 @@ _QUEUE_KEYS = (
 
 def parse_queue(scope: Scope, value: object, path: str) -> Queue | None:
     if not isinstance(value, Mapping):
-        name = _queue_name(scope, value, path)
+        name = known_queue(scope, value, path)
         return Queue(name) if name else None
     props = Props(scope, value, path, allowed=_QUEUE_KEYS, required=("queue",))
-    name = _queue_name(scope, props.get("queue"), props.path("queue")) if props.has("queue") else None
+    name = known_queue(scope, props.get("queue"), props.path("queue")) if props.has("queue") else None
     callback, voicemail = props.digit("allow_callback"), props.digit("allow_voicemail")
     if callback and callback == voicemail:
         scope.error(props.path("allow_voicemail"), f"digit {callback!r} is already allow_callback")
@@ -194,14 +203,6 @@ def parse_queue(scope: Scope, value: object, path: str) -> Queue | None:
         on_exit=props.target("on_exit", HANGUP),
     )
     return queue if name else None
-
-
-def _queue_name(scope: Scope, value: object, path: str) -> str | None:
-    name = read_text(scope, value, path)
-    if name is not None and name not in scope.queues:
-        scope.error(path, f"unknown queue {name!r}{did_you_mean(name, scope.queues)}")
-        return None
-    return name
 
 
 def _skills(scope: Scope, value: object, path: str) -> tuple[SkillRequirement, ...]:

@@ -25,7 +25,16 @@ from gateway.ivr._model import (
     Transfer,
     Voicemail,
 )
-from gateway.ivr._reader import Props, Scope, child, describe, read_digit, read_name, read_text
+from gateway.ivr._reader import (
+    Props,
+    Scope,
+    child,
+    describe,
+    known_queue,
+    read_digit,
+    read_name,
+    read_text,
+)
 
 __all__ = [
     "READ_ONLY_ATTRIBUTES",
@@ -252,13 +261,18 @@ def parse_set(scope: Scope, value: object, path: str) -> SetAttributes | None:
 
 
 def parse_voicemail(scope: Scope, value: object, path: str) -> Voicemail | None:
-    props = Props.of(scope, {} if value is None else value, path, allowed=("prompt", "max_seconds", "beep"))
+    allowed = ("prompt", "max_seconds", "beep", "queue")
+    props = Props.of(scope, {} if value is None else value, path, allowed=allowed)
     if props is None:
+        return None
+    queue = props.get("queue")
+    if queue is not None and known_queue(scope, queue, props.path("queue")) is None:
         return None
     return Voicemail(
         prompt=_optional_prompt(scope, props, "prompt"),
         max_seconds=props.number("max_seconds", 120.0, maximum=3600),
         beep=props.flag("beep", True),
+        queue=str(queue) if queue is not None else None,
     )
 
 

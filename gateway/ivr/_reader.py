@@ -21,6 +21,7 @@ __all__ = [
     "child",
     "describe",
     "index",
+    "known_queue",
     "read_digit",
     "read_name",
     "read_pattern",
@@ -218,3 +219,12 @@ class Props:
 
     def optional_target(self, key: str) -> Target | None:
         return self.scope.target(self.raw[key], self.path(key)) if self.has(key) else None
+
+
+def known_queue(scope: Scope, value: object, path: str) -> str | None:
+    """A queue name the configuration defines, or None with the error noted."""
+    name = read_text(scope, value, path)
+    if name is not None and name not in scope.queues:
+        scope.error(path, f"unknown queue {name!r}{did_you_mean(name, scope.queues)}")
+        return None
+    return name

@@ -18,7 +18,7 @@ BUILD_COMMAND = "npm ci --prefix gateway/panel && npm run build --prefix gateway
 # Defence in depth: the panel renders data as text, and even a slip could not run inline script.
 _PAGE_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src blob:; "
         "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     ),
     "Cache-Control": "no-cache",

@@ -36,6 +36,7 @@ from gateway.voice._media import Media, PromptReady, TimerFired, TimerKind
 from gateway.voice._recording import CallTape, RecordingSink
 from gateway.voice._session import Calls, Phase, Playing, Session
 from gateway.voice._uris import address_of, user_of
+from gateway.voice._voicemail import VoicemailWork
 from gateway.voice._waiting import WaitingRoom
 
 __all__ = ["Dispatcher"]
@@ -73,7 +74,7 @@ class Dispatcher:
         self._entry_flow = entry_flow
         self._is_open = is_open
         self._scratch = recordings_dir / ".calls"
-        self._clerk = RecordingClerk(recordings_dir, sink)
+        self._clerk = RecordingClerk(recordings_dir, sink, voicemails=VoicemailWork(routing))
 
     async def drain(self, grace: float) -> None:
         await self._clerk.drain(grace)

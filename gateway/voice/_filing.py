@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import wave
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,15 +27,23 @@ from gateway.voice._recording import (
 from gateway.voice._session import Session
 from gateway.voice.errors import RecordingError
 
-__all__ = ["RecordingClerk"]
+__all__ = ["RecordingClerk", "VoicemailDesk"]
 
 logger = logging.getLogger("helpline.voice")
 
 
+VoicemailDesk = Callable[[Session, RecordingInfo], Awaitable[str | None]]
+"""Turns a filed voicemail into routable work; returns the work item's id (the recording is filed under it),
+or None when it could not (no queue for it)."""
+
+
 class RecordingClerk:
-    def __init__(self, recordings_dir: Path, sink: RecordingSink) -> None:
+    def __init__(
+        self, recordings_dir: Path, sink: RecordingSink, *, voicemails: VoicemailDesk | None = None
+    ) -> None:
         self._dir = recordings_dir
         self._sink = sink
+        self._voicemails = voicemails
         self._tasks: set[asyncio.Task[None]] = set()
 
     def file(self, session: Session) -> None:
@@ -66,6 +75,9 @@ class RecordingClerk:
                 await asyncio.to_thread(discard, session.tape.folder)
             for info in infos:
                 try:
+                    if info.kind is RecordingKind.VOICEMAIL and self._voicemails is not None:
+                        work = await self._voicemails(session, info)
+                        info = replace(info, interaction_id=work or info.interaction_id)
                     await self._sink.save(info)
                 except Exception:
                     logger.exception("call %s: the recording sink refused %s", session.key, info.path)

@@ -171,6 +171,7 @@ class IvrDriver:
 
     async def _voicemail(self, session: Session, action: RecordVoicemail) -> None:
         session.phase = Phase.VOICEMAIL
+        session.voicemail_queue = action.queue or (session.queue.queue if session.queue else None)
         if action.prompt is not None:
             await self._media.prompt(session, action.prompt)
         else:

@@ -13,6 +13,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import uuid
 import wave
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ class RecordingInfo:
     size: int
     sha256: str
     caller: str = ""
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)  # the recording's id wherever it is stored
 
 
 class RecordingSink(Protocol):

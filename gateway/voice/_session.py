@@ -91,6 +91,7 @@ class Session:
     leg: Leg | None = None
     voicemail: Path | None = None
     voicemail_at: datetime | None = None
+    voicemail_queue: str | None = None  # where the voicemail goes as work once it is filed
     lost: bool = False  # its media worker died: the recordings are incomplete and dropped
     dialled_by: str | None = None  # click-to-dial: the agent who asked; nobody else may take the call
     ringing: asyncio.Future[None] | None = None  # click-to-dial: resolved once the agent's phone rings

@@ -4,7 +4,6 @@ CTI adapter's click-to-dial `Dialer` on top of the voice service."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -52,7 +51,7 @@ class DatabaseRecordings:
     async def save(self, info: RecordingInfo) -> None:
         await self._database.save_recording(
             RecordingRecord(
-                id=uuid.uuid4().hex,
+                id=info.id,
                 interaction_id=info.interaction_id,
                 kind=str(info.kind),
                 path=str(info.path),

@@ -60,6 +60,19 @@ export class Api {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
+  /** A file the API serves (a recording), fetched with the session's token. */
+  async blob(path: string): Promise<Blob> {
+    const token = this.token();
+    let response: Response;
+    try {
+      response = await fetch(`/api/v1${path}`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+    } catch {
+      throw new ApiError("the gateway cannot be reached", 0, "network_error");
+    }
+    if (!response.ok) throw await errorOf(response);
+    return response.blob();
+  }
+
   get<T>(path: string): Promise<T> {
     return this.call<T>("GET", path);
   }

@@ -31,7 +31,7 @@ class App {
   );
   private live: Live | null = null;
   private queues: string[] = [];
-  private readonly work = new WorkList(this.store, this.api, () => this.queues);
+  private readonly work = new WorkList(this.store, this.api, () => this.queues, () => this.session?.user.id ?? "");
   private readonly afterCall = new AfterCall(this.store, this.api);
 
   boot(): void {

@@ -27,6 +27,7 @@ export class WorkList {
     private readonly store: Store,
     private readonly api: Api,
     private readonly queues: () => string[],
+    private readonly agentId: () => string,
   ) {}
 
   render(): void {
@@ -84,10 +85,53 @@ export class WorkList {
         i.answered_at ? h("span", { class: "elapsed", "data-elapsed-from": i.answered_at }) : null,
       ),
       h("div", { class: "controls" }, hold, voice ? this.transfer(act) : null, hangup, end),
+      i.attributes?.kind === "voicemail" ? this.voicemail(i, error) : null,
       error,
     );
     end.addEventListener("click", () => this.openWrapUp(element, i.id, end));
     return { element, hold, callState };
+  }
+
+  /** A voicemail work item: play the message, and call the customer back (which ends the item). */
+  private voicemail(i: WorkItem["interaction"], error: HTMLElement): HTMLElement {
+    const url = String(i.attributes?.voicemail_url ?? "").replace(/^\/api\/v1/, "");
+    const caller = String(i.attributes?.caller ?? "");
+    const play = control("Play voicemail", "play-voicemail");
+    const callBack = control(`Call back ${caller}`, "call-back");
+    callBack.disabled = !caller;
+    const box = h("div", { class: "voicemail" }, play, callBack);
+    play.addEventListener("click", () => {
+      play.disabled = true;
+      this.api
+        .blob(url)
+        .then((file) => {
+          const audio = h("audio", { controls: true, class: "voicemail-audio" });
+          audio.src = URL.createObjectURL(file);
+          play.replaceWith(audio);
+          void audio.play().catch(() => undefined); // autoplay may be refused: the controls are there
+        })
+        .catch((e: unknown) => {
+          play.disabled = false;
+          setText(error, messageOf(e));
+        });
+    });
+    callBack.addEventListener("click", () => {
+      callBack.disabled = true;
+      const item = this.store.work.get(i.id);
+      if (item) item.ending = true; // its disposition goes with the End: no after-call form
+      const me = encodeURIComponent(this.agentId());
+      const customer = this.store.pop(i.id)?.customer?.id ?? null;
+      this.api
+        .post(`/interactions/${encodeURIComponent(i.id)}/end`, { reason: "completed", disposition: "called_back" })
+        .then(() => this.api.call("PUT", `/agents/${me}/presence`, { state: "available", reason: null }))
+        .then(() => this.api.post("/cti/dial", { number: caller, customer_id: customer }))
+        .catch((e: unknown) => {
+          callBack.disabled = false;
+          if (item) item.ending = false;
+          setText(error, messageOf(e));
+        });
+    });
+    return box;
   }
 
   private transfer(act: (path: string, body: unknown) => void): HTMLElement {

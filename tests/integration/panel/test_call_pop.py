@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,24 +23,9 @@ from tests.integration.voice.conftest import Caller, Step, caller, media, pcap_d
 
 __all__ = ["caller", "media", "pcap_dir"]  # fixtures shared with the voice tests
 
-SCENARIO_CALLER = "+15550100"  # the From number in tests/integration/voice/scenarios/caller.xml
 # The demo IVR after its prompts are rendered: welcome, lookup, the premium greeting (~6 s), then the menu,
 # whose prompt lasts ~9 s and waits 6 s more: 2 pressed at 9 s lands in the menu and picks support.
 TO_SUPPORT: list[Step] = [("pause", 9000), ("dtmf", "2")]
-
-
-@dataclass
-class CallerFrom(Caller):
-    """The voice tests' SIPp caller, calling from `number` instead of the scenario's own."""
-
-    number: str = ""
-
-    def scenario(self, steps: list[Step]) -> Path:  # type: ignore[override]
-        path = super().scenario(steps)
-        text = path.read_text()
-        assert SCENARIO_CALLER in text, "the caller scenario's From number changed"
-        path.write_text(text.replace(SCENARIO_CALLER, self.number))
-        return path
 
 
 @pytest.fixture(scope="module")
@@ -92,9 +76,8 @@ def test_given_a_premium_caller_when_the_call_rings_alice_then_her_panel_pops_th
 ) -> None:
     number = f"+44207946{uuid.uuid4().int % 10000:04d}"
     customer = _premium_customer(rest, number)
-    calling = CallerFrom(caller.binary, caller.pcap_dir, caller.media, caller.folder, number=number)
     # A first call renders the IVR's prompts, so the second one's key press meets the menu on time.
-    status, errors = aio.run(calling.call(sip_port, [("pause", 12000)]))
+    status, errors = aio.run(caller.call(sip_port, [("pause", 12000)], number=number))
     assert status == 0, errors
     (tmp_path / "phone").mkdir()
     phone = aio.run(desk_phone(media, tmp_path / "phone", sip_port))
@@ -103,7 +86,7 @@ def test_given_a_premium_caller_when_the_call_rings_alice_then_her_panel_pops_th
         panel.set_state("available")
         expect(panel.state).to_have_text("Available")
 
-        call = aio.run(calling.start(sip_port, [*TO_SUPPORT, ("pause", 20000)]))
+        call = aio.run(caller.start(sip_port, [*TO_SUPPORT, ("pause", 20000)], number=number))
 
         card = page.locator(".offer")
         expect(card.locator(".customer-name")).to_have_text("Grace Hopper", timeout=30_000)

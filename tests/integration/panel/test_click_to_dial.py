@@ -16,9 +16,9 @@ from tests.integration.panel.calls import ALICE_SIP, desk_phone, start_sip_serve
 from tests.integration.panel.conftest import LoopThread, Rest
 from tests.integration.server.conftest import Server, stop_server
 from tests.integration.sip.conftest import free_udp_ports
-from tests.integration.voice.conftest import close_trunk, media, open_trunk
+from tests.integration.voice.conftest import Caller, Step, caller, close_trunk, media, open_trunk, pcap_dir
 
-__all__ = ["media"]  # a fixture shared with the voice tests
+__all__ = ["caller", "media", "pcap_dir"]  # fixtures shared with the voice tests
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +96,73 @@ def test_given_a_hostile_customer_name_when_agent_searches_and_dials_then_her_ph
         aio.run(phone.wait_for(f"disconnected {ALICE_SIP[0]} 1", within=10))
         assert page.locator("#panel img, #panel script").count() == 0
         assert panel.script_ran() is None
+    finally:
+        aio.run(phone.close())
+        aio.run(close_trunk(trunk))
+
+
+def test_given_a_voicemail_left_in_the_support_queue_when_alice_takes_it_then_she_plays_it_and_calls_back(
+    server: Server,
+    sip_port: int,
+    trunk_port: int,
+    page: Page,
+    rest: Rest,
+    aio: LoopThread,
+    caller: Caller,
+    media: Path,
+    tmp_path: Path,
+) -> None:
+    digits = f"{uuid.uuid4().int % 10000:04d}"
+    number = f"+44207946{digits}"
+    customer = rest.ok("crm", "POST", "/customers", {"name": "Vera Voicemail", "phone": number})
+    for agent in ("alice", "bob", "carol"):
+        rest.ok("sam", "PUT", f"/agents/{agent}/presence", {"state": "offline"})
+    # A first call renders the IVR's prompts, so the second one's key presses meet the menu on time.
+    status, errors = aio.run(caller.call(sip_port, [("pause", 12000)], number=number))
+    assert status == 0, errors
+    # support (2), then the queue's voicemail key (2), the beep, 4 s of message, and the caller hangs up
+    steps: list[Step] = [("pause", 9000), ("dtmf", "2"), ("pause", 3000), ("dtmf", "2"), ("pause", 5000)]
+    status, errors = aio.run(caller.call(sip_port, steps, number=number))
+    assert status == 0, errors
+    trunk = aio.run(open_trunk(tmp_path / "trunk-messages.log", trunk_port))
+    (tmp_path / "phone").mkdir()
+    phone = aio.run(desk_phone(media, tmp_path / "phone", sip_port))
+    try:
+        panel = AgentPanel(page, server).open().log_in("alice")
+        panel.set_state("available")
+        offer = page.locator(".offer")
+        expect(offer).to_have_count(1)
+        expect(offer.locator(".customer-name")).to_have_text("Vera Voicemail")
+        offer.get_by_role("button", name="Accept").click()
+
+        work = page.locator(".work-item")
+        expect(work).to_have_count(1)
+        work.get_by_role("button", name="Play voicemail").click()
+        audio = work.locator("audio.voicemail-audio")
+        expect(audio).to_have_count(1)
+        duration = (
+            "a => new Promise(ok => a.readyState >= 1 ? ok(a.duration)"
+            " : a.onloadedmetadata = () => ok(a.duration))"
+        )
+        seconds = audio.evaluate(duration)
+        assert 2.0 <= seconds <= 10.0, seconds  # the message, as the caller left it
+
+        work.get_by_role("button", name=f"Call back {number}").click()
+
+        aio.run(phone.wait_for(f"incoming {ALICE_SIP[0]} 1", within=15))
+        aio.run(phone.send("answer"))  # alice picks up; then the customer's number is called
+        aio.run(trunk.answered())
+        call = page.locator(".work-item .call-state")
+        expect(call).to_have_text("Connected")
+        page.locator(".work-item").get_by_role("button", name="Hang up").click()
+        requests = aio.run(trunk.finished())
+        assert requests[0] == f"INVITE sip:{number}@127.0.0.1:{trunk_port} SIP/2.0", requests
+        cases = rest.ok("sam", "GET", f"/cases?customer_id={customer['id']}")["items"]
+        activities = [
+            a for case in cases for a in rest.ok("sam", "GET", f"/cases/{case['id']}/activities")["items"]
+        ]
+        left = [a for a in activities if a["channel"] == "voicemail"]
+        assert left and left[0]["recording_url"].startswith("/api/v1/recordings/"), activities
     finally:
         aio.run(phone.close())
         aio.run(close_trunk(trunk))

@@ -253,9 +253,16 @@ async def test_given_alices_registered_phone_when_she_clicks_to_dial_then_she_ta
     await phone.wait_for("disconnected 1001 1")
     heard, rate = read(phone.heard("1001", 1))
     assert carries(heard[0], rate, AGENT_HZ, not_hz=CALLER_HZ)  # her voice came back from the customer
+    wrap_up = {"disposition": "sale", "notes": "Ordered two routers"}  # the panel's after-call form
+    async with http.post(
+        f"{server.base}/api/v1/interactions/{work['id']}/wrap-up", json=wrap_up, headers=bearer(alice_token)
+    ) as r:
+        assert r.status == 200, await r.text()
     activity = await _until(lambda: _activity(http, server, alice_token, customer["id"], work["id"]))
     assert activity["channel"] == "voice" and activity["agent_id"] == "alice"
     assert 1.5 <= activity["talk_seconds"] <= 30.0
+    assert (activity["disposition"], activity["notes"]) == ("sale", "Ordered two routers")
+    assert activity["recording_url"].startswith("/api/v1/recordings/")
     recordings = await _until(lambda: _recordings(http, server, alice_token, work["id"]))
     assert {r["kind"] for r in recordings} == {"caller", "agent", "stereo"}
 

@@ -15,6 +15,7 @@ import pytest
 from tests.integration.cti_adapter.fake_crm import FakeCrm
 from tests.integration.kamailio.conftest import free_udp_ports
 from tests.integration.server.conftest import DEMO, Server, bearer, login, start_server, stop_server
+from tests.integration.server.test_routing_api import Listener
 from tests.integration.voice.conftest import Caller, caller, media, pcap_dir, start_phone, start_trunk
 
 __all__ = [
@@ -25,7 +26,7 @@ __all__ = [
     "start_trunk",
 ]  # fixtures shared with the voice tests
 
-PREMIUM, PLAIN, PATIENT = "+442079460001", "+442079460002", "+442079460003"
+PREMIUM, PLAIN, PATIENT, CLOSED = "+442079460001", "+442079460002", "+442079460003", "+442079460004"
 
 # A queue whose callers are promised a callback after 3 s of waiting.
 QUICK = """queues:
@@ -50,11 +51,16 @@ flows:
     - branch:
         when:
           - {{attribute: caller, equals: "{patient}", goto: quick}}
+          - {{attribute: caller, equals: "{closed}", goto: message}}
     - queue: {{queue: support, priority: 1}}
   quick:
     - queue: {{queue: quick, on_callback: promised}}
     - id: promised
       say: "An agent will call you back as soon as one is free. Thank you for waiting, and goodbye."
+    - hangup
+  message:
+    - say: "We are closed. Please leave a message after the tone."
+    - voicemail: {{max_seconds: 20, beep: true, queue: support}}
     - hangup
 """
 
@@ -81,7 +87,7 @@ def crm_server(
     )
     demo = demo.replace("queues:\n", QUICK, 1)
     config = folder / "helpline.yaml"
-    flows = FLOWS.format(crm_port=crm_port, patient=PATIENT)
+    flows = FLOWS.format(crm_port=crm_port, patient=PATIENT, closed=CLOSED)
     config.write_text(demo[: demo.index("\nflows:")] + flows, encoding="utf-8")
     sip_port = free_udp_ports(1)
     server = start_server(folder, config=config, sip_port=sip_port)
@@ -95,6 +101,7 @@ async def crm(crm_port: int) -> AsyncIterator[FakeCrm]:
     fake.add_customer("ann", "Ann Premium", PREMIUM, level="premium")
     fake.add_customer("ben", "Ben Plain", PLAIN)
     fake.add_customer("pat", "Pat Patient", PATIENT)
+    fake.add_customer("vic", "Vic Voicemail", CLOSED)
     await fake.start()
     yield fake
     await fake.stop()
@@ -283,3 +290,48 @@ async def test_given_a_caller_past_max_wait_with_a_callback_exit_when_bob_is_fre
         (kept["id"], None, "bob"),  # its wrap-up ended without a disposition
     }
     assert crm.lookups == [PATIENT]  # the callback is the same customer: not looked up again
+
+
+async def test_given_a_voicemail_when_it_is_left_then_the_case_has_it_and_bob_gets_it_as_work_he_can_hear(
+    crm_server: tuple[Server, int],
+    crm: FakeCrm,
+    caller: Caller,
+    http: aiohttp.ClientSession,
+) -> None:
+    server, sip_port = crm_server
+    sam, bob_token = await login(http, server, "sam"), await login(http, server, "bob")
+    await _presence(http, server, sam, {"alice": "offline", "bob": "offline", "carol": "offline"})
+
+    # the greeting and the beep, then 4 s of the caller's tone, then they hang up
+    status, errors = await caller.call(sip_port, [("pause", 9000)], number=CLOSED)
+    assert status == 0, errors
+
+    [left] = await _until(lambda: _activities(crm, "vic"))
+    assert (left["channel"], left["disposition"]) == ("voicemail", "voicemail left")
+    async with http.get(server.base + left["recording_url"], headers=bearer(sam)) as r:
+        assert r.status == 200 and r.headers["Content-Type"] == "audio/wav"
+        assert len(await r.read()) > 8000 * 2  # more than a second of sound
+    bob = Listener("/agent")
+    try:
+        await bob.connect(server, bob_token)
+        await _presence(http, server, sam, {"bob": "available"})
+        offer = await bob.next("offer")
+        work = offer["interaction"]
+        assert work["channel"] == "case" and work["queue"] == "support"
+        assert work["attributes"]["kind"] == "voicemail" and work["attributes"]["caller"] == CLOSED
+        assert offer["pop"]["customer"]["name"] == "Vic Voicemail"
+        assert (await bob.call("accept", {"interaction_id": work["id"]}))["ok"] is True
+        async with http.get(
+            server.base + work["attributes"]["voicemail_url"], headers=bearer(bob_token)
+        ) as r:
+            assert r.status == 200  # the agent it was routed to may hear it
+        end = {"disposition": "called_back", "notes": "Called Vic back"}
+        async with http.post(
+            f"{server.base}/api/v1/interactions/{work['id']}/end", json=end, headers=bearer(bob_token)
+        ) as r:
+            assert r.status == 200, await r.text()
+    finally:
+        await bob.close()
+    handled = await _until(lambda: [a for a in _activities(crm, "vic") if a["agent_id"] == "bob"])
+    assert handled[0]["disposition"] == "called_back" and handled[0]["recording_url"] == left["recording_url"]
+    assert crm.lookups == [CLOSED]  # identified once, when the message became work

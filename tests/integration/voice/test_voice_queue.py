@@ -72,6 +72,7 @@ async def test_given_alices_phone_rings_unanswered_when_the_offer_times_out_then
     [timed_out] = gateway.of(EventType.TIMED_OUT)
     assert offered.agent_id == timed_out.agent_id == "alice"
     await phone.wait_for("disconnected 1001 1")  # the ringing stopped with the offer
+    await gateway.wait_for(EventType.ABANDONED)  # the caller's hang-up reaches routing after SIPp ends
     queued_again = [e for e in gateway.events if e.seq > timed_out.seq and e.interaction_id == iid]
     assert [e.type for e in queued_again][-1] is EventType.ABANDONED
     [abandoned] = gateway.of(EventType.ABANDONED)
