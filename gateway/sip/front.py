@@ -151,6 +151,10 @@ class SipFront:
         await self._handler.on_event(worker_id, event)
 
     async def _on_worker_lost(self, worker_id: int, call_ids: tuple[str, ...]) -> None:
+        if call_ids and self._kamailio is not None and self.plan is not None:
+            port = self.plan.worker_base_port + worker_id
+            ended = await self._kamailio.end_calls_through(SipAddress(self.plan.worker_host, port))
+            logger.info("media worker %d died: Kamailio sent BYE on %d of its calls", worker_id, ended)
         await self._handler.on_worker_lost(worker_id, call_ids)
 
     async def stop(self) -> None:

@@ -16,7 +16,12 @@ from gateway.sip.kamailio._config import (
 )
 from gateway.sip.kamailio._plan import WORKER_PORT_OFFSET, SipFrontPlan, plan_sip_front
 from gateway.sip.kamailio._process import ExitHandler, KamailioProcess, find_kamailio
-from gateway.sip.kamailio.errors import KamailioConfigError, KamailioError, KamailioStartError
+from gateway.sip.kamailio.errors import (
+    KamailioConfigError,
+    KamailioError,
+    KamailioRpcError,
+    KamailioStartError,
+)
 
 __all__ = [
     "WORKER_PORT_OFFSET",
@@ -26,6 +31,7 @@ __all__ = [
     "KamailioError",
     "KamailioFiles",
     "KamailioProcess",
+    "KamailioRpcError",
     "KamailioStartError",
     "SipAddress",
     "SipFrontPlan",

@@ -59,6 +59,7 @@ loadmodule "sdpops.so"
 loadmodule "pike.so"
 loadmodule "jsonrpcs.so"
 loadmodule "pipelimit.so"
+loadmodule "dialog.so"
 
 # No reply at all from a worker within this time: fail over to the next one.
 modparam("tm", "fr_timer", {{failover_ms}})
@@ -87,6 +88,10 @@ modparam("sanity", "autodrop", 1)
 # current destination inactive (ds_mark_dst only marks the current one).
 modparam("jsonrpcs", "transport", 4)
 modparam("jsonrpcs", "dgram_socket", "{{rpc_socket}}")
+
+# Every call through a media worker is a dialog in the profile "worker" under that worker's address, so
+# that the gateway can end them all (BYE to the caller or the agent's phone) when the worker dies.
+modparam("dialog", "profiles_with_value", "worker")
 
 # Pipes (one per worker, see WORKER_PACE) count per second.
 modparam("pipelimit", "timer_interval", 1)
@@ -430,6 +435,10 @@ route[TO_AGENT] {
 		sl_send_reply("480", "Agent phone not registered");
 		exit;
 	}
+	if (is_method("INVITE") && !has_totag()) {
+		dlg_manage();
+		set_dlg_profile("worker", "sip:$si:$sp");
+	}
 	if (is_method("INVITE")) {
 		record_route();
 	}
@@ -445,6 +454,8 @@ route[TO_WORKERS] {
 		exit;
 	}
 	route(WORKER_PACE);
+	dlg_manage();
+	set_dlg_profile("worker", "$du");
 	record_route(";hl=worker");
 	t_on_failure("WORKER_FAILED");
 	t_on_reply("WORKER_REPLY");
@@ -510,12 +521,16 @@ failure_route[WORKER_FAILED] {
 	}
 	# ds_next_dst drops the current destination even when there is no next one, and ds_load_unset then
 	# finds nothing to unset: the worker would keep this call in its load until ds_hash_initexpire.
-	if (t_check_status("408|486|500|503") && $xavp(_dsdst_[1]=>uri) != $null && ds_next_dst()) {
-		xlog("L_NOTICE", "call $ci: media worker replied $T_reply_code, trying $du\n");
-		route(WORKER_PACE);
-		t_on_failure("WORKER_FAILED");
-		t_on_reply("WORKER_REPLY");
-		route(RELAY_TO_WORKER);
+	if (t_check_status("408|486|500|503") && $xavp(_dsdst_[1]=>uri) != $null) {
+		unset_dlg_profile("worker", "$du");
+		if (ds_next_dst()) {
+			xlog("L_NOTICE", "call $ci: media worker replied $T_reply_code, trying $du\n");
+			route(WORKER_PACE);
+			set_dlg_profile("worker", "$du");
+			t_on_failure("WORKER_FAILED");
+			t_on_reply("WORKER_REPLY");
+			route(RELAY_TO_WORKER);
+		}
 	}
 	ds_load_unset();
 }

@@ -116,6 +116,7 @@ def start_front(kamailio: str, demo_agents: dict[str, str], prompt_wav: Path, tm
         """
         events = EventLog()
         holder: list[WorkerPool] = []
+        kamailio_holder: list[KamailioProcess] = []
 
         async def on_event(worker_id: int, event: Event) -> None:
             await events.add(worker_id, event)
@@ -128,7 +129,11 @@ def start_front(kamailio: str, demo_agents: dict[str, str], prompt_wav: Path, tm
                 await holder[0].send(worker_id, Play(call_id=event.call_id, file=str(prompt_wav)))
 
         async def on_worker_lost(worker_id: int, call_ids: tuple[str, ...]) -> None:
-            pass
+            # What SipFront does when a worker dies with calls up.
+            if call_ids and kamailio_holder:
+                await kamailio_holder[0].end_calls_through(
+                    SipAddress("127.0.0.1", pool.status()[worker_id].port)
+                )
 
         base = free_udp_ports(dead_workers + size + 1)
         pool = WorkerPool(
@@ -154,6 +159,7 @@ def start_front(kamailio: str, demo_agents: dict[str, str], prompt_wav: Path, tm
                 limits=limits,
             )
             process = KamailioProcess(files, binary=kamailio)
+            kamailio_holder.append(process)
             await process.start()
             try:
                 yield Front(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import signal
 import time
 
-from gateway.sip import Incoming
+from gateway.sip import CallState, Incoming, State
 from gateway.sip.kamailio import SipLimits
 from tests.integration.kamailio.conftest import Front, FrontFactory, Sipp
 from tests.integration.kamailio.rawsip import CRASHING_SDP_BODIES, RawSip, mutate, open_raw_sip
@@ -163,3 +165,25 @@ async def test_given_a_flood_from_one_address_when_over_the_limit_then_it_gets_5
         assert codes.count(200) <= 2 * limits.flood_requests, codes
         assert codes[-1] == 503
         assert after_pause == 200
+
+
+async def test_given_an_answered_call_when_its_worker_dies_then_the_caller_gets_a_bye_and_others_can_call(
+    start_front: FrontFactory, sipp_run: Sipp
+) -> None:
+    async with start_front(1) as front:
+        caller = await sipp_run.start(
+            sipp_run.scenario("caller_hung_up_on.xml", wait_ms=15_000), "-s", "support", target=front.port
+        )
+        await front.events.wait_for(lambda _, e: isinstance(e, State) and e.state is CallState.CONFIRMED)
+        pid = front.pool.status()[0].pid
+        assert pid is not None
+
+        os.kill(pid, signal.SIGKILL)
+        status, errors = await sipp_run.finish(caller)
+
+        assert status == 0, errors
+        await front.pool.wait_ready()
+        again, again_errors = await sipp_run.run(
+            sipp_run.scenario("caller.xml", hold_ms=500), "-s", "support", target=front.port
+        )
+        assert again == 0, again_errors
