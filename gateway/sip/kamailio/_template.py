@@ -73,7 +73,8 @@ modparam("htable", "htable", "agents=>size=8;")
 # Failed digest attempts, keyed "<user>::user" and "<address>::addr"; an entry (and so a block) ends
 # auth_block_seconds after the failure that last counted, and blocked attempts are not counted.
 modparam("htable", "htable", "authfail=>size=10;autoexpire={{auth_block_seconds}};")
-# Expired items are removed by a timer: every second, so a block ends within a second of its time.
+# Expired items are removed by a timer, here every second: counted in whole seconds, a block ends up to
+# 2 s after auth_block_seconds.
 modparam("htable", "timer_interval", 1)
 
 # More than flood_requests requests from one address within flood_window_seconds: that address gets 503.
