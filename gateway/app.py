@@ -138,6 +138,7 @@ def _sip_front(config: Config, settings: Settings) -> SipFront:
         workers=settings.sip_workers,
         agents=agents,
         runtime_dir=settings.data_dir / "kamailio",
+        limits=config.server.sip.limits.to_limits(),
     )
 
 

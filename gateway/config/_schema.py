@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from cti_adapter.config import CrmConfig
 from gateway.acd.specs import Channel, ExitKind, Strategy
+from gateway.sip.kamailio import SipLimits
 
 __all__ = [
     "BusinessHoursConfig",
@@ -24,6 +25,7 @@ __all__ = [
     "ServerConfig",
     "ServiceLevelConfig",
     "SipAccountConfig",
+    "SipLimitsConfig",
     "SkillConfig",
     "SkillRequirementConfig",
     "TrunkConfig",
@@ -80,6 +82,42 @@ class TrunkConfig(_Frozen):
         return self.uri.replace("{number}", number.removeprefix("+") if self.strip_plus else number)
 
 
+_LIMITS = SipLimits()
+
+
+class SipLimitsConfig(_Frozen):
+    """Flood and password-guessing limits Kamailio applies to phones, trunks and callers."""
+
+    flood_requests: int = Field(
+        default=_LIMITS.flood_requests,
+        ge=10,
+        le=100_000,
+        description="requests one address may send per flood_window_seconds; beyond: 503",
+    )
+    flood_window_seconds: int = Field(default=_LIMITS.flood_window_seconds, ge=1, le=60)
+    auth_failures_per_user: int = Field(
+        default=_LIMITS.auth_failures_per_user,
+        ge=1,
+        le=1000,
+        description="failed digest attempts on one SIP user before it is refused (403)",
+    )
+    auth_failures_per_address: int = Field(
+        default=_LIMITS.auth_failures_per_address,
+        ge=1,
+        le=10_000,
+        description="failed digest attempts from one address, any user, before it is refused (403)",
+    )
+    auth_block_seconds: int = Field(
+        default=_LIMITS.auth_block_seconds,
+        ge=1,
+        le=86_400,
+        description="how long a user or address stays refused after its last counted failure",
+    )
+
+    def to_limits(self) -> SipLimits:
+        return SipLimits(**self.model_dump())
+
+
 class SipServerConfig(_Frozen):
     enabled: bool = True
     host: str = Field(default="127.0.0.1", description="IP address Kamailio listens on and puts in Via")
@@ -92,6 +130,7 @@ class SipServerConfig(_Frozen):
     music_on_hold: str | None = Field(default=None, description="a WAV file; default: a generated soft chime")
     prompt_voice: str = Field(default="en-us", min_length=1, max_length=32, description="espeak-ng voice")
     trunk: TrunkConfig | None = Field(default=None, description="route to phone numbers (none: no calls out)")
+    limits: SipLimitsConfig = SipLimitsConfig()
 
     @field_validator("host")
     @classmethod

@@ -221,17 +221,19 @@ class WorkerPool:
     # --- supervision ------------------------------------------------------------------------------
 
     async def _supervise(self, slot: _Slot) -> None:
-        delay = self._restart_delay
+        # A worker that dies after running well is replaced at once (its port takes callers again within
+        # its start-up time); only one that keeps dying within `_STABLE_UPTIME` waits, doubling each time.
+        delay = 0.0
         while not self._closing:
             started = time.monotonic()
             await self._run_once(slot)
             if self._closing:
                 return
             if time.monotonic() - started >= _STABLE_UPTIME:
-                delay = self._restart_delay
+                delay = 0.0
             logger.info("restarting media worker %d in %.1f s", slot.worker_id, delay)
             await asyncio.sleep(delay)
-            delay = min(delay * 2, self._max_restart_delay)
+            delay = min(max(delay * 2, self._restart_delay), self._max_restart_delay)
             slot.restarts += 1
 
     async def _run_once(self, slot: _Slot) -> None:

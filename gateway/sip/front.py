@@ -14,6 +14,7 @@ from gateway.sip.kamailio import (
     KamailioProcess,
     SipAddress,
     SipFrontPlan,
+    SipLimits,
     WorkerAddress,
     find_kamailio,
     plan_sip_front,
@@ -57,9 +58,18 @@ class _RefuseCalls:
 
 class SipFront:
     def __init__(
-        self, *, host: str, port: int, domain: str, workers: int, agents: Mapping[str, str], runtime_dir: Path
+        self,
+        *,
+        host: str,
+        port: int,
+        domain: str,
+        workers: int,
+        agents: Mapping[str, str],
+        runtime_dir: Path,
+        limits: SipLimits | None = None,
     ) -> None:
         self._host, self._port, self._domain = host, port, domain
+        self._limits = limits or SipLimits()
         self._workers = workers
         self._agents = dict(agents)
         self._runtime_dir = runtime_dir
@@ -127,6 +137,7 @@ class SipFront:
             agents=self._agents,
             runtime_dir=self._runtime_dir,
             domain=self._domain,
+            limits=self._limits,
         )
         self._kamailio = KamailioProcess(files, binary=binary, on_exit=self._kamailio_exited)
         await self._kamailio.start()
@@ -140,6 +151,10 @@ class SipFront:
         await self._handler.on_event(worker_id, event)
 
     async def _on_worker_lost(self, worker_id: int, call_ids: tuple[str, ...]) -> None:
+        if call_ids and self._kamailio is not None and self.plan is not None:
+            port = self.plan.worker_base_port + worker_id
+            ended = await self._kamailio.end_calls_through(SipAddress(self.plan.worker_host, port))
+            logger.info("media worker %d died: Kamailio sent BYE on %d of its calls", worker_id, ended)
         await self._handler.on_worker_lost(worker_id, call_ids)
 
     async def stop(self) -> None:

@@ -6,10 +6,22 @@ and `plan_sip_front` decides whether Kamailio or a lone media worker takes the S
 
 from __future__ import annotations
 
-from gateway.sip.kamailio._config import FrontOptions, KamailioFiles, SipAddress, WorkerAddress, render_config
+from gateway.sip.kamailio._config import (
+    FrontOptions,
+    KamailioFiles,
+    SipAddress,
+    SipLimits,
+    WorkerAddress,
+    render_config,
+)
 from gateway.sip.kamailio._plan import WORKER_PORT_OFFSET, SipFrontPlan, plan_sip_front
 from gateway.sip.kamailio._process import ExitHandler, KamailioProcess, find_kamailio
-from gateway.sip.kamailio.errors import KamailioConfigError, KamailioError, KamailioStartError
+from gateway.sip.kamailio.errors import (
+    KamailioConfigError,
+    KamailioError,
+    KamailioRpcError,
+    KamailioStartError,
+)
 
 __all__ = [
     "WORKER_PORT_OFFSET",
@@ -19,9 +31,11 @@ __all__ = [
     "KamailioError",
     "KamailioFiles",
     "KamailioProcess",
+    "KamailioRpcError",
     "KamailioStartError",
     "SipAddress",
     "SipFrontPlan",
+    "SipLimits",
     "WorkerAddress",
     "find_kamailio",
     "plan_sip_front",

@@ -17,11 +17,13 @@ __all__ = [
     "FrontOptions",
     "KamailioFiles",
     "SipAddress",
+    "SipLimits",
     "WorkerAddress",
     "render_config",
 ]
 
 CONFIG_NAME = "kamailio.cfg"
+RPC_SOCKET_NAME = "rpc.sock"
 DISPATCHER_LIST_NAME = "dispatcher.list"
 WORKERS_SET = 1
 # tm refuses max_branches of 31 and more ("Too many max UACs for UAC branch_bm_t bitmap"); 12, its default,
@@ -33,6 +35,24 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _DOMAIN = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*$")
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 _UNSAFE_PATH_CHARS = ('"', "\\", "\n", "\r", "\0")
+# A message body larger than this is refused with 413: a real offer is 1-3 KB, and the SDP check walks it.
+MAX_BODY_BYTES = 8192
+# See WORKER_PACE in the template: 2 x calls up + 2 x calls ended in the last 0.5 s must stay under 64.
+INVITES_PER_WORKER_SECOND = 7
+# A larger datagram gets 513: Kamailio could not forward one near 64 KB once it adds Via and Record-Route.
+MAX_MESSAGE_BYTES = 16384
+# Kamailio's regular expressions are POSIX: a numeric range is spelt digit by digit.
+CSEQ_BELOW_2_31 = (
+    "^([0-9]{1,9}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|2147[0-3][0-9]{5}"
+    "|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|21474836[0-3][0-9]|214748364[0-7])$"
+)
+"""A CSeq number pjsua takes: it drops requests at 2^31 and above without an answer."""
+SDP_ORIGIN = "^o=[!-~]{1,64} [0-9]{1,20} [0-9]{1,20} IN IP[46] [A-Za-z0-9.:-]{1,64}$"
+SDP_MEDIA = (
+    "^m=[a-z]{1,16} (6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
+    "(/[1-9])? [A-Za-z0-9/]{1,32}( [A-Za-z0-9*._-]{1,32}){1,32}$"
+)
+"""An m= line: a port 0..65535 (pjsua aborts on larger ones), at most 32 formats (its PJMEDIA_MAX_SDP_FMT)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +112,33 @@ class FrontOptions:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SipLimits:
+    """Flood and password-guessing limits Kamailio applies to everything that is not a media worker."""
+
+    flood_requests: int = 300
+    """Requests one source address may send within `flood_window_seconds`; beyond: 503 until it slows."""
+    flood_window_seconds: int = 2
+    auth_failures_per_user: int = 5
+    """Failed digest attempts on one SIP user before it is refused (403) for `auth_block_seconds`."""
+    auth_failures_per_address: int = 20
+    """Failed digest attempts from one address, whatever the user, before it is refused (403)."""
+    auth_block_seconds: int = 300
+    """How long a block lasts, counted from the failure that last counted."""
+
+    def __post_init__(self) -> None:
+        _check_range("flood_requests", self.flood_requests, 10, 100_000)
+        _check_range("flood_window_seconds", self.flood_window_seconds, 1, 60)
+        _check_range("auth_failures_per_user", self.auth_failures_per_user, 1, 1000)
+        _check_range("auth_failures_per_address", self.auth_failures_per_address, 1, 10_000)
+        _check_range("auth_block_seconds", self.auth_block_seconds, 1, 86_400)
+
+
+def _check_range(field: str, value: int, low: int, high: int) -> None:
+    if not low <= value <= high:
+        raise ValueError(f"kamailio: limits.{field} must be {low}..{high}, got {value}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class KamailioFiles:
     """What to write before starting Kamailio, and where."""
 
@@ -117,9 +164,11 @@ def render_config(
     runtime_dir: Path,
     domain: str,
     options: FrontOptions | None = None,
+    limits: SipLimits | None = None,
 ) -> KamailioFiles:
     """Kamailio's files for these workers and agents (SIP user -> password); ValueError names bad input."""
     options = options or FrontOptions()
+    limits = limits or SipLimits()
     _check_listen(listen)
     _check_workers(listen, workers)
     _check_domain(domain)
@@ -137,6 +186,14 @@ def render_config(
         "workers_set": str(WORKERS_SET),
         "worker_count": str(len(workers)),
         "agents": _agents_block(agents, domain),
+        "rpc_socket": str(runtime_dir / RPC_SOCKET_NAME),
+        "max_body_bytes": str(MAX_BODY_BYTES),
+        "invites_per_worker": str(INVITES_PER_WORKER_SECOND),
+        "max_message_bytes": str(MAX_MESSAGE_BYTES),
+        "cseq_below_2_31": CSEQ_BELOW_2_31,
+        "sdp_origin": SDP_ORIGIN,
+        "sdp_media": SDP_MEDIA,
+        **_limit_values(limits),
     }
     return KamailioFiles(
         listen=listen,
@@ -144,6 +201,19 @@ def render_config(
         config=_fill(TEMPLATE, values),
         dispatcher_list=_dispatcher_list(workers),
     )
+
+
+def _limit_values(limits: SipLimits) -> dict[str, str]:
+    return {
+        "flood_requests": str(limits.flood_requests),
+        "flood_window_seconds": str(limits.flood_window_seconds),
+        # pike forgets an address this long after its last request; a blocked one stays blocked while it
+        # keeps flooding, however long that is.
+        "flood_forget_seconds": str(max(60, 4 * limits.flood_window_seconds)),
+        "auth_failures_per_user": str(limits.auth_failures_per_user),
+        "auth_failures_per_address": str(limits.auth_failures_per_address),
+        "auth_block_seconds": str(limits.auth_block_seconds),
+    }
 
 
 def ha1(user: str, realm: str, password: str) -> str:

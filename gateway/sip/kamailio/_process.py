@@ -16,9 +16,10 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from gateway.sip.kamailio._config import KamailioFiles
+from gateway.sip.kamailio._config import RPC_SOCKET_NAME, KamailioFiles, SipAddress
 from gateway.sip.kamailio._probe import sip_ping
-from gateway.sip.kamailio.errors import KamailioConfigError, KamailioStartError
+from gateway.sip.kamailio._rpc import KamailioRpc
+from gateway.sip.kamailio.errors import KamailioConfigError, KamailioRpcError, KamailioStartError
 
 __all__ = ["ExitHandler", "KamailioProcess", "find_kamailio", "group_members"]
 
@@ -86,6 +87,17 @@ class KamailioProcess:
     def output(self) -> str:
         """Kamailio's last output lines (for error reports)."""
         return "\n".join(self._output)
+
+    async def end_calls_through(self, worker: SipAddress) -> int:
+        """BYE to both ends of every answered call through `worker` (one that died): how many were ended."""
+        if not self.running:
+            return 0
+        rpc = KamailioRpc(self._files.runtime_dir / RPC_SOCKET_NAME)
+        try:
+            return await rpc.end_calls_through(f"sip:{worker}")
+        except KamailioRpcError as exc:
+            logger.warning("calls through media worker %s not ended: %s", worker, exc)
+            return 0
 
     # --- life cycle -------------------------------------------------------------------------------
 

@@ -1,8 +1,12 @@
 """The kamailio.cfg that Helpline generates, with `{{name}}` holes filled by `_config.render_config`.
 
 Routing, in the order the request route applies it:
+  a request that is not a media worker's own is first counted per source address (`pike`: a flood gets 503),
+  checked for well-formed SIP (`sanity`, CSeq below 2^31) and its body checked against what pjsua's SDP
+  parser can take (its assertions abort the whole worker otherwise); then
   CANCEL and in-dialog requests follow the transaction / Record-Route; REGISTER is digest-authenticated
-  against the agents' SIP credentials and saved in memory; requests from a media worker (source IP and
+  against the agents' SIP credentials and saved in memory, with failed attempts counted per user and per
+  address (403 for `auth_block_seconds` once a limit is reached); requests from a media worker (source IP and
   port in the dispatcher set) go to the registered phone of the agent named in the R-URI; any other
   INVITE (callers, trunks, phones) goes to the least loaded worker, moving on when one is full or silent.
 """
@@ -30,6 +34,8 @@ max_branches={{max_branches}}
 server_header="Server: Helpline SIP front"
 user_agent_header="User-Agent: Helpline SIP front"
 sip_warning=0
+# The SDP check walks the body line by line; it refuses bodies of more than 100 lines first.
+max_while_loops=128
 
 ####### Modules #########
 loadmodule "kex.so"
@@ -48,6 +54,12 @@ loadmodule "auth.so"
 loadmodule "usrloc.so"
 loadmodule "registrar.so"
 loadmodule "dispatcher.so"
+loadmodule "sanity.so"
+loadmodule "sdpops.so"
+loadmodule "pike.so"
+loadmodule "jsonrpcs.so"
+loadmodule "pipelimit.so"
+loadmodule "dialog.so"
 
 # No reply at all from a worker within this time: fail over to the next one.
 modparam("tm", "fr_timer", {{failover_ms}})
@@ -57,6 +69,33 @@ modparam("rr", "append_fromtag", 0)
 
 # Agents' SIP users -> HA1 (md5 of user:realm:password), filled at start-up; no database.
 modparam("htable", "htable", "agents=>size=8;")
+
+# Failed digest attempts, keyed "<user>::user" and "<address>::addr"; an entry (and so a block) ends
+# auth_block_seconds after the failure that last counted, and blocked attempts are not counted.
+modparam("htable", "htable", "authfail=>size=10;autoexpire={{auth_block_seconds}};")
+# Expired items are removed by a timer, here every second: counted in whole seconds, a block ends up to
+# 2 s after auth_block_seconds.
+modparam("htable", "timer_interval", 1)
+
+# More than flood_requests requests from one address within flood_window_seconds: that address gets 503.
+modparam("pike", "sampling_time_unit", {{flood_window_seconds}})
+modparam("pike", "reqs_density_per_unit", {{flood_requests}})
+modparam("pike", "remove_latency", {{flood_forget_seconds}})
+
+# sanity answers what it refuses itself (400, 416, 505, ...) and ends the script.
+modparam("sanity", "autodrop", 1)
+
+# RPC only on a Unix socket in the runtime folder; the script uses it to mark a worker other than the
+# current destination inactive (ds_mark_dst only marks the current one).
+modparam("jsonrpcs", "transport", 4)
+modparam("jsonrpcs", "dgram_socket", "{{rpc_socket}}")
+
+# Every call through a media worker is a dialog in the profile "worker" under that worker's address, so
+# that the gateway can end them all (BYE to the caller or the agent's phone) when the worker dies.
+modparam("dialog", "profiles_with_value", "worker")
+
+# Pipes (one per worker, see WORKER_PACE) count per second.
+modparam("pipelimit", "timer_interval", 1)
 
 modparam("usrloc", "db_mode", 0)
 modparam("registrar", "max_expires", 3600)
@@ -79,6 +118,10 @@ request_route {
 	if (!mf_process_maxfwd_header("10")) {
 		sl_send_reply("483", "Too Many Hops");
 		exit;
+	}
+	# A media worker's own requests (to agents' phones, BYEs) are ours: neither limited nor checked.
+	if (!ds_is_from_list("{{workers_set}}", "2")) {
+		route(REQINIT);
 	}
 	if (is_method("CANCEL")) {
 		if (t_check_trans()) {
@@ -105,6 +148,174 @@ request_route {
 		route(TO_WORKERS);
 	}
 	sl_send_reply("405", "Method Not Allowed");
+	exit;
+}
+
+# Everything from outside, before any of it can reach a media worker.
+route[REQINIT] {
+	pike_check_req();
+	$var(flood) = $rc;
+	if ($var(flood) < 0) {
+		if ($var(flood) == -2) {
+			xlog("L_WARN", "flood from $si: answered 503 while over its limit\n");
+		}
+		if (!is_method("ACK")) {
+			append_to_reply("Retry-After: {{flood_window_seconds}}\r\n");
+			sl_send_reply("503", "Too many requests");
+		}
+		exit;
+	}
+	if ($ml > {{max_message_bytes}}) {
+		$var(code) = 513;
+		$var(reason) = "Message Too Large";
+		route(REFUSE);
+	}
+	if (!sanity_check("17895", "7")) {
+		xlog("L_NOTICE", "malformed $rm from $si:$sp refused by sanity checks\n");
+		exit;
+	}
+	# pjsua silently drops a request whose CSeq does not fit a signed 32-bit number; the silence would
+	# then look like a dead worker. RFC 3261 (8.1.1.5) keeps a new request's CSeq below 2^31 anyway.
+	if (!($cs =~ "{{cseq_below_2_31}}")) {
+		$var(code) = 400;
+		$var(reason) = "CSeq out of range";
+		route(REFUSE);
+	}
+	if (has_body()) {
+		route(CHECK_BODY);
+	}
+}
+
+# Bodies reach pjsua, whose parsers abort the worker on some malformed input: only short printable text
+# passes, and offers/answers only as an SDP that CHECK_SDP accepts.
+route[CHECK_BODY] {
+	if ($(rb{s.len}) > {{max_body_bytes}}) {
+		$var(code) = 413;
+		$var(reason) = "Body too large";
+		route(REFUSE);
+	}
+	# Hex digits pair by pair: a NUL byte would end a plain regular expression match early.
+	if (!($(rb{s.encode.hexa}) =~ "^(0[9aAdD]|[2-6][0-9a-fA-F]|7[0-9a-eA-E])+$")) {
+		$var(code) = 400;
+		$var(reason) = "Body is not printable text";
+		route(REFUSE);
+	}
+	if (is_method("INVITE|ACK|UPDATE|PRACK")) {
+		if (!has_body("application/sdp")) {
+			$var(code) = 415;
+			$var(reason) = "Only application/sdp";
+			append_to_reply("Accept: application/sdp\r\n");
+			route(REFUSE);
+		}
+		route(CHECK_SDP);
+	}
+}
+
+# An SDP body line by line, within the limits of pjsua's parser (PJMEDIA_MAX_SDP_MEDIA 16, _FMT 32,
+# _ATTR 68, _BANDW 4 in its build; lower here): a session needs v= first, o=, s=, t=, and a c= that covers
+# every m=; m= ports are 0..65535.
+route[CHECK_SDP] {
+	if (!sdp_content()) {
+		$var(reason) = "Malformed SDP";
+		route(REFUSE_SDP);
+	}
+	if (!($(rb{s.encode.hexa}) =~ "0[aA]$")) {
+		$var(reason) = "SDP must end with a line break";
+		route(REFUSE_SDP);
+	}
+	$var(count) = $(rb{line.count});
+	if ($var(count) > 100) {
+		$var(reason) = "SDP has too many lines";
+		route(REFUSE_SDP);
+	}
+	$var(i) = 0;
+	$var(media) = 0;
+	$var(attrs) = 0;
+	$var(bands) = 0;
+	$var(seen) = "";
+	$var(session_c) = 0;
+	$var(media_c) = 1;
+	while ($var(i) < $var(count)) {
+		$var(line) = $(rb{line.at,$var(i)});
+		$var(line) = $(var(line){s.trim});
+		$var(i) = $var(i) + 1;
+		if ($var(line) == "" && $var(i) == $var(count)) {
+			break;
+		}
+		if ($var(i) == 1 && $var(line) != "v=0") {
+			$var(reason) = "SDP must start with v=0";
+			route(REFUSE_SDP);
+		}
+		if (!($var(line) =~ "^[a-z]=[ -~]*$")) {
+			$var(reason) = "Malformed SDP line";
+			route(REFUSE_SDP);
+		}
+		$var(type) = $(var(line){s.substr,0,1});
+		$var(seen) = $var(seen) + $var(type);
+		if ($var(type) == "o" && !($var(line) =~ "{{sdp_origin}}")) {
+			$var(reason) = "Malformed SDP origin";
+			route(REFUSE_SDP);
+		}
+		if ($var(type) == "t" && !($var(line) =~ "^t=[0-9]{1,20} [0-9]{1,20}$")) {
+			$var(reason) = "Malformed SDP time";
+			route(REFUSE_SDP);
+		}
+		if ($var(type) == "c") {
+			if (!($var(line) =~ "^c=IN IP[46] [A-Za-z0-9.:-]{1,64}(/[0-9]{1,3}){0,2}$")) {
+				$var(reason) = "Malformed SDP connection";
+				route(REFUSE_SDP);
+			}
+			if ($var(media) == 0) {
+				$var(session_c) = 1;
+			} else {
+				$var(media_c) = 1;
+			}
+		}
+		if ($var(type) == "m") {
+			if (!($var(line) =~ "{{sdp_media}}")) {
+				$var(reason) = "Malformed SDP media";
+				route(REFUSE_SDP);
+			}
+			if ($var(session_c) == 0 && $var(media_c) == 0) {
+				$var(reason) = "SDP media without connection";
+				route(REFUSE_SDP);
+			}
+			$var(media) = $var(media) + 1;
+			$var(media_c) = 0;
+		}
+		if ($var(type) == "a") {
+			$var(attrs) = $var(attrs) + 1;
+		}
+		if ($var(type) == "b") {
+			$var(bands) = $var(bands) + 1;
+		}
+	}
+	if ($var(session_c) == 0 && $var(media_c) == 0) {
+		$var(reason) = "SDP media without connection";
+		route(REFUSE_SDP);
+	}
+	if (!($var(seen) =~ "^v[^v]*o[^v]*s[^v]*t") || $var(seen) =~ "o.*o|s.*s") {
+		$var(reason) = "SDP needs one v=, o=, s= and t= in that order";
+		route(REFUSE_SDP);
+	}
+	if ($var(media) < 1 || $var(media) > 4 || $var(attrs) > 64 || $var(bands) > 4) {
+		$var(code) = 488;
+		$var(reason) = "SDP beyond the media workers' limits";
+		route(REFUSE);
+	}
+}
+
+route[REFUSE_SDP] {
+	$var(code) = 400;
+	route(REFUSE);
+}
+
+# Answer $var(code) $var(reason) (an ACK gets no answer) and stop.
+route[REFUSE] {
+	xlog("L_NOTICE", "$rm from $si:$sp refused: $var(code) $var(reason)\n");
+	if (!is_method("ACK")) {
+		sl_send_reply("$var(code)", "$var(reason)");
+	}
 	exit;
 }
 
@@ -136,12 +347,14 @@ route[WITHINDLG] {
 }
 
 route[REGISTRAR] {
+	route(AUTH_BLOCKED);
 	if (!is_present_hf("Authorization")) {
 		www_challenge("{{domain}}", "1");
 		exit;
 	}
 	if ($sht(agents=>$au) == $null) {
 		xlog("L_NOTICE", "REGISTER from $si:$sp refused: '$au' is no agent's SIP user\n");
+		route(AUTH_FAILED_ADDRESS);
 		sl_send_reply("403", "Forbidden");
 		exit;
 	}
@@ -150,6 +363,8 @@ route[REGISTRAR] {
 	$var(auth) = $rc;
 	if ($var(auth) == -2) {
 		xlog("L_NOTICE", "REGISTER of '$au' from $si:$sp refused: wrong password\n");
+		route(AUTH_FAILED_USER);
+		route(AUTH_FAILED_ADDRESS);
 		sl_send_reply("403", "Forbidden");
 		exit;
 	}
@@ -168,6 +383,44 @@ route[REGISTRAR] {
 	exit;
 }
 
+# 403 while the address or the user (the one authenticating, else the address of record) is blocked.
+route[AUTH_BLOCKED] {
+	if ($sht(authfail=>$si::addr) >= {{auth_failures_per_address}}) {
+		sl_send_reply("403", "Too many failed attempts");
+		exit;
+	}
+	if (is_present_hf("Authorization")) {
+		$var(user) = $au;
+	} else {
+		$var(user) = $tU;
+	}
+	if ($sht(authfail=>$var(user)::user) >= {{auth_failures_per_user}}) {
+		sl_send_reply("403", "Too many failed attempts");
+		exit;
+	}
+}
+
+route[AUTH_FAILED_USER] {
+	# $shtinc does not create a missing item.
+	if ($sht(authfail=>$au::user) == $null) {
+		$sht(authfail=>$au::user) = 0;
+	}
+	$var(failures) = $shtinc(authfail=>$au::user);
+	if ($var(failures) == {{auth_failures_per_user}}) {
+		xlog("L_WARN", "SIP user '$au' blocked {{auth_block_seconds}} s: failed attempts, last from $si\n");
+	}
+}
+
+route[AUTH_FAILED_ADDRESS] {
+	if ($sht(authfail=>$si::addr) == $null) {
+		$sht(authfail=>$si::addr) = 0;
+	}
+	$var(failures) = $shtinc(authfail=>$si::addr);
+	if ($var(failures) == {{auth_failures_per_address}}) {
+		xlog("L_WARN", "address $si blocked {{auth_block_seconds}} s: failed SIP authentications\n");
+	}
+}
+
 # A media worker calls an agent: relay to the agent's registered phone.
 route[TO_AGENT] {
 	if ($rU == $null) {
@@ -183,6 +436,10 @@ route[TO_AGENT] {
 		sl_send_reply("480", "Agent phone not registered");
 		exit;
 	}
+	if (is_method("INVITE") && !has_totag()) {
+		dlg_manage();
+		set_dlg_profile("worker", "sip:$si:$sp");
+	}
 	if (is_method("INVITE")) {
 		record_route();
 	}
@@ -197,13 +454,51 @@ route[TO_WORKERS] {
 		sl_send_reply("503", "All media workers busy");
 		exit;
 	}
+	route(WORKER_PACE);
+	dlg_manage();
+	set_dlg_profile("worker", "$du");
 	record_route(";hl=worker");
 	t_on_failure("WORKER_FAILED");
 	t_on_reply("WORKER_REPLY");
-	route(RELAY);
+	route(RELAY_TO_WORKER);
+}
+
+# A worker's pjsua (2.10) aborts once its select() ioqueue has no free socket of its 64: each call takes two,
+# and an ended call's stay busy for 0.5 s, so a burst of even quickly refused INVITEs can abort it. A worker
+# is given at most {{invites_per_worker}} INVITEs a second; beyond that, the next worker, or 503.
+route[WORKER_PACE] {
+	while (!pl_check("$du", "TAILDROP", {{invites_per_worker}})) {
+		if ($xavp(_dsdst_[1]=>uri) == $null || !ds_next_dst()) {
+			xlog("L_NOTICE", "call $ci: every media worker has had its INVITEs this second: 503\n");
+			ds_load_unset();
+			append_to_reply("Retry-After: 1\r\n");
+			send_reply("503", "Media workers busy");
+			exit;
+		}
+	}
+}
+
+# A request Kamailio cannot forward (too large once Via and Record-Route are added, say) must not keep
+# the worker's call-load count: left set, it makes the worker look full for ds_hash_initexpire seconds.
+route[RELAY_TO_WORKER] {
+	if (!t_relay()) {
+		ds_load_unset();
+		if (!t_is_failure_route()) {
+			sl_reply_error();
+		}
+	}
+	exit;
 }
 
 onreply_route[WORKER_REPLY] {
+	# The next worker answered what the previous one ignored: that one, not the request, is at fault.
+	if ($avp(silent) != $null) {
+		xlog("L_WARN", "call $ci: media worker $avp(silent) did not answer: marking it inactive\n");
+		$var(rpc) = '"method": "dispatcher.set_state", "params": ["ip", {{workers_set}}, "' + $avp(silent);
+		$var(rpc) = $var(rpc) + '"]';
+		jsonrpc_exec('{"jsonrpc": "2.0", $var(rpc), "id": 1}');
+		$avp(silent) = $null;
+	}
 	if (is_method("INVITE") && status=~"^2[0-9][0-9]$") {
 		ds_load_update();
 	}
@@ -214,15 +509,29 @@ failure_route[WORKER_FAILED] {
 		ds_load_unset();
 		exit;
 	}
+	# pjsua drops what it cannot parse without a word, so one silence may be the request's fault: the
+	# silent worker is marked inactive only once the next one answers the same request, and a request
+	# two workers ignore is given up (408) with neither marked.
 	if (t_branch_timeout() && !t_branch_replied()) {
-		xlog("L_WARN", "call $ci: media worker $du did not answer: marking it inactive\n");
-		ds_mark_dst("ip");
+		if ($avp(silent) != $null) {
+			xlog("L_NOTICE", "call $ci: ignored by workers $avp(silent) and $du: given up, none marked\n");
+			ds_load_unset();
+			exit;
+		}
+		$avp(silent) = $du;
 	}
-	if (t_check_status("408|486|500|503") && ds_next_dst()) {
-		xlog("L_NOTICE", "call $ci: media worker replied $T_reply_code, trying $du\n");
-		t_on_failure("WORKER_FAILED");
-		t_on_reply("WORKER_REPLY");
-		route(RELAY);
+	# ds_next_dst drops the current destination even when there is no next one, and ds_load_unset then
+	# finds nothing to unset: the worker would keep this call in its load until ds_hash_initexpire.
+	if (t_check_status("408|486|500|503") && $xavp(_dsdst_[1]=>uri) != $null) {
+		unset_dlg_profile("worker", "$du");
+		if (ds_next_dst()) {
+			xlog("L_NOTICE", "call $ci: media worker replied $T_reply_code, trying $du\n");
+			route(WORKER_PACE);
+			set_dlg_profile("worker", "$du");
+			t_on_failure("WORKER_FAILED");
+			t_on_reply("WORKER_REPLY");
+			route(RELAY_TO_WORKER);
+		}
 	}
 	ds_load_unset();
 }

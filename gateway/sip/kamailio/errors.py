@@ -3,6 +3,7 @@
 KamailioError               base (a `SipError`) of every error raised by gateway.sip.kamailio
   KamailioConfigError       `kamailio -c` rejected the generated configuration (carries kamailio's output)
   KamailioStartError        kamailio exited or did not answer on its SIP port in time (carries its output)
+  KamailioRpcError          kamailio did not answer an RPC call, or answered it with an error
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from gateway.sip.errors import SipError
 
-__all__ = ["KamailioConfigError", "KamailioError", "KamailioStartError"]
+__all__ = ["KamailioConfigError", "KamailioError", "KamailioRpcError", "KamailioStartError"]
 
 
 class KamailioError(SipError):
@@ -30,3 +31,7 @@ class KamailioStartError(KamailioError):
         self.output = output
         self.exit_code = exit_code
         super().__init__(f"{message}\n{output}" if output else message)
+
+
+class KamailioRpcError(KamailioError):
+    pass

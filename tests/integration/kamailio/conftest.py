@@ -15,11 +15,12 @@ import pytest
 from blockbuster import BlockBuster, blockbuster_ctx
 
 from gateway.config import load_config
-from gateway.sip import Answer, Event, Incoming, Play, WorkerPool
+from gateway.sip import Answer, Event, Hangup, Incoming, Play, WorkerPool
 from gateway.sip.kamailio import (
     KamailioFiles,
     KamailioProcess,
     SipAddress,
+    SipLimits,
     WorkerAddress,
     find_kamailio,
     render_config,
@@ -90,26 +91,49 @@ class Front:
 
 class FrontFactory(Protocol):
     def __call__(
-        self, size: int, *worker_args: str, dead_workers: int = 0
+        self,
+        size: int,
+        *worker_args: str,
+        dead_workers: int = 0,
+        limits: SipLimits | None = None,
+        answer_only: str | None = None,
     ) -> AbstractAsyncContextManager[Front]: ...
 
 
 @pytest.fixture
 def start_front(kamailio: str, demo_agents: dict[str, str], prompt_wav: Path, tmp_path: Path) -> FrontFactory:
     @asynccontextmanager
-    async def start(size: int, *worker_args: str, dead_workers: int = 0) -> AsyncIterator[Front]:
-        """`size` workers behind Kamailio, after `dead_workers` never-started ones in its dispatcher."""
+    async def start(
+        size: int,
+        *worker_args: str,
+        dead_workers: int = 0,
+        limits: SipLimits | None = None,
+        answer_only: str | None = None,
+    ) -> AsyncIterator[Front]:
+        """`size` workers behind Kamailio, after `dead_workers` never-started ones in its dispatcher.
+
+        With `answer_only`, a call whose To URI lacks that text is refused with 486 instead of answered.
+        """
         events = EventLog()
         holder: list[WorkerPool] = []
+        kamailio_holder: list[KamailioProcess] = []
 
         async def on_event(worker_id: int, event: Event) -> None:
             await events.add(worker_id, event)
-            if isinstance(event, Incoming):
+            if isinstance(event, Incoming) and answer_only is not None and answer_only not in event.to_uri:
+                await holder[0].send(
+                    worker_id, Hangup(call_id=event.call_id, code=486, reason="Not a test call")
+                )
+            elif isinstance(event, Incoming):
                 await holder[0].send(worker_id, Answer(call_id=event.call_id))
                 await holder[0].send(worker_id, Play(call_id=event.call_id, file=str(prompt_wav)))
 
         async def on_worker_lost(worker_id: int, call_ids: tuple[str, ...]) -> None:
-            pass
+            # What SipFront does when a worker dies with calls up.
+            if call_ids and kamailio_holder:
+                await kamailio_holder[0].end_calls_through(
+                    SipAddress("127.0.0.1", pool.status()[worker_id].port)
+                )
 
         base = free_udp_ports(dead_workers + size + 1)
         pool = WorkerPool(
@@ -132,8 +156,10 @@ def start_front(kamailio: str, demo_agents: dict[str, str], prompt_wav: Path, tm
                 agents=demo_agents,
                 runtime_dir=tmp_path / "kamailio",
                 domain=DOMAIN,
+                limits=limits,
             )
             process = KamailioProcess(files, binary=kamailio)
+            kamailio_holder.append(process)
             await process.start()
             try:
                 yield Front(

@@ -7,8 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.integration.kamailio.conftest import Sipp, free_udp_ports, sipp, sipp_run
+from tests.integration.kamailio.conftest import DEMO, Sipp, free_udp_ports, sipp, sipp_run
+from tests.integration.kamailio.rawsip import open_raw_sip
 from tests.integration.server.conftest import Server, start_server, stop_server
 
 __all__ = ["sipp", "sipp_run"]  # fixtures shared with the Kamailio tests
@@ -16,8 +18,14 @@ __all__ = ["sipp", "sipp_run"]  # fixtures shared with the Kamailio tests
 
 @pytest.fixture(scope="module")
 def sip_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, int]]:
+    """The demo configuration, with a guessing limit of 3 wrong passwords per SIP user."""
     sip_port = free_udp_ports(1)
-    server = start_server(tmp_path_factory.mktemp("sip-server"), sip_port=sip_port)
+    folder = tmp_path_factory.mktemp("sip-server")
+    config = yaml.safe_load(DEMO.read_text())
+    config.setdefault("server", {}).setdefault("sip", {})["limits"] = {"auth_failures_per_user": 3}
+    path = folder / "helpline.yaml"
+    path.write_text(yaml.safe_dump(config))
+    server = start_server(folder, config=path, sip_port=sip_port)
     yield server, sip_port
     stop_server(server)
 
@@ -76,3 +84,18 @@ def test_given_workers_of_n_calls_when_kamailio_is_configured_then_each_gets_at_
     dispatcher = Path(server.data_dir, "kamailio", "dispatcher.list").read_text()
     assert limit >= 2 and callers == limit // 2
     assert re.findall(r"maxload=(\d+)", dispatcher) == [str(callers)] * 2  # the demo's two workers
+
+
+async def test_given_the_yaml_guessing_limit_when_a_phone_guesses_past_it_then_its_user_is_refused(
+    sip_server: tuple[Server, int],
+) -> None:
+    _, sip_port = sip_server
+    raw = await open_raw_sip(sip_port)
+    try:
+        guesses = [await raw.register_with("1003", f"guess-{n}") for n in range(3)]
+        right = await raw.register_with("1003", "carol-sip-secret")
+    finally:
+        raw.close()
+
+    assert [(g.code, g.reason) for g in guesses] == [(403, "Forbidden")] * 3
+    assert (right.code, right.reason) == (403, "Too many failed attempts")

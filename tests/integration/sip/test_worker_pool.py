@@ -6,11 +6,12 @@ import asyncio
 import os
 import signal
 import socket
+import time
 
 import pytest
 
 from gateway.sip import Event, Ready, WorkerPool
-from tests.integration.sip.conftest import PoolFactory, Sipp, calls_on_two_workers, free_udp_ports
+from tests.integration.sip.conftest import Pool, PoolFactory, Sipp, calls_on_two_workers, free_udp_ports
 
 
 async def test_given_two_workers_when_one_is_killed_mid_call_then_its_calls_are_lost_and_a_new_worker_answers(
@@ -40,6 +41,27 @@ async def test_given_two_workers_when_one_is_killed_mid_call_then_its_calls_are_
         assert pool.pool.status()[1].restarts == 0
         doomed.kill()
         await doomed.wait()
+
+
+async def test_given_a_worker_when_it_dies_then_it_is_replaced_at_once_and_only_a_repeat_crash_waits(
+    start_pool: PoolFactory,
+) -> None:
+    async with start_pool(1, restart_delay=4.0, max_restart_delay=8.0) as pool:
+        first = await _kill_and_time_replacement(pool, readies=2)
+        second = await _kill_and_time_replacement(pool, readies=3)
+
+        assert first < 3.5, f"a single crash waited {first:.1f} s for its replacement"
+        assert second >= 4.0, f"a second crash in a row was replaced after {second:.1f} s, without back-off"
+        assert pool.pool.status()[0].restarts == 2
+
+
+async def _kill_and_time_replacement(pool: Pool, *, readies: int) -> float:
+    pid = pool.pool.status()[0].pid
+    assert pid is not None
+    killed = time.monotonic()
+    os.kill(pid, signal.SIGKILL)
+    await pool.events.wait_for(lambda w, e: len(pool.events.of(Ready, worker_id=0)) == readies, within=20)
+    return time.monotonic() - killed
 
 
 async def test_given_a_taken_port_when_the_pool_starts_then_it_fails_and_leaves_nothing_running() -> None:

@@ -63,3 +63,11 @@ def test_given_demo_config_when_loaded_then_agents_have_specs() -> None:
     queues = {q.id: q for q in queue_specs(config)}
     assert queues["billing"].relaxation[1].queue == "support"
     assert queues["billing"].max_wait_exit.kind == "voicemail"
+
+
+def test_given_sip_limits_when_loaded_then_kamailio_gets_them() -> None:
+    config = load_config(HERE / "good" / "full.yaml")
+
+    limits = config.server.sip.limits.to_limits()
+
+    assert (limits.flood_requests, limits.auth_block_seconds) == (500, 600)

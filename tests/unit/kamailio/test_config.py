@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from gateway.sip.kamailio import FrontOptions, SipAddress, WorkerAddress, render_config
+from gateway.sip.kamailio import FrontOptions, SipAddress, SipLimits, WorkerAddress, render_config
 
 LISTEN = SipAddress("127.0.0.1", 5060)
 WORKERS = (WorkerAddress(host="127.0.0.1", port=5080, max_calls=14),)
@@ -90,6 +91,11 @@ def test_given_bad_input_when_rendered_then_the_error_names_it(
         (lambda: SipAddress("127.0.0.1", 0), "port must be 1..65535"),
         (lambda: WorkerAddress(host="127.0.0.1", port=5080, max_calls=0), "max_calls must be >= 1"),
         (lambda: FrontOptions(failover_ms=10), "failover_ms"),
+        (lambda: SipLimits(flood_requests=1), "limits.flood_requests must be 10..100000"),
+        (lambda: SipLimits(auth_failures_per_user=0), "limits.auth_failures_per_user"),
+        (lambda: SipLimits(auth_failures_per_address=0), "limits.auth_failures_per_address"),
+        (lambda: SipLimits(auth_block_seconds=0), "limits.auth_block_seconds must be 1..86400"),
+        (lambda: SipLimits(flood_window_seconds=61), "limits.flood_window_seconds"),
     ],
 )
 def test_given_bad_values_when_built_then_the_error_names_the_field(
@@ -97,3 +103,73 @@ def test_given_bad_values_when_built_then_the_error_names_the_field(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_given_limits_when_rendered_then_pike_and_the_failure_table_get_them() -> None:
+    config = render(
+        limits=SipLimits(
+            flood_requests=40,
+            flood_window_seconds=3,
+            auth_failures_per_user=4,
+            auth_failures_per_address=9,
+            auth_block_seconds=120,
+        )
+    )
+
+    assert 'modparam("pike", "reqs_density_per_unit", 40)' in config
+    assert 'modparam("pike", "sampling_time_unit", 3)' in config
+    assert "authfail=>size=10;autoexpire=120;" in config
+    assert "$sht(authfail=>$var(user)::user) >= 4" in config
+    assert "$sht(authfail=>$si::addr) >= 9" in config
+
+
+def _script_regex(config: str, subject: str) -> re.Pattern[str]:
+    """The POSIX expression Kamailio matches `subject` against (the subset used reads the same in Python)."""
+    found = re.search(re.escape(subject) + r' =~ "([^"]+)"', config)
+    assert found is not None, f"no regular expression for {subject} in the config"
+    return re.compile(found.group(1))
+
+
+@pytest.mark.parametrize(
+    ("cseq", "accepted"),
+    [
+        ("0", True),
+        ("1", True),
+        ("999999999", True),
+        ("2147483647", True),
+        ("2147483648", False),
+        ("2147483650", False),
+        ("2999999999", False),
+        ("4294967295", False),
+        ("10000000000", False),
+        ("-1", False),
+        ("", False),
+    ],
+)
+def test_given_a_cseq_when_checked_then_only_numbers_below_2_to_the_31_pass(
+    cseq: str, accepted: bool
+) -> None:
+    assert bool(_script_regex(render(), "$cs").match(cseq)) is accepted
+
+
+@pytest.mark.parametrize(
+    ("line", "accepted"),
+    [
+        ("m=audio 40000 RTP/AVP 0 8 101", True),
+        ("m=audio 0 RTP/AVP 0", True),
+        ("m=audio 65535 RTP/AVP 0", True),
+        ("m=audio 65536 RTP/AVP 0", False),
+        ("m=audio 99999999 RTP/AVP 0", False),
+        ("m=audio 4000/2 RTP/AVP 0", True),
+        ("m=audio 4000 RTP/AVP" + " 0" * 32, True),
+        ("m=audio 4000 RTP/AVP" + " 0" * 33, False),
+        ("m=audio 4000 RTP/AVP", False),
+    ],
+)
+def test_given_an_m_line_when_checked_then_ports_and_formats_stay_within_pjsua_limits(
+    line: str, accepted: bool
+) -> None:
+    config = render()
+    media = re.search(r'\$var\(line\) =~ "(\^m=[^"]+)"', config)
+    assert media is not None
+    assert bool(re.match(media.group(1), line)) is accepted
