@@ -10,6 +10,7 @@ from typing import Protocol
 
 from gateway.sip._protocol import Event, Hangup, Incoming
 from gateway.sip._supervisor import WorkerPool
+from gateway.sip._worker_log import pjlib_log_args
 from gateway.sip.kamailio import (
     KamailioProcess,
     SipAddress,
@@ -96,6 +97,7 @@ class SipFront:
             host=plan.worker_host,
             on_event=self._on_event,
             on_worker_lost=self._on_worker_lost,
+            worker_args=pjlib_log_args(),
         )
         await self._pool.start()
         if before_calls is not None:

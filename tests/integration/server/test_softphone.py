@@ -1,0 +1,113 @@
+"""A newcomer's first call: a standard softphone (baresip) registers to the demo, calls the IVR, picks a
+queue; and what `helpline serve` prints meanwhile is only Helpline's own log.
+
+The gateway is a real `helpline demo`-equivalent process (`helpline serve` with the demo configuration,
+open around the clock so the call never meets the after-hours branch), with its SIP front: media workers
+behind Kamailio. The phone is configured exactly as the README tells a user to configure theirs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import yaml
+
+from tests.integration.kamailio.conftest import free_udp_ports
+from tests.integration.server.baresip import Baresip, baresip_phone
+from tests.integration.server.conftest import DEMO, Server, bearer, login, start_server, stop_server
+
+pytestmark = pytest.mark.timeout(120)
+
+_OUR_LINE = re.compile(
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR|CRITICAL) helpline[.:\s]"
+)
+_BANNER = re.compile(r"^(Helpline \S+ is up.*|  \S.*)$")  # `helpline serve`'s own greeting and its URLs
+
+
+def demo_open_around_the_clock(folder: Path) -> Path:
+    """The demo configuration with its office always open: the IVR's menu, whatever the hour."""
+    config = yaml.safe_load(DEMO.read_text())
+    for hours in config["business_hours"]:
+        hours["weekly"] = {day: ["00:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+        hours["closed_dates"] = []
+    path = folder / "helpline.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, int]]:
+    folder = tmp_path_factory.mktemp("demo")
+    sip_port = free_udp_ports(1)
+    server = start_server(folder, config=demo_open_around_the_clock(folder), sip_port=sip_port)
+    yield server, sip_port
+    assert server.alive(), server.log_text()
+    stop_server(server)
+
+
+async def _waiting_in(http: aiohttp.ClientSession, server: Server, queue: str) -> list[dict[str, Any]]:
+    token = await login(http, server, "sam")
+    async with http.get(server.base + "/api/v1/interactions", headers=bearer(token)) as response:
+        assert response.status == 200, await response.text()
+        items: list[dict[str, Any]] = (await response.json())["items"]
+    return [i for i in items if i["queue"] == queue and i["state"] == "waiting"]
+
+
+async def _press_until_queued(
+    phone: Baresip, key: str, http: aiohttp.ClientSession, server: Server, queue: str
+) -> dict[str, Any]:
+    """Press `key` as a caller would while the menu plays, until the call waits in `queue`."""
+    for _ in range(30):
+        await phone.command("sndcode", key)
+        await asyncio.sleep(1.5)
+        if waiting := await _waiting_in(http, server, queue):
+            return waiting[0]
+    raise AssertionError(f"no call waits in {queue!r}:\n{server.log_text()}\n{phone.output()}")
+
+
+async def test_given_baresip_registered_as_alice_when_it_calls_the_ivr_and_presses_3_then_it_waits_in_sales(
+    demo: tuple[Server, int], http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    server, sip_port = demo
+    account = f"<sip:1001@127.0.0.1:{sip_port}>;auth_pass=alice-sip-secret;answermode=manual;regint=300"
+    async with baresip_phone(tmp_path / "phone", account=account) as phone:
+        assert "OK" in await phone.registered()
+        assert await _waiting_in(http, server, "sales") == []
+        await phone.command("dial", f"sip:helpline@127.0.0.1:{sip_port}")
+        await phone.wait_event("CALL_ESTABLISHED")
+
+        waiting = await _press_until_queued(phone, "3", http, server, "sales")
+
+        assert waiting["channel"] == "voice"
+        assert waiting["attributes"]["caller"] == "1001"
+        await phone.command("hangup")
+        await phone.wait_event("CALL_CLOSED")
+
+
+def test_given_a_call_went_through_when_reading_the_gateway_output_then_every_line_is_helplines_own(
+    demo: tuple[Server, int],
+) -> None:
+    server, _ = demo
+    lines = [line for line in server.log_text().splitlines() if line.strip()]
+    foreign = [line for line in lines if not (_OUR_LINE.match(line) or _BANNER.match(line))]
+    assert "answered by worker" in server.log_text(), "the call of the test before was logged"
+    assert foreign == [], "\n".join(foreign)
+
+
+def test_given_log_level_debug_when_workers_start_then_pjlib_lines_are_logged_under_helpline_sip_pjlib(
+    tmp_path: Path,
+) -> None:
+    server = start_server(tmp_path, sip_port=free_udp_ports(1), extra=("--log-level", "DEBUG"))
+    try:
+        pjlib = [
+            line for line in server.log_text().splitlines() if " DEBUG helpline.sip.pjlib: worker " in line
+        ]
+    finally:
+        stop_server(server)
+    assert any("pjlib 2.10 for POSIX initialized" in line for line in pjlib), server.log_text()
