@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from gateway.acd.specs import Channel
-from gateway.config._schema import Config, QueueConfig
+from gateway.config._schema import Config, QueueConfig, is_e164
 from gateway.config.errors import ConfigError, ConfigProblem
 
 __all__ = ["format_path", "load_config", "parse_config"]
@@ -182,6 +182,16 @@ def _cross_references(config: Config) -> Iterable[ConfigProblem]:
     if fallback is not None and fallback not in {q.id for q in config.queues}:
         yield _unknown("crm.no_entitlement.queue", "queue", fallback, [q.id for q in config.queues])
     yield from _trunk_references(config)
+    yield from _number_references(config)
+
+
+def _number_references(config: Config) -> Iterable[ConfigProblem]:
+    for number, flow in config.server.sip.numbers.items():
+        path = f"server.sip.numbers[{number!r}]"
+        if not is_e164(number):
+            yield ConfigProblem(path, "not a valid phone number in E.164 form (e.g. '+442079460100')")
+        if flow not in config.flows:
+            yield _unknown(path, "flow", flow, config.flows)
 
 
 def _trunk_references(config: Config) -> Iterable[ConfigProblem]:

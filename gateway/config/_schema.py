@@ -28,11 +28,13 @@ __all__ = [
     "SkillRequirementConfig",
     "TrunkConfig",
     "UserConfig",
+    "is_e164",
 ]
 
 Role = Literal["agent", "supervisor", "admin", "integration"]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 Level = Annotated[int, Field(ge=1, le=10)]
+_E164 = re.compile(r"^\+[1-9][0-9]{2,14}$")
 _HOURS_RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -80,6 +82,16 @@ class TrunkConfig(_Frozen):
         return self.uri.replace("{number}", number.removeprefix("+") if self.strip_plus else number)
 
 
+def is_e164(number: str) -> bool:
+    """`+` and a valid number for its country (click-to-dial refuses any other): how `server.sip.numbers`
+    are written."""
+    import phonenumbers
+
+    if _E164.match(number) is None:
+        return False
+    return phonenumbers.is_valid_number(phonenumbers.parse(number))
+
+
 class SipServerConfig(_Frozen):
     enabled: bool = True
     host: str = Field(default="127.0.0.1", description="IP address Kamailio listens on and puts in Via")
@@ -92,6 +104,11 @@ class SipServerConfig(_Frozen):
     music_on_hold: str | None = Field(default=None, description="a WAV file; default: a generated soft chime")
     prompt_voice: str = Field(default="en-us", min_length=1, max_length=32, description="espeak-ng voice")
     trunk: TrunkConfig | None = Field(default=None, description="route to phone numbers (none: no calls out)")
+    numbers: dict[str, str] = Field(
+        default={},
+        description="phone numbers the gateway answers itself, E.164 -> IVR flow: dialled out or in, "
+        "they run that flow (no trunk needed)",
+    )
 
     @field_validator("host")
     @classmethod

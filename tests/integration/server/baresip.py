@@ -1,9 +1,10 @@
 """baresip (Debian `baresip-core`) as a standard softphone, driven through its `ctrl_tcp` module.
 
 The phone reads its `config` and `accounts` from a throwaway folder, sends a WAV file as its microphone
-(`aufile`) and plays what it hears into nothing (`aubridge`). Commands are baresip's own menu commands
-(`dial`, `sndcode`, `hangup`, `reginfo`) sent as netstrings of JSON; replies and events come back the same
-way.
+(`aufile`) and plays what it hears into nothing (`aubridge`); `sndfile` keeps both directions of every
+call as WAV files, so a test can listen to what the user would have heard. Commands are baresip's own
+menu commands (`dial`, `sndcode`, `hangup`, `reginfo`) sent as netstrings of JSON; replies and events
+come back the same way.
 """
 
 from __future__ import annotations
@@ -75,6 +76,10 @@ class Baresip:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def heard(self) -> list[Path]:
+        """The WAV files of what the phone received (sndfile's `-dec` dumps), one per call."""
+        return sorted(self.log.parent.glob("dump-*dec*.wav"))
+
 
 def _silence(path: Path, seconds: float) -> None:
     """The microphone: baresip's aufile source ends the call when its file ends, so it is long."""
@@ -108,6 +113,8 @@ def _write_config(folder: Path, account: str) -> int:
                 "module_app menu.so",
                 "module_app ctrl_tcp.so",
                 f"ctrl_tcp_listen 127.0.0.1:{control}",
+                "module sndfile.so",  # every call's audio, both ways, as WAV files in `folder`
+                f"snd_path {folder}",
                 "",
             ]
         )

@@ -18,9 +18,11 @@ import aiohttp
 import pytest
 import yaml
 
+from gateway.voice import PromptCache
 from tests.integration.kamailio.conftest import free_udp_ports
 from tests.integration.server.baresip import Baresip, baresip_phone
 from tests.integration.server.conftest import DEMO, Server, bearer, login, start_server, stop_server
+from tests.integration.voice.audio import read, resample, worst_part
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -90,16 +92,6 @@ async def test_given_baresip_registered_as_alice_when_it_calls_the_ivr_and_press
         await phone.wait_event("CALL_CLOSED")
 
 
-def test_given_a_call_went_through_when_reading_the_gateway_output_then_every_line_is_helplines_own(
-    demo: tuple[Server, int],
-) -> None:
-    server, _ = demo
-    lines = [line for line in server.log_text().splitlines() if line.strip()]
-    foreign = [line for line in lines if not (_OUR_LINE.match(line) or _BANNER.match(line))]
-    assert "answered by worker" in server.log_text(), "the call of the test before was logged"
-    assert foreign == [], "\n".join(foreign)
-
-
 def test_given_log_level_debug_when_workers_start_then_pjlib_lines_are_logged_under_helpline_sip_pjlib(
     tmp_path: Path,
 ) -> None:
@@ -111,3 +103,78 @@ def test_given_log_level_debug_when_workers_start_then_pjlib_lines_are_logged_un
     finally:
         stop_server(server)
     assert any("pjlib 2.10 for POSIX initialized" in line for line in pjlib), server.log_text()
+
+
+async def _heard_saying(heard: Path, text: str, prompts: Path) -> float:
+    """How well the worst-heard half second of `text`, as the gateway's espeak-ng says it, is found in `heard`
+    (a clean call gives ~0.9; another sentence ~0.3-0.4)."""
+    rate = 8000
+    reference, reference_rate = read(await PromptCache(prompts).say(text, rate))
+    recording, recording_rate = await asyncio.to_thread(read, heard)
+    return worst_part(
+        resample(recording[0], recording_rate, rate), resample(reference[0], reference_rate, rate), rate
+    )
+
+
+async def test_given_the_demo_line_when_a_softphone_calls_its_number_then_it_hears_the_lines_announcement(
+    demo: tuple[Server, int], tmp_path: Path
+) -> None:
+    _, sip_port = demo
+    flows = yaml.safe_load(DEMO.read_text())["flows"]
+    announcement, welcome = flows["demo_line"][0]["say"], flows["main"][0]["say"]
+    account = f"<sip:caller@127.0.0.1:{sip_port}>;regint=0;answermode=manual"
+    async with baresip_phone(tmp_path / "phone", account=account) as phone:
+        await phone.command("dial", f"sip:+442079460100@127.0.0.1:{sip_port}")
+        await phone.wait_event("CALL_ESTABLISHED")
+        await phone.wait_event("CALL_CLOSED", timeout=60)  # the line hangs up after its menu times out
+        heard = await asyncio.to_thread(phone.heard)
+
+    assert len(heard) == 1, heard
+    right = await _heard_saying(heard[0], announcement, tmp_path / "prompts")
+    wrong = await _heard_saying(heard[0], welcome, tmp_path / "prompts")
+    assert right > 0.6 and wrong < right - 0.25, (right, wrong)
+
+
+async def test_given_alice_available_when_she_dials_the_demo_line_then_her_phone_rings_and_she_hears_the_line(
+    demo: tuple[Server, int], http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    server, sip_port = demo
+    flows = yaml.safe_load(DEMO.read_text())["flows"]
+    # The line's second prompt: the first second or two of its greeting, played from the moment the line
+    # answers, can reach alice garbled while her leg and the line's are being bridged.
+    menu, welcome = flows["demo_line"][1]["menu"]["prompt"], flows["main"][0]["say"]
+    account = f"<sip:1001@127.0.0.1:{sip_port}>;auth_pass=alice-sip-secret;answermode=auto;regint=300"
+    async with baresip_phone(tmp_path / "phone", account=account) as phone:
+        await phone.registered()
+        alice = bearer(await login(http, server, "alice"))
+        available = {"state": "available"}
+        async with http.put(
+            server.base + "/api/v1/agents/alice/presence", json=available, headers=alice
+        ) as r:
+            assert r.status == 200, await r.text()
+
+        async with http.post(
+            server.base + "/api/v1/cti/dial", json={"number": "+442079460100"}, headers=alice
+        ) as r:
+            assert r.status == 202, await r.text()
+        await phone.wait_event("CALL_ESTABLISHED")  # her phone rang and answered by itself
+        await phone.wait_event("CALL_CLOSED", timeout=60)  # the demo line hangs up after its menu times out
+        heard = await asyncio.to_thread(phone.heard)
+
+    assert len(heard) == 1, heard
+    right = await _heard_saying(heard[0], menu, tmp_path / "prompts")
+    wrong = await _heard_saying(heard[0], welcome, tmp_path / "prompts")
+    assert right > 0.6 and wrong < right - 0.25, (right, wrong)
+    async with http.get(server.base + "/api/v1/interactions", headers=alice) as r:
+        calls = [i for i in (await r.json())["items"] if i["attributes"].get("phone") == "+442079460100"]
+    assert [(c["agent_id"], c["answered_at"] is not None) for c in calls] == [("alice", True)], calls
+
+
+def test_given_a_call_went_through_when_reading_the_gateway_output_then_every_line_is_helplines_own(
+    demo: tuple[Server, int],
+) -> None:
+    server, _ = demo
+    lines = [line for line in server.log_text().splitlines() if line.strip()]
+    foreign = [line for line in lines if not (_OUR_LINE.match(line) or _BANNER.match(line))]
+    assert "answered by worker" in server.log_text(), "the calls of the tests before were logged"
+    assert foreign == [], "\n".join(foreign)
