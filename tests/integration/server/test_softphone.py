@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -92,17 +93,24 @@ async def test_given_baresip_registered_as_alice_when_it_calls_the_ivr_and_press
         await phone.wait_event("CALL_CLOSED")
 
 
-def test_given_log_level_debug_when_workers_start_then_pjlib_lines_are_logged_under_helpline_sip_pjlib(
+def test_given_log_level_debug_when_kamailio_probes_the_workers_then_pjlib_logs_the_sip_messages(
     tmp_path: Path,
 ) -> None:
     server = start_server(tmp_path, sip_port=free_udp_ports(1), extra=("--log-level", "DEBUG"))
     try:
-        pjlib = [
-            line for line in server.log_text().splitlines() if " DEBUG helpline.sip.pjlib: worker " in line
-        ]
+        pjlib = _pjlib_lines(server)
+        deadline = time.monotonic() + 20  # Kamailio's first OPTIONS probe comes a few seconds after start
+        while not any("Request msg OPTIONS" in line for line in pjlib) and time.monotonic() < deadline:
+            time.sleep(0.5)
+            pjlib = _pjlib_lines(server)
     finally:
         stop_server(server)
     assert any("pjlib 2.10 for POSIX initialized" in line for line in pjlib), server.log_text()
+    assert any("Request msg OPTIONS" in line for line in pjlib), server.log_text()
+
+
+def _pjlib_lines(server: Server) -> list[str]:
+    return [line for line in server.log_text().splitlines() if " DEBUG helpline.sip.pjlib: worker " in line]
 
 
 async def _heard_saying(heard: Path, text: str, prompts: Path) -> float:
