@@ -15,7 +15,7 @@ from gateway.acd.specs import Channel
 from gateway.config._schema import Config, QueueConfig, is_e164
 from gateway.config.errors import ConfigError, ConfigProblem
 
-__all__ = ["format_path", "load_config", "parse_config"]
+__all__ = ["format_path", "load_config", "parse_config", "read_yaml"]
 
 
 def load_config(path: str | Path) -> Config:
@@ -26,10 +26,15 @@ def load_config(path: str | Path) -> Config:
     except OSError as exc:
         raise ConfigError(source, [ConfigProblem("", f"cannot read the file: {exc.strerror}")]) from None
     try:
-        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: no arbitrary objects
+        raw = read_yaml(text)
     except yaml.YAMLError as exc:
         raise ConfigError(source, [ConfigProblem("", f"not valid YAML: {_yaml_reason(exc)}")]) from None
     return parse_config(raw, source=source)
+
+
+def read_yaml(text: str) -> object:
+    """YAML as the safe loader reads it, but a key given twice in one mapping is a `yaml.YAMLError`."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: no arbitrary objects
 
 
 def parse_config(raw: object, *, source: str = "<config>") -> Config:
