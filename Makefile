@@ -7,7 +7,7 @@ PANEL := gateway/panel/dist/index.html
 .PHONY: run test setup system-packages lint typecheck clean
 
 run: setup
-	$(VENV)/bin/helpline demo
+	@$(VENV)/bin/helpline demo
 
 test: setup
 	$(VENV)/bin/python -m pytest

@@ -8,7 +8,7 @@ import yaml
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.config import Config, ConfigError, parse_config
+from gateway.config import Config, ConfigError, parse_config, read_yaml
 from gateway.web import ApiRoute, BadRequest, read_body
 
 __all__ = ["routes"]
@@ -65,7 +65,7 @@ def routes(config: Config) -> list[ApiRoute]:
     async def check_config(request: web.Request) -> web.StreamResponse:
         body = await read_body(request, ConfigCheckIn)
         try:
-            raw = yaml.safe_load(body.yaml)
+            raw = read_yaml(body.yaml)
         except yaml.YAMLError as exc:
             raise BadRequest(f"not valid YAML: {exc}", error_id="invalid_yaml") from None
         try:

@@ -33,7 +33,7 @@ from gateway.sip import WorkerPool
 from gateway.sip.front import SipFront
 from gateway.storage import Database
 from gateway.storage import metadata as storage_metadata
-from gateway.voice import PromptCache, VoiceService
+from gateway.voice import OwnNumbers, PromptCache, VoiceService
 from gateway.voice import http as voice_http
 from gateway.web import ApiRoute, error_middleware_for, openapi_document
 
@@ -160,6 +160,12 @@ def _voice_service(
         user = sip_users.get(agent_id)
         return sip.agent_uri(user) if user is not None else None
 
+    numbers = OwnNumbers(
+        config.server.sip.numbers,
+        worker_uri=sip.worker_uri,
+        trunk=trunk.uri_for if trunk is not None else None,
+    )
+
     return VoiceService(
         pool,
         parsed_flows(config),
@@ -173,8 +179,9 @@ def _voice_service(
         music_on_hold=music,
         media_root=settings.config_dir,
         lookup=answer_lookup_by(cti.service),
-        dial_uri=trunk.uri_for if trunk is not None else None,
+        dial_uri=numbers.dial_uri if trunk is not None or config.server.sip.numbers else None,
         outbound_queue=trunk.queue if trunk is not None else None,
+        own_numbers=numbers,
     )
 
 
@@ -282,6 +289,12 @@ def _banner(settings: Settings, demo: bool) -> str:
         lines.append(
             "  demo logins  alice/alice-demo, bob/bob-demo, carol/carol-demo (agents), "
             "sam/sam-demo (supervisor), ada/ada-demo (admin)"
+        )
+    if demo and settings.sip_enabled:
+        sip = f"{settings.sip_host}:{settings.sip_port}"
+        lines.append(
+            "  demo phones  1001/alice-sip-secret, 1002/bob-sip-secret, 1003/carol-sip-secret (UDP); "
+            f"the IVR: sip:helpline@{sip}; the demo line: sip:+442079460100@{sip}"
         )
     return "\n".join(lines)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gateway.config._flows import parsed_flows
-from gateway.config._load import format_path, load_config, parse_config
+from gateway.config._load import format_path, load_config, parse_config, read_yaml
 from gateway.config._schema import (
     BusinessHoursConfig,
     Config,
@@ -33,4 +33,5 @@ __all__ = [
     "parse_config",
     "parsed_flows",
     "queue_specs",
+    "read_yaml",
 ]

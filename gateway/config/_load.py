@@ -12,10 +12,10 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from gateway.acd.specs import Channel
-from gateway.config._schema import Config, QueueConfig
+from gateway.config._schema import Config, QueueConfig, is_e164
 from gateway.config.errors import ConfigError, ConfigProblem
 
-__all__ = ["format_path", "load_config", "parse_config"]
+__all__ = ["format_path", "load_config", "parse_config", "read_yaml"]
 
 
 def load_config(path: str | Path) -> Config:
@@ -26,10 +26,15 @@ def load_config(path: str | Path) -> Config:
     except OSError as exc:
         raise ConfigError(source, [ConfigProblem("", f"cannot read the file: {exc.strerror}")]) from None
     try:
-        raw = yaml.safe_load(text)
+        raw = read_yaml(text)
     except yaml.YAMLError as exc:
         raise ConfigError(source, [ConfigProblem("", f"not valid YAML: {_yaml_reason(exc)}")]) from None
     return parse_config(raw, source=source)
+
+
+def read_yaml(text: str) -> object:
+    """YAML as the safe loader reads it, but a key given twice in one mapping is a `yaml.YAMLError`."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: no arbitrary objects
 
 
 def parse_config(raw: object, *, source: str = "<config>") -> Config:
@@ -56,6 +61,23 @@ def format_path(loc: Sequence[int | str]) -> str:
         else:
             out += f".{part}" if out else str(part)
     return out
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """The safe loader, refusing a key given twice in one mapping (YAML would silently keep the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *anchor` merges keys that the mapping's own keys may override
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep)
 
 
 def _yaml_reason(exc: yaml.YAMLError) -> str:
@@ -182,6 +204,16 @@ def _cross_references(config: Config) -> Iterable[ConfigProblem]:
     if fallback is not None and fallback not in {q.id for q in config.queues}:
         yield _unknown("crm.no_entitlement.queue", "queue", fallback, [q.id for q in config.queues])
     yield from _trunk_references(config)
+    yield from _number_references(config)
+
+
+def _number_references(config: Config) -> Iterable[ConfigProblem]:
+    for number, flow in config.server.sip.numbers.items():
+        path = f"server.sip.numbers[{number!r}]"
+        if not is_e164(number):
+            yield ConfigProblem(path, "not a valid phone number in E.164 form (e.g. '+442079460100')")
+        if flow not in config.flows:
+            yield _unknown(path, "flow", flow, config.flows)
 
 
 def _trunk_references(config: Config) -> Iterable[ConfigProblem]:

@@ -30,11 +30,13 @@ __all__ = [
     "SkillRequirementConfig",
     "TrunkConfig",
     "UserConfig",
+    "is_e164",
 ]
 
 Role = Literal["agent", "supervisor", "admin", "integration"]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 Level = Annotated[int, Field(ge=1, le=10)]
+_E164 = re.compile(r"^\+[1-9][0-9]{2,14}$")
 _HOURS_RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -118,6 +120,16 @@ class SipLimitsConfig(_Frozen):
         return SipLimits(**self.model_dump())
 
 
+def is_e164(number: str) -> bool:
+    """`+` and a valid number for its country (click-to-dial refuses any other): how `server.sip.numbers`
+    are written."""
+    import phonenumbers
+
+    if _E164.match(number) is None:
+        return False
+    return phonenumbers.is_valid_number(phonenumbers.parse(number))
+
+
 class SipServerConfig(_Frozen):
     enabled: bool = True
     host: str = Field(default="127.0.0.1", description="IP address Kamailio listens on and puts in Via")
@@ -131,6 +143,12 @@ class SipServerConfig(_Frozen):
     prompt_voice: str = Field(default="en-us", min_length=1, max_length=32, description="espeak-ng voice")
     trunk: TrunkConfig | None = Field(default=None, description="route to phone numbers (none: no calls out)")
     limits: SipLimitsConfig = SipLimitsConfig()
+
+    numbers: dict[str, str] = Field(
+        default={},
+        description="phone numbers the gateway answers itself, E.164 -> IVR flow: dialled out or in, "
+        "they run that flow (no trunk needed)",
+    )
 
     @field_validator("host")
     @classmethod

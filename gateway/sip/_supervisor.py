@@ -32,6 +32,7 @@ from gateway.sip._protocol import (
     Ready,
     Shutdown,
 )
+from gateway.sip._worker_log import log_worker_line
 from gateway.sip.errors import ProtocolError, WorkerUnavailableError
 
 __all__ = ["EventHandler", "LostCallsHandler", "WorkerPool", "WorkerStatus"]
@@ -245,13 +246,18 @@ class WorkerPool:
         slot.attach(process)
         slot.heard = time.monotonic()
         watch = asyncio.create_task(self._watch(slot, process), name=f"sip-worker-{slot.worker_id}-ping")
+        log = asyncio.create_task(
+            _relay_log(slot.worker_id, process), name=f"sip-worker-{slot.worker_id}-log"
+        )
         try:
             await self._pump(slot, process)
             code = await process.wait()
+            await log  # the worker's last words (a crash trace) come before the news of its exit
         finally:
-            watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watch
+            for task in (watch, log):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         lost = slot.detach()
         if self._closing and not lost:
             return
@@ -271,6 +277,7 @@ class WorkerPool:
             *self._worker_args,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,  # its log, relayed through this process's logging
             limit=2 * MAX_FRAME_BYTES,
             env=self._environment(),
         )
@@ -351,3 +358,16 @@ class WorkerPool:
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
             await process.wait()
+
+
+async def _relay_log(worker_id: int, process: asyncio.subprocess.Process) -> None:
+    assert process.stderr is not None
+    while True:
+        try:
+            line = await process.stderr.readline()
+        except ValueError:  # a line longer than the stream's limit: skipped, the rest still relayed
+            logger.warning("media worker %d wrote an overlong log line", worker_id)
+            continue
+        if not line:
+            return
+        log_worker_line(worker_id, line)

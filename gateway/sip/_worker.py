@@ -58,6 +58,7 @@ from gateway.sip._protocol import (
     Unbridge,
     Unhold,
 )
+from gateway.sip._worker_log import capture_pjlib_console, send_logs_to_gateway
 from gateway.sip.errors import ProtocolError
 
 __all__ = ["MediaWorker", "main"]
@@ -407,8 +408,9 @@ class MediaWorker:
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s[%(process)d] %(message)s")
+    send_logs_to_gateway()
     channel = ControlChannel.from_stdio()
+    capture_pjlib_console()
     # A crash inside pjsua leaves the Python stack of every thread in the worker's log (stderr).
     faulthandler.enable()
     worker = MediaWorker(options, channel)

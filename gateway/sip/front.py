@@ -10,6 +10,7 @@ from typing import Protocol
 
 from gateway.sip._protocol import Event, Hangup, Incoming
 from gateway.sip._supervisor import WorkerPool
+from gateway.sip._worker_log import pjlib_log_args
 from gateway.sip.kamailio import (
     KamailioProcess,
     SipAddress,
@@ -91,6 +92,12 @@ class SipFront:
         """Where a worker calls an agent's phone: through Kamailio's registrar, or straight to the user."""
         return f"sip:{sip_user}@{self._host}:{self._port}"
 
+    def worker_uri(self, user: str) -> str:
+        """A URI to the first media worker, not via Kamailio (which sends workers' calls to agents only)."""
+        if self.plan is None:
+            raise RuntimeError("the SIP front is not started")
+        return f"sip:{user}@{self.plan.worker_host}:{self.plan.worker_base_port}"
+
     async def start(self, *, before_calls: Callable[[WorkerPool], Awaitable[None]] | None = None) -> None:
         """Start the workers, then `before_calls` (attach the voice service), then Kamailio."""
         binary = await asyncio.to_thread(find_kamailio)
@@ -106,6 +113,7 @@ class SipFront:
             host=plan.worker_host,
             on_event=self._on_event,
             on_worker_lost=self._on_worker_lost,
+            worker_args=pjlib_log_args(),
         )
         await self._pool.start()
         if before_calls is not None:

@@ -5,7 +5,8 @@ Wiring (the composition root does this):
     relay = EventRelay()
     pool = WorkerPool(size=..., base_port=..., on_event=relay.on_event, on_worker_lost=relay.on_worker_lost)
     voice = VoiceService(pool, flows, hub, prompts=PromptCache(dir), recordings_dir=..., agent_uri=...,
-                         is_open=..., recording_sink=..., dial_uri=trunk.uri_for)
+                         is_open=..., recording_sink=..., dial_uri=trunk.uri_for,
+                         own_numbers=OwnNumbers({"+442079460100": "demo_line"}, worker_uri=..., trunk=...))
     relay.connect(voice)
     await pool.start(); await voice.start()
     ...
@@ -20,6 +21,7 @@ from __future__ import annotations
 from gateway.voice._agents import AgentUri
 from gateway.voice._control import DialUri, TargetKind, TransferTarget, parse_target
 from gateway.voice._ivr import CustomerLookup
+from gateway.voice._numbers import OwnNumbers
 from gateway.voice._prompts import RATES, PromptCache
 from gateway.voice._recording import RecordingInfo, RecordingKind, RecordingSink
 from gateway.voice._service import EventRelay, VoiceService
@@ -41,6 +43,7 @@ __all__ = [
     "DialRefusal",
     "DialUri",
     "EventRelay",
+    "OwnNumbers",
     "PromptCache",
     "PromptError",
     "RecordingError",

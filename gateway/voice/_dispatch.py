@@ -33,6 +33,7 @@ from gateway.voice._agents import AgentDesk
 from gateway.voice._filing import RecordingClerk
 from gateway.voice._ivr import IvrDriver
 from gateway.voice._media import Media, PromptReady, TimerFired, TimerKind
+from gateway.voice._numbers import OwnNumbers
 from gateway.voice._recording import CallTape, RecordingSink
 from gateway.voice._session import Calls, Phase, Playing, Session
 from gateway.voice._uris import address_of, user_of
@@ -60,6 +61,7 @@ class Dispatcher:
         desk: AgentDesk,
         flows: Mapping[str, Flow],
         entry_flow: str,
+        own_numbers: OwnNumbers | None = None,
         is_open: IsOpen,
         recordings_dir: Path,
         sink: RecordingSink,
@@ -72,6 +74,7 @@ class Dispatcher:
         self._desk = desk
         self._flows = flows
         self._entry_flow = entry_flow
+        self._own_numbers = own_numbers
         self._is_open = is_open
         self._scratch = recordings_dir / ".calls"
         self._clerk = RecordingClerk(recordings_dir, sink, voicemails=VoicemailWork(routing))
@@ -99,13 +102,15 @@ class Dispatcher:
     async def _incoming(self, worker_id: int, event: Incoming) -> None:
         loop = asyncio.get_running_loop()
         now = datetime.now(UTC)
+        called = user_of(event.to_uri)
+        own = self._own_numbers.flow_for(called) if self._own_numbers is not None else None
         run = FlowRun(
             self._flows,
-            self._entry_flow,
+            own or self._entry_flow,
             caller=user_of(event.from_uri),
             now=now,
             is_open=self._is_open,
-            called=user_of(event.to_uri),
+            called=called,
         )
         folder = self._scratch / event.call_id
         await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)

@@ -96,6 +96,10 @@ class Outbound:
                 DialRefusal.NO_TRUNK, agent_id, "no route to phone numbers: configure server.sip.trunk"
             )
         uri = self._dial_uri(number) if _NUMBER.match(number) else None
+        if uri is None and _NUMBER.match(number):  # not one of server.sip.numbers, and no trunk
+            raise DialError(
+                DialRefusal.NO_TRUNK, agent_id, "no route to phone numbers: configure server.sip.trunk"
+            )
         if uri is None:
             raise DialError(DialRefusal.INVALID_NUMBER, agent_id, f"{number!r} is not a number to dial")
         return uri

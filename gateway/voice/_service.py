@@ -25,6 +25,7 @@ from gateway.voice._control import CallControl
 from gateway.voice._dispatch import Dispatcher
 from gateway.voice._ivr import CustomerLookup, IvrDriver
 from gateway.voice._media import Media, PromptReady, TimerFired
+from gateway.voice._numbers import OwnNumbers
 from gateway.voice._outbound import DialUri, Outbound
 from gateway.voice._prompts import RATES, PromptCache
 from gateway.voice._recording import RecordingSink
@@ -84,9 +85,11 @@ class VoiceService:
         lookup: CustomerLookup | None = None,
         dial_uri: DialUri | None = None,
         outbound_queue: str | None = None,
+        own_numbers: OwnNumbers | None = None,
     ) -> None:
-        if entry_flow not in flows:
-            raise UnknownFlowError(entry_flow, flows)
+        for flow in {entry_flow, *(own_numbers.flows() if own_numbers is not None else ())}:
+            if flow not in flows:
+                raise UnknownFlowError(flow, flows)
         if prompt_rate not in RATES:
             raise ValueError(f"voice: prompt_rate must be one of {RATES}, got {prompt_rate}")
         self._routing = routing
@@ -125,6 +128,7 @@ class VoiceService:
             desk=desk,
             flows=flows,
             entry_flow=entry_flow,
+            own_numbers=own_numbers,
             is_open=is_open,
             recordings_dir=recordings_dir,
             sink=recording_sink,

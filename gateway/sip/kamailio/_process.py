@@ -35,6 +35,7 @@ _POLL_SECONDS = 0.1
 _LEVELS = (
     (("ALERT:", "BUG:", "CRITICAL:", "ERROR:"), logging.ERROR),
     (("WARNING:",), logging.WARNING),
+    (("NOTICE: <core>",), logging.DEBUG),  # start/stop chatter ("Thank you for flying kamailio!!!")
     (("NOTICE:",), logging.INFO),
 )
 

@@ -31,8 +31,8 @@ def start_sip_server(folder: Path, *, sip_port: int, trunk_port: int | None = No
     hours, queues = demo.index("business_hours:"), demo.index("\nqueues:")
     text = demo[:hours] + ALWAYS_OPEN + demo[queues:]
     if trunk_port is not None:
-        trunk = f'  sip: {{trunk: {{uri: "sip:{{number}}@127.0.0.1:{trunk_port}"}}}}\n'
-        text = text.replace("server:\n", "server:\n" + trunk, 1)
+        trunk = f'    trunk: {{uri: "sip:{{number}}@127.0.0.1:{trunk_port}"}}\n'
+        text = text.replace("\n  sip:\n", "\n  sip:\n" + trunk, 1)  # next to the demo line's numbers
     config = folder / "helpline.yaml"
     config.write_text(text, encoding="utf-8")
     return start_server(folder, config=config, sip_port=sip_port)

@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import yaml
 
 from tests.integration.kamailio.conftest import free_udp_ports
 from tests.integration.server.conftest import DEMO, Server, bearer, login, start_server, stop_server
@@ -61,12 +62,11 @@ def trunk_port() -> int:
 @pytest.fixture(scope="module")
 def voice_server(tmp_path_factory: pytest.TempPathFactory, trunk_port: int) -> Iterator[tuple[Server, int]]:
     folder = tmp_path_factory.mktemp("voice-server")
-    demo = DEMO.read_text(encoding="utf-8")
-    demo = demo.replace(
-        "server:\n", f'server:\n  sip: {{trunk: {{uri: "sip:{{number}}@127.0.0.1:{trunk_port}"}}}}\n', 1
-    )
+    demo = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
+    demo["server"]["sip"] = {"trunk": {"uri": f"sip:{{number}}@127.0.0.1:{trunk_port}"}}  # no demo line
+    demo["flows"] = yaml.safe_load(FLOWS)["flows"]
     config = folder / "helpline.yaml"
-    config.write_text(demo[: demo.index("\nflows:")] + FLOWS, encoding="utf-8")
+    config.write_text(yaml.safe_dump(demo, sort_keys=False), encoding="utf-8")
     sip_port = free_udp_ports(1)
     server = start_server(folder, config=config, sip_port=sip_port)
     yield server, sip_port

@@ -136,3 +136,16 @@ async def test_given_admin_routes_when_called_by_each_role_then_only_admin_passe
         answer = await r.json()
     assert answer["valid"] is False
     assert answer["problems"][0]["path"] == "queues[0]"
+
+
+async def test_given_a_key_given_twice_when_admin_checks_the_config_then_400_names_it(
+    server: Server, http: aiohttp.ClientSession
+) -> None:
+    ada = await login(http, server, "ada")
+    twice = "server:\n  sip: {trunk: {uri: 'sip:{number}@10.0.0.5'}}\n  sip: {workers: 1}\n"
+    async with http.post(
+        server.base + "/api/v1/config/check", headers=bearer(ada), json={"yaml": twice}
+    ) as r:
+        answer = await r.json()
+    assert (r.status, answer["error_id"]) == (400, "invalid_yaml"), answer
+    assert "duplicate key 'sip'" in answer["message"], answer
