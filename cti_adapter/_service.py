@@ -31,7 +31,13 @@ from cti_adapter._delivery import OutboxWorker
 from cti_adapter._outbox import EntryStatus, Lane
 from cti_adapter._phone import normalize_phone
 from cti_adapter.builtin._db import Clock, utc_now
-from cti_adapter.errors import CtiError, CustomerNotFound, InvalidCrmData, InvalidPhoneNumber
+from cti_adapter.errors import (
+    CtiError,
+    CustomerNotFound,
+    DialUnavailable,
+    InvalidCrmData,
+    InvalidPhoneNumber,
+)
 
 __all__ = ["CtiService", "DialRequest", "Dialer"]
 
@@ -276,7 +282,7 @@ class CtiService:
         Raises InvalidPhoneNumber, or CtiError when no dialer is wired.
         """
         if self._dialer is None:
-            raise CtiError("click-to-dial is not available: no dialer is configured")
+            raise DialUnavailable("click-to-dial is not available: no dialer is configured")
         request = DialRequest(
             agent_id,
             normalize_phone(number, self._region),

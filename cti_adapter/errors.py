@@ -7,7 +7,8 @@
      ├── CustomerNotFound         no customer with this id (customer_id)
      ├── CaseNotFound             no case with this id (case_id)
      ├── CrmUnavailable           the CRM did not answer in time, or with a server error (reason)
-     └── CrmRejected              the CRM refused the request for good: 4xx other than 408/429 (status)
+     ├── CrmRejected              the CRM refused the request for good: 4xx other than 408/429 (status)
+     └── DialUnavailable          click-to-dial asked of a service with no dialer (no SIP front)
 
 A lookup that finds nobody is not an error: it returns None.
 """
@@ -20,6 +21,7 @@ __all__ = [
     "CrmUnavailable",
     "CtiError",
     "CustomerNotFound",
+    "DialUnavailable",
     "DuplicateCustomer",
     "InvalidCrmData",
     "InvalidPhoneNumber",
@@ -85,3 +87,7 @@ class CrmRejected(CtiError):
         super().__init__(f"CRM rejected the request ({status}): {reason}")
         self.status = status
         self.reason = reason
+
+
+class DialUnavailable(CtiError):
+    """Click-to-dial was asked of a service that has no dialer: nothing here can place calls."""

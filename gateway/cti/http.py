@@ -23,6 +23,7 @@ from cti_adapter.errors import (
     CrmUnavailable,
     CtiError,
     CustomerNotFound,
+    DialUnavailable,
     DuplicateCustomer,
     InvalidCrmData,
     InvalidPhoneNumber,
@@ -46,7 +47,7 @@ from cti_adapter.schemas import (
     EntitlementOut,
 )
 from gateway.auth import principal_of
-from gateway.web import ApiError, ApiRoute, BadRequest, ErrorMapping, json_response
+from gateway.web import ApiRoute, BadRequest, ErrorMapping, json_response
 from gateway.web import read_body as body_of
 
 __all__ = ["ERRORS", "routes"]
@@ -54,11 +55,6 @@ __all__ = ["ERRORS", "routes"]
 READERS = ("agent", "supervisor", "admin", "integration")
 CASE_WRITERS = ("agent", "supervisor", "admin", "integration")
 CUSTOMER_WRITERS = ("admin", "integration")
-
-
-class DialUnavailable(ApiError):
-    status = 503
-    error_id = "dial_unavailable"
 
 
 def _field_problem(field: str, problem: str) -> dict[str, Any]:
@@ -75,6 +71,7 @@ ERRORS: tuple[ErrorMapping[Any], ...] = (
     ErrorMapping(InvalidPhoneNumber, 400, "invalid_phone", lambda e: _field_problem("phone", e.reason)),
     ErrorMapping(InvalidCrmData, 400, "invalid_body", lambda e: _field_problem(e.field, e.problem)),
     ErrorMapping(CrmUnavailable, 503, "crm_unavailable"),
+    ErrorMapping(DialUnavailable, 503, "dial_unavailable"),
 )
 """How the CTI adapter's errors leave the API (given to the error middleware by the composition root)."""
 
@@ -330,16 +327,9 @@ def _dial_route(service: CtiService) -> ApiRoute:
     async def dial(request: web.Request) -> web.StreamResponse:
         principal = principal_of(request)
         body = await body_of(request, DialIn)
-        try:
-            placed = await service.click_to_dial(
-                principal.user_id, body.number, customer_id=body.customer_id, case_id=body.case_id
-            )
-        except InvalidPhoneNumber:
-            raise
-        except CtiError as exc:
-            # Only here does a bare CtiError mean something else than a CRM failure: CtiService raises it
-            # when no dialer is wired (no SIP front), which this route answers as 503 dial_unavailable.
-            raise DialUnavailable(str(exc)) from None
+        placed = await service.click_to_dial(
+            principal.user_id, body.number, customer_id=body.customer_id, case_id=body.case_id
+        )
         return json_response(
             DialOut(
                 agent_id=placed.agent_id,

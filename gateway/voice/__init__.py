@@ -1,10 +1,11 @@
-"""Helpline voice: the gateway-side call control that joins the media workers, the IVR and routing.
+"""Helpline voice: the gateway-side call control that joins the media workers, the IVR and routing (through
+the routing port, `gateway.acd_server.RoutingPort`; `AcdServer` is the one the gateway passes).
 
 Wiring (the composition root does this):
 
     relay = EventRelay()
     pool = WorkerPool(size=..., base_port=..., on_event=relay.on_event, on_worker_lost=relay.on_worker_lost)
-    voice = VoiceService(pool, flows, hub, prompts=PromptCache(dir), recordings_dir=..., agent_uri=...,
+    voice = VoiceService(pool, flows, routing, prompts=PromptCache(dir), recordings_dir=..., agent_uri=...,
                          is_open=..., recording_sink=..., dial_uri=trunk.uri_for,
                          own_numbers=OwnNumbers({"+442079460100": "demo_line"}, worker_uri=..., trunk=...))
     relay.connect(voice)

@@ -1,8 +1,9 @@
 """A caller waiting in a queue: the interaction in the routing core, music on hold, announcements, exits.
 
-The caller hears music on hold, interrupted every N seconds by their position and estimated wait. They
-may press a key to leave a voicemail instead, or to be called back: the interaction then keeps its place
-in the queue and the caller is dialled once an agent has taken it.
+The caller hears music on hold, interrupted every N seconds by their position and estimated wait (both
+from the routing port). They may press a key to leave a voicemail instead, or to be called back: the
+interaction then keeps its place in the queue and the caller is dialled once an agent has taken it. A queue
+whose max-wait or closed exit is `callback` does the same for them.
 """
 
 from __future__ import annotations
