@@ -181,3 +181,20 @@ async def test_given_an_agent_when_clicking_to_dial_then_their_phone_is_asked_to
     assert response.status == 202
     assert [(d.agent_id, d.number) for d in dialer.dialed] == [("alice", "+442079460958")]
     assert bad.status == 400 and (await bad.json())["error_id"] == "invalid_phone"
+
+
+async def test_given_no_dialer_when_an_agent_clicks_to_dial_then_503_dial_unavailable_says_why(
+    crm: BuiltinCrm,
+) -> None:
+    app = web.Application(middlewares=[error_middleware_for(ERRORS)])
+    app[TOKENS] = TOKENS_SERVICE
+    for route in routes(crm, CtiService(crm)):  # a gateway without a SIP front wires no dialer
+        app.router.add_route(route.method, route.path, guard(route.handler, route.roles or ()))
+    async with TestClient(TestServer(app)) as client:
+        response = await client.post(
+            "/api/v1/cti/dial", json={"number": "020 7946 0958"}, headers=auth("agent", "alice")
+        )
+        body = await response.json()
+
+    assert (response.status, body["error_id"]) == (503, "dial_unavailable")
+    assert "no dialer" in body["message"]
