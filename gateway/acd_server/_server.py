@@ -348,11 +348,20 @@ class AcdServer:
         return {"ok": True, "interaction": self.interaction_dict(interaction_id)}
 
     async def agent_state(self, agent_id: str) -> dict[str, Any]:
+        """What an agent's panel shows, sent on every (re)connect: an offer that rang while the panel was
+        away comes with its screen pop, as the `offer` event would have brought it."""
         view = self.router.agent(agent_id)
+        pops: dict[str, Any] = {}
+        for iid in (*view.offered, *view.assigned):
+            interaction = self.router.interaction(iid)
+            if interaction is not None and self._desk is not None:
+                waited = (interaction.answered_at or time.time()) - interaction.enqueue_time
+                pops[iid] = await self._desk.pop(interaction, wait_seconds=waited)
         return {
             "agent": view.to_dict(),
             "offers": [self.interaction_dict(i) for i in view.offered],
             "work": [self.interaction_dict(i) for i in view.assigned],
+            "pops": pops,
         }
 
     # -- the routing port ---------------------------------------------------------------------------------
@@ -382,8 +391,8 @@ class AcdServer:
     async def _entitled(self, new: NewInteraction) -> NewInteraction:
         """Who the customer is (asked once, unless the work already says) and what they are entitled to."""
         customer = new.customer
-        if customer is None and self._desk is not None:
-            customer = await self._desk.identify(new)
+        if (customer is None or customer.crm_unavailable) and self._desk is not None:
+            customer = await self._desk.identify(new)  # unknown yet, or the CRM did not answer in time
         if customer is None or new.only_agent is not None:
             return replace(new, customer=customer)  # work for one agent is never moved or reprioritised
         queue = customer.queue if customer.queue in self._queue_ids else new.queue

@@ -39,7 +39,8 @@ class WorkDone:
 
 class RoutingPort(Protocol):
     async def enqueue(self, new: NewInteraction) -> InteractionView:
-        """Identify the customer unless `new.customer` says who it is, apply their entitlement, queue it.
+        """Identify the customer unless `new.customer` says who it is (a context the CRM did not answer in
+        time is asked again), apply their entitlement, queue it.
         Raises the core's RoutingError (unknown queue, duplicate, ...)."""
         ...
 

@@ -107,8 +107,12 @@ class WaitingRoom:
 
         A `callback` exit keeps the caller's word for them: the call is filed again as a callback that keeps
         its place (its original wait) and is dialled back once an agent takes it, as if they had pressed
-        the queue's callback key.
+        the queue's callback key. A callback the caller already asked for is filed again whatever the exit:
+        no max wait or closing time cancels it.
         """
+        if session.phase is Phase.CALLBACK and session.dialled_by is None:
+            await self._refile_for_callback(session)
+            return
         if session.phase is not Phase.QUEUED:
             return
         if kind == "callback" and await self._refile_for_callback(session):

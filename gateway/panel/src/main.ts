@@ -162,6 +162,7 @@ class App {
     const store = this.store;
     store.synced = true;
     store.offers.clear();
+    for (const pop of Object.values(state.pops ?? {})) if (pop) store.rememberPop(pop);
     for (const i of state.offers) store.addOffer(i, null);
     const work = new Set(state.work.map((i) => i.id));
     for (const id of [...store.work.keys()]) if (!work.has(id)) store.work.delete(id);

@@ -97,6 +97,8 @@ export interface AgentState {
   agent: { id: string; presence: { kind: string; reason: string | null; until: number | null } };
   offers: Interaction[];
   work: Interaction[];
+  /** The screen pops of those offers and that work, by interaction id (an offer missed while away). */
+  pops?: Record<string, ScreenPop | null>;
 }
 
 export interface Customer {

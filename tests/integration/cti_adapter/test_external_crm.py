@@ -12,6 +12,8 @@ import pytest
 from cti_adapter import (
     Activity,
     Backoff,
+    CallerContext,
+    CaseRef,
     CaseStatus,
     CtiService,
     Lane,
@@ -20,6 +22,7 @@ from cti_adapter import (
     build_screen_pop,
 )
 from cti_adapter.external import CaseWriteSender, RestCrm, WebhookSender
+from cti_adapter.pop import ScreenPop
 from gateway.storage import Database
 from tests.integration.cti_adapter.fake_crm import FakeCrm
 from tests.unit.cti_adapter.conftest import engine_of
@@ -107,18 +110,7 @@ async def test_given_a_slow_or_failing_crm_when_a_caller_is_identified_then_the_
     started = time.monotonic()
     context = await service.identify(caller="020 7946 0958")
     elapsed = time.monotonic() - started
-    pop = build_screen_pop(
-        "call-1",
-        context,
-        created_at=datetime.now(UTC),
-        channel="voice",
-        queue="support",
-        wait_seconds=3,
-        ivr={},
-        sensitive=(),
-        intent=None,
-        case=None,
-    )
+    pop = _support_pop(context)
 
     assert elapsed < LOOKUP_BUDGET + 0.5  # the slow CRM would take 5 s
     assert context.crm_unavailable and context.customer is None
@@ -175,18 +167,7 @@ async def test_given_webhooks_when_cti_events_happen_then_each_arrives_signed_an
     context = await service.identify(caller=ANN_PHONE)
     case = await service.file_case("call-1", context, "Router")
     assert case is not None and case.case_id is not None  # the CRM was up: confirmed within the budget
-    pop = build_screen_pop(
-        "call-1",
-        context,
-        created_at=datetime.now(UTC),
-        channel="voice",
-        queue="support",
-        wait_seconds=0,
-        ivr={},
-        sensitive=(),
-        intent=None,
-        case=case,
-    )
+    pop = _support_pop(context, case)
     await service.publish("screen_pop", pop.model_dump(mode="json"))  # as the gateway's CRM desk does
     await service.log_activity(case, activity("call-1"))
 
@@ -209,3 +190,19 @@ async def _pending_is_zero(worker: OutboxWorker, lane: Lane = Lane.CRM) -> bool:
 
 async def _attempted_twice(fake_crm: FakeCrm) -> bool:
     return len(fake_crm.replayed_keys) >= 1 or fake_crm.requests >= 6
+
+
+def _support_pop(context: CallerContext, case: CaseRef | None = None) -> ScreenPop:
+    """The pop of a support call, as the gateway's CRM desk builds it (the one builder)."""
+    return build_screen_pop(
+        "call-1",
+        context,
+        created_at=datetime.now(UTC),
+        channel="voice",
+        queue="support",
+        wait_seconds=3,
+        ivr={},
+        sensitive=(),
+        intent=None,
+        case=case,
+    )

@@ -11,12 +11,13 @@ from typing import Any
 
 import aiohttp
 import pytest
+import yaml
 
 from tests.integration.cti_adapter.fake_crm import FakeCrm
 from tests.integration.kamailio.conftest import free_udp_ports
 from tests.integration.server.conftest import DEMO, Server, bearer, login, start_server, stop_server
 from tests.integration.server.test_routing_api import Listener
-from tests.integration.voice.conftest import Caller, caller, media, pcap_dir, start_phone, start_trunk
+from tests.integration.voice.conftest import Caller, Phone, caller, media, pcap_dir, start_phone, start_trunk
 
 __all__ = [
     "caller",
@@ -27,15 +28,16 @@ __all__ = [
 ]  # fixtures shared with the voice tests
 
 PREMIUM, PLAIN, PATIENT, CLOSED = "+442079460001", "+442079460002", "+442079460003", "+442079460004"
+ASKED = "+442079460005"  # presses the queue's callback key before its max wait
 
 # A queue whose callers are promised a callback after 3 s of waiting.
-QUICK = """queues:
-  - id: quick
-    name: Quick callbacks
-    skills: [{skill: sales}]
-    max_wait: {seconds: 3, exit: {action: callback}}
-    wrap_up_seconds: 2
-"""
+QUICK = {
+    "id": "quick",
+    "name": "Quick callbacks",
+    "skills": [{"skill": "sales"}],
+    "max_wait": {"seconds": 3, "exit": {"action": "callback"}},
+    "wrap_up_seconds": 2,
+}
 
 FLOWS = """
 crm:
@@ -50,11 +52,11 @@ flows:
     - lookup: caller
     - branch:
         when:
-          - {{attribute: caller, equals: "{patient}", goto: quick}}
+          - {{attribute: caller, in: ["{patient}", "{asked}"], goto: quick}}
           - {{attribute: caller, equals: "{closed}", goto: message}}
     - queue: {{queue: support, priority: 1}}
   quick:
-    - queue: {{queue: quick, on_callback: promised}}
+    - queue: {{queue: quick, allow_callback: '1', on_callback: promised}}
     - id: promised
       say: "An agent will call you back as soon as one is free. Thank you for waiting, and goodbye."
     - hangup
@@ -81,16 +83,15 @@ def crm_server(
     tmp_path_factory: pytest.TempPathFactory, crm_port: int, trunk_port: int
 ) -> Iterator[tuple[Server, int]]:
     folder = tmp_path_factory.mktemp("crm-server")
-    demo = DEMO.read_text(encoding="utf-8")
-    demo = demo.replace(
-        "server:\n", f'server:\n  sip: {{trunk: {{uri: "sip:{{number}}@127.0.0.1:{trunk_port}"}}}}\n', 1
-    )
-    demo = demo.replace("queues:\n", QUICK, 1)
-    config = folder / "helpline.yaml"
-    flows = FLOWS.format(crm_port=crm_port, patient=PATIENT, closed=CLOSED)
-    config.write_text(demo[: demo.index("\nflows:")] + flows, encoding="utf-8")
+    config = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
+    config["server"]["sip"] = {"trunk": {"uri": f"sip:{{number}}@127.0.0.1:{trunk_port}"}}
+    config["queues"].append(QUICK)
+    flows = FLOWS.format(crm_port=crm_port, patient=PATIENT, asked=ASKED, closed=CLOSED)
+    config.update(yaml.safe_load(flows))
+    path = folder / "helpline.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     sip_port = free_udp_ports(1)
-    server = start_server(folder, config=config, sip_port=sip_port)
+    server = start_server(folder, config=path, sip_port=sip_port)
     yield server, sip_port
     stop_server(server)
 
@@ -102,6 +103,7 @@ async def crm(crm_port: int) -> AsyncIterator[FakeCrm]:
     fake.add_customer("ben", "Ben Plain", PLAIN)
     fake.add_customer("pat", "Pat Patient", PATIENT)
     fake.add_customer("vic", "Vic Voicemail", CLOSED)
+    fake.add_customer("asa", "Asa Asked", ASKED)
     await fake.start()
     yield fake
     await fake.stop()
@@ -154,6 +156,15 @@ async def _until(check: Any, *, within: float = 30.0) -> Any:
     return found
 
 
+async def _bobs_phone(start_phone: Any, sip_port: int) -> Phone:
+    """bob's desk phone, registered with the gateway's Kamailio; it answers his calls."""
+    phone: Phone = await start_phone(
+        answer=["bob"], registrar=f"127.0.0.1:{sip_port}", register=["1002:bob-sip-secret"]
+    )
+    await phone.wait_for("registered 1002 200")
+    return phone
+
+
 def _activities(crm: FakeCrm, customer_id: str) -> list[dict[str, Any]]:
     cases = [c["id"] for c in crm.cases.values() if c["contact_id"] == customer_id]
     return [a for case in cases for a in crm.activities.get(case, [])]
@@ -170,10 +181,7 @@ async def test_given_plain_then_premium_caller_when_bob_is_free_then_premium_is_
     sam = await login(http, server, "sam")
     await _presence(http, server, sam, {"alice": "offline", "bob": "offline", "carol": "offline"})
     seen = {c["id"] for c in await _calls(http, server, sam)}
-    phone = await start_phone(
-        answer=["bob"], registrar=f"127.0.0.1:{sip_port}", register=["1002:bob-sip-secret"]
-    )
-    await phone.wait_for("registered 1002 200")
+    phone = await _bobs_phone(start_phone, sip_port)
     talk = [("pause", 20000)]
 
     plain = await caller.start(sip_port, talk, number=PLAIN)
@@ -219,10 +227,7 @@ async def test_given_bobs_call_with_a_hold_when_he_wraps_up_then_the_case_activi
     server, sip_port = crm_server
     sam, bob = await login(http, server, "sam"), await login(http, server, "bob")
     await _presence(http, server, sam, {"alice": "offline", "bob": "available", "carol": "offline"})
-    phone = await start_phone(
-        answer=["bob"], registrar=f"127.0.0.1:{sip_port}", register=["1002:bob-sip-secret"]
-    )
-    await phone.wait_for("registered 1002 200")
+    phone = await _bobs_phone(start_phone, sip_port)
 
     premium = await caller.start(sip_port, [("pause", 12000)], number=PREMIUM)
     await phone.wait_for("confirmed 1002 1")
@@ -264,10 +269,7 @@ async def test_given_a_caller_past_max_wait_with_a_callback_exit_when_bob_is_fre
     sam, bob = await login(http, server, "sam"), await login(http, server, "bob")
     await _presence(http, server, sam, {"alice": "offline", "bob": "offline", "carol": "offline"})
     trunk = await start_trunk(trunk_port)
-    phone = await start_phone(
-        answer=["bob"], registrar=f"127.0.0.1:{sip_port}", register=["1002:bob-sip-secret"]
-    )
-    await phone.wait_for("registered 1002 200")
+    phone = await _bobs_phone(start_phone, sip_port)
 
     status, errors = await caller.call(sip_port, [("pause", 7000)], number=PATIENT)  # hears the promise
     assert status == 0, errors
@@ -335,3 +337,27 @@ async def test_given_a_voicemail_when_it_is_left_then_the_case_has_it_and_bob_ge
     handled = await _until(lambda: [a for a in _activities(crm, "vic") if a["agent_id"] == "bob"])
     assert handled[0]["disposition"] == "called_back" and handled[0]["recording_url"] == left["recording_url"]
     assert crm.lookups == [CLOSED]  # identified once, when the message became work
+
+
+async def test_given_a_caller_who_asked_for_a_callback_when_the_max_wait_passes_then_the_callback_still_waits(
+    crm_server: tuple[Server, int],
+    crm: FakeCrm,
+    caller: Caller,
+    http: aiohttp.ClientSession,
+) -> None:
+    server, sip_port = crm_server
+    sam = await login(http, server, "sam")
+    await _presence(http, server, sam, {"alice": "offline", "bob": "offline", "carol": "offline"})
+    before = {c["id"] for c in await _calls(http, server, sam, "quick")}
+
+    # in the queue within 1 s, the callback key at 1.5 s (before the 3 s max wait), then they hang up
+    status, errors = await caller.call(
+        sip_port, [("pause", 1500), ("dtmf", "1"), ("pause", 1000)], number=ASKED
+    )
+    assert status == 0, errors
+    await asyncio.sleep(3.0)  # past the queue's max wait
+
+    calls = [c for c in await _calls(http, server, sam, "quick") if c["id"] not in before]
+    [waiting] = [c for c in calls if c["state"] == "waiting"]  # the callback kept: not an exit to silence
+    assert all(c["outcome"] in (None, "callback") for c in calls), calls
+    assert {c["created_at"] for c in calls} == {waiting["created_at"]}  # its place, as when it first queued

@@ -81,7 +81,7 @@ async def test_given_alices_phone_rings_unanswered_when_the_offer_times_out_then
     assert gateway.hub.router.agent("alice").presence.kind == "not_ready"
 
 
-async def test_given_a_waiting_caller_when_they_press_the_voicemail_key_then_their_message_is_filed(
+async def test_given_a_waiting_caller_when_they_press_the_voicemail_key_then_their_message_becomes_work(
     start_phone: Callable[..., Any], start_gateway: Callable[..., Any], caller: Caller
 ) -> None:
     phone = await start_phone(answer=["alice", "bob"])
@@ -92,10 +92,13 @@ async def test_given_a_waiting_caller_when_they_press_the_voicemail_key_then_the
     )
 
     assert status == 0, errors
-    [received] = gateway.of(EventType.RECEIVED)
     saved = {info.kind: info for info in await gateway.wait_recordings(2)}
+    received, work = await gateway.wait_for(EventType.RECEIVED, count=2)
+    assert (work.data["channel"], work.data["queue"]) == ("case", "support")  # routed like any work
+    assert work.data["attributes"]["kind"] == "voicemail"
     voicemail = saved[RecordingKind.VOICEMAIL]
-    assert voicemail.interaction_id == received.interaction_id
+    assert work.data["attributes"]["voicemail_url"] == f"/api/v1/recordings/{voicemail.id}"
+    assert voicemail.interaction_id == work.interaction_id  # its agent may hear it
     assert voicemail.caller == "+15550100"
     assert 2.5 < voicemail.duration_s < 4.5  # 4 s after the key, less the beep
     audio, rate = read(voicemail.path)
