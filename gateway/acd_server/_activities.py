@@ -103,16 +103,19 @@ class CaseLog:
     ) -> None:
         with bind_interaction(view.id):
             try:
-                links = await self._links(view) if agent_id is not None else ()
+                links = await self._links(view) if agent_id is not None and _has_case(view) else ()
                 done = replace(done, wrap_up_seconds=wrap_up, recording_url=links[0] if links else None)
                 await self._desk.finish(view, agent_id, done)
             except Exception:
                 logger.exception("could not log interaction %s on its case", view.id)
 
     async def _links(self, view: InteractionView) -> Sequence[str]:
-        """The recording's links. The voice service files a call's recording a moment after the call ends,
-        into the database: look again, a bounded number of times, before logging the call without it."""
-        tries = 1 + (int(self._grace / 0.25) if str(view.channel) == "voice" else 0)
+        """The recording's links: a call's (which the voice service files into the database a moment after
+        the call ends: look again, a bounded number of times), or the message a voicemail item carries."""
+        voicemail = dict(view.attributes).get("voicemail_url")
+        if str(view.channel) != "voice":
+            return (voicemail,) if isinstance(voicemail, str) else ()
+        tries = 1 + int(self._grace / 0.25)
         for attempt in range(tries):
             links = await self._recordings(view.id)
             if links or attempt == tries - 1:
@@ -126,6 +129,11 @@ class CaseLog:
             self._close(iid)
         if self._tasks:
             await asyncio.wait(set(self._tasks.values()), timeout=self._grace + 5.0)
+
+
+def _has_case(view: InteractionView) -> bool:
+    """Only a known customer's work is filed on a case: nobody else's needs its links looked up."""
+    return view.customer is not None and view.customer.customer_id is not None
 
 
 def _outcome(event: Event) -> str:

@@ -1,6 +1,6 @@
-// Wrap-up for interactions that ended without the panel's End (hang-up, customer left): the disposition
-// and notes go on the interaction's activity (POST /wrap-up, during the wrap-up), or, once its wrap-up is
-// over and the activity logged, on its case when the screen pop named one.
+// Wrap-up for interactions that ended without the panel's End (hang-up, customer left): when the screen pop
+// named a case, the disposition and notes go on the interaction's activity (POST /wrap-up, during the
+// wrap-up) or, once its wrap-up is over and the activity logged, on the case itself.
 
 import type { Api } from "./api";
 import { ApiError, messageOf } from "./api";
@@ -41,22 +41,29 @@ export class AfterCall {
       this.store.wrapUps.delete(id);
       this.store.changed();
     };
-    const save = (values: WrapUpValues): Promise<unknown> =>
-      this.api.call("POST", `/interactions/${encodeURIComponent(id)}/wrap-up`, values).catch((e: unknown) => {
-        const late = e instanceof ApiError && e.errorId === "not_in_wrap_up";
-        if (!late || caseId === null) throw e;
-        return this.api.call("PATCH", `/cases/${encodeURIComponent(caseId)}`, values);
-      });
-    const body = wrapUpForm(
-      "Save",
-      (values, f) => {
-        formBusy(f);
-        save(values)
-          .then(done)
-          .catch((e: unknown) => formError(f, messageOf(e)));
-      },
-      done,
-    );
+    let body: HTMLElement;
+    if (caseId === null) {
+      // Nobody's case to write on (an unknown customer): nothing to ask the agent.
+      body = h("button", { type: "button", class: "dismiss" }, "Dismiss");
+      body.addEventListener("click", done);
+    } else {
+      const save = (values: WrapUpValues): Promise<unknown> =>
+        this.api.call("POST", `/interactions/${encodeURIComponent(id)}/wrap-up`, values).catch((e: unknown) => {
+          const late = e instanceof ApiError && e.errorId === "not_in_wrap_up";
+          if (!late) throw e;
+          return this.api.call("PATCH", `/cases/${encodeURIComponent(caseId)}`, values);
+        });
+      body = wrapUpForm(
+        "Save",
+        (values, f) => {
+          formBusy(f);
+          save(values)
+            .then(done)
+            .catch((e: unknown) => formError(f, messageOf(e)));
+        },
+        done,
+      );
+    }
     return h(
       "article",
       { class: "after-call", "data-interaction-id": id },
