@@ -119,3 +119,14 @@ async def login(http: aiohttp.ClientSession, server: Server, user: str, password
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def set_presence(
+    http: aiohttp.ClientSession, server: Server, token: str, states: dict[str, str]
+) -> None:
+    """Put agents in these states over REST (a supervisor's token for anyone's)."""
+    for agent, state in states.items():
+        async with http.put(
+            f"{server.base}/api/v1/agents/{agent}/presence", json={"state": state}, headers=bearer(token)
+        ) as r:
+            assert r.status == 200, await r.text()

@@ -15,7 +15,15 @@ import pytest
 import yaml
 
 from tests.integration.kamailio.conftest import free_udp_ports
-from tests.integration.server.conftest import DEMO, Server, bearer, login, start_server, stop_server
+from tests.integration.server.conftest import (
+    DEMO,
+    Server,
+    bearer,
+    login,
+    set_presence,
+    start_server,
+    stop_server,
+)
 from tests.integration.voice.audio import carries, read
 from tests.integration.voice.conftest import (
     AGENT_HZ,
@@ -178,14 +186,6 @@ async def test_given_malformed_sip_and_an_unknown_codec_when_sent_then_488_and_c
 # --- click-to-dial ------------------------------------------------------------------------------------
 
 
-async def _presence(http: aiohttp.ClientSession, server: Server, token: str, states: dict[str, str]) -> None:
-    for agent, state in states.items():
-        async with http.put(
-            f"{server.base}/api/v1/agents/{agent}/presence", json={"state": state}, headers=bearer(token)
-        ) as r:
-            assert r.status == 200, await r.text()
-
-
 async def _dial(
     http: aiohttp.ClientSession, server: Server, token: str, body: dict[str, str]
 ) -> tuple[int, dict[str, Any]]:
@@ -228,7 +228,7 @@ async def test_given_alices_registered_phone_when_she_clicks_to_dial_then_she_ta
     ) as r:
         assert r.status == 201, await r.text()
         customer = await r.json()
-    await _presence(http, server, sam, {"alice": "available", "bob": "offline", "carol": "offline"})
+    await set_presence(http, server, sam, {"alice": "available", "bob": "offline", "carol": "offline"})
 
     status, placed = await _dial(
         http, server, alice_token, {"number": "020 7946 0123", "customer_id": customer["id"]}
@@ -272,7 +272,7 @@ async def test_given_carol_without_a_registered_phone_when_she_clicks_to_dial_th
 ) -> None:
     server, _ = voice_server
     sam, carol = await login(http, server, "sam"), await login(http, server, "carol")
-    await _presence(http, server, sam, {"alice": "offline", "bob": "offline", "carol": "available"})
+    await set_presence(http, server, sam, {"alice": "offline", "bob": "offline", "carol": "available"})
 
     status, answer = await _dial(http, server, carol, {"number": "+442079460555"})
     invalid, bad = await _dial(http, server, carol, {"number": "call me maybe"})
@@ -282,7 +282,7 @@ async def test_given_carol_without_a_registered_phone_when_she_clicks_to_dial_th
     assert (invalid, bad["error_id"]) == (400, "invalid_phone"), bad
     agent = await _agent(http, server, sam, "carol")
     assert agent["presence"]["state"] == "available" and agent["work"] == []  # free to take calls
-    await _presence(http, server, sam, {"carol": "offline"})
+    await set_presence(http, server, sam, {"carol": "offline"})
     status, answer = await _dial(http, server, carol, {"number": "+442079460555"})
     assert (status, answer["error_id"]) == (409, "agent_busy"), answer
 

@@ -15,7 +15,15 @@ import yaml
 
 from tests.integration.cti_adapter.fake_crm import FakeCrm
 from tests.integration.kamailio.conftest import free_udp_ports
-from tests.integration.server.conftest import DEMO, Server, bearer, login, start_server, stop_server
+from tests.integration.server.conftest import (
+    DEMO,
+    Server,
+    bearer,
+    login,
+    set_presence,
+    start_server,
+    stop_server,
+)
 from tests.integration.server.test_routing_api import Listener
 from tests.integration.voice.conftest import Caller, Phone, caller, media, pcap_dir, start_phone, start_trunk
 
@@ -109,14 +117,6 @@ async def crm(crm_port: int) -> AsyncIterator[FakeCrm]:
     await fake.stop()
 
 
-async def _presence(http: aiohttp.ClientSession, server: Server, token: str, states: dict[str, str]) -> None:
-    for agent, state in states.items():
-        async with http.put(
-            f"{server.base}/api/v1/agents/{agent}/presence", json={"state": state}, headers=bearer(token)
-        ) as r:
-            assert r.status == 200, await r.text()
-
-
 async def _calls(
     http: aiohttp.ClientSession, server: Server, token: str, queue: str = "support"
 ) -> list[dict[str, Any]]:
@@ -179,7 +179,7 @@ async def test_given_plain_then_premium_caller_when_bob_is_free_then_premium_is_
 ) -> None:
     server, sip_port = crm_server
     sam = await login(http, server, "sam")
-    await _presence(http, server, sam, {"alice": "offline", "bob": "offline", "carol": "offline"})
+    await set_presence(http, server, sam, {"alice": "offline", "bob": "offline", "carol": "offline"})
     seen = {c["id"] for c in await _calls(http, server, sam)}
     phone = await _bobs_phone(start_phone, sip_port)
     talk = [("pause", 20000)]
@@ -188,7 +188,7 @@ async def test_given_plain_then_premium_caller_when_bob_is_free_then_premium_is_
     [first] = await _waiting(http, server, sam, 1, seen)
     premium = await caller.start(sip_port, talk, number=PREMIUM)
     calls = await _waiting(http, server, sam, 2, seen)
-    await _presence(http, server, sam, {"bob": "available"})
+    await set_presence(http, server, sam, {"bob": "available"})
     await phone.wait_for("confirmed 1002 1")
 
     by_id = {c["id"]: await _interaction(http, server, sam, c["id"]) for c in calls}
@@ -226,7 +226,7 @@ async def test_given_bobs_call_with_a_hold_when_he_wraps_up_then_the_case_activi
 ) -> None:
     server, sip_port = crm_server
     sam, bob = await login(http, server, "sam"), await login(http, server, "bob")
-    await _presence(http, server, sam, {"alice": "offline", "bob": "available", "carol": "offline"})
+    await set_presence(http, server, sam, {"alice": "offline", "bob": "available", "carol": "offline"})
     phone = await _bobs_phone(start_phone, sip_port)
 
     premium = await caller.start(sip_port, [("pause", 12000)], number=PREMIUM)
@@ -267,7 +267,7 @@ async def test_given_a_caller_past_max_wait_with_a_callback_exit_when_bob_is_fre
 ) -> None:
     server, sip_port = crm_server
     sam, bob = await login(http, server, "sam"), await login(http, server, "bob")
-    await _presence(http, server, sam, {"alice": "offline", "bob": "offline", "carol": "offline"})
+    await set_presence(http, server, sam, {"alice": "offline", "bob": "offline", "carol": "offline"})
     trunk = await start_trunk(trunk_port)
     phone = await _bobs_phone(start_phone, sip_port)
 
@@ -278,7 +278,7 @@ async def test_given_a_caller_past_max_wait_with_a_callback_exit_when_bob_is_fre
     [kept] = [c for c in calls if c["state"] == "waiting"]  # filed again: the place it held is kept
     [exited] = [c for c in calls if c["state"] == "ended"]
     assert kept["created_at"] == exited["created_at"]
-    await _presence(http, server, sam, {"bob": "available"})
+    await set_presence(http, server, sam, {"bob": "available"})
     await phone.wait_for("confirmed 1002 1")  # bob's phone rings first
     await trunk.answered()  # then the caller's number, through the trunk
     await asyncio.sleep(1.0)
@@ -302,7 +302,7 @@ async def test_given_a_voicemail_when_it_is_left_then_the_case_has_it_and_bob_ge
 ) -> None:
     server, sip_port = crm_server
     sam, bob_token = await login(http, server, "sam"), await login(http, server, "bob")
-    await _presence(http, server, sam, {"alice": "offline", "bob": "offline", "carol": "offline"})
+    await set_presence(http, server, sam, {"alice": "offline", "bob": "offline", "carol": "offline"})
 
     # the greeting and the beep, then 4 s of the caller's tone, then they hang up
     status, errors = await caller.call(sip_port, [("pause", 9000)], number=CLOSED)
@@ -316,7 +316,7 @@ async def test_given_a_voicemail_when_it_is_left_then_the_case_has_it_and_bob_ge
     bob = Listener("/agent")
     try:
         await bob.connect(server, bob_token)
-        await _presence(http, server, sam, {"bob": "available"})
+        await set_presence(http, server, sam, {"bob": "available"})
         offer = await bob.next("offer")
         work = offer["interaction"]
         assert work["channel"] == "case" and work["queue"] == "support"
@@ -347,7 +347,7 @@ async def test_given_a_caller_who_asked_for_a_callback_when_the_max_wait_passes_
 ) -> None:
     server, sip_port = crm_server
     sam = await login(http, server, "sam")
-    await _presence(http, server, sam, {"alice": "offline", "bob": "offline", "carol": "offline"})
+    await set_presence(http, server, sam, {"alice": "offline", "bob": "offline", "carol": "offline"})
     before = {c["id"] for c in await _calls(http, server, sam, "quick")}
 
     # in the queue within 1 s, the callback key at 1.5 s (before the 3 s max wait), then they hang up
