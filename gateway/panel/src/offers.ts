@@ -43,10 +43,12 @@ function card(offer: Offer, actions: OfferActions): HTMLElement {
   );
 }
 
-/** "0": no pop yet, "1": the pop was sent before the CRM answered, "2": the CRM's answer is in. */
+/** "0": no pop yet, "1": the pop was sent before the CRM answered, "2": the CRM's answer is in, "3": and
+ * the case it was filed under (filing may finish after the offer went out). */
 function popLevel(offer: Offer): string {
   if (!offer.pop) return "0";
-  return offer.pop.crm_unavailable ? "1" : "2";
+  if (offer.pop.crm_unavailable) return "1";
+  return offer.pop.case?.id ? "3" : "2";
 }
 
 /** Keeps one card per offer; a card is built once so its buttons keep their state while it rings. */
