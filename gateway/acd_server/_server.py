@@ -416,7 +416,9 @@ class AcdServer:
     async def end(self, interaction_id: str, reason: str, done: WorkDone = _NOTHING_SAID) -> InteractionView:
         self._done[interaction_id] = done
         try:
-            await self._stored(await self._running().end(interaction_id, reason=reason))
+            await self._stored(
+                await self._running().end(interaction_id, reason=reason, hold_seconds=done.hold_seconds)
+            )
         finally:
             self._done.pop(interaction_id, None)
         if self._case_log is not None:
