@@ -28,11 +28,12 @@ from gateway.acd import (
     UnknownAgent,
 )
 from gateway.acd_server._activities import CaseLog
-from gateway.acd_server._projection import InteractionProjection, StatsProjection
+from gateway.acd_server._projection import InteractionProjection
 from gateway.acd_server._pushes import AgentPushes
 from gateway.acd_server._runner import CoreRunner
 from gateway.acd_server._writer import EventWriter, PresenceRow
 from gateway.acd_server.port import CustomerDesk, EventListener, WaitEstimate, WorkDone
+from gateway.analytics import StatsFeed, engine_for
 from gateway.config import Config, agent_specs, queue_specs
 from gateway.logs import bind_interaction
 from gateway.metrics import Metrics
@@ -111,6 +112,7 @@ class AcdServer:
         metrics: Metrics,
         sockets: SocketPush | None = None,
         desk: CustomerDesk | None = None,
+        stats: StatsFeed | None = None,
         handle_seconds: float = 180.0,
     ) -> None:
         if handle_seconds <= 0:
@@ -123,13 +125,12 @@ class AcdServer:
         self._queues = queue_specs(config)
         self._agents = agent_specs(config)
         self._interactions = InteractionProjection()
-        self._stats = StatsProjection(thresholds={q.id: q.service_level_seconds for q in self._queues})
+        self._stats = stats or StatsFeed(engine_for(config))
         self._runner: CoreRunner | None = None
         self._presence_since: dict[str, float] = {}
         self._writer = EventWriter(database)
         self._queue_ids = {q.id for q in self._queues}
         self._waiting: dict[str, set[str]] = {q.id: set() for q in self._queues}
-        self._agent_states: dict[str, str] = {}
         self._late_pops: set[asyncio.Task[None]] = set()
         self._case_log = CaseLog(desk, self._recording_links) if desk is not None else None
         self._done: dict[str, WorkDone] = {}
@@ -158,12 +159,11 @@ class AcdServer:
             if event.type in _PRESENCE and event.agent_id:
                 self._presence_since[event.agent_id] = event.at
             self._interactions.apply(event)
-            self._stats.apply(event)
             self._track_waiting(event, router)
+        self._stats.replay(history)
         self._writer.start(history[-1].seq if history else 0)
         self._runner = CoreRunner(router, clock=time.time, sink=self._publish)
         await self._runner.start()
-        self._refresh_gauges(())
         logger.info(
             "routing started: %d agents, %d queues, %d events replayed",
             len(self._agents),
@@ -194,6 +194,7 @@ class AcdServer:
             return
         records: list[InteractionRecord] = []
         presence: list[PresenceRow] = []
+        self._stats.fold(events)  # before any push: a console that hears of an event reads its figures
         for event in events:
             with bind_interaction(event.interaction_id):
                 changed = self._fold(event)
@@ -203,11 +204,9 @@ class AcdServer:
                     presence.append(_presence_row(event))
                 await self._push(event)
         self._writer.put(events, records, presence)
-        self._refresh_gauges(events)
 
     def _fold(self, event: Event) -> InteractionRecord | None:
         self._metrics.routing_events.labels(str(event.type)).inc()
-        self._stats.apply(event)
         changed = self._interactions.apply(event)
         if event.type in _PRESENCE and event.agent_id is not None:
             self._presence_since[event.agent_id] = event.at
@@ -299,38 +298,6 @@ class AcdServer:
             task = asyncio.current_task()
             if task is not None:
                 self._late_pops.discard(task)
-
-    def _refresh_gauges(self, events: Sequence[Event]) -> None:
-        """Queue and agent gauges; after a batch only what it touched is re-read, not every agent."""
-        router = self.router
-        queues = self._touched_queues(events) if events else {q.id for q in self._queues}
-        for queue_id in queues:
-            self._metrics.queue_waiting.labels(queue_id).set(router.queue_snapshot(queue_id).waiting)
-        if events:
-            agents = {e.agent_id for e in events if e.type in _PRESENCE and e.agent_id}
-        else:
-            agents, self._agent_states = {a.id for a in self._agents}, {}
-            for state in ("offline", "available", "not_ready", "wrap_up"):
-                self._metrics.agents.labels(state).set(0)
-        for agent_id in agents:
-            state = str(router.agent(agent_id).presence.kind)
-            before = self._agent_states.get(agent_id)
-            if before != state:
-                self._agent_states[agent_id] = state
-                self._metrics.agents.labels(state).inc()
-                if before is not None:
-                    self._metrics.agents.labels(before).dec()
-
-    def _touched_queues(self, events: Sequence[Event]) -> set[str]:
-        queues: set[str] = set()
-        for event in events:
-            named = [event.data.get(key) for key in ("queue", "to")]
-            queues.update(q for q in named if isinstance(q, str))
-            if not any(named) and event.interaction_id is not None:
-                view = self.router.interaction(event.interaction_id)
-                if view is not None:
-                    queues.add(view.queue)
-        return queues & self._queue_ids
 
     # -- what agents do over their socket (realtime.AgentActions) ------------------------------------------
 
@@ -476,8 +443,7 @@ class AcdServer:
             other = self.router.interaction(other_id) if other_id != interaction_id else None
             ahead += other is not None and (-other.priority, other.enqueue_time) < mine
         position = ahead + 1
-        stats = self._stats.stats(view.queue)
-        handle = stats.handle_total / stats.handled if stats.handled else self._handle_seconds
+        handle = self._stats.engine.queue(view.queue, time.time()).aht_seconds or self._handle_seconds
         snapshot = self.router.queue_snapshot(view.queue)
         staffed = max(1, snapshot.agents_available + snapshot.agents_busy)
         return WaitEstimate(position, math.ceil(position * handle / staffed))
@@ -489,7 +455,7 @@ class AcdServer:
         return dict(view.to_dict()) if view is not None else {"id": interaction_id}
 
     @property
-    def stats(self) -> StatsProjection:
+    def stats(self) -> StatsFeed:
         return self._stats
 
     @property

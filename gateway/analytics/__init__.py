@@ -12,7 +12,9 @@ engine.changes()                               # queues/agents touched since las
 from __future__ import annotations
 
 from ._calendar import Granularity
+from ._configured import engine_for, metrics_specs
 from ._engine import MetricsEngine
+from ._feed import StatsFeed, StatsListener
 from ._figures import AgentFigures, Changes, QueueFigures, Snapshot, service_level
 from ._specs import QueueMetricsSpec, ServiceLevelDefinition, ServiceLevelSpec
 from .errors import AnalyticsError, BadPeriod, UnknownScope
@@ -29,6 +31,10 @@ __all__ = [
     "ServiceLevelDefinition",
     "ServiceLevelSpec",
     "Snapshot",
+    "StatsFeed",
+    "StatsListener",
     "UnknownScope",
+    "engine_for",
+    "metrics_specs",
     "service_level",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from gateway.acd import JSON, Event, EventType
@@ -26,6 +26,28 @@ __all__ = ["MetricsEngine"]
 C = TypeVar("C", QueueCounters, AgentCounters)
 
 _DEFAULT_SL = ServiceLevelSpec()
+
+
+@dataclass(slots=True)
+class _Scope(Generic[C]):
+    """One queue's, channel's or agent's counters: per 15-minute bucket, and per local day (so that the
+    figures of "today" are read without summing buckets)."""
+
+    make: Callable[[], C]
+    buckets: dict[int, C] = field(default_factory=dict)
+    days: dict[float, C] = field(default_factory=dict)
+
+    def at(self, bucket: int, day: float) -> tuple[C, C]:
+        b = self.buckets.get(bucket)
+        if b is None:
+            b = self.buckets[bucket] = self.make()
+        d = self.days.get(day)
+        if d is None:
+            d = self.days[day] = self.make()
+        return b, d
+
+    def period(self, period: Period) -> C:
+        return summed(self.make(), (self.buckets[b] for b in buckets(period) if b in self.buckets))
 
 
 @dataclass(slots=True)
@@ -83,9 +105,10 @@ class MetricsEngine:
     ) -> None:
         self.tz = ZoneInfo(timezone)
         self._specs = {q.id: q for q in queues}
-        self._queues: dict[str, dict[int, QueueCounters]] = {q.id: {} for q in queues}
-        self._channels: dict[str, dict[int, QueueCounters]] = {}
-        self._agent_buckets: dict[str, dict[int, AgentCounters]] = {}
+        self._queues: dict[str, _Scope[QueueCounters]] = {q.id: _Scope(QueueCounters) for q in queues}
+        self._channels: dict[str, _Scope[QueueCounters]] = {}
+        self._agent_scopes: dict[str, _Scope[AgentCounters]] = {}
+        self._day: Period = (0.0, 0.0)
         self._agents: dict[str, _Agent] = {a: _Agent() for a in agents}
         self._queues_of: dict[str, list[str]] = {}
         for q in queues:
@@ -158,7 +181,8 @@ class MetricsEngine:
 
     def _offered(self, ev: Event) -> None:
         if ev.agent_id is not None:
-            self._agent_counters(ev.agent_id, ev.at).offers += 1
+            for c in self._agent_counters(ev.agent_id, ev.at):
+                c.offers += 1
 
     def _assigned(self, ev: Event) -> None:
         work, agent_id = self._followed(ev), ev.agent_id
@@ -174,11 +198,13 @@ class MetricsEngine:
             c.longest_wait = max(c.longest_wait, wait)
         work.agent, work.assigned_at = agent_id, ev.at
         self._change(agent_id, ev.at, lambda a: a.work.__setitem__(ev.interaction_id or "", None))
-        self._agent_counters(agent_id, ev.at).answered += 1
+        for a in self._agent_counters(agent_id, ev.at):
+            a.answered += 1
 
     def _rejected(self, ev: Event) -> None:
         if ev.agent_id is not None:
-            self._agent_counters(ev.agent_id, ev.at).rejected += 1
+            for c in self._agent_counters(ev.agent_id, ev.at):
+                c.rejected += 1
 
     def _timed_out(self, ev: Event) -> None:
         work = self._followed(ev)
@@ -186,14 +212,15 @@ class MetricsEngine:
             for c in self._counters(work, ev.at):
                 c.missed_offers += 1
         if ev.agent_id is not None:
-            self._agent_counters(ev.agent_id, ev.at).missed += 1
+            for a in self._agent_counters(ev.agent_id, ev.at):
+                a.missed += 1
 
     def _overflowed(self, ev: Event) -> None:
         work = self._followed(ev)
         if work is None:
             return
         self._unwait(work, ev)
-        for c in self._counters(work, ev.at)[:1]:  # the channel's work did not leave it
+        for c in self._queue_counters(work.queue, ev.at):  # the channel's work did not leave it
             c.overflowed += 1
         work.queue = _text(ev.data, "to") or work.queue
 
@@ -236,7 +263,8 @@ class MetricsEngine:
         if _text(ev.data, "reason") == "transferred":
             for c in self._counters(work, ev.at):
                 c.transfers += 1
-            self._agent_counters(agent_id, ev.at).transfers += 1
+            for a in self._agent_counters(agent_id, ev.at):
+                a.transfers += 1
         if self._wraps_up(ev, work.queue, agent):
             agent.closing.append(closing)
         else:
@@ -275,12 +303,8 @@ class MetricsEngine:
 
     def _handled(self, agent_id: str, done: _Closing, at: float) -> None:
         wrap = at - done.ended_at
-        parts = (
-            self._queue_counters(done.queue, at),
-            self._channel_counters(done.channel, at),
-            self._agent_counters(agent_id, at),
-        )
-        for c in parts:
+        queue = (*self._queue_counters(done.queue, at), *self._channel_counters(done.channel, at))
+        for c in (*queue, *self._agent_counters(agent_id, at)):
             c.handled += 1
             c.talk_total += done.talk
             c.hold_total += done.hold
@@ -311,18 +335,37 @@ class MetricsEngine:
         spec = self._specs.get(queue)
         return spec.service_level if spec is not None else _DEFAULT_SL
 
-    def _counters(self, work: _Work, at: float) -> tuple[QueueCounters, QueueCounters]:
-        return self._queue_counters(work.queue, at), self._channel_counters(work.channel, at)
+    def _day_of(self, at: float) -> float:
+        day = self._day
+        if not day[0] <= at < day[1]:
+            day = self._day = day_of(at, self.tz)
+        return day[0]
 
-    def _queue_counters(self, queue: str, at: float) -> QueueCounters:
-        return _bucket(self._queues.setdefault(queue, {}), at, QueueCounters)
+    def _counters(self, work: _Work, at: float) -> tuple[QueueCounters, ...]:
+        """What a fact about `work` at `at` counts into: its queue's and its channel's bucket and day."""
+        return (*self._queue_counters(work.queue, at), *self._channel_counters(work.channel, at))
 
-    def _channel_counters(self, channel: str, at: float) -> QueueCounters:
-        return _bucket(self._channels.setdefault(channel, {}), at, QueueCounters)
+    def _queue_counters(self, queue: str, at: float) -> tuple[QueueCounters, QueueCounters]:
+        scope = self._queues.get(queue)
+        if scope is None:
+            scope = self._queues[queue] = _Scope(QueueCounters)
+        return scope.at(bucket_of(at), self._day_of(at))
 
-    def _agent_counters(self, agent_id: str, at: float) -> AgentCounters:
+    def _channel_counters(self, channel: str, at: float) -> tuple[QueueCounters, QueueCounters]:
+        scope = self._channels.get(channel)
+        if scope is None:
+            scope = self._channels[channel] = _Scope(QueueCounters)
+        return scope.at(bucket_of(at), self._day_of(at))
+
+    def _agent_scope(self, agent_id: str) -> _Scope[AgentCounters]:
+        scope = self._agent_scopes.get(agent_id)
+        if scope is None:
+            scope = self._agent_scopes[agent_id] = _Scope(AgentCounters)
+        return scope
+
+    def _agent_counters(self, agent_id: str, at: float) -> tuple[AgentCounters, AgentCounters]:
         self._touched_agents.add(agent_id)
-        return _bucket(self._agent_buckets.setdefault(agent_id, {}), at, AgentCounters)
+        return self._agent_scope(agent_id).at(bucket_of(at), self._day_of(at))
 
     def _change(self, agent_id: str, at: float, change: Callable[[_Agent], object]) -> _Agent:
         agent = self._advance(agent_id, at)
@@ -338,8 +381,14 @@ class MetricsEngine:
         if agent is None:
             agent = self._agents[agent_id] = _Agent()
         if agent.since is not None and at > agent.since:
-            into = self._agent_buckets.setdefault(agent_id, {})
-            spread(agent.since, at, lambda b, s: _spend(_bucket(into, b, AgentCounters), agent, s))
+            scope = self._agent_scope(agent_id)
+            spread(agent.since, at, lambda b, s: _spend(scope.at(b, self._day_of(b))[0], agent, s))
+            day, start = self._day_of(agent.since), agent.since
+            while start < at:  # the same time into the day (or days) it covers
+                end = min(at, self._day[1])
+                _spend(scope.at(bucket_of(start), day)[1], agent, end - start)
+                start = end
+                day = self._day_of(start) if start < at else day
         agent.since = at if agent.since is None or at > agent.since else agent.since
         self._touched_agents.add(agent_id)
         self._touched_queues.update(self._queues_of.get(agent_id, ()))
@@ -353,6 +402,13 @@ class MetricsEngine:
     def agent_ids(self) -> list[str]:
         return sorted(self._agents)
 
+    def agent_state(self, agent_id: str) -> str:
+        """offline, available, busy (holding work), wrap_up or not_ready."""
+        agent = self._agents.get(agent_id)
+        if agent is None:
+            raise UnknownScope("agent", agent_id)
+        return agent.state
+
     def today(self, now: float) -> Period:
         return day_of(now, self.tz)
 
@@ -361,7 +417,8 @@ class MetricsEngine:
         if queue_id not in self._queues:
             raise UnknownScope("queue", queue_id)
         day = self.today(now)
-        figures = self._queue_period(queue_id, day)
+        counters = self._queues[queue_id].days.get(day[0]) or QueueCounters()
+        figures = queue_figures(queue_id, day, counters, self._sl(queue_id))
         waiting = self._waiting.get(queue_id, {})
         spec = self._specs.get(queue_id)
         by_state: dict[str, int] = {}
@@ -376,8 +433,12 @@ class MetricsEngine:
         agent = self._agents.get(agent_id)
         if agent is None:
             raise UnknownScope("agent", agent_id)
-        figures = self._agent_period(agent_id, self.today(now), now)
-        return _live_agent(figures, agent)
+        day = self.today(now)
+        scope = self._agent_scopes.get(agent_id)
+        counters = AgentCounters()
+        if scope is not None and day[0] in scope.days:
+            counters.add(scope.days[day[0]])
+        return _live_agent(agent_figures(agent_id, day, self._open(counters, agent, day, now)), agent)
 
     def snapshot(self, now: float) -> Snapshot:
         queues = tuple(self.queue(q, now) for q in self.queue_ids())
@@ -394,9 +455,9 @@ class MetricsEngine:
     def channel_intervals(
         self, channel: str, start: float, end: float, size: Granularity
     ) -> list[QueueFigures]:
-        into = self._channels.get(channel, {})
+        scope = self._channels.get(channel) or _Scope(QueueCounters)
         return [
-            queue_figures(channel, p, _sum(into, p, QueueCounters), _DEFAULT_SL)
+            queue_figures(channel, p, scope.period(p), _DEFAULT_SL)
             for p in periods(start, end, size, self.tz)
         ]
 
@@ -408,29 +469,21 @@ class MetricsEngine:
         return [self._agent_period(agent_id, p, now) for p in periods(start, end, size, self.tz)]
 
     def _queue_period(self, queue_id: str, period: Period) -> QueueFigures:
-        counters = _sum(self._queues.get(queue_id, {}), period, QueueCounters)
-        return queue_figures(queue_id, period, counters, self._sl(queue_id))
+        return queue_figures(queue_id, period, self._queues[queue_id].period(period), self._sl(queue_id))
 
     def _agent_period(self, agent_id: str, period: Period, now: float) -> AgentFigures:
-        counters = _sum(self._agent_buckets.get(agent_id, {}), period, AgentCounters)
-        agent = self._agents[agent_id]
-        if agent.since is not None:  # the state the agent is still in, up to `now`
+        scope = self._agent_scopes.get(agent_id) or _Scope(AgentCounters)
+        counters = self._open(scope.period(period), self._agents[agent_id], period, now)
+        return agent_figures(agent_id, period, counters)
+
+    @staticmethod
+    def _open(counters: AgentCounters, agent: _Agent, period: Period, now: float) -> AgentCounters:
+        """`counters` plus the part of `period` the agent has spent in their current state up to `now`."""
+        if agent.since is not None:
             start, end = max(agent.since, period[0]), min(now, period[1])
             if end > start:
                 _spend(counters, agent, end - start)
-        return agent_figures(agent_id, period, counters)
-
-
-def _bucket(into: dict[int, C], at: float, make: Callable[[], C]) -> C:
-    key = bucket_of(at)
-    found = into.get(key)
-    if found is None:
-        found = into[key] = make()
-    return found
-
-
-def _sum(into: Mapping[int, C], period: Period, make: Callable[[], C]) -> C:
-    return summed(make(), (into[b] for b in buckets(period) if b in into))
+        return counters
 
 
 def _spend(c: AgentCounters, agent: _Agent, seconds: float) -> None:

@@ -13,7 +13,7 @@ from gateway.config._schema import (
     TrunkConfig,
     UserConfig,
 )
-from gateway.config._specs import agent_specs, business_hours_specs, metrics_specs, queue_specs
+from gateway.config._specs import agent_specs, business_hours_specs, queue_specs
 from gateway.config.errors import ConfigError, ConfigProblem
 
 __all__ = [
@@ -30,7 +30,6 @@ __all__ = [
     "business_hours_specs",
     "format_path",
     "load_config",
-    "metrics_specs",
     "parse_config",
     "parsed_flows",
     "queue_specs",

@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from cti_adapter.config import CrmConfig
 from gateway.acd.specs import Channel, ExitKind, Strategy
-from gateway.analytics import ServiceLevelDefinition
 from gateway.sip.kamailio import SipLimits
 
 __all__ = [
@@ -231,7 +230,13 @@ class ServiceLevelConfig(_Frozen):
 
     threshold_seconds: float = Field(default=20.0, gt=0)
     target_percent: float = Field(default=80.0, gt=0, le=100)
-    definition: ServiceLevelDefinition = ServiceLevelDefinition.OFFERED
+    definition: Literal[
+        "answered",
+        "offered",
+        "offered_minus_short",
+        "abandoned_after_threshold",
+        "abandoned_after_threshold_minus_short",
+    ] = "offered"
     short_abandon_seconds: float = Field(default=0.0, ge=0, le=3600)
 
 

@@ -16,7 +16,6 @@ from gateway.acd.specs import (
     RelaxationStep,
     SkillRequirement,
 )
-from gateway.analytics import QueueMetricsSpec, ServiceLevelSpec
 from gateway.config._schema import (
     WEEKDAYS,
     BusinessHoursConfig,
@@ -27,7 +26,7 @@ from gateway.config._schema import (
     UserConfig,
 )
 
-__all__ = ["agent_specs", "business_hours_specs", "metrics_specs", "queue_specs"]
+__all__ = ["agent_specs", "business_hours_specs", "queue_specs"]
 
 
 def agent_specs(config: Config) -> list[AgentSpec]:
@@ -37,33 +36,6 @@ def agent_specs(config: Config) -> list[AgentSpec]:
 def queue_specs(config: Config) -> list[QueueSpec]:
     hours = {b.id: _hours(b) for b in config.business_hours}
     return [_queue(q, hours) for q in config.queues]
-
-
-def metrics_specs(config: Config) -> list[QueueMetricsSpec]:
-    """The queues as the metrics engine sees them: service-level rule, wrap-up, and the agents who can take
-    their work (the members, or else every agent with the skills at the levels the queue asks)."""
-    return [_metrics(q, config.agents) for q in config.queues]
-
-
-def _metrics(queue: QueueConfig, agents: tuple[UserConfig, ...]) -> QueueMetricsSpec:
-    sl = queue.service_level
-    if queue.members:
-        eligible = frozenset(m.agent for m in queue.members)
-    else:
-        eligible = frozenset(
-            a.id for a in agents if all(a.skills.get(r.skill, 0) >= r.min_level for r in queue.skills)
-        )
-    return QueueMetricsSpec(
-        id=queue.id,
-        service_level=ServiceLevelSpec(
-            threshold_seconds=sl.threshold_seconds,
-            target_percent=sl.target_percent,
-            definition=sl.definition,
-            short_abandon_seconds=sl.short_abandon_seconds,
-        ),
-        agents=eligible,
-        wrap_up_seconds=queue.wrap_up_seconds,
-    )
 
 
 def business_hours_specs(config: Config) -> dict[str, BusinessHours]:
