@@ -129,7 +129,14 @@ def _ratio(part: float, whole: float) -> float | None:
 
 
 def queue_figures(
-    queue: str, period: tuple[float, float], c: QueueCounters, spec: ServiceLevelSpec
+    queue: str,
+    period: tuple[float, float],
+    c: QueueCounters,
+    spec: ServiceLevelSpec,
+    *,
+    waiting: int | None = None,
+    oldest_wait_seconds: float | None = None,
+    agents_by_state: dict[str, int] | None = None,
 ) -> QueueFigures:
     sl = service_level(c, spec)
     finished = c.answered + c.abandoned
@@ -158,10 +165,14 @@ def queue_figures(
         aht_seconds=_ratio(c.talk_total + c.hold_total + c.wrap_total, c.handled),
         abandonment_percent=abandonment,
         longest_wait_seconds=c.longest_wait,
+        waiting=waiting,
+        oldest_wait_seconds=oldest_wait_seconds,
+        agents_by_state=agents_by_state,
     )
 
 
-def agent_figures(agent: str, period: tuple[float, float], c: AgentCounters) -> AgentFigures:
+def agent_figures(agent: str, period: tuple[float, float], c: AgentCounters, **live: Any) -> AgentFigures:
+    """`live`: the state, presence, presence_reason, since and work fields ("today" only)."""
     working = c.busy_seconds + c.wrap_up_seconds
     occupancy = _ratio(100.0 * working, working + c.idle_seconds)
     return AgentFigures(
@@ -181,4 +192,5 @@ def agent_figures(agent: str, period: tuple[float, float], c: AgentCounters) -> 
         idle_seconds=c.idle_seconds,
         presence_seconds=dict(c.presence_seconds),
         not_ready_seconds=dict(c.not_ready_seconds),
+        **live,
     )
