@@ -9,91 +9,20 @@ buckets, plus, for an agent, the state they are still in up to `now`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from gateway.acd import JSON, Event, EventType
 
-from ._calendar import Granularity, Period, buckets, day_of, periods
+from ._calendar import Granularity, Period, day_of, periods
 from ._counters import AgentCounters, QueueCounters, bucket_of, spread, summed
 from ._figures import AgentFigures, Changes, QueueFigures, Snapshot, agent_figures, queue_figures
+from ._ledger import Agent, Closing, Scope, Work, spend
 from ._specs import QueueMetricsSpec, ServiceLevelSpec
 from .errors import UnknownScope
 
 __all__ = ["MetricsEngine"]
 
-C = TypeVar("C", QueueCounters, AgentCounters)
-
 _DEFAULT_SL = ServiceLevelSpec()
-
-
-@dataclass(slots=True)
-class _Scope(Generic[C]):
-    """One queue's or agent's counters: per 15-minute bucket, and per local day (so that the
-    figures of "today" are read without summing buckets)."""
-
-    make: Callable[[], C]
-    buckets: dict[int, C] = field(default_factory=dict)
-    days: dict[float, C] = field(default_factory=dict)
-    _last: tuple[int, tuple[C, C]] | None = None  # most events land in the bucket of the one before
-
-    def at(self, bucket: int, day: float) -> tuple[C, C]:
-        last = self._last
-        if last is not None and last[0] == bucket:
-            return last[1]
-        found = self._at(bucket, day)
-        self._last = (bucket, found)
-        return found
-
-    def _at(self, bucket: int, day: float) -> tuple[C, C]:
-        b = self.buckets.get(bucket)
-        if b is None:
-            b = self.buckets[bucket] = self.make()
-        d = self.days.get(day)
-        if d is None:
-            d = self.days[day] = self.make()
-        return b, d
-
-    def period(self, period: Period) -> C:
-        return summed(self.make(), (self.buckets[b] for b in buckets(period) if b in self.buckets))
-
-
-@dataclass(slots=True)
-class _Work:
-    """An interaction the engine follows, from `received` until it leaves (answered work: until it ends)."""
-
-    queue: str
-    queued_at: float | None = None
-    agent: str | None = None
-    assigned_at: float | None = None
-
-
-@dataclass(slots=True)
-class _Closing:
-    """Ended work whose wrap-up is still running: it is handled once the wrap-up is over."""
-
-    queue: str
-    ended_at: float
-    talk: float
-    hold: float
-
-
-@dataclass(slots=True)
-class _Agent:
-    presence: str = "offline"
-    reason: str | None = None
-    since: float | None = None  # up to when its time is counted; None before the agent's first event
-    entered: float | None = None  # when the current state (busy, presence, reason) began
-    work: dict[str, None] = field(default_factory=dict)
-    closing: list[_Closing] = field(default_factory=list)
-
-    @property
-    def state(self) -> str:
-        return "busy" if self.work else self.presence
-
-    def key(self) -> tuple[bool, str, str | None]:
-        return bool(self.work), self.presence, self.reason
 
 
 def _text(data: Mapping[str, JSON], key: str) -> str | None:
@@ -112,18 +41,18 @@ class MetricsEngine:
     ) -> None:
         self.tz = ZoneInfo(timezone)
         self._specs = {q.id: q for q in queues}
-        self._queues: dict[str, _Scope[QueueCounters]] = {q.id: _Scope(QueueCounters) for q in queues}
-        self._agent_scopes: dict[str, _Scope[AgentCounters]] = {}
+        self._queues: dict[str, Scope[QueueCounters]] = {q.id: Scope(QueueCounters) for q in queues}
+        self._agent_scopes: dict[str, Scope[AgentCounters]] = {}
         self._day: Period = (0.0, 0.0)
-        self._agents: dict[str, _Agent] = {a: _Agent() for a in agents}
+        self._agents: dict[str, Agent] = {a: Agent() for a in agents}
         self._queues_of: dict[str, list[str]] = {}
         self._by_state: dict[str, dict[str, int]] = {}  # per queue: its agents by state, kept as they change
         for q in queues:
             self._by_state[q.id] = {"offline": len(q.agents)} if q.agents else {}
             for a in q.agents:
-                self._agents.setdefault(a, _Agent())
+                self._agents.setdefault(a, Agent())
                 self._queues_of.setdefault(a, []).append(q.id)
-        self._work: dict[str, _Work] = {}
+        self._work: dict[str, Work] = {}
         self._waiting: dict[str, dict[str, float]] = {q.id: {} for q in queues}
         self._touched_queues: set[str] = set()
         self._touched_agents: set[str] = set()
@@ -165,7 +94,7 @@ class MetricsEngine:
     def _received(self, ev: Event) -> None:
         if ev.interaction_id is not None:
             queue = _text(ev.data, "queue") or ""
-            self._work[ev.interaction_id] = _Work(queue)
+            self._work[ev.interaction_id] = Work(queue)
 
     def _queued(self, ev: Event) -> None:
         work = self._followed(ev)
@@ -267,7 +196,7 @@ class MetricsEngine:
         agent = self._change(agent_id, ev.at, lambda a: a.work.pop(ev.interaction_id or "", None))
         busy = max(0.0, ev.at - work.assigned_at)
         hold = min(busy, max(0.0, _number(ev.data, "hold_seconds") or 0.0))
-        closing = _Closing(work.queue, ev.at, busy - hold, hold)
+        closing = Closing(work.queue, ev.at, busy - hold, hold)
         if _text(ev.data, "reason") == "transferred":
             for c in self._counters(work, ev.at):
                 c.transfers += 1
@@ -279,7 +208,7 @@ class MetricsEngine:
             self._handled(agent_id, closing, ev.at)
         self._gone(ev)
 
-    def _wraps_up(self, ev: Event, queue: str, agent: _Agent) -> bool:
+    def _wraps_up(self, ev: Event, queue: str, agent: Agent) -> bool:
         said = ev.data.get("wrap_up")
         if isinstance(said, bool):
             return said
@@ -300,7 +229,7 @@ class MetricsEngine:
             self._set_presence(ev.agent_id, "available", None, ev.at)
 
     def _set_presence(self, agent_id: str, kind: str, reason: str | None, at: float) -> None:
-        def to(a: _Agent) -> None:
+        def to(a: Agent) -> None:
             a.presence, a.reason = kind, reason
 
         agent = self._change(agent_id, at, to)
@@ -309,7 +238,7 @@ class MetricsEngine:
             for done in closing:
                 self._handled(agent_id, done, at)
 
-    def _handled(self, agent_id: str, done: _Closing, at: float) -> None:
+    def _handled(self, agent_id: str, done: Closing, at: float) -> None:
         wrap = at - done.ended_at
         for c in (*self._queue_counters(done.queue, at), *self._agent_counters(agent_id, at)):
             c.handled += 1
@@ -320,7 +249,7 @@ class MetricsEngine:
 
     # -- bookkeeping ------------------------------------------------------------------------------------
 
-    def _followed(self, ev: Event) -> _Work | None:
+    def _followed(self, ev: Event) -> Work | None:
         work = self._work.get(ev.interaction_id or "")
         if work is not None:
             self._touched_queues.add(work.queue)
@@ -329,13 +258,13 @@ class MetricsEngine:
     def _gone(self, ev: Event) -> None:
         self._work.pop(ev.interaction_id or "", None)
 
-    def _unwait(self, work: _Work, ev: Event) -> None:
+    def _unwait(self, work: Work, ev: Event) -> None:
         waiting = self._waiting.get(work.queue)
         if waiting is not None:
             waiting.pop(ev.interaction_id or "", None)
 
     @staticmethod
-    def _waited(work: _Work, at: float) -> float:
+    def _waited(work: Work, at: float) -> float:
         return max(0.0, at - work.queued_at) if work.queued_at is not None else 0.0
 
     def _sl(self, queue: str) -> ServiceLevelSpec:
@@ -348,27 +277,27 @@ class MetricsEngine:
             day = self._day = day_of(at, self.tz)
         return day[0]
 
-    def _counters(self, work: _Work, at: float) -> tuple[QueueCounters, QueueCounters]:
+    def _counters(self, work: Work, at: float) -> tuple[QueueCounters, QueueCounters]:
         """What a fact about `work` at `at` counts into: its queue's bucket and day."""
         return self._queue_counters(work.queue, at)
 
     def _queue_counters(self, queue: str, at: float) -> tuple[QueueCounters, QueueCounters]:
         scope = self._queues.get(queue)
         if scope is None:
-            scope = self._queues[queue] = _Scope(QueueCounters)
+            scope = self._queues[queue] = Scope(QueueCounters)
         return scope.at(bucket_of(at), self._day_of(at))
 
-    def _agent_scope(self, agent_id: str) -> _Scope[AgentCounters]:
+    def _agent_scope(self, agent_id: str) -> Scope[AgentCounters]:
         scope = self._agent_scopes.get(agent_id)
         if scope is None:
-            scope = self._agent_scopes[agent_id] = _Scope(AgentCounters)
+            scope = self._agent_scopes[agent_id] = Scope(AgentCounters)
         return scope
 
     def _agent_counters(self, agent_id: str, at: float) -> tuple[AgentCounters, AgentCounters]:
         self._touched_agents.add(agent_id)
         return self._agent_scope(agent_id).at(bucket_of(at), self._day_of(at))
 
-    def _change(self, agent_id: str, at: float, change: Callable[[_Agent], object]) -> _Agent:
+    def _change(self, agent_id: str, at: float, change: Callable[[Agent], object]) -> Agent:
         agent = self._advance(agent_id, at)
         before, state = agent.key(), agent.state
         change(agent)
@@ -386,18 +315,18 @@ class MetricsEngine:
             counts[now] = counts.get(now, 0) + 1
             self._touched_queues.add(queue)
 
-    def _advance(self, agent_id: str, at: float) -> _Agent:
+    def _advance(self, agent_id: str, at: float) -> Agent:
         """Close the agent's current state at `at` (its time goes to the buckets it covers)."""
         agent = self._agents.get(agent_id)
         if agent is None:
-            agent = self._agents[agent_id] = _Agent()
+            agent = self._agents[agent_id] = Agent()
         if agent.since is not None and at > agent.since:
             scope = self._agent_scope(agent_id)
-            spread(agent.since, at, lambda b, s: _spend(scope.at(b, self._day_of(b))[0], agent, s))
+            spread(agent.since, at, lambda b, s: spend(scope.at(b, self._day_of(b))[0], agent, s))
             day, start = self._day_of(agent.since), agent.since
             while start < at:  # the same time into the day (or days) it covers
                 end = min(at, self._day[1])
-                _spend(scope.at(bucket_of(start), day)[1], agent, end - start)
+                spend(scope.at(bucket_of(start), day)[1], agent, end - start)
                 start = end
                 day = self._day_of(start) if start < at else day
         agent.since = at if agent.since is None or at > agent.since else agent.since
@@ -448,9 +377,8 @@ class MetricsEngine:
             raise UnknownScope("agent", agent_id)
         day = self.today(now)
         scope = self._agent_scopes.get(agent_id)
-        counters = AgentCounters()
-        if scope is not None and day[0] in scope.days:
-            counters.add(scope.days[day[0]])
+        kept = scope.days.get(day[0]) if scope is not None else None
+        counters = kept.copy() if kept is not None else AgentCounters()
         return agent_figures(
             agent_id,
             day,
@@ -500,29 +428,15 @@ class MetricsEngine:
         return queue_figures(queue_id, period, self._queues[queue_id].period(period), self._sl(queue_id))
 
     def _agent_period(self, agent_id: str, period: Period, now: float) -> AgentFigures:
-        scope = self._agent_scopes.get(agent_id) or _Scope(AgentCounters)
+        scope = self._agent_scopes.get(agent_id) or Scope(AgentCounters)
         counters = self._open(scope.period(period), self._agents[agent_id], period, now)
         return agent_figures(agent_id, period, counters)
 
     @staticmethod
-    def _open(counters: AgentCounters, agent: _Agent, period: Period, now: float) -> AgentCounters:
+    def _open(counters: AgentCounters, agent: Agent, period: Period, now: float) -> AgentCounters:
         """`counters` plus the part of `period` the agent has spent in their current state up to `now`."""
         if agent.since is not None:
             start, end = max(agent.since, period[0]), min(now, period[1])
             if end > start:
-                _spend(counters, agent, end - start)
+                spend(counters, agent, end - start)
         return counters
-
-
-def _spend(c: AgentCounters, agent: _Agent, seconds: float) -> None:
-    """`seconds` of the agent's current state, into `c`."""
-    c.presence_seconds[agent.presence] = c.presence_seconds.get(agent.presence, 0.0) + seconds
-    if agent.presence == "not_ready":
-        reason = agent.reason or ""
-        c.not_ready_seconds[reason] = c.not_ready_seconds.get(reason, 0.0) + seconds
-    if agent.work:
-        c.busy_seconds += seconds
-    elif agent.presence == "wrap_up":
-        c.wrap_up_seconds += seconds
-    elif agent.presence == "available":
-        c.idle_seconds += seconds

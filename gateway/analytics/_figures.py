@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from ._counters import AgentCounters, QueueCounters
 from ._specs import ServiceLevelDefinition, ServiceLevelSpec
@@ -13,10 +13,12 @@ __all__ = ["AgentFigures", "Changes", "QueueFigures", "Snapshot", "service_level
 _D = ServiceLevelDefinition
 
 
-@dataclass(frozen=True, slots=True)
-class QueueFigures:
+class QueueFigures(NamedTuple):
     """One queue over one period. `waiting`, `oldest_wait_seconds` and `agents_by_state` are live: they are
-    set for "today" and None for an interval."""
+    set for "today" and None for an interval.
+
+    A named tuple, as `Event` is, rather than a frozen dataclass: a delta builds one per changed queue, and
+    a frozen dataclass pays one `object.__setattr__` per field (26 here)."""
 
     queue: str
     start: float
@@ -46,12 +48,12 @@ class QueueFigures:
     agents_by_state: dict[str, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self._asdict()
 
 
-@dataclass(frozen=True, slots=True)
-class AgentFigures:
-    """One agent over one period; `state`, `presence`, `since` and `work` are live ("today" only)."""
+class AgentFigures(NamedTuple):
+    """One agent over one period; `state`, `presence`, `since` and `work` are live ("today" only). A named
+    tuple for the reason `QueueFigures` is one."""
 
     agent: str
     start: float
@@ -76,7 +78,7 @@ class AgentFigures:
     work: tuple[str, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self._asdict()
 
 
 @dataclass(frozen=True, slots=True)
