@@ -249,7 +249,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         auth_http.routes(users, tokens, throttle, revocations)
         + routing_http.routes(hub, config)
         + admin.routes(config)
-        + (cti_http.routes(cti.builtin, cti.service) if cti.builtin else [])
+        + (cti_http.routes(cti.builtin, cti.service, interactions=database) if cti.builtin else [])
         + voice_http.routes(voice, hub, database),
     )
 
