@@ -10,6 +10,7 @@ client cannot fill the log.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -27,7 +28,8 @@ _RESERVED = frozenset({"connect", "connect_error", "disconnect"})
 
 
 class BadFrames:
-    """Logs a connection's first bad frame, at most `lines_per_minute` lines in all; counts the rest."""
+    """Logs a connection's first bad frame; all these lines, and the Socket.IO libraries' own warnings, share
+    one budget of `lines_per_minute` (what is over it is counted and reported with the next line)."""
 
     def __init__(
         self,
@@ -48,38 +50,62 @@ class BadFrames:
         """Count a bad frame on `eio_sid`; True when the connection has sent too many and must be closed."""
         count = self._counts.get(eio_sid, 0) + 1
         self._counts[eio_sid] = count
-        if count == 1:
-            self._log(eio_sid, address, reason)
+        if count == 1 and (suppressed := self.allow_line()) is not None:
+            logger.warning(
+                "socket %s from %s: bad frame dropped (%s); later ones on this connection are not logged%s",
+                eio_sid,
+                address,
+                reason[:200],
+                _suppressed(suppressed),
+            )
         return count >= self._close_after
 
     def forget(self, eio_sid: str) -> None:
         self._counts.pop(eio_sid, None)
 
-    def _log(self, eio_sid: str, address: str, reason: str) -> None:
+    def allow_line(self) -> int | None:
+        """None when the budget is spent; else how many lines were suppressed since the last one."""
         now = self._clock()
         if now - self._window_start >= 60:
             self._window_start, self._lines = now, 0
         if self._lines >= self._lines_per_minute:
             self._suppressed += 1
-            return
+            return None
         self._lines += 1
         suppressed, self._suppressed = self._suppressed, 0
-        logger.warning(
-            "socket %s from %s: bad frame dropped (%s); later ones on this connection are not logged%s",
-            eio_sid,
-            address,
-            reason[:200],
-            f"; {suppressed} other connections' lines suppressed" if suppressed else "",
-        )
+        return suppressed
+
+
+def _suppressed(count: int) -> str:
+    return f" ({count} similar lines suppressed before this one)" if count else ""
 
 
 class _OneLineLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
-    """Engine.IO's and Socket.IO's logger: `exception()` becomes one line, the traceback only at DEBUG."""
+    """Engine.IO's and Socket.IO's logger: warnings and errors only (they log every packet at INFO), within
+    the bad frames' line budget, and `exception()` as one line naming the error (its traceback at DEBUG)."""
 
-    def exception(self, msg: object, *args: object, **kwargs: Any) -> None:
-        kwargs.pop("exc_info", None)
-        self.logger.debug(msg, *args, exc_info=True, **kwargs)
-        self.logger.warning("%s (traceback at DEBUG level)", str(msg) % args if args else msg)
+    def __init__(self, name: str, frames: BadFrames) -> None:
+        super().__init__(logging.getLogger(name), {})
+        self._frames = frames
+
+    def isEnabledFor(self, level: int) -> bool:
+        return level >= logging.WARNING and self.logger.isEnabledFor(level)
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        if not self.isEnabledFor(level):
+            return
+        suppressed = self._frames.allow_line()
+        if suppressed is None:
+            return
+        error = sys.exc_info()[1] if kwargs.pop("exc_info", None) else None
+        text = str(msg) % args if args else str(msg)
+        if error is not None:
+            self.logger.debug("%s", text, exc_info=error)
+            text = f"{text}: {error!r}"[:300]
+        self.logger.log(level, "%s%s", text, _suppressed(suppressed))
+
+    def exception(self, msg: object, *args: object, exc_info: object = True, **kwargs: Any) -> None:
+        self.log(logging.ERROR, msg, *args, exc_info=True, **kwargs)
 
 
 def _environ_sid(environ: Mapping[str, Any]) -> str:
@@ -121,7 +147,7 @@ class _GuardedEngineIO(engineio.AsyncServer):  # type: ignore[misc]
 class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
     def __init__(self, *, frames: BadFrames, **kwargs: Any) -> None:
         self._frames = frames
-        quiet = _OneLineLogger(logging.getLogger("helpline.realtime.socketio"), {})
+        quiet = _OneLineLogger("helpline.realtime.socketio", frames)
         super().__init__(logger=quiet, engineio_logger=quiet, **kwargs)
 
     def _engineio_server_class(self) -> Callable[..., Any]:

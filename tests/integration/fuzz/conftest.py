@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.integration.server.conftest import DEMO, Server, start_server, stop_server
+from tests.integration.server.conftest import DEMO, Server, http, start_server, stop_server
+
+__all__ = ["http"]  # the server tests' client session fixture
 
 
 @pytest.fixture(scope="module")
