@@ -40,6 +40,7 @@ metadata = MetaData()
 """The auth package's tables; the composition root lists it in `DATABASE_METADATA`."""
 
 _TOKEN, _USER = "token", "user"
+_PURGE_EVERY_SECONDS = 3600
 
 revoked = Table(
     "revoked_tokens",
@@ -63,6 +64,7 @@ class RevocationList:
         self._clock = clock
         self._tokens: dict[str, int] = {}  # token id -> expires_at
         self._users: dict[str, float] = {}  # user id -> revoked_at: tokens issued up to then are revoked
+        self._purged_at = 0
 
     def is_revoked(self, grant: Grant) -> bool:
         if grant.token_id in self._tokens:
@@ -87,9 +89,13 @@ class RevocationList:
     async def refresh(self) -> None:
         """Reload from the database, forgetting entries that outlived every token they could revoke."""
         now = int(self._clock())
+        purge = now - self._purged_at >= _PURGE_EVERY_SECONDS
         async with self._connection() as connection:
-            await connection.execute(delete(revoked).where(revoked.c.expires_at < now))
-            rows = (await connection.execute(select(revoked))).all()
+            if purge:  # a write: not on every refresh
+                await connection.execute(delete(revoked).where(revoked.c.expires_at < now))
+            rows = (await connection.execute(select(revoked).where(revoked.c.expires_at >= now))).all()
+        if purge:
+            self._purged_at = now
         self._tokens = {r.subject: r.expires_at for r in rows if r.kind == _TOKEN}
         self._users = {r.subject: r.revoked_at for r in rows if r.kind == _USER}
 

@@ -127,7 +127,9 @@ def _websocket_class(frames: BadFrames) -> type[Any]:
         async def wait(self) -> Any:
             data = await super().wait()
             try:
-                engineio.packet.Packet(encoded_packet=data)
+                packet = engineio.packet.Packet(encoded_packet=data)
+                if not 0 <= packet.packet_type < len(engineio.packet.packet_names):
+                    raise ValueError(f"unknown packet type {packet.packet_type}")
             except Exception as exc:
                 frames.report(_environ_sid(self.environ), _address(self.environ), f"engine.io: {exc!r}")
                 return None
