@@ -1,6 +1,7 @@
 """Schemathesis against the running server's own OpenAPI document: every operation, valid and invalid input.
 
-Fails on any 5xx and on any status the document does not list for that operation. Each operation is called
+Fails on any 5xx, on any status the document does not list for that operation, and on an answer whose body
+or content type differs from what the document says. Each operation is called
 as a demo user of the first role it allows; the examples per operation are bounded so the run takes about a
 minute.
 """
@@ -18,7 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
-from schemathesis.specs.openapi.checks import status_code_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from tests.integration.server.conftest import Server
 
@@ -89,7 +94,12 @@ def _fuzz(
                 base_url=server.base,
                 session=session,
                 headers=headers,
-                checks=[no_unexpected_server_error, status_code_conformance],
+                checks=[
+                    no_unexpected_server_error,
+                    status_code_conformance,
+                    response_schema_conformance,
+                    content_type_conformance,
+                ],
                 timeout=30,
             )
         except (FailureGroup, Exception) as exc:  # one line per kind of failure
