@@ -140,8 +140,8 @@ async def test_given_a_logged_in_agent_when_logging_out_then_the_token_and_its_s
 
     async with http.post(guarded.base + "/api/v1/auth/logout", headers=bearer(token)) as r:
         assert r.status == 204
-    ended = await _until(heard, "session_ended", timeout=5)
-    await _until(heard, "(disconnected)", timeout=5)
+    ended = await _until(heard, "session_ended", timeout=10)
+    await _until(heard, "(disconnected)", timeout=10)
     async with http.get(guarded.base + "/api/v1/agents", headers=bearer(token)) as r:
         refused = (r.status, (await r.json())["error_id"])
     async with http.get(guarded.base + "/api/v1/agents", headers=bearer(other)) as r:
@@ -175,7 +175,7 @@ async def test_given_an_admin_when_revoking_a_user_then_every_token_of_theirs_en
         guarded.base + "/api/v1/auth/revocations", json={"user_id": "bob"}, headers=bearer(ada)
     ) as r:
         assert r.status == 200, await r.text()
-    assert (await _until(heard, "session_ended", timeout=5))["reason"] == "revoked"
+    assert (await _until(heard, "session_ended", timeout=10))["reason"] == "revoked"
     fresh = await login(http, guarded, "bob")
     statuses = []
     for token in (first, second, fresh):
@@ -213,13 +213,13 @@ async def test_given_a_revoked_token_when_the_server_restarts_then_it_is_still_r
 async def test_given_a_short_token_lifetime_when_it_expires_then_the_socket_is_told_and_disconnected(
     tmp_path: Path, http: aiohttp.ClientSession, sockets: list[socketio.AsyncClient]
 ) -> None:
-    server = start_server(tmp_path, config=_config(tmp_path, token_ttl_seconds=3))
+    server = start_server(tmp_path, config=_config(tmp_path, token_ttl_seconds=6))
     try:
         token = await login(http, server, "alice")
         issued = time.monotonic()
         _client, heard = await _agent_socket(server, token, sockets)
         await _until(heard, "state")
-        ended = await _until(heard, "session_ended", timeout=10)
+        ended = await _until(heard, "session_ended", timeout=20)
         lasted = time.monotonic() - issued
         await _until(heard, "(disconnected)", timeout=5)
         async with http.get(server.base + "/api/v1/agents", headers=bearer(token)) as r:
@@ -228,7 +228,7 @@ async def test_given_a_short_token_lifetime_when_it_expires_then_the_socket_is_t
         stop_server(server)
 
     assert ended["reason"] == "expired"
-    assert 2 <= lasted <= 8, lasted
+    assert 4 <= lasted <= 20, lasted  # expires 5-6 s after issue; swept every second
     assert rest == (401, "invalid_token")
 
 
