@@ -150,7 +150,12 @@ async def test_given_a_case_when_priority_is_a_boolean_or_limit_is_empty_then_40
     ) as r:
         case_with_unknown = (r.status, (await r.json())["error_id"])
 
+    status, interaction = await create(
+        http, server, world["tokens"]["crm"], channel="chat", queue="web-chat", priority=False
+    )
+
     assert priority == (400, "priority")
+    assert (status, interaction["details"]["errors"][0]["field"]) == (400, "priority")
     assert limit == (400, "invalid_query")
     assert case_with_unknown == (400, "unknown_interaction")
 
