@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from cti_adapter._contract import Activity, Case, Customer, Entitlement
 
@@ -29,6 +30,21 @@ __all__ = [
 ]
 
 Status = Literal["open", "pending", "closed"]
+
+_MAX_SECONDS = 7 * 24 * 3600
+Seconds = Annotated[float, Field(ge=0, le=_MAX_SECONDS, allow_inf_nan=False, strict=True)]
+"""A duration in seconds: a JSON number (not a boolean or a string), 0 to a week."""
+Priority = Annotated[int, Field(ge=-100, le=100, strict=True)]
+_LINK = re.compile(r"^(https?://[^\s/?#]+[^\s]*|/(?!/)[^\s]*)$", re.IGNORECASE)
+
+
+def _link(value: str) -> str:
+    if _LINK.match(value) is None:
+        raise ValueError("must be an http(s) URL or a path on this server starting with '/'")
+    return value
+
+
+Link = Annotated[str, Field(max_length=1000), AfterValidator(_link)]
 
 
 class _In(BaseModel):
@@ -148,14 +164,14 @@ class CaseIn(_In):
     customer_id: str = Field(min_length=1)
     subject: str = Field(min_length=1, max_length=200)
     interaction_id: str | None = Field(default=None, max_length=64)
-    priority: int = Field(default=0, ge=-100, le=100)
+    priority: Priority = 0
     attach: bool = Field(default=True, description="join the account's unclosed case on the same subject")
 
 
 class CasePatch(_In):
     subject: str | None = Field(default=None, min_length=1, max_length=200)
     status: Status | None = None
-    priority: int | None = Field(default=None, ge=-100, le=100)
+    priority: Priority | None = None
     disposition: str | None = Field(default=None, max_length=64)
     notes: str | None = Field(default=None, max_length=20_000)
 
@@ -168,20 +184,34 @@ class ActivityIn(_In):
     channel: str = Field(min_length=1, max_length=16)
     started_at: datetime
     interaction_id: str | None = Field(default=None, max_length=64)
-    wait_seconds: float = Field(default=0, ge=0)
-    talk_seconds: float = Field(default=0, ge=0)
-    hold_seconds: float = Field(default=0, ge=0)
-    wrap_up_seconds: float = Field(default=0, ge=0)
+    wait_seconds: Seconds = 0
+    talk_seconds: Seconds = 0
+    hold_seconds: Seconds = 0
+    wrap_up_seconds: Seconds = 0
     queue: str | None = Field(default=None, max_length=64)
     agent_id: str | None = Field(default=None, max_length=64)
     disposition: str | None = Field(default=None, max_length=64)
     notes: str | None = Field(default=None, max_length=20_000)
-    recording_url: str | None = Field(default=None, max_length=1000)
-    transcript_url: str | None = Field(default=None, max_length=1000)
+    recording_url: Link | None = None
+    transcript_url: Link | None = None
 
 
-class ActivityOut(ActivityIn):
-    model_config = ConfigDict(frozen=True)
+class ActivityOut(_Out):
+    """An activity as stored (rows logged before today's input rules are shown as they are)."""
+
+    channel: str
+    started_at: datetime
+    interaction_id: str | None
+    wait_seconds: float
+    talk_seconds: float
+    hold_seconds: float
+    wrap_up_seconds: float
+    queue: str | None
+    agent_id: str | None
+    disposition: str | None
+    notes: str | None
+    recording_url: str | None
+    transcript_url: str | None
 
     @classmethod
     def of(cls, activity: Activity) -> ActivityOut:

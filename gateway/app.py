@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -22,8 +23,18 @@ from gateway.acd_server import AcdServer
 from gateway.acd_server import http as routing_http
 from gateway.analytics import StatsFeed, engine_for
 from gateway.analytics import http as stats_http
-from gateway.auth import TOKENS, TokenService, UserDirectory, guard, load_or_create_secret
+from gateway.auth import (
+    TOKENS,
+    LoginLimits,
+    LoginThrottle,
+    RevocationList,
+    TokenService,
+    UserDirectory,
+    guard,
+    load_or_create_secret,
+)
 from gateway.auth import http as auth_http
+from gateway.auth import metadata as auth_metadata
 from gateway.config import Config, business_hours_specs, load_config, parsed_flows
 from gateway.cti import CrmDesk, answer_lookup_by
 from gateway.cti import http as cti_http
@@ -43,9 +54,12 @@ __all__ = ["DATABASE_METADATA", "ServeOptions", "Settings", "build_app", "resolv
 
 # Every table in the gateway's database: its own and the CRM's. The migrations create them all; comparing
 # the models with a migrated database (autogenerate, `alembic check`, the schema tests) needs this list.
-DATABASE_METADATA: tuple[MetaData, ...] = (storage_metadata, crm_metadata)
+DATABASE_METADATA: tuple[MetaData, ...] = (storage_metadata, crm_metadata, auth_metadata)
 
 logger = logging.getLogger("helpline.app")
+
+# How soon a node sees a revocation made on another node (its own take effect at once).
+_REVOCATION_REFRESH_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,16 +208,22 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         client_max_size=settings.max_body_bytes,
         middlewares=[
             metrics.middleware(),
-            error_middleware_for(routing_http.ERRORS, cti_http.ERRORS, voice_http.ERRORS, stats_http.ERRORS),
+            error_middleware_for(
+                routing_http.ERRORS, cti_http.ERRORS, voice_http.ERRORS, auth_http.ERRORS, stats_http.ERRORS
+            ),
         ],
     )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     (settings.data_dir / "recordings").mkdir(exist_ok=True)
+    database = Database(settings.database_url)
+    revocations = RevocationList(database, ttl_seconds=settings.token_ttl_seconds)
     tokens = TokenService(
-        secret=load_or_create_secret(settings.data_dir), ttl_seconds=settings.token_ttl_seconds
+        secret=load_or_create_secret(settings.data_dir),
+        ttl_seconds=settings.token_ttl_seconds,
+        revocations=revocations,
     )
     users = UserDirectory(config.users)
-    database = Database(settings.database_url)
+    throttle = LoginThrottle(LoginLimits(**config.server.login_limits.model_dump()))
     sip = _sip_front(config, settings) if settings.sip_enabled else None
     voices: list[VoiceService] = []
 
@@ -241,10 +261,10 @@ def build_app(config: Config, settings: Settings) -> web.Application:
     add_panel_routes(app)
     _add_routes(
         app,
-        auth_http.routes(users, tokens)
+        auth_http.routes(users, tokens, throttle, revocations)
         + routing_http.routes(hub, config)
         + admin.routes(config)
-        + (cti_http.routes(cti.builtin, cti.service) if cti.builtin else [])
+        + (cti_http.routes(cti.builtin, cti.service, interactions=database) if cti.builtin else [])
         + voice_http.routes(voice, hub, database)
         + stats_http.routes(
             stats.engine,
@@ -266,10 +286,13 @@ def build_app(config: Config, settings: Settings) -> web.Application:
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await database.start()
+        await revocations.refresh()
+        refresh = asyncio.create_task(revocations.run_refresh(_REVOCATION_REFRESH_SECONDS))
         cti.start()
         if settings.seed_demo_customers and cti.builtin is not None:
             await seed_demo_customers(cti.builtin)
         await hub.start()
+        realtime.start()
         if sip is not None:
             await sip.start(before_calls=attach_voice)
         # The routing state built at start lives as long as the process: keep the collector off it.
@@ -283,6 +306,9 @@ def build_app(config: Config, settings: Settings) -> web.Application:
             await sip.stop()
         await hub.stop()
         await realtime.close()
+        refresh.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await refresh
         await cti.stop()
         await database.close()
 

@@ -33,7 +33,7 @@ class _In(BaseModel):
 
 class SkillLevel(_In):
     skill: Name
-    min_level: int = Field(default=1, ge=1, le=10)
+    min_level: int = Field(default=1, ge=1, le=10, strict=True)
 
 
 class PresenceIn(_In):
@@ -45,7 +45,7 @@ class InteractionIn(_In):
     channel: Channel
     queue: Name
     skills: tuple[SkillLevel, ...] = Field(default=(), max_length=20)
-    priority: int = Field(default=0, ge=0, le=100)
+    priority: int = Field(default=0, ge=0, le=100, strict=True)
     attributes: dict[Annotated[str, Field(max_length=64)], AttributeValue] = Field(
         default_factory=dict, max_length=100
     )

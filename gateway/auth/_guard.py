@@ -6,12 +6,14 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from gateway.auth._tokens import Principal, TokenError, TokenService
+from gateway.auth._tokens import Grant, Principal, TokenService
+from gateway.auth.errors import TokenError, TokenRevoked
 from gateway.web import Forbidden, Unauthorized
 
-__all__ = ["PRINCIPAL", "TOKENS", "guard", "principal_of"]
+__all__ = ["GRANT", "PRINCIPAL", "TOKENS", "guard", "principal_of"]
 
 PRINCIPAL = web.RequestKey("principal", Principal)
+GRANT = web.RequestKey("grant", Grant)
 TOKENS = web.AppKey("tokens", TokenService)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -34,9 +36,12 @@ def _bearer(request: web.Request) -> str:
 def guard(handler: Handler, roles: tuple[str, ...]) -> Handler:
     async def guarded(request: web.Request) -> web.StreamResponse:
         try:
-            principal = request.app[TOKENS].verify(_bearer(request))
+            grant = request.app[TOKENS].read(_bearer(request))
+        except TokenRevoked as exc:
+            raise Unauthorized(str(exc), error_id="revoked_token") from None
         except TokenError as exc:
             raise Unauthorized(str(exc), error_id="invalid_token") from None
+        principal = grant.principal
         if principal.role not in roles:
             raise Forbidden(
                 f"role {principal.role!r} may not do this",
@@ -44,6 +49,7 @@ def guard(handler: Handler, roles: tuple[str, ...]) -> Handler:
                 details={"allowed_roles": list(roles)},
             )
         request[PRINCIPAL] = principal
+        request[GRANT] = grant
         return await handler(request)
 
     guarded.__name__ = handler.__name__

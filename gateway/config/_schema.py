@@ -17,6 +17,7 @@ __all__ = [
     "Config",
     "ExitConfig",
     "HttpConfig",
+    "LoginLimitsConfig",
     "MaxWaitConfig",
     "QueueConfig",
     "QueueMemberConfig",
@@ -166,6 +167,21 @@ class SipServerConfig(_Frozen):
         return value
 
 
+class LoginLimitsConfig(_Frozen):
+    """Failed REST logins before the user name or the address is refused (429 with Retry-After)."""
+
+    failures_per_user: int = Field(
+        default=5, ge=1, le=1000, description="failed logins for one user name within window_seconds"
+    )
+    failures_per_address: int = Field(
+        default=20, ge=1, le=100_000, description="failed logins from one address, any user, in the window"
+    )
+    window_seconds: int = Field(default=300, ge=1, le=86_400)
+    block_seconds: int = Field(
+        default=300, ge=1, le=86_400, description="how long a user name or address is refused"
+    )
+
+
 class ServerConfig(_Frozen):
     http: HttpConfig = HttpConfig()
     sip: SipServerConfig = SipServerConfig()
@@ -173,6 +189,7 @@ class ServerConfig(_Frozen):
     database_url: str | None = None
     redis_url: str | None = None
     token_ttl_seconds: int = Field(default=12 * 3600, gt=0)
+    login_limits: LoginLimitsConfig = LoginLimitsConfig()
 
 
 class SipAccountConfig(_Frozen):

@@ -47,6 +47,7 @@ from cti_adapter.schemas import (
     EntitlementOut,
 )
 from gateway.auth import principal_of
+from gateway.cti._ownership import InteractionLookup, check_activity_author, check_interaction
 from gateway.web import ApiRoute, BadRequest, ErrorMapping, json_response
 from gateway.web import read_body as body_of
 
@@ -91,12 +92,18 @@ def _entitlements(items: list[EntitlementIn]) -> tuple[NewEntitlement, ...]:
     return tuple(NewEntitlement(e.level, e.starts, e.ends, tuple(e.products)) for e in items)
 
 
-def _activity(body: ActivityIn) -> Activity:
-    return Activity(**body.model_dump())
+def _activity(body: ActivityIn, agent_id: str | None) -> Activity:
+    return Activity(**{**body.model_dump(), "agent_id": agent_id})
 
 
-def routes(crm: BuiltinCrm, service: CtiService | None = None) -> list[ApiRoute]:
-    """The customers and cases API over the built-in CRM; with `service`, click-to-dial too."""
+def routes(
+    crm: BuiltinCrm, service: CtiService | None = None, *, interactions: InteractionLookup
+) -> list[ApiRoute]:
+    """The customers and cases API over the built-in CRM; with `service`, click-to-dial too.
+
+    Interaction ids named on cases and activities are looked up in `interactions`: they must exist, and an
+    agent may name only the ones they handled (and log activities only as themselves).
+    """
 
     async def detail(customer_id: str) -> CustomerDetail:
         customer = await crm.get_customer(customer_id)
@@ -171,6 +178,7 @@ def routes(crm: BuiltinCrm, service: CtiService | None = None) -> list[ApiRoute]
 
     async def create_case(request: web.Request) -> web.StreamResponse:
         body = await body_of(request, CaseIn)
+        await check_interaction(interactions, principal_of(request), body.interaction_id, required=False)
         new = NewCase(
             body.customer_id, body.subject, interaction_id=body.interaction_id, priority=body.priority
         )
@@ -203,7 +211,11 @@ def routes(crm: BuiltinCrm, service: CtiService | None = None) -> list[ApiRoute]
                 error_id="invalid_body",
                 details={"errors": [{"field": "started_at", "problem": "no UTC offset"}]},
             )
-        await crm.log_activity(case_id, _activity(body))
+        await crm.get_case(case_id)  # an unknown case is a 404 before anything is checked against it
+        principal = principal_of(request)
+        agent_id = check_activity_author(principal, body.agent_id)
+        await check_interaction(interactions, principal, body.interaction_id, required=True)
+        await crm.log_activity(case_id, _activity(body, agent_id))
         activities = await crm.activities(case_id)
         return json_response(ActivityList(items=[ActivityOut.of(a) for a in activities]), status=201)
 
@@ -265,6 +277,7 @@ def routes(crm: BuiltinCrm, service: CtiService | None = None) -> list[ApiRoute]
             "Search cases",
             READERS,
             response=CaseList,
+            errors=(404,),
             query=(
                 ("customer_id", "the cases of this customer's account"),
                 ("status", "open, pending or closed"),
@@ -282,6 +295,7 @@ def routes(crm: BuiltinCrm, service: CtiService | None = None) -> list[ApiRoute]
             request=CaseIn,
             response=CaseOut,
             status=201,
+            also=(200,),
             errors=(404,),
         ),
         ApiRoute(

@@ -1,19 +1,25 @@
 """Socket.IO namespaces authenticated with the REST bearer token.
 
 An agent's socket joins the room `agent:<id>` and only that room, so it receives its own offers
-and presence; supervisors and admins join `/supervisor` and receive every routing event.
+and presence; supervisors and admins join `/supervisor` and receive every routing event. A socket whose
+token expires or is revoked gets `session_ended` and is disconnected (checked on every event, and swept
+every second).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 import socketio
 from aiohttp import web
 
-from gateway.auth import Principal, TokenError, TokenService
+from gateway.auth import Grant, Principal, TokenError, TokenService
+from gateway.realtime._guarded import BadFrames, GuardedServer
 
 __all__ = ["AgentActions", "RealtimeServer"]
 
@@ -41,32 +47,62 @@ def _error(error_id: str, message: str) -> dict[str, Any]:
     return {"ok": False, "error_id": error_id, "message": message}
 
 
+_SESSION_ENDED = _error("session_ended", "the token has expired or been revoked; log in again")
+_SWEEP_SECONDS = 1.0
+
+
 class _Authenticated(socketio.AsyncNamespace):  # type: ignore[misc]
     roles: tuple[str, ...] = ()
 
     def __init__(self, namespace: str, tokens: TokenService) -> None:
         super().__init__(namespace)
         self._tokens = tokens
+        self._grants: dict[str, Grant] = {}  # this node's connected sockets
 
     async def authenticate(self, sid: str, environ: Mapping[str, Any], auth: object) -> Principal:
         token = _token_from(auth, environ)
         if token is None:
             raise socketio.exceptions.ConnectionRefusedError("unauthorized: no token given")
         try:
-            principal = self._tokens.verify(token)
+            grant = self._tokens.read(token)
         except TokenError as exc:
             raise socketio.exceptions.ConnectionRefusedError(f"unauthorized: {exc}") from None
+        principal = grant.principal
         if principal.role not in self.roles:
             raise socketio.exceptions.ConnectionRefusedError(
                 f"forbidden: role {principal.role!r} may not use {self.namespace}"
             )
         await self.save_session(sid, {"principal": principal})
+        self._grants[sid] = grant
         return principal
 
-    async def principal(self, sid: str) -> Principal:
-        session = await self.get_session(sid)
-        principal: Principal = session["principal"]
-        return principal
+    async def on_disconnect(self, sid: str, reason: object = None) -> None:
+        self._grants.pop(sid, None)
+
+    async def principal(self, sid: str) -> Principal | None:
+        """The socket's user, or None (and the socket ended) when its token no longer holds."""
+        grant = self._grants.get(sid)
+        if grant is None:
+            return None
+        if not self._tokens.is_valid(grant):
+            await self.end_session(sid, grant)
+            return None
+        return grant.principal
+
+    async def sweep(self) -> None:
+        """End every socket whose token has expired or been revoked."""
+        for sid, grant in list(self._grants.items()):
+            if not self._tokens.is_valid(grant):
+                await self.end_session(sid, grant)
+
+    async def end_session(self, sid: str, grant: Grant) -> None:
+        if self._grants.pop(sid, None) is None:
+            return
+        reason = "expired" if grant.expires_at <= time.time() else "revoked"
+        logger.info("%s socket of %s ended: token %s", self.namespace, grant.principal.user_id, reason)
+        message = "your session has ended; log in again"
+        await self.emit("session_ended", {"reason": reason, "message": message}, to=sid)
+        await self.disconnect(sid)
 
 
 class _AgentNamespace(_Authenticated):
@@ -89,6 +125,8 @@ class _AgentNamespace(_Authenticated):
 
     async def on_accept(self, sid: str, data: object = None) -> dict[str, Any]:
         principal = await self.principal(sid)
+        if principal is None:
+            return _SESSION_ENDED
         interaction_id = await self._interaction_id(data)
         if interaction_id is None:
             return _error("bad_request", "accept needs {interaction_id: string}")
@@ -96,6 +134,8 @@ class _AgentNamespace(_Authenticated):
 
     async def on_reject(self, sid: str, data: object = None) -> dict[str, Any]:
         principal = await self.principal(sid)
+        if principal is None:
+            return _SESSION_ENDED
         interaction_id = await self._interaction_id(data)
         if interaction_id is None:
             return _error("bad_request", "reject needs {interaction_id: string}")
@@ -118,19 +158,35 @@ class RealtimeServer:
     def __init__(self, *, tokens: TokenService, redis_url: str | None = None) -> None:
         self._tokens = tokens
         manager = socketio.AsyncRedisManager(redis_url) if redis_url else None
-        self._sio = socketio.AsyncServer(
+        self._sio = GuardedServer(
+            frames=BadFrames(),
             async_mode="aiohttp",
             client_manager=manager,
             cors_allowed_origins=[],
-            logger=False,
-            engineio_logger=False,
         )
-        self._sio.register_namespace(_SupervisorNamespace(tokens))
+        self._namespaces: list[_Authenticated] = [_SupervisorNamespace(tokens)]
+        self._sio.register_namespace(self._namespaces[0])
+        self._sweeper: asyncio.Task[None] | None = None
 
     def attach(self, app: web.Application, actions: AgentActions) -> None:
         """Serve the sockets on `app`; agents' commands go to `actions` (events can be pushed before)."""
-        self._sio.register_namespace(_AgentNamespace(self._tokens, actions))
+        agents = _AgentNamespace(self._tokens, actions)
+        self._namespaces.append(agents)
+        self._sio.register_namespace(agents)
         self._sio.attach(app, socketio_path="socket.io")
+
+    def start(self) -> None:
+        """Start ending the sockets whose tokens expire or are revoked."""
+        self._sweeper = asyncio.create_task(self._sweep_forever())
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(_SWEEP_SECONDS)
+            for namespace in self._namespaces:
+                try:
+                    await namespace.sweep()
+                except Exception:
+                    logger.exception("sweeping %s sockets failed", namespace.namespace)
 
     async def to_agent(self, agent_id: str, event: str, data: Mapping[str, Any]) -> None:
         await self._sio.emit(event, dict(data), room=f"agent:{agent_id}", namespace="/agent")
@@ -139,4 +195,8 @@ class RealtimeServer:
         await self._sio.emit(event, dict(data), room="supervisors", namespace="/supervisor")
 
     async def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
         await self._sio.shutdown()

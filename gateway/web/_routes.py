@@ -29,6 +29,7 @@ class ApiRoute:
     status: int = 200
     errors: tuple[int, ...] = ()
     query: tuple[tuple[str, str], ...] = ()  # (name, description)
+    also: tuple[int, ...] = ()  # other success statuses, with the same body as `status`
 
 
 async def read_body(request: web.Request, model: type[Model]) -> Model:
@@ -82,6 +83,19 @@ def _schema_ref(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, st
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
+def _implied_errors(route: ApiRoute) -> set[int]:
+    """What the edge itself may answer: bad input (400, 413), no or wrong token (401, 403), and 503 when a
+    route that needs the database finds it down (the error middleware's `database_unavailable`)."""
+    codes: set[int] = set()
+    if route.request is not None:
+        codes |= {400, 413}
+    if route.query:
+        codes.add(400)
+    if route.roles is not None:
+        codes |= {401, 403, 503}
+    return codes
+
+
 def _operation(route: ApiRoute, schemas: dict[str, Any]) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": route.summary, "operationId": route.handler.__name__}
     params = _path_params(route.path) + [
@@ -101,8 +115,8 @@ def _operation(route: ApiRoute, schemas: dict[str, Any]) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": "success"}
     if route.response is not None:
         ok["content"] = {"application/json": {"schema": _schema_ref(route.response, schemas)}}
-    responses: dict[str, Any] = {str(route.status): ok}
-    codes = set(route.errors) | ({400} if route.request else set()) | ({401, 403} if route.roles else set())
+    responses: dict[str, Any] = {str(code): ok for code in sorted({route.status, *route.also})}
+    codes = set(route.errors) | _implied_errors(route)
     for code in sorted(codes):
         responses[str(code)] = {
             "description": "error",

@@ -97,9 +97,21 @@ def validation_details(exc: ValidationError) -> dict[str, Any]:
     return {"errors": errors}
 
 
-def _json_error(status: int, error_id: str, message: str, details: dict[str, Any]) -> web.Response:
+def _json_error(
+    status: int,
+    error_id: str,
+    message: str,
+    details: dict[str, Any],
+    headers: dict[str, str] | None = None,
+) -> web.Response:
     body = {"error_id": error_id, "message": message, "details": details}
-    return web.Response(status=status, text=json.dumps(body), content_type="application/json")
+    return web.Response(
+        status=status, text=json.dumps(body), content_type="application/json", headers=headers
+    )
+
+
+def _no_headers(_exc: Exception) -> dict[str, str]:
+    return {}
 
 
 def _no_details(_exc: Exception) -> dict[str, Any]:
@@ -118,6 +130,7 @@ class ErrorMapping(Generic[E]):
     status: int
     error_id: str
     details: Callable[[E], dict[str, Any]] = _no_details
+    headers: Callable[[E], dict[str, str]] = _no_headers
 
     def __post_init__(self) -> None:
         if not 400 <= self.status <= 599:
@@ -126,7 +139,7 @@ class ErrorMapping(Generic[E]):
             raise ValueError(f"{self.exception.__name__}: error_id must not be empty")
 
     def response(self, exc: E) -> web.Response:
-        return _json_error(self.status, self.error_id, str(exc), self.details(exc))
+        return _json_error(self.status, self.error_id, str(exc), self.details(exc), self.headers(exc))
 
 
 _DATABASE = ErrorMapping(DatabaseUnavailable, 503, "database_unavailable")
@@ -165,7 +178,11 @@ def error_middleware_for(*tables: Iterable[ErrorMapping[Any]]) -> Middleware:
             if exc.status < 400:
                 raise
             error_id = _HTTP_IDS.get(exc.status, "http_error")
-            return _json_error(exc.status, error_id, exc.reason, {"path": request.path})
+            details: dict[str, Any] = {"path": request.path}
+            headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+            if isinstance(exc, web.HTTPMethodNotAllowed):
+                details["allowed_methods"] = sorted(exc.allowed_methods)
+            return _json_error(exc.status, error_id, exc.reason, details, headers)
         except Exception as exc:
             mapping = mapped(exc)
             if mapping is None:

@@ -13,7 +13,7 @@ export interface LiveHandlers {
   ended(event: RoutingEvent): void;
   presence(event: RoutingEvent): void;
   connection(connected: boolean, why: string): void;
-  /** The server refused the token: logging in again is the only way on. */
+  /** The server refused the token, or ended the session (expired, revoked): logging in again is the only way on. */
   refused(message: string): void;
 }
 
@@ -36,8 +36,14 @@ export class Live {
       reconnectionDelayMax: 5000,
     });
     const socket = this.socket;
+    let ended = false;
     socket.on("connect", () => handlers.connection(true, "connected"));
+    socket.on("session_ended", (data: { message?: string }) => {
+      ended = true;
+      handlers.refused(data.message ?? "your session has ended");
+    });
     socket.on("disconnect", (reason) => {
+      if (ended) return;
       handlers.connection(false, reason);
       // The server closing the socket (a restart) does not trigger the client's own reconnection.
       if (reason === "io server disconnect") setTimeout(() => socket.connect(), 1000);

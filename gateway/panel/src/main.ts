@@ -39,7 +39,7 @@ class App {
       event.preventDefault();
       void this.login(new FormData(event.target as HTMLFormElement));
     });
-    byId("logout").addEventListener("click", () => this.logout(""));
+    byId("logout").addEventListener("click", () => void this.signOut());
     setupPresence(this.api, () => this.session?.user.id ?? "", (m) => this.notice(m));
     new Customers(this.api).setup();
     this.store.onChange(() => this.render());
@@ -212,6 +212,18 @@ class App {
     const notice = byId("notice");
     setText(notice, message);
     notice.hidden = !message;
+  }
+
+  /** The Log out button: the gateway revokes the token (and ends its sockets), then the panel forgets it. */
+  private async signOut(): Promise<void> {
+    const token = this.session?.token;
+    this.logout("");
+    if (!token) return;
+    try {
+      await fetch("/api/v1/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${token}` } });
+    } catch {
+      // Unreachable gateway: the token is forgotten here and expires by itself.
+    }
   }
 
   private logout(message: string): void {

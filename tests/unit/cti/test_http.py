@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,9 +14,11 @@ from cti_adapter import CtiService, DialRequest
 from cti_adapter.builtin import BuiltinCrm
 from gateway.auth import TOKENS, Principal, TokenService, guard
 from gateway.cti.http import ERRORS, routes
+from gateway.storage import Database, InteractionRecord
 from gateway.web import error_middleware_for
 
 TOKENS_SERVICE = TokenService(secret=b"x" * 32, ttl_seconds=600)
+NOON = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 ANN = {
     "name": "Ann Lee",
     "phone": "020 7946 0958",
@@ -42,10 +45,14 @@ def dialer() -> Dialer:
 
 
 @pytest.fixture
-async def client(crm: BuiltinCrm, dialer: Dialer) -> AsyncIterator[TestClient[Any, Any]]:
+async def client(crm: BuiltinCrm, dialer: Dialer, database: Database) -> AsyncIterator[TestClient[Any, Any]]:
+    for call in ("call-1", "call-2"):  # calls alice answered
+        await database.save_interaction(
+            InteractionRecord(id=call, channel="voice", queue_id="support", created_at=NOON, agent_id="alice")
+        )
     app = web.Application(middlewares=[error_middleware_for(ERRORS)])
     app[TOKENS] = TOKENS_SERVICE
-    for route in routes(crm, CtiService(crm, dialer=dialer)):
+    for route in routes(crm, CtiService(crm, dialer=dialer), interactions=database):
         app.router.add_route(route.method, route.path, guard(route.handler, route.roles or ()))
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
@@ -125,14 +132,14 @@ async def test_given_a_customer_when_an_agent_files_two_calls_on_one_subject_the
     customer = await (await client.post("/api/v1/customers", json=ANN, headers=auth("admin"))).json()
     case_in = {"customer_id": customer["id"], "subject": "Router", "interaction_id": "call-1"}
 
-    opened = await client.post("/api/v1/cases", json=case_in, headers=auth("agent"))
+    opened = await client.post("/api/v1/cases", json=case_in, headers=auth("agent", "alice"))
     joined = await client.post(
-        "/api/v1/cases", json={**case_in, "interaction_id": "call-2"}, headers=auth("agent")
+        "/api/v1/cases", json={**case_in, "interaction_id": "call-2"}, headers=auth("agent", "alice")
     )
     case = await joined.json()
     logged = await client.post(
         f"/api/v1/cases/{case['id']}/activities",
-        headers=auth("agent"),
+        headers=auth("agent", "alice"),
         json={
             "channel": "voice",
             "started_at": "2025-06-01T10:00:00+00:00",
@@ -184,11 +191,12 @@ async def test_given_an_agent_when_clicking_to_dial_then_their_phone_is_asked_to
 
 
 async def test_given_no_dialer_when_an_agent_clicks_to_dial_then_503_dial_unavailable_says_why(
-    crm: BuiltinCrm,
+    crm: BuiltinCrm, database: Database
 ) -> None:
     app = web.Application(middlewares=[error_middleware_for(ERRORS)])
     app[TOKENS] = TOKENS_SERVICE
-    for route in routes(crm, CtiService(crm)):  # a gateway without a SIP front wires no dialer
+    # a gateway without a SIP front wires no dialer
+    for route in routes(crm, CtiService(crm), interactions=database):
         app.router.add_route(route.method, route.path, guard(route.handler, route.roles or ()))
     async with TestClient(TestServer(app)) as client:
         response = await client.post(
