@@ -25,6 +25,7 @@ from gateway.acd import (
     Presence,
     Router,
     RoutingError,
+    SupervisorAction,
     UnknownAgent,
 )
 from gateway.acd_server._activities import CaseLog
@@ -55,6 +56,7 @@ _AGENT_EVENTS = {
 }
 
 
+_MONITOR_ACTIONS = ("monitor_join", "monitor_mode", "monitor_leave")
 _PRESENCE = (EventType.PRESENCE_CHANGED, EventType.WRAP_UP_ENDED)
 _WAITING = (InteractionState.WAITING, InteractionState.OFFERED)
 _LEFT_QUEUE = (
@@ -135,6 +137,7 @@ class AcdServer:
         self._done: dict[str, WorkDone] = {}
         self._agent_pushes = AgentPushes()
         self._started_at = time.time()
+        self._show_monitoring = config.monitoring.show_to_agent
 
     def subscribe(self, listener: EventListener) -> None:
         """`listener` receives every batch of routing events, in order, after it is stored (e.g. the voice
@@ -257,6 +260,9 @@ class AcdServer:
             return
         payload = event.to_dict()
         await sockets.to_supervisors("event", payload)
+        if event.type is EventType.SUPERVISOR_ACTION:
+            self._push_monitoring(sockets, event, payload)
+            return
         name, agent_id = _AGENT_EVENTS.get(event.type), event.agent_id
         if name is None or agent_id is None:
             return
@@ -274,6 +280,14 @@ class AcdServer:
                 self._late_pops.add(asyncio.create_task(self._late_pop(event)))
 
         self._agent_pushes.send(agent_id, push_offer)
+
+    def _push_monitoring(self, sockets: SocketPush, event: Event, payload: Mapping[str, Any]) -> None:
+        """A supervisor joining, switching or leaving an agent's call: the agent's panel hears of it only
+        when the configuration says so (`monitoring.show_to_agent`)."""
+        agent_id, action = event.agent_id, event.data.get("action")
+        if not self._show_monitoring or agent_id is None or action not in _MONITOR_ACTIONS:
+            return
+        self._agent_pushes.send(agent_id, lambda: sockets.to_agent(agent_id, "supervisor", payload))
 
     async def _pop(self, event: Event, view: InteractionView) -> dict[str, Any] | None:
         if self._desk is None:
@@ -437,6 +451,10 @@ class AcdServer:
         kinds = {"stereo": 0, "caller": 1, "agent": 2}  # both sides in one file first
         records = sorted(await self._db.recordings_of(interaction_id), key=lambda r: kinds.get(r.kind, 3))
         return [f"/api/v1/recordings/{r.id}" for r in records]
+
+    async def record_action(self, action: SupervisorAction) -> None:
+        with bind_interaction(action.interaction_id):
+            await self._stored(await self._running().record_action(action))
 
     async def set_presence(self, agent_id: str, presence: Presence) -> AgentView:
         await self._stored(await self._running().set_presence(agent_id, presence))

@@ -329,6 +329,15 @@ class BusinessHoursConfig(_Frozen):
         return value
 
 
+class MonitoringConfig(_Frozen):
+    """Supervisors listening in on calls (listen / whisper / barge)."""
+
+    show_to_agent: bool = Field(
+        default=False,
+        description="the agent's panel shows that a supervisor is on the call (and in which mode)",
+    )
+
+
 class Config(_Frozen):
     server: ServerConfig = ServerConfig()
     users: tuple[UserConfig, ...] = ()
@@ -337,6 +346,7 @@ class Config(_Frozen):
     business_hours: tuple[BusinessHoursConfig, ...] = ()
     flows: dict[str, Any] = {}
     crm: CrmConfig = CrmConfig()
+    monitoring: MonitoringConfig = MonitoringConfig()
 
     def user(self, user_id: str) -> UserConfig | None:
         return next((u for u in self.users if u.id == user_id), None)
