@@ -148,6 +148,15 @@ class App {
         store.presence = { state: p.kind, reason: p.reason, since: e.at ?? serverNow(), until: p.until };
         store.changed();
       },
+      supervisor: (e) => {
+        const item = store.work.get(e.interaction_id ?? "");
+        if (!item) return;
+        const action = String(e.data?.["action"] ?? "");
+        const details = (e.data?.["details"] ?? {}) as { mode?: string };
+        const actor = String(e.data?.["actor"] ?? "");
+        item.supervisor = action === "monitor_leave" ? null : { id: actor, mode: details.mode ?? "listen" };
+        store.changed();
+      },
       connection: (connected, why) => {
         const was = store.connected;
         store.connected = connected;
