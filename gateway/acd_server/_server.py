@@ -138,6 +138,8 @@ class AcdServer:
         self._agent_pushes = AgentPushes()
         self._started_at = time.time()
         self._show_monitoring = config.monitoring.show_to_agent
+        self._monitored: dict[str, dict[str, Any]] = {}
+        """interaction id -> the supervisor on its call and the mode, for the agent's `state` on reconnect."""
 
     def subscribe(self, listener: EventListener) -> None:
         """`listener` receives every batch of routing events, in order, after it is stored (e.g. the voice
@@ -215,10 +217,22 @@ class AcdServer:
         if event.type in _PRESENCE and event.agent_id is not None:
             self._presence_since[event.agent_id] = event.at
         self._track_waiting(event, self.router)
+        self._track_monitoring(event)
         if self._case_log is not None:
             self._case_log.fold(event, self.router, self._done.pop(event.interaction_id or "", None))
         logger.debug("event %d %s agent=%s", event.seq, event.type, event.agent_id)
         return changed
+
+    def _track_monitoring(self, event: Event) -> None:
+        iid, action = event.interaction_id, event.data.get("action")
+        if iid is None or event.type not in (EventType.SUPERVISOR_ACTION, EventType.ENDED):
+            return
+        if event.type is EventType.ENDED or action == "monitor_leave":
+            self._monitored.pop(iid, None)
+        elif action in _MONITOR_ACTIONS:
+            details = event.data.get("details")
+            mode = details.get("mode") if isinstance(details, dict) else None
+            self._monitored[iid] = {"id": event.data.get("actor"), "mode": mode}
 
     def _track_waiting(self, event: Event, router: Router) -> None:
         iid = event.interaction_id
@@ -363,7 +377,8 @@ class AcdServer:
 
     async def agent_state(self, agent_id: str) -> dict[str, Any]:
         """What an agent's panel shows, sent on every (re)connect: an offer that rang while the panel was
-        away comes with its screen pop, as the `offer` event would have brought it."""
+        away comes with its screen pop, as the `offer` event would have brought it; a supervisor on one of
+        its calls is named when `monitoring.show_to_agent` says so."""
         view = self.router.agent(agent_id)
         pops: dict[str, Any] = {}
         for iid in (*view.offered, *view.assigned):
@@ -371,11 +386,13 @@ class AcdServer:
             if interaction is not None and self._desk is not None:
                 waited = (interaction.answered_at or time.time()) - interaction.enqueue_time
                 pops[iid] = await self._desk.pop(interaction, wait_seconds=waited)
+        shown = self._monitored if self._show_monitoring else {}
         return {
             "agent": view.to_dict(),
             "offers": [self.interaction_dict(i) for i in view.offered],
             "work": [self.interaction_dict(i) for i in view.assigned],
             "pops": pops,
+            "supervisors": {i: shown[i] for i in view.assigned if i in shown},
         }
 
     # -- the routing port ---------------------------------------------------------------------------------

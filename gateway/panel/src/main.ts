@@ -176,6 +176,10 @@ class App {
     const work = new Set(state.work.map((i) => i.id));
     for (const id of [...store.work.keys()]) if (!work.has(id)) store.work.delete(id);
     for (const i of state.work) store.addWork(i);
+    for (const [id, item] of store.work) {
+      const s = state.supervisors?.[id];
+      item.supervisor = s ? { id: s.id, mode: s.mode ?? "listen" } : null;
+    }
     const p = state.agent.presence;
     if (p.kind !== store.presence.state || p.reason !== store.presence.reason) {
       store.presenceNews += 1;

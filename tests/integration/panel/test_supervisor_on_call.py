@@ -1,6 +1,6 @@
 """Alice's panel says when a supervisor is on her call (the demo sets `monitoring.show_to_agent`): a real
 call through Kamailio reaches her registered phone, Sam listens in from his own registered phone, switches
-to whisper and leaves, and her call's row in Chromium follows each step."""
+to whisper and leaves, and her call's row in Chromium follows each step, a reload of the panel included."""
 
 from __future__ import annotations
 
@@ -88,6 +88,8 @@ def test_given_alice_on_a_call_when_sam_listens_whispers_and_leaves_then_her_pan
 
         assert status == 202, joined
         aio.run(sam_phone.wait_for(f"confirmed {SAM_SIP[0]} 1", within=15))
+        expect(on_call).to_have_text("Supervisor sam is listening")
+        page.reload()  # the panel reconnects: the gateway's `state` names the supervisor again
         expect(on_call).to_have_text("Supervisor sam is listening")
         rest.ok("sam", "PUT", f"/interactions/{interaction}/monitor", {"mode": "whisper"})
         expect(on_call).to_have_text("Supervisor sam is whispering to you")
