@@ -27,7 +27,7 @@ from tests.integration.server.conftest import (
 )
 from tests.integration.server.test_routing_api import Listener
 from tests.integration.sip.conftest import need
-from tests.integration.voice.audio import Samples, level_at, read
+from tests.integration.voice.audio import peak_level, read
 from tests.integration.voice.conftest import Phone, media, start_phone
 
 __all__ = ["media", "start_phone"]  # fixtures shared with the voice tests
@@ -36,13 +36,14 @@ __all__ = ["media", "start_phone"]  # fixtures shared with the voice tests
 # the caller's and the agent's voices never makes it up out of intermodulation.
 CALLER_TONE, AGENT_TONE, SUPERVISOR_TONE = 600, 1400, 1900
 SAM = {"sam": "2001", "alice": "1001"}
-# A tone's RMS level in what a phone heard (each phone sends its own at 0.21). Under load the phones' audio
-# comes with gaps of a second or more, so a voice that is heard may average well below what was sent; one
-# that is not stays below 0.002 (codec noise).
-HEARD = 0.02
-NOT_HEARD = 0.006
+# A tone's level in the loudest quarter second of what a phone heard (each phone sends its own at 0.21 RMS).
+# Under load the phones' RTP streams stop for a second or two now and then, so a voice that is heard is
+# judged by its best stretch (measured: 0.126 or more); one that is not stays below 0.02 (measured: codec
+# artefacts of the other voices, up to 0.015).
+HEARD = 0.08
+NOT_HEARD = 0.04
 SEGMENT = 4.0  # seconds each mode is listened to
-SETTLE = 0.6  # seconds cut from the start of each file: the jitter buffer still plays the mode before
+SETTLE = 1.0  # seconds not checked for absence in each file: the jitter buffer may still play the mode before
 FLOWS = """
 main:
   - menu: {prompt: "For billing press 1.", options: {'1': billing}, timeout: 8, retries: 1}
@@ -81,8 +82,16 @@ def monitor_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[S
     stop_server(server)
 
 
-def _hears(samples: Samples, rate: int, hz: int) -> float:
-    return level_at(samples[int(SETTLE * rate) :], rate, hz)
+def _heard(phone: Phone, user: str, mode: str) -> dict[int, tuple[float, float]]:
+    """Per tone, its peak level in what the phone heard during `mode` (is it heard?) and after the first
+    `SETTLE` s (is it not?). Nothing heard before the mark passes for the next mode's: a voice a mode adds
+    was not heard in the mode before, and one it removes is checked for after the jitter buffer emptied."""
+    audio, rate = read(phone.heard(user, 1).with_name(f"{user}-1-{mode}.wav"))
+    samples, settled = audio[0], audio[0][int(SETTLE * rate) :]
+    return {
+        hz: (peak_level(samples, rate, hz), peak_level(settled, rate, hz))
+        for hz in (CALLER_TONE, AGENT_TONE, SUPERVISOR_TONE)
+    }
 
 
 async def _phones(start_phone: Any, tones: dict[int, Path], sip_port: int) -> tuple[Phone, Phone, Phone]:
@@ -173,23 +182,17 @@ async def test_given_a_call_when_sam_listens_whispers_barges_and_leaves_then_eac
 
     assert agent_refused == 403  # only supervisors and admins listen in
     for mode in ("listen", "whisper", "barge", "after"):
-        heard = {}
-        for who, phone, user in (("caller", caller, "out"), ("agent", alice_phone, "1001")):
-            audio, rate = read(phone.heard(user, 1).with_name(f"{user}-1-{mode}.wav"))
-            heard[who] = {hz: _hears(audio[0], rate, hz) for hz in (CALLER_TONE, AGENT_TONE, SUPERVISOR_TONE)}
-        assert heard["caller"][AGENT_TONE] > HEARD and heard["agent"][CALLER_TONE] > HEARD, (mode, heard)
-        agent_hears_sam = mode in ("whisper", "barge")
-        caller_hears_sam = mode == "barge"
-        assert (heard["agent"][SUPERVISOR_TONE] > HEARD) is agent_hears_sam, (mode, heard)
-        assert (heard["caller"][SUPERVISOR_TONE] > HEARD) is caller_hears_sam, (mode, heard)
-        if not agent_hears_sam:
-            assert heard["agent"][SUPERVISOR_TONE] < NOT_HEARD, (mode, heard)
-        if not caller_hears_sam:
-            assert heard["caller"][SUPERVISOR_TONE] < NOT_HEARD, (mode, heard)
+        caller_heard, agent_heard = _heard(caller, "out", mode), _heard(alice_phone, "1001", mode)
+        assert caller_heard[AGENT_TONE][0] > HEARD and agent_heard[CALLER_TONE][0] > HEARD, mode
+        for heard, hears_sam in (
+            (agent_heard, mode in ("whisper", "barge")),
+            (caller_heard, mode == "barge"),
+        ):
+            whole, settled = heard[SUPERVISOR_TONE]
+            assert whole > HEARD if hears_sam else settled < NOT_HEARD, (mode, heard)
         if mode != "after":
-            audio, rate = read(sam_phone.heard("2001", 1).with_name(f"2001-1-{mode}.wav"))
-            sam_hears = {hz: _hears(audio[0], rate, hz) for hz in (CALLER_TONE, AGENT_TONE)}
-            assert min(sam_hears.values()) > HEARD, (mode, sam_hears)
+            sam_heard = _heard(sam_phone, "2001", mode)  # sam hears both others in every mode
+            assert sam_heard[CALLER_TONE][0] > HEARD and sam_heard[AGENT_TONE][0] > HEARD, (mode, sam_heard)
 
     pushed = await _supervisor_pushes(panel, 4)
     await panel.close()

@@ -43,6 +43,14 @@ def level_at(samples: Samples, rate: int, hz: float, width: float = 40.0) -> flo
     return float(np.sqrt(2 * band)) / samples.size
 
 
+def peak_level(samples: Samples, rate: int, hz: float, *, window_s: float = 0.25) -> float:
+    """The loudest `level_at(hz)` of any `window_s` stretch: a voice that came through at all, even between
+    the gaps a loaded machine puts in RTP streams, has at least one stretch at nearly its full level."""
+    size = int(rate * window_s)
+    windows = [samples[i : i + size] for i in range(0, samples.size - size + 1, size)]
+    return max((level_at(w, rate, hz) for w in windows), default=0.0)
+
+
 def carries(samples: Samples, rate: int, hz: float, *, not_hz: float) -> bool:
     """The audio is mostly the tone at `hz` (packet loss and concealment under load spread some energy)
     and holds next to nothing of the other party's tone at `not_hz`."""
