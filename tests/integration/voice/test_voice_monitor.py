@@ -32,7 +32,7 @@ def supervisor_tone(tmp_path: Path) -> Path:
     return path
 
 
-async def test_given_sam_barged_in_when_he_hangs_up_and_later_the_caller_does_then_the_call_goes_on_then_ends(
+async def test_given_sam_barged_in_when_he_hangs_up_rejoins_and_caller_leaves_then_call_went_on_then_ended(
     start_phone: Callable[..., Any], start_gateway: Callable[..., Any], caller: Caller, supervisor_tone: Path
 ) -> None:
     phone = await start_phone(answer=["bob"])
@@ -54,12 +54,18 @@ async def test_given_sam_barged_in_when_he_hangs_up_and_later_the_caller_does_th
         await gateway.voice.monitor_mode(iid, "sam", MonitorMode.LISTEN)  # he is no longer on the call
     await gateway.voice.monitor(iid, "sam", MonitorMode.LISTEN)  # and joins again, to listen
     await sam_phone.wait_for("confirmed 2001 2")
+    await gateway.voice.hold(iid)  # bob holds the caller: sam stays on the line
+    await asyncio.sleep(1.0)
+    on_hold = await gateway.voice.monitoring(iid)
+    await gateway.voice.resume(iid)
     status, errors = await call  # the caller hangs up with sam still on the line
 
     assert status == 0, errors
     await sam_phone.wait_for("disconnected 2001 2")  # the call ending took sam's leg with it
     assert (joined.agent_id, joined.connected) == ("bob", False)  # his phone was still ringing
-    audits = [(e.data["action"], e.data["details"]) for e in gateway.of(EventType.SUPERVISOR_ACTION)]
+    assert on_hold is not None and (on_hold.mode, on_hold.connected) == (MonitorMode.LISTEN, True)
+    logged = await gateway.wait_for(EventType.SUPERVISOR_ACTION, count=4)
+    audits = [(e.data["action"], e.data["details"]) for e in logged]
     assert audits == [
         ("monitor_join", {"mode": "barge"}),
         ("monitor_leave", {"reason": "hung_up"}),
