@@ -162,6 +162,13 @@ async def test_given_a_call_when_sam_listens_whispers_barges_and_leaves_then_eac
     await alice_phone.wait_for("confirmed 1001 1")
     iid = await _assigned(http, server, sam)
     agent_refused, _ = await _monitor(http, server, alice, iid, "POST", "listen")
+    ada = await login(http, server, "ada")
+    refusals = [
+        await _monitor(http, server, ada, iid, "POST", "listen"),  # the demo's admin has no phone
+        await _monitor(http, server, sam, iid, "POST", "eavesdrop"),
+        await _monitor(http, server, sam, iid, "PUT", "barge"),  # not on the call yet
+        await _monitor(http, server, sam, "no-such-call", "POST", "listen"),
+    ]
 
     status, joined = await _monitor(http, server, sam, iid, "POST", "listen")
     assert status == 202, joined
@@ -181,6 +188,13 @@ async def test_given_a_call_when_sam_listens_whispers_barges_and_leaves_then_eac
     await alice_phone.wait_for("disconnected 1001 1")
 
     assert agent_refused == 403  # only supervisors and admins listen in
+    assert [(status, body["error_id"]) for status, body in refusals] == [
+        (409, "supervisor_has_no_phone"),
+        (400, "invalid_body"),
+        (409, "not_monitoring"),
+        (409, "no_such_call"),
+    ]
+    assert "mode" in str(refusals[1][1]["details"])
     for mode in ("listen", "whisper", "barge", "after"):
         caller_heard, agent_heard = _heard(caller, "out", mode), _heard(alice_phone, "1001", mode)
         assert caller_heard[AGENT_TONE][0] > HEARD and agent_heard[CALLER_TONE][0] > HEARD, mode
