@@ -169,12 +169,17 @@ def _voice_service(
     cti: CtiRuntime,
 ) -> VoiceService:
     sip_users = {u.id: u.sip.user for u in config.agents if u.sip is not None}
+    phones = {u.id: u.sip.user for u in config.users if u.sip is not None}  # supervisors' too
     hours = business_hours_specs(config)
     music = Path(config.server.sip.music_on_hold) if config.server.sip.music_on_hold else None
     trunk = config.server.sip.trunk
 
     def agent_uri(agent_id: str) -> str | None:
         user = sip_users.get(agent_id)
+        return sip.agent_uri(user) if user is not None else None
+
+    def user_uri(user_id: str) -> str | None:
+        user = phones.get(user_id)
         return sip.agent_uri(user) if user is not None else None
 
     numbers = OwnNumbers(
@@ -199,6 +204,7 @@ def _voice_service(
         dial_uri=numbers.dial_uri if trunk is not None or config.server.sip.numbers else None,
         outbound_queue=trunk.queue if trunk is not None else None,
         own_numbers=numbers,
+        user_uri=user_uri,
     )
 
 
@@ -338,7 +344,8 @@ def _banner(settings: Settings, demo: bool) -> str:
     if demo and settings.sip_enabled:
         sip = f"{settings.sip_host}:{settings.sip_port}"
         lines.append(
-            "  demo phones  1001/alice-sip-secret, 1002/bob-sip-secret, 1003/carol-sip-secret (UDP); "
+            "  demo phones  1001/alice-sip-secret, 1002/bob-sip-secret, 1003/carol-sip-secret, "
+            "2001/sam-sip-secret (UDP); "
             f"the IVR: sip:helpline@{sip}; the demo line: sip:+442079460100@{sip}"
         )
     return "\n".join(lines)

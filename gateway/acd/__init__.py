@@ -42,7 +42,7 @@ from .errors import (
     UnknownInteraction,
     UnknownQueue,
 )
-from .events import JSON, Event, EventType
+from .events import JSON, Event, EventType, SupervisorAction
 from .specs import (
     AgentSpec,
     BusinessHours,
@@ -97,6 +97,7 @@ __all__ = [
     "SkillRequirement",
     "StateStore",
     "Strategy",
+    "SupervisorAction",
     "Trigger",
     "UnknownAgent",
     "UnknownInteraction",

@@ -38,7 +38,7 @@ from .errors import (
     UnknownInteraction,
     UnknownQueue,
 )
-from .events import JSON, Event, EventType
+from .events import JSON, Event, EventType, SupervisorAction
 from .specs import AgentSpec, ExitAction, ExitKind, QueueSpec
 
 __all__ = ["Router"]
@@ -147,6 +147,15 @@ class Router:
             self._match_agent(agent_id, now)  # stays available: only this interaction excludes it
 
         return self._transaction(now, body)
+
+    def record_action(self, action: SupervisorAction, now: float) -> list[Event]:
+        """An audit entry in the log (`supervisor_action`); the routing state does not change."""
+        return self._transaction(
+            now,
+            lambda now: self._journal.emit(
+                EventType.SUPERVISOR_ACTION, now, action.interaction_id, action.agent_id, action.data()
+            ),
+        )
 
     def end(
         self, interaction_id: str, now: float, reason: str = "completed", *, hold_seconds: float = 0.0

@@ -6,11 +6,12 @@ The event log is the source of truth: metrics, the supervisor view and replay al
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 from typing import NamedTuple, TypeAlias
 
-__all__ = ["JSON", "Event", "EventType"]
+__all__ = ["JSON", "Event", "EventType", "SupervisorAction"]
 
 JSON: TypeAlias = str | int | float | bool | list["JSON"] | dict[str, "JSON"] | None
 _NO_DATA: Mapping[str, JSON] = MappingProxyType({})  # a shared default must not be mutable
@@ -33,6 +34,34 @@ class EventType(StrEnum):
     ENDED = "ended"
     PRESENCE_CHANGED = "presence_changed"
     WRAP_UP_ENDED = "wrap_up_ended"
+    SUPERVISOR_ACTION = "supervisor_action"  # an audit entry: data {actor, action, target, details}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SupervisorAction:
+    """What a supervisor did, for the audit trail: `actor` (a user id) did `action` (a slug such as
+    `monitor_join`) to `target` (what it concerns, e.g. an interaction id), with `details`. The event carries
+    the interaction and the agent concerned, when there are, in its own fields too."""
+
+    actor: str
+    action: str
+    target: str
+    interaction_id: str | None = None
+    agent_id: str | None = None
+    details: Mapping[str, JSON] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("actor", "action", "target"):
+            if not getattr(self, name):
+                raise ValueError(f"supervisor action: {name} must not be empty")
+
+    def data(self) -> dict[str, JSON]:
+        return {
+            "actor": self.actor,
+            "action": self.action,
+            "target": self.target,
+            "details": dict(self.details),
+        }
 
 
 class Event(NamedTuple):

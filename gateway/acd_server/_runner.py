@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 
-from gateway.acd import Event, NewInteraction, Presence, Router
+from gateway.acd import Event, NewInteraction, Presence, Router, SupervisorAction
 
 __all__ = ["Clock", "CoreRunner", "EventSink"]
 
@@ -56,6 +56,9 @@ class CoreRunner:
 
     async def abandon(self, interaction_id: str) -> list[Event]:
         return await self._publish(self.router.abandon(interaction_id, self._clock()))
+
+    async def record_action(self, action: SupervisorAction) -> list[Event]:
+        return await self._publish(self.router.record_action(action, self._clock()))
 
     async def tick(self) -> list[Event]:
         return await self._publish(self.router.tick(self._clock()))

@@ -25,6 +25,7 @@ from gateway.acd import (
     Presence,
     Router,
     RoutingError,
+    SupervisorAction,
     UnknownAgent,
 )
 from gateway.acd_server._activities import CaseLog
@@ -56,6 +57,7 @@ _AGENT_EVENTS = {
 }
 
 
+_MONITOR_ACTIONS = ("monitor_join", "monitor_mode", "monitor_leave")
 _PRESENCE = (EventType.PRESENCE_CHANGED, EventType.WRAP_UP_ENDED)
 _WAITING = (InteractionState.WAITING, InteractionState.OFFERED)
 _LEFT_QUEUE = (
@@ -142,6 +144,9 @@ class AcdServer:
         self._done: dict[str, WorkDone] = {}
         self._agent_pushes = AgentPushes()
         self._started_at = time.time()
+        self._show_monitoring = config.monitoring.show_to_agent
+        self._monitored: dict[str, dict[str, Any]] = {}
+        """interaction id -> the supervisor on its call and the mode, for the agent's `state` on reconnect."""
 
     def subscribe(self, listener: EventListener) -> None:
         """`listener` receives every batch of routing events, in order, after it is stored (e.g. the voice
@@ -218,10 +223,22 @@ class AcdServer:
         if event.type in _PRESENCE and event.agent_id is not None:
             self._presence_since[event.agent_id] = event.at
         self._track_waiting(event, self.router)
+        self._track_monitoring(event)
         if self._case_log is not None:
             self._case_log.fold(event, self.router, self._done.pop(event.interaction_id or "", None))
         logger.debug("event %d %s agent=%s", event.seq, event.type, event.agent_id)
         return changed
+
+    def _track_monitoring(self, event: Event) -> None:
+        iid, action = event.interaction_id, event.data.get("action")
+        if iid is None or event.type not in (EventType.SUPERVISOR_ACTION, EventType.ENDED):
+            return
+        if event.type is EventType.ENDED or action == "monitor_leave":
+            self._monitored.pop(iid, None)
+        elif action in _MONITOR_ACTIONS:
+            details = event.data.get("details")
+            mode = details.get("mode") if isinstance(details, dict) else None
+            self._monitored[iid] = {"id": event.data.get("actor"), "mode": mode}
 
     def _track_waiting(self, event: Event, router: Router) -> None:
         iid = event.interaction_id
@@ -263,6 +280,9 @@ class AcdServer:
             return
         payload = event.to_dict()
         await sockets.to_supervisors("event", payload)
+        if event.type is EventType.SUPERVISOR_ACTION:
+            self._push_monitoring(sockets, event, payload)
+            return
         name, agent_id = _AGENT_EVENTS.get(event.type), event.agent_id
         if name is None or agent_id is None:
             return
@@ -280,6 +300,14 @@ class AcdServer:
                 self._late_pops.add(asyncio.create_task(self._late_pop(event)))
 
         self._agent_pushes.send(agent_id, push_offer)
+
+    def _push_monitoring(self, sockets: SocketPush, event: Event, payload: Mapping[str, Any]) -> None:
+        """A supervisor joining, switching or leaving an agent's call: the agent's panel hears of it only
+        when the configuration says so (`monitoring.show_to_agent`)."""
+        agent_id, action = event.agent_id, event.data.get("action")
+        if not self._show_monitoring or agent_id is None or action not in _MONITOR_ACTIONS:
+            return
+        self._agent_pushes.send(agent_id, lambda: sockets.to_agent(agent_id, "supervisor", payload))
 
     async def _pop(self, event: Event, view: InteractionView) -> dict[str, Any] | None:
         if self._desk is None:
@@ -323,7 +351,8 @@ class AcdServer:
 
     async def agent_state(self, agent_id: str) -> dict[str, Any]:
         """What an agent's panel shows, sent on every (re)connect: an offer that rang while the panel was
-        away comes with its screen pop, as the `offer` event would have brought it."""
+        away comes with its screen pop, as the `offer` event would have brought it; a supervisor on one of
+        its calls is named when `monitoring.show_to_agent` says so."""
         view = self.router.agent(agent_id)
         pops: dict[str, Any] = {}
         for iid in (*view.offered, *view.assigned):
@@ -331,11 +360,13 @@ class AcdServer:
             if interaction is not None and self._desk is not None:
                 waited = (interaction.answered_at or time.time()) - interaction.enqueue_time
                 pops[iid] = await self._desk.pop(interaction, wait_seconds=waited)
+        shown = self._monitored if self._show_monitoring else {}
         return {
             "agent": view.to_dict(),
             "offers": [self.interaction_dict(i) for i in view.offered],
             "work": [self.interaction_dict(i) for i in view.assigned],
             "pops": pops,
+            "supervisors": {i: shown[i] for i in view.assigned if i in shown},
         }
 
     # -- the routing port ---------------------------------------------------------------------------------
@@ -413,6 +444,10 @@ class AcdServer:
         kinds = {"stereo": 0, "caller": 1, "agent": 2}  # both sides in one file first
         records = sorted(await self._db.recordings_of(interaction_id), key=lambda r: kinds.get(r.kind, 3))
         return [f"/api/v1/recordings/{r.id}" for r in records]
+
+    async def record_action(self, action: SupervisorAction) -> None:
+        with bind_interaction(action.interaction_id):
+            await self._stored(await self._running().record_action(action))
 
     async def set_presence(self, agent_id: str, presence: Presence) -> AgentView:
         await self._stored(await self._running().set_presence(agent_id, presence))

@@ -11,7 +11,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from gateway.acd import AgentView, CustomerContext, Event, InteractionView, NewInteraction, Presence
+from gateway.acd import (
+    AgentView,
+    CustomerContext,
+    Event,
+    InteractionView,
+    NewInteraction,
+    Presence,
+    SupervisorAction,
+)
 
 __all__ = ["CustomerDesk", "EventListener", "RoutingPort", "WaitEstimate", "WorkDone"]
 
@@ -55,6 +63,10 @@ class RoutingPort(Protocol):
     async def end(self, interaction_id: str, reason: str, done: WorkDone = ...) -> InteractionView: ...
 
     async def set_presence(self, agent_id: str, presence: Presence) -> AgentView: ...
+
+    async def record_action(self, action: SupervisorAction) -> None:
+        """Store an audit entry (a `supervisor_action` event) in the event log, in order with the rest."""
+        ...
 
     def interaction(self, interaction_id: str) -> InteractionView | None: ...
 

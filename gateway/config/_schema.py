@@ -361,6 +361,15 @@ def _known_zone(value: str) -> str:
     return value
 
 
+class MonitoringConfig(_Frozen):
+    """Supervisors listening in on calls (listen / whisper / barge)."""
+
+    show_to_agent: bool = Field(
+        default=False,
+        description="the agent's panel shows that a supervisor is on the call (and in which mode)",
+    )
+
+
 class Config(_Frozen):
     server: ServerConfig = ServerConfig()
     timezone: str = "UTC"  # where "today" and report intervals begin (statistics)
@@ -370,6 +379,7 @@ class Config(_Frozen):
     business_hours: tuple[BusinessHoursConfig, ...] = ()
     flows: dict[str, Any] = {}
     crm: CrmConfig = CrmConfig()
+    monitoring: MonitoringConfig = MonitoringConfig()
 
     @field_validator("timezone")
     @classmethod

@@ -35,6 +35,8 @@ from gateway.sip._protocol import (
     Shutdown,
     State,
     StopPlay,
+    StopTransmit,
+    Transmit,
     Unbridge,
     Unhold,
 )
@@ -73,6 +75,8 @@ __all__ = [
     "SipError",
     "State",
     "StopPlay",
+    "StopTransmit",
+    "Transmit",
     "Unbridge",
     "Unhold",
     "WorkerPool",

@@ -40,6 +40,8 @@ __all__ = [
     "Shutdown",
     "State",
     "StopPlay",
+    "StopTransmit",
+    "Transmit",
     "Unbridge",
     "Unhold",
 ]
@@ -137,6 +139,25 @@ class Unbridge:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Transmit:
+    """Send `source`'s audio to `sink`, one way, on the worker's conference bridge (a supervisor listening
+    in: the caller's and the agent's legs transmit to the supervisor's). Kept across media changes."""
+
+    TYPE: ClassVar[str] = "transmit"
+    source: str
+    sink: str
+    command_id: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StopTransmit:
+    TYPE: ClassVar[str] = "stop_transmit"
+    source: str
+    sink: str
+    command_id: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MakeCall:
     """Dial out (the agent leg); the worker answers with `Dialing` carrying the new call id."""
 
@@ -185,6 +206,8 @@ Command = (
     | RecordStop
     | Bridge
     | Unbridge
+    | Transmit
+    | StopTransmit
     | MakeCall
     | Hold
     | Unhold
@@ -313,6 +336,8 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         RecordStop,
         Bridge,
         Unbridge,
+        Transmit,
+        StopTransmit,
         MakeCall,
         Hold,
         Unhold,

@@ -55,6 +55,8 @@ from gateway.sip._protocol import (
     Shutdown,
     State,
     StopPlay,
+    StopTransmit,
+    Transmit,
     Unbridge,
     Unhold,
 )
@@ -82,6 +84,8 @@ class MediaWorker:
         self._serials = itertools.count(1)
         self._legs: dict[str, Leg] = {}
         self._refusing: dict[str, WorkerCall] = {}
+        self._links: set[tuple[str, str]] = set()
+        """One-way audio links (source leg, sink leg) made by `Transmit`, kept while both legs last."""
         self._graveyard = Graveyard()
         self._held_events: list[Event] | None = None
         self._stopping = False
@@ -192,6 +196,7 @@ class MediaWorker:
         for leg in self._legs.values():
             leg.release()
         self._legs.clear()
+        self._links.clear()
         self._refusing.clear()
         self._graveyard.clear()
         if self._account is not None:
@@ -261,6 +266,10 @@ class MediaWorker:
                 self._bridge(self._leg(command.call_a), self._leg(command.call_b))
             case Unbridge():
                 self._unbridge(self._leg(command.call_a), self._leg(command.call_b))
+            case Transmit():
+                self._transmit(self._leg(command.source), self._leg(command.sink))
+            case StopTransmit():
+                self._stop_transmit(self._leg(command.source), self._leg(command.sink))
             case MakeCall():
                 self._make_call(command)
             case Hold():
@@ -314,8 +323,36 @@ class MediaWorker:
         leg_b.bridged.discard(leg_a.key)
         audio_a, audio_b = leg_a.audio(), leg_b.audio()
         if audio_a is not None and audio_b is not None:
-            audio_a.stopTransmit(audio_b)
-            audio_b.stopTransmit(audio_a)
+            # a one-way link (`Transmit`) between the two outlives the bridge
+            if (leg_a.key, leg_b.key) not in self._links:
+                audio_a.stopTransmit(audio_b)
+            if (leg_b.key, leg_a.key) not in self._links:
+                audio_b.stopTransmit(audio_a)
+
+    def _transmit(self, source: Leg, sink: Leg) -> None:
+        if source is sink:
+            raise _CommandFailed("transmit: a call cannot transmit to itself")
+        self._links.add((source.key, sink.key))
+        self._connect_links(source)
+
+    def _stop_transmit(self, source: Leg, sink: Leg) -> None:
+        self._links.discard((source.key, sink.key))
+        if sink.key in source.bridged:
+            return  # a bridge carries this direction too: it stays
+        audio_source, audio_sink = source.audio(), sink.audio()
+        if audio_source is not None and audio_sink is not None:
+            audio_source.stopTransmit(audio_sink)
+
+    def _connect_links(self, leg: Leg) -> None:
+        """(Re)make the one-way links to and from `leg` whose both ends have audio."""
+        for source_key, sink_key in self._links:
+            if leg.key not in (source_key, sink_key):
+                continue
+            source, sink = self._legs.get(source_key), self._legs.get(sink_key)
+            audio_source = source.audio() if source is not None else None
+            audio_sink = sink.audio() if sink is not None else None
+            if audio_source is not None and audio_sink is not None:
+                audio_source.startTransmit(audio_sink)
 
     def _connect_bridges(self, leg: Leg) -> None:
         audio = leg.audio()
@@ -389,6 +426,7 @@ class MediaWorker:
 
     def _drop(self, leg: Leg) -> None:
         del self._legs[leg.key]
+        self._links = {link for link in self._links if leg.key not in link}
         for key in leg.bridged:
             partner = self._legs.get(key)
             if partner is not None:
@@ -400,6 +438,7 @@ class MediaWorker:
         if leg is not None:
             leg.connect_media()
             self._connect_bridges(leg)
+            self._connect_links(leg)
 
     def on_dtmf(self, key: str, digit: str, method: DtmfMethod) -> None:
         if key in self._legs:

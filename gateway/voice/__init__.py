@@ -14,6 +14,8 @@ Wiring (the composition root does this):
     await voice.hold(interaction_id); await voice.resume(interaction_id)
     await voice.transfer(interaction_id, "queue:support" | "agent:bob" | "sip:desk@pbx" | "+4420...")
     await voice.click_to_dial("alice", "+442079460000", attributes={...})   # needs dial_uri (a trunk)
+    await voice.monitor(interaction_id, "sam", MonitorMode.LISTEN)    # sam's phone rings, then listens
+    await voice.monitor_mode(interaction_id, "sam", MonitorMode.BARGE); await voice.stop_monitoring(...)
     await voice.stop(); await pool.stop()
 """
 
@@ -22,14 +24,21 @@ from __future__ import annotations
 from gateway.voice._agents import AgentUri
 from gateway.voice._control import DialUri, TargetKind, TransferTarget, parse_target
 from gateway.voice._ivr import CustomerLookup
+from gateway.voice._monitor import MonitorStatus
 from gateway.voice._numbers import OwnNumbers
 from gateway.voice._prompts import RATES, PromptCache
 from gateway.voice._recording import RecordingInfo, RecordingKind, RecordingSink
 from gateway.voice._service import EventRelay, VoiceService
+from gateway.voice._session import MonitorMode
 from gateway.voice.errors import (
+    AlreadyMonitored,
     CallNotFoundError,
     DialError,
     DialRefusal,
+    MonitorError,
+    NoRoomForSupervisor,
+    NoSupervisorPhone,
+    NotMonitoring,
     PromptError,
     RecordingError,
     VoiceError,
@@ -38,12 +47,19 @@ from gateway.voice.errors import (
 __all__ = [
     "RATES",
     "AgentUri",
+    "AlreadyMonitored",
     "CallNotFoundError",
     "CustomerLookup",
     "DialError",
     "DialRefusal",
     "DialUri",
     "EventRelay",
+    "MonitorError",
+    "MonitorMode",
+    "MonitorStatus",
+    "NoRoomForSupervisor",
+    "NoSupervisorPhone",
+    "NotMonitoring",
     "OwnNumbers",
     "PromptCache",
     "PromptError",

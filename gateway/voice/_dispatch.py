@@ -33,9 +33,10 @@ from gateway.voice._agents import AgentDesk
 from gateway.voice._filing import RecordingClerk
 from gateway.voice._ivr import IvrDriver
 from gateway.voice._media import Media, PromptReady, TimerFired, TimerKind
+from gateway.voice._monitor import Supervision
 from gateway.voice._numbers import OwnNumbers
 from gateway.voice._recording import CallTape, RecordingSink
-from gateway.voice._session import Calls, Phase, Playing, Session
+from gateway.voice._session import Calls, Leg, LegPurpose, Phase, Playing, Session
 from gateway.voice._uris import address_of, user_of
 from gateway.voice._voicemail import VoicemailWork
 from gateway.voice._waiting import WaitingRoom
@@ -59,6 +60,7 @@ class Dispatcher:
         ivr: IvrDriver,
         waiting: WaitingRoom,
         desk: AgentDesk,
+        supervision: Supervision,
         flows: Mapping[str, Flow],
         entry_flow: str,
         own_numbers: OwnNumbers | None = None,
@@ -72,6 +74,7 @@ class Dispatcher:
         self._ivr = ivr
         self._waiting = waiting
         self._desk = desk
+        self._supervision = supervision
         self._flows = flows
         self._entry_flow = entry_flow
         self._own_numbers = own_numbers
@@ -90,8 +93,12 @@ class Dispatcher:
         elif isinstance(event, Dialing):
             await self._desk.dialing(event.command_id, event.call_id)
         elif isinstance(event, ErrorEvent) and event.command_id in self._calls.dialing:
-            session = self._calls.dialing[event.command_id][0]
-            await self._desk.dial_failed(event.command_id, event.message)
+            session, leg = self._calls.dialing[event.command_id]
+            if leg.purpose is LegPurpose.SUPERVISOR:
+                logger.warning("dialling supervisor %s failed: %s", leg.target, event.message)
+                await self._supervision.ended(session, leg, 0)
+            else:
+                await self._desk.dial_failed(event.command_id, event.message)
             await self._settle(session)
         elif isinstance(event, ErrorEvent):
             self._calls.orphans.pop(event.command_id, None)
@@ -142,13 +149,23 @@ class Dispatcher:
             return
         session, leg = owner
         with bind_interaction(session.interaction_id):
-            if isinstance(event, State) and event.state is CallState.CONFIRMED:
+            if leg.purpose is LegPurpose.SUPERVISOR:
+                await self._supervisor_event(session, leg, event)
+            elif isinstance(event, State) and event.state is CallState.CONFIRMED:
                 await self._desk.leg_answered(session, leg)
             elif isinstance(event, State) and event.state is CallState.EARLY:
                 self._desk.leg_ringing(session, leg)
             elif isinstance(event, Disconnected):
                 await self._desk.leg_ended(session, leg, event.code)
         await self._settle(session)
+
+    async def _supervisor_event(
+        self, session: Session, leg: Leg, event: State | Dtmf | MediaEnded | Disconnected
+    ) -> None:
+        if isinstance(event, State) and event.state is CallState.CONFIRMED:
+            await self._supervision.answered(session, leg)
+        elif isinstance(event, Disconnected):
+            await self._supervision.ended(session, leg, event.code)
 
     async def _caller_event(self, session: Session, event: State | Dtmf | MediaEnded | Disconnected) -> None:
         if isinstance(event, Dtmf):
@@ -271,6 +288,7 @@ class Dispatcher:
     # --- the end of a session ---------------------------------------------------------------------
 
     async def _settle(self, session: Session) -> None:
+        await self._supervision.check(session)
         if not session.gone or session.key not in self._calls.sessions:
             return
         session.cancel_timer()

@@ -102,6 +102,10 @@ class Media:
             return fallback
         return max(ready, key=lambda w: (w.limit - w.active, -w.worker_id)).worker_id
 
+    def has_room(self, worker_id: int) -> bool:
+        """The worker is ready and has a call slot free (every leg takes one, a supervisor's too)."""
+        return any(w.worker_id == worker_id and w.ready and w.active < w.limit for w in self._pool.status())
+
     # --- prompts and music ------------------------------------------------------------------------
 
     async def prompt(self, session: Session, prompt: Prompt, playing: Playing = Playing.PROMPT) -> None:

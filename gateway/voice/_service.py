@@ -25,11 +25,12 @@ from gateway.voice._control import CallControl
 from gateway.voice._dispatch import Dispatcher
 from gateway.voice._ivr import CustomerLookup, IvrDriver
 from gateway.voice._media import Media, PromptReady, TimerFired
+from gateway.voice._monitor import MonitorStatus, Supervision
 from gateway.voice._numbers import OwnNumbers
 from gateway.voice._outbound import DialUri, Outbound
 from gateway.voice._prompts import RATES, PromptCache
 from gateway.voice._recording import RecordingSink
-from gateway.voice._session import Calls
+from gateway.voice._session import Calls, MonitorMode
 from gateway.voice._waiting import WaitingRoom
 
 __all__ = ["EventRelay", "VoiceService"]
@@ -64,7 +65,9 @@ class VoiceService:
     Feed it the pool's events (see `EventRelay`), then `await start()`; `await stop()` before the pool
     stops. `hold`, `resume`, `transfer` and `click_to_dial` are for the agent's panel (REST).
     `dial_uri` routes phone numbers (transfers, callbacks, click-to-dial); `outbound_queue` is the queue
-    click-to-dial calls are filed under (default: the agent's first voice queue).
+    click-to-dial calls are filed under (default: the agent's first voice queue). `monitor`,
+    `monitor_mode` and `stop_monitoring` let a supervisor listen in from the phone `user_uri` gives
+    (default: `agent_uri`).
     """
 
     def __init__(
@@ -86,6 +89,7 @@ class VoiceService:
         dial_uri: DialUri | None = None,
         outbound_queue: str | None = None,
         own_numbers: OwnNumbers | None = None,
+        user_uri: AgentUri | None = None,
     ) -> None:
         for flow in {entry_flow, *(own_numbers.flows() if own_numbers is not None else ())}:
             if flow not in flows:
@@ -106,6 +110,7 @@ class VoiceService:
         ivr = IvrDriver(self._media, recordings_dir=recordings_dir, lookup=lookup)
         waiting = WaitingRoom(self._media, routing, self._calls)
         desk = AgentDesk(self._media, routing, self._calls, agent_uri=agent_uri, dial_uri=dial_uri)
+        self._supervision = Supervision(self._media, routing, self._calls, phone_uri=user_uri or agent_uri)
         ivr.bind(waiting, desk)
         waiting.bind(ivr)
         desk.bind(ivr)
@@ -126,6 +131,7 @@ class VoiceService:
             ivr=ivr,
             waiting=waiting,
             desk=desk,
+            supervision=self._supervision,
             flows=flows,
             entry_flow=entry_flow,
             own_numbers=own_numbers,
@@ -196,6 +202,39 @@ class VoiceService:
     async def transfer(self, interaction_id: str, target: str) -> None:
         """Blind transfer to `queue:<id>`, `agent:<id>`, a `sip:` URI or a number (ValueError if bad)."""
         await self._request(lambda: self._control.transfer(interaction_id, target))
+
+    async def monitor(self, interaction_id: str, supervisor_id: str, mode: MonitorMode) -> MonitorStatus:
+        """Ring the supervisor's own phone; answered, it joins the agent's call in `mode`. CallNotFoundError
+        if no agent's call is connected under that id; MonitorError if the supervisor cannot join."""
+        status: MonitorStatus = await self._request(
+            lambda: self._supervision.join(interaction_id, supervisor_id, mode)
+        )
+        return status
+
+    async def monitor_mode(self, interaction_id: str, supervisor_id: str, mode: MonitorMode) -> MonitorStatus:
+        """Switch between listen, whisper and barge (NotMonitoring unless this supervisor is on the call)."""
+        status: MonitorStatus = await self._request(
+            lambda: self._supervision.change(interaction_id, supervisor_id, mode)
+        )
+        return status
+
+    async def stop_monitoring(self, interaction_id: str, supervisor_id: str) -> MonitorStatus:
+        """Hang up the supervisor's leg; the call goes on as it was."""
+        status: MonitorStatus = await self._request(
+            lambda: self._supervision.leave(interaction_id, supervisor_id)
+        )
+        return status
+
+    async def monitoring(self, interaction_id: str) -> MonitorStatus | None:
+        """Who is on the call as a supervisor, in which mode, and whether their phone answered yet."""
+        status: MonitorStatus | None = await self._request(self._status_of(interaction_id))
+        return status
+
+    def _status_of(self, interaction_id: str) -> Callable[[], Awaitable[MonitorStatus | None]]:
+        async def read() -> MonitorStatus | None:
+            return self._supervision.status(interaction_id)
+
+        return read
 
     async def click_to_dial(self, agent_id: str, number: str, *, attributes: Mapping[str, str]) -> str:
         """Ring the agent's phone, then call `number` through the trunk and bridge the two; returns the

@@ -20,7 +20,7 @@ from gateway.ivr import Action, FlowRun, StartQueue
 from gateway.voice._digits import DigitBuffer
 from gateway.voice._recording import CallTape
 
-__all__ = ["Calls", "Leg", "LegPurpose", "Phase", "Playing", "Session"]
+__all__ = ["Calls", "Leg", "LegPurpose", "Monitor", "MonitorMode", "Phase", "Playing", "Session"]
 
 _command_ids = itertools.count(1)
 
@@ -39,6 +39,13 @@ class LegPurpose(StrEnum):
     AGENT = "agent"  # rings an agent's phone for an offer
     CUSTOMER = "customer"  # dials a caller back once an agent took the callback
     TRANSFER = "transfer"  # a blind transfer to a number or URI
+    SUPERVISOR = "supervisor"  # a supervisor's phone joining the call (listen / whisper / barge)
+
+
+class MonitorMode(StrEnum):
+    LISTEN = "listen"  # the supervisor hears the caller and the agent; nobody hears the supervisor
+    WHISPER = "whisper"  # ... and the agent hears the supervisor; the caller does not
+    BARGE = "barge"  # all three hear each other
 
 
 class Playing(StrEnum):
@@ -61,6 +68,18 @@ class Leg:
     call_id: str | None = None
     answered: bool = False
     cancelled: bool = False
+
+
+@dataclass(eq=False, slots=True)
+class Monitor:
+    """A supervisor on a connected call: their phone's leg, in the caller's worker, and the one-way audio
+    links the worker was told to make for the current mode."""
+
+    supervisor: str
+    mode: MonitorMode
+    leg: Leg
+    agent_leg: Leg  # the agent's leg when the supervisor joined: the monitor ends when it does
+    links: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(eq=False, slots=True)
@@ -95,6 +114,7 @@ class Session:
     lost: bool = False  # its media worker died: the recordings are incomplete and dropped
     dialled_by: str | None = None  # click-to-dial: the agent who asked; nobody else may take the call
     ringing: asyncio.Future[None] | None = None  # click-to-dial: resolved once the agent's phone rings
+    monitor: Monitor | None = None  # a supervisor listening in (never counted as the session's `leg`)
 
     def end_hold(self) -> None:
         if self.held_since is not None:

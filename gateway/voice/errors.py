@@ -4,14 +4,31 @@ VoiceError
 ├── PromptError            a prompt could not be rendered (espeak-ng or sox failed)
 ├── RecordingError         a recording could not be assembled
 ├── CallNotFoundError      no call of this service carries the interaction (hold/transfer)
-└── DialError              a click-to-dial was refused (why: a `DialRefusal`, the agent, a detail)
+├── DialError              a click-to-dial was refused (why: a `DialRefusal`, the agent, a detail)
+└── MonitorError           a supervisor cannot join, switch or leave a call
+    ├── NoSupervisorPhone      the supervisor has no SIP phone configured
+    ├── AlreadyMonitored       a supervisor is already on that call (or this one on another call)
+    ├── NotMonitoring          this supervisor is not on that call
+    └── NoRoomForSupervisor    the call's media worker has no call slot left for the supervisor's leg
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["CallNotFoundError", "DialError", "DialRefusal", "PromptError", "RecordingError", "VoiceError"]
+__all__ = [
+    "AlreadyMonitored",
+    "CallNotFoundError",
+    "DialError",
+    "DialRefusal",
+    "MonitorError",
+    "NoRoomForSupervisor",
+    "NoSupervisorPhone",
+    "NotMonitoring",
+    "PromptError",
+    "RecordingError",
+    "VoiceError",
+]
 
 
 class VoiceError(Exception):
@@ -54,3 +71,27 @@ class DialError(VoiceError):
         self.refusal = refusal
         self.agent_id = agent_id
         self.detail = detail
+
+
+class MonitorError(VoiceError):
+    def __init__(self, interaction_id: str, supervisor_id: str, detail: str) -> None:
+        super().__init__(f"interaction {interaction_id!r}, supervisor {supervisor_id!r}: {detail}")
+        self.interaction_id = interaction_id
+        self.supervisor_id = supervisor_id
+        self.detail = detail
+
+
+class NoSupervisorPhone(MonitorError):
+    pass
+
+
+class AlreadyMonitored(MonitorError):
+    pass
+
+
+class NotMonitoring(MonitorError):
+    pass
+
+
+class NoRoomForSupervisor(MonitorError):
+    pass

@@ -16,9 +16,20 @@ from gateway.acd_server import AcdServer
 from gateway.acd_server.access import handling_agent, may_see
 from gateway.auth import principal_of
 from gateway.storage import Database, RecordingRecord
+from gateway.voice._monitor import MonitorStatus
 from gateway.voice._recording import RecordingInfo
 from gateway.voice._service import VoiceService
-from gateway.voice.errors import CallNotFoundError, DialError, DialRefusal
+from gateway.voice._session import MonitorMode
+from gateway.voice.errors import (
+    AlreadyMonitored,
+    CallNotFoundError,
+    DialError,
+    DialRefusal,
+    MonitorError,
+    NoRoomForSupervisor,
+    NoSupervisorPhone,
+    NotMonitoring,
+)
 from gateway.web import (
     ApiError,
     ApiRoute,
@@ -35,9 +46,19 @@ __all__ = ["ERRORS", "DatabaseRecordings", "VoiceDialer", "routes"]
 
 HANDLERS = ("agent", "supervisor", "admin")
 LISTENERS = ("agent", "supervisor", "admin")
+SUPERVISORS = ("supervisor", "admin")
+
+
+def _monitor_details(exc: MonitorError) -> dict[str, Any]:
+    return {"interaction_id": exc.interaction_id, "supervisor_id": exc.supervisor_id}
+
 
 ERRORS: tuple[ErrorMapping[Any], ...] = (
     ErrorMapping(CallNotFoundError, 409, "no_such_call", lambda e: {"interaction_id": e.interaction_id}),
+    ErrorMapping(NoSupervisorPhone, 409, "supervisor_has_no_phone", _monitor_details),
+    ErrorMapping(AlreadyMonitored, 409, "already_monitored", _monitor_details),
+    ErrorMapping(NotMonitoring, 409, "not_monitoring", _monitor_details),
+    ErrorMapping(NoRoomForSupervisor, 503, "media_worker_full", _monitor_details),
 )
 """How the voice service's errors leave the API (given to the error middleware by the composition root)."""
 
@@ -129,6 +150,31 @@ class TransferTarget(BaseModel):
 class TransferIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     to: TransferTarget
+
+
+class MonitorIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    mode: MonitorMode = Field(
+        description="listen: hear both sides; whisper: the agent hears you; barge: both do"
+    )
+
+
+class MonitorOut(BaseModel):
+    interaction_id: str
+    supervisor_id: str
+    agent_id: str
+    mode: MonitorMode
+    connected: bool = Field(description="the supervisor's phone answered (false: it is ringing)")
+
+
+def _monitor_out(status: MonitorStatus) -> MonitorOut:
+    return MonitorOut(
+        interaction_id=status.interaction_id,
+        supervisor_id=status.supervisor_id,
+        agent_id=status.agent_id,
+        mode=status.mode,
+        connected=status.connected,
+    )
 
 
 class CallActionOut(BaseModel):
@@ -231,6 +277,37 @@ def routes(voice: Callable[[], VoiceService | None], hub: AcdServer, database: D
 
         return await call_action("transfer", run)(request)
 
+    def running() -> VoiceService:
+        service = voice()
+        if service is None:
+            raise Conflict(
+                "calls are not handled by this gateway (no SIP front or no IVR flow)",
+                error_id="voice_not_running",
+            )
+        return service
+
+    async def join_call(request: web.Request) -> web.StreamResponse:
+        body = await read_body(request, MonitorIn)
+        iid, me = request.match_info["interaction_id"], principal_of(request).user_id
+        status = await running().monitor(iid, me, body.mode)
+        return json_response(_monitor_out(status), status=202)
+
+    async def change_mode(request: web.Request) -> web.StreamResponse:
+        body = await read_body(request, MonitorIn)
+        iid, me = request.match_info["interaction_id"], principal_of(request).user_id
+        return json_response(_monitor_out(await running().monitor_mode(iid, me, body.mode)))
+
+    async def leave_call(request: web.Request) -> web.StreamResponse:
+        iid, me = request.match_info["interaction_id"], principal_of(request).user_id
+        return json_response(_monitor_out(await running().stop_monitoring(iid, me)))
+
+    async def monitored_by(request: web.Request) -> web.StreamResponse:
+        iid = request.match_info["interaction_id"]
+        status = await running().monitoring(iid)
+        if status is None:
+            raise NotFound("no supervisor is on this call", details={"interaction_id": iid})
+        return json_response(_monitor_out(status))
+
     async def list_recordings(request: web.Request) -> web.StreamResponse:
         interaction_id = request.match_info["interaction_id"]
         await handled_by(request, interaction_id)
@@ -281,6 +358,45 @@ def routes(voice: Callable[[], VoiceService | None], hub: AcdServer, database: D
             request=TransferIn,
             response=CallActionOut,
             errors=(409,),
+        ),
+        ApiRoute(
+            "POST",
+            f"{on_call}/monitor",
+            join_call,
+            "Listen in on an agent's call: your own SIP phone rings and joins it (listen, whisper or barge)",
+            SUPERVISORS,
+            request=MonitorIn,
+            response=MonitorOut,
+            status=202,
+            errors=(409, 503),
+        ),
+        ApiRoute(
+            "PUT",
+            f"{on_call}/monitor",
+            change_mode,
+            "Switch your listening mode on the call",
+            SUPERVISORS,
+            request=MonitorIn,
+            response=MonitorOut,
+            errors=(409,),
+        ),
+        ApiRoute(
+            "DELETE",
+            f"{on_call}/monitor",
+            leave_call,
+            "Leave the call (your phone hangs up; the call goes on as it was)",
+            SUPERVISORS,
+            response=MonitorOut,
+            errors=(409,),
+        ),
+        ApiRoute(
+            "GET",
+            f"{on_call}/monitor",
+            monitored_by,
+            "Which supervisor is on the call, in which mode",
+            SUPERVISORS,
+            response=MonitorOut,
+            errors=(404,),
         ),
         ApiRoute(
             "GET",

@@ -12,6 +12,8 @@ export interface LiveHandlers {
   assigned(event: RoutingEvent): void;
   ended(event: RoutingEvent): void;
   presence(event: RoutingEvent): void;
+  /** A supervisor joined, switched mode on or left one of the agent's calls (`supervisor_action`). */
+  supervisor(event: RoutingEvent): void;
   connection(connected: boolean, why: string): void;
   /** The server refused the token, or ended the session (expired, revoked): logging in again is the only way on. */
   refused(message: string): void;
@@ -59,6 +61,7 @@ export class Live {
     socket.on("assigned", (data: RoutingEvent) => handlers.assigned(data));
     socket.on("ended", (data: RoutingEvent) => handlers.ended(data));
     socket.on("presence", (data: RoutingEvent) => handlers.presence(data));
+    socket.on("supervisor", (data: RoutingEvent) => handlers.supervisor(data));
   }
 
   async send(event: "accept" | "reject", interactionId: string): Promise<Ack> {

@@ -148,6 +148,15 @@ class App {
         store.presence = { state: p.kind, reason: p.reason, since: e.at ?? serverNow(), until: p.until };
         store.changed();
       },
+      supervisor: (e) => {
+        const item = store.work.get(e.interaction_id ?? "");
+        if (!item) return;
+        const action = String(e.data?.["action"] ?? "");
+        const details = (e.data?.["details"] ?? {}) as { mode?: string };
+        const actor = String(e.data?.["actor"] ?? "");
+        item.supervisor = action === "monitor_leave" ? null : { id: actor, mode: details.mode ?? "listen" };
+        store.changed();
+      },
       connection: (connected, why) => {
         const was = store.connected;
         store.connected = connected;
@@ -167,6 +176,10 @@ class App {
     const work = new Set(state.work.map((i) => i.id));
     for (const id of [...store.work.keys()]) if (!work.has(id)) store.work.delete(id);
     for (const i of state.work) store.addWork(i);
+    for (const [id, item] of store.work) {
+      const s = state.supervisors?.[id];
+      item.supervisor = s ? { id: s.id, mode: s.mode ?? "listen" } : null;
+    }
     const p = state.agent.presence;
     if (p.kind !== store.presence.state || p.reason !== store.presence.reason) {
       store.presenceNews += 1;

@@ -8,6 +8,8 @@ export interface WorkItem {
   held: boolean;
   /** Its End, with disposition and notes, is on the way: its `ended` event needs no second form. */
   ending: boolean;
+  /** A supervisor on the call and how (listen / whisper / barge), when the gateway is set to tell. */
+  supervisor: { id: string; mode: string } | null;
 }
 
 const POPS_KEY = "helpline.agent.pops";
@@ -92,7 +94,12 @@ export class Store {
 
   addWork(interaction: Interaction): void {
     const known = this.work.get(interaction.id);
-    this.work.set(interaction.id, { interaction, held: known?.held ?? false, ending: known?.ending ?? false });
+    this.work.set(interaction.id, {
+      interaction,
+      held: known?.held ?? false,
+      ending: known?.ending ?? false,
+      supervisor: known?.supervisor ?? null,
+    });
   }
 
   private persist(): void {

@@ -99,6 +99,8 @@ export interface AgentState {
   work: Interaction[];
   /** The screen pops of those offers and that work, by interaction id (an offer missed while away). */
   pops?: Record<string, ScreenPop | null>;
+  /** A supervisor on one of that work's calls, and how (only when the gateway is set to tell). */
+  supervisors?: Record<string, { id: string; mode: string | null }>;
 }
 
 export interface Customer {

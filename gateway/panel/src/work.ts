@@ -14,7 +14,15 @@ interface Row {
   hold: HTMLButtonElement | null;
   /** Voice only: "Connected" or "On hold". */
   callState: HTMLElement | null;
+  /** Voice only: which supervisor is on the call, and how. */
+  supervisor: HTMLElement | null;
 }
+
+const MONITOR_WORDS: Record<string, string> = {
+  listen: "is listening",
+  whisper: "is whispering to you",
+  barge: "has joined the call",
+};
 
 function control(label: string, cls: string): HTMLButtonElement {
   return h("button", { type: "button", class: cls }, label);
@@ -48,6 +56,11 @@ export class WorkList {
       if (row.hold) setText(row.hold, item.held ? "Resume" : "Hold");
       if (row.callState) setText(row.callState, item.held ? "On hold" : "Connected");
       row.element.classList.toggle("held", item.held);
+      if (row.supervisor) {
+        const s = item.supervisor;
+        row.supervisor.hidden = !s;
+        setText(row.supervisor, s ? `Supervisor ${s.id} ${MONITOR_WORDS[s.mode] ?? s.mode}` : "");
+      }
     }
     byId("work-empty").hidden = this.store.work.size > 0;
   }
@@ -72,6 +85,7 @@ export class WorkList {
     hangup?.addEventListener("click", () => act("hangup", {}));
     const end = control("End…", "end");
     const callState = voice ? h("span", { class: "call-state", role: "status" }, "Connected") : null;
+    const supervisor = voice ? h("span", { class: "supervisor-on-call", role: "status", hidden: true }) : null;
     const element = h(
       "li",
       { class: "work-item", "data-interaction-id": i.id },
@@ -82,6 +96,7 @@ export class WorkList {
         h("span", { class: "customer-name" }, customerName(i, this.store.pop(i.id))),
         h("span", { class: "queue" }, i.queue ?? ""),
         callState,
+        supervisor,
         i.answered_at ? h("span", { class: "elapsed", "data-elapsed-from": i.answered_at }) : null,
       ),
       h("div", { class: "controls" }, hold, voice ? this.transfer(act) : null, hangup, end),
@@ -89,7 +104,7 @@ export class WorkList {
       error,
     );
     end.addEventListener("click", () => this.openWrapUp(element, i.id, end));
-    return { element, hold, callState };
+    return { element, hold, callState, supervisor };
   }
 
   /** A voicemail work item: play the message, and call the customer back (which ends the item). */

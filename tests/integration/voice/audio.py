@@ -31,6 +31,26 @@ def share_at(samples: Samples, rate: int, hz: float, width: float = 40.0) -> flo
     return band / total if total else 0.0
 
 
+def level_at(samples: Samples, rate: int, hz: float, width: float = 40.0) -> float:
+    """The RMS level of what lies within `width` Hz of `hz` (a tone of amplitude A alone: A / sqrt 2).
+    Unlike `share_at` it does not depend on what else is heard, so a mix of voices can be checked tone by
+    tone, and a gap in the audio does not make an absent tone look present."""
+    if samples.size == 0:
+        return 0.0
+    spectrum = np.abs(np.fft.rfft(samples)) ** 2
+    freqs = np.fft.rfftfreq(samples.size, 1 / rate)
+    band = float(spectrum[(freqs > hz - width) & (freqs < hz + width)].sum())
+    return float(np.sqrt(2 * band)) / samples.size
+
+
+def peak_level(samples: Samples, rate: int, hz: float, *, window_s: float = 0.25) -> float:
+    """The loudest `level_at(hz)` of any `window_s` stretch: a voice that came through at all, even between
+    the gaps a loaded machine puts in RTP streams, has at least one stretch at nearly its full level."""
+    size = int(rate * window_s)
+    windows = [samples[i : i + size] for i in range(0, samples.size - size + 1, size)]
+    return max((level_at(w, rate, hz) for w in windows), default=0.0)
+
+
 def carries(samples: Samples, rate: int, hz: float, *, not_hz: float) -> bool:
     """The audio is mostly the tone at `hz` (packet loss and concealment under load spread some energy)
     and holds next to nothing of the other party's tone at `not_hz`."""

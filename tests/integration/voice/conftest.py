@@ -23,13 +23,13 @@ from gateway.ivr import parse_flows
 from gateway.metrics import Metrics
 from gateway.sip import WorkerPool
 from gateway.storage import Database
-from gateway.voice import DialUri, EventRelay, PromptCache, RecordingInfo, VoiceService
+from gateway.voice import AgentUri, DialUri, EventRelay, PromptCache, RecordingInfo, VoiceService
 from tests.integration.sip.conftest import PCAP_DIRS, free_udp_ports, need
 
 HERE = Path(__file__).parent
 CALLER_HZ = 600  # the caller (SIPp) sends this tone
 AGENT_HZ = 1400  # the agents' phone sends this one
-SIP_USERS = {"alice": "1001", "bob": "1002"}
+SIP_USERS = {"alice": "1001", "bob": "1002", "sam": "2001"}  # sam: the supervisor
 
 CONFIG = """
 users:
@@ -250,7 +250,13 @@ class Gateway:
 async def start_gateway(prompt_dir: Path, tmp_path: Path) -> AsyncIterator[Callable[..., object]]:
     started: list[tuple[Gateway, AcdServer]] = []
 
-    async def start(phone: Phone, *, dial_uri: DialUri | None = None) -> Gateway:
+    async def start(
+        phone: Phone,
+        *,
+        dial_uri: DialUri | None = None,
+        user_uri: AgentUri | None = None,
+        worker_args: Sequence[str] = (),
+    ) -> Gateway:
         config = parse_config(yaml.safe_load(CONFIG))
         flows = parse_flows(
             config.flows, queues={q.id for q in config.queues}, business_hours=set(), path="flows"
@@ -262,7 +268,11 @@ async def start_gateway(prompt_dir: Path, tmp_path: Path) -> AsyncIterator[Calla
         relay = EventRelay()
         port = free_udp_ports(1)
         pool = WorkerPool(
-            size=1, base_port=port, on_event=relay.on_event, on_worker_lost=relay.on_worker_lost
+            size=1,
+            base_port=port,
+            on_event=relay.on_event,
+            on_worker_lost=relay.on_worker_lost,
+            worker_args=worker_args,
         )
         recordings = tmp_path / "recordings"
         saved = Saved()
@@ -276,6 +286,7 @@ async def start_gateway(prompt_dir: Path, tmp_path: Path) -> AsyncIterator[Calla
             is_open=_always_open,
             recording_sink=saved,
             dial_uri=dial_uri,
+            user_uri=user_uri,
         )
         relay.connect(voice)
         gateway = Gateway(hub, voice, pool, db, port, recordings, saved)

@@ -12,8 +12,10 @@ connected call plays `--play` in a loop and records what the phone hears to `DIR
 One line per event goes to stdout:
 `ready`, `registered <user> <code>`, `incoming <user> <n>`, `calling out <n>`, `confirmed <user> <n>`,
 `disconnected <user> <n> <code>`. Lines on stdin place calls, as `--caller-id`, recorded as `out-<n>.wav`:
-`call <uri>`, `dtmf <n> <digits>` (RFC 4733), `hangup <n>`; and `answer [<n>]` picks up incoming call n
-(default: every `--answer` call ringing now).
+`call <uri>`, `dtmf <n> <digits>` (RFC 4733), `hangup <n>` (incoming call n too); and `answer [<n>]` picks
+up incoming call n (default: every `--answer` call ringing now). `mark <label>` starts a new recording on
+every connected call, `DIR/<user>-<n>-<label>.wav` (what was heard until then stays in the file before),
+and says `marked <label>`.
 The phone runs until its stdin closes. pjsua2 is polled from the main thread (the 2.10 wheel has no
 thread support).
 """
@@ -72,13 +74,20 @@ class Phone:
             self.calls[call.getId()] = call
         elif verb in ("dtmf", "hangup"):
             serial, _, digits = rest.partition(" ")
-            call = self.outgoing.get(int(serial))
+            call = self.outgoing.get(int(serial)) or self.answered(int(serial))
             if call is not None and verb == "dtmf":
                 call.dialDtmf(digits.strip())
             elif call is not None:
                 call.hangup(pj.CallOpParam(True))
         elif verb == "answer":
             self.told_to_answer(int(rest) if rest.strip() else None)
+        elif verb == "mark":
+            for call in list(self.calls.values()):
+                call.record_anew(rest.strip())
+            say(f"marked {rest.strip()}")
+
+    def answered(self, serial: int) -> PhoneCall | None:
+        return next((call for call in self.calls.values() if call.serial == serial), None)
 
     def told_to_answer(self, serial: int | None) -> None:
         """Make the ringing `--answer` calls (or the one with this serial) due for answer now."""
@@ -107,6 +116,7 @@ class PhoneCall(pj.Call):  # type: ignore[misc]
         self.phone, self.user, self.serial = phone, user, serial
         self.player: Any = None
         self.recorder: Any = None
+        self.audio: Any = None
 
     def respond(self, code: int) -> None:
         self.answer(answer_param(code))
@@ -117,7 +127,7 @@ class PhoneCall(pj.Call):  # type: ignore[misc]
             say(f"confirmed {self.user} {self.serial}")
         elif info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
             say(f"disconnected {self.user} {self.serial} {info.lastStatusCode}")
-            self.player = self.recorder = None
+            self.player = self.recorder = self.audio = None
             self.phone.calls.pop(info.id, None)
             self.phone.pending_answers = [(at, c) for at, c in self.phone.pending_answers if c != info.id]
             self.phone.outgoing.pop(self.serial, None)
@@ -137,6 +147,19 @@ class PhoneCall(pj.Call):  # type: ignore[misc]
             self.recorder.createRecorder(str(path))
         self.player.startTransmit(audio)
         audio.startTransmit(self.recorder)
+        self.audio = audio
+
+    def record_anew(self, label: str) -> None:
+        if self.audio is None:
+            return
+        recorder = pj.AudioMediaRecorder()
+        recorder.createRecorder(
+            str(Path(self.phone.options.record_dir) / f"{self.user}-{self.serial}-{label}.wav")
+        )
+        self.audio.startTransmit(recorder)
+        if self.recorder is not None:
+            self.audio.stopTransmit(self.recorder)
+        self.recorder = recorder  # the previous one is destroyed here, which closes its file
 
 
 class PhoneAccount(pj.Account):  # type: ignore[misc]

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from gateway.acd import Event, EventType, NewInteraction, Presence, Router
+from gateway.acd import Event, EventType, NewInteraction, Presence, Router, SupervisorAction
 
 from .helpers import T0, agent, call, make_router, queue, skills
 
@@ -85,3 +85,36 @@ def test_given_negative_hold_time_when_ending_then_it_is_refused_and_nothing_cha
     with pytest.raises(ValueError, match="hold_seconds must be >= 0"):
         router.end("c1", T0 + 60, hold_seconds=-1)
     assert router.snapshot() == before
+
+
+def test_given_a_supervisor_action_when_recorded_then_it_is_logged_and_replays_to_the_same_state() -> None:
+    router = make_router([queue("support")], [agent("a")])
+    router.set_presence("a", Presence.available(), T0 + 1)
+    router.enqueue(call("c1"), T0 + 2)
+    before = router.snapshot()
+    action = SupervisorAction(
+        actor="sam", action="monitor_join", target="c1", interaction_id="c1", agent_id="a",
+        details={"mode": "listen"},
+    )  # fmt: skip
+
+    [event] = router.record_action(action, T0 + 3)
+
+    assert (event.type, event.interaction_id, event.agent_id) == (EventType.SUPERVISOR_ACTION, "c1", "a")
+    assert event.data == {
+        "actor": "sam",
+        "action": "monitor_join",
+        "target": "c1",
+        "details": {"mode": "listen"},
+    }
+    assert event.seq == router.store.read()[-2].seq + 1
+    assert router.snapshot() == {**before, "last_seq": event.seq}  # nothing else changes in routing
+    logged = [Event.from_dict(json.loads(json.dumps(ev.to_dict()))) for ev in router.store.read()]
+    twin = Router.replay(router.queues, router.agents, logged)
+    assert twin.snapshot() == router.snapshot()
+
+
+@pytest.mark.parametrize("empty", ["actor", "action", "target"])
+def test_given_a_supervisor_action_missing_who_what_or_whom_when_built_then_it_is_refused(empty: str) -> None:
+    fields = {"actor": "sam", "action": "monitor_join", "target": "c1", empty: ""}
+    with pytest.raises(ValueError, match=f"supervisor action: {empty} must not be empty"):
+        SupervisorAction(**fields)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config import ConfigError, load_config
+from gateway.config import ConfigError, load_config, parse_config
 
 HERE = Path(__file__).parent
 DEMO = HERE.parents[2] / "gateway" / "demo" / "helpline.yaml"
@@ -71,3 +71,11 @@ def test_given_sip_limits_when_loaded_then_kamailio_gets_them() -> None:
     limits = config.server.sip.limits.to_limits()
 
     assert (limits.flood_requests, limits.auth_block_seconds) == (500, 600)
+
+
+def test_given_monitoring_shown_to_agents_when_loaded_then_the_flag_is_on_and_off_by_default() -> None:
+    config = load_config(HERE / "good" / "full.yaml")
+
+    assert config.monitoring.show_to_agent is True
+    assert load_config(HERE.parents[2] / "gateway" / "demo" / "helpline.yaml").monitoring.show_to_agent
+    assert parse_config({}).monitoring.show_to_agent is False

@@ -1,0 +1,110 @@
+"""Alice's panel says when a supervisor is on her call (the demo sets `monitoring.show_to_agent`): a real
+call through Kamailio reaches her registered phone, Sam listens in from his own registered phone, switches
+to whisper and leaves, and her call's row in Chromium follows each step, a reload of the panel included."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.integration.panel.agent import AgentPanel
+from tests.integration.panel.calls import ALICE_SIP, desk_phone, start_sip_server
+from tests.integration.panel.conftest import LoopThread, Rest
+from tests.integration.panel.test_call_pop import TO_SUPPORT
+from tests.integration.server.conftest import Server, stop_server
+from tests.integration.sip.conftest import free_udp_ports
+from tests.integration.voice.conftest import HERE as VOICE_TESTS
+from tests.integration.voice.conftest import Caller, Phone, caller, media, pcap_dir
+
+__all__ = ["caller", "media", "pcap_dir"]  # fixtures shared with the voice tests
+
+SAM_SIP = ("2001", "sam-sip-secret")  # as in the demo configuration
+
+
+@pytest.fixture(scope="module")
+def sip_port() -> int:
+    return free_udp_ports(1)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, sip_port: int) -> Iterator[Server]:
+    srv = start_sip_server(tmp_path_factory.mktemp("supervisor-on-call"), sip_port=sip_port)
+    yield srv
+    assert srv.alive(), "the server died during the tests:\n" + srv.log_text()
+    stop_server(srv)
+
+
+async def _sams_phone(media: Path, folder: Path, sip_port: int) -> Phone:
+    """Sam's desk phone, registered with the gateway's Kamailio; it answers after a short ring."""
+    port = free_udp_ports(1)
+    argv = [sys.executable, str(VOICE_TESTS / "phone.py"), "--port", str(port), "--play",
+            str(media / "agent.wav"), "--record-dir", str(folder), "--answer", SAM_SIP[0],
+            "--registrar", f"127.0.0.1:{sip_port}", "--register", ":".join(SAM_SIP)]  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+    )
+    phone = Phone(process, port, folder)
+    await phone.wait_for(f"registered {SAM_SIP[0]} 200", within=15)
+    return phone
+
+
+def test_given_alice_on_a_call_when_sam_listens_whispers_and_leaves_then_her_panel_says_so(
+    server: Server,
+    sip_port: int,
+    page: Page,
+    rest: Rest,
+    aio: LoopThread,
+    caller: Caller,
+    media: Path,
+    tmp_path: Path,
+) -> None:
+    # A first call renders the IVR's prompts, so the second one's key press meets the menu on time.
+    status, errors = aio.run(caller.call(sip_port, [("pause", 12000)]))
+    assert status == 0, errors
+    (tmp_path / "alice").mkdir()
+    (tmp_path / "sam").mkdir()
+    alice_phone = aio.run(desk_phone(media, tmp_path / "alice", sip_port))
+    sam_phone = aio.run(_sams_phone(media, tmp_path / "sam", sip_port))
+    try:
+        panel = AgentPanel(page, server).open().log_in("alice")
+        panel.set_state("available")
+        call = aio.run(caller.start(sip_port, [*TO_SUPPORT, ("pause", 25000)]))
+        card = page.locator(".offer")
+        expect(card).to_have_count(1, timeout=30_000)
+        interaction = card.get_attribute("data-interaction-id") or ""
+        aio.run(alice_phone.wait_for(f"incoming {ALICE_SIP[0]} 1", within=10))
+        aio.run(alice_phone.send("answer"))
+        work = panel.work(interaction)
+        expect(work.locator(".call-state")).to_have_text("Connected")
+        on_call = work.locator(".supervisor-on-call")
+        expect(on_call).to_be_hidden()
+
+        status, joined = rest.call("sam", "POST", f"/interactions/{interaction}/monitor", {"mode": "listen"})
+
+        assert status == 202, joined
+        aio.run(sam_phone.wait_for(f"confirmed {SAM_SIP[0]} 1", within=15))
+        expect(on_call).to_have_text("Supervisor sam is listening")
+        page.reload()  # the panel reconnects: the gateway's `state` names the supervisor again
+        expect(on_call).to_have_text("Supervisor sam is listening")
+        rest.ok("sam", "PUT", f"/interactions/{interaction}/monitor", {"mode": "whisper"})
+        expect(on_call).to_have_text("Supervisor sam is whispering to you")
+        rest.ok("sam", "DELETE", f"/interactions/{interaction}/monitor")
+        expect(on_call).to_be_hidden()
+        aio.run(sam_phone.wait_for(f"disconnected {SAM_SIP[0]} 1", within=10))
+        expect(work.locator(".call-state")).to_have_text("Connected")  # her call goes on
+        status, errors = aio.run(_finished(call, within=60))
+        assert status == 0, errors
+    finally:
+        aio.run(alice_phone.close())
+        aio.run(sam_phone.close())
+
+
+async def _finished(process: asyncio.subprocess.Process, within: float) -> tuple[int, str]:
+    async with asyncio.timeout(within):
+        _, stderr = await process.communicate()
+    return process.returncode or 0, stderr.decode(errors="replace")
