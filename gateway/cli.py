@@ -1,4 +1,4 @@
-"""The `helpline` command: serve, demo, check-config, hash-password, bench."""
+"""The `helpline` command: serve, demo, check-config, hash-password, simulate, bench."""
 
 from __future__ import annotations
 
@@ -76,6 +76,13 @@ def _parser() -> argparse.ArgumentParser:
         help="import customers from a CSV file into the built-in CRM",
         description="Import customers from a CSV file into the built-in CRM "
         "(see `helpline import-customers --help` for the columns and options).",
+        add_help=False,
+    )
+
+    commands.add_parser(
+        "simulate",
+        help="what-if: the routing core in virtual time, SL/ASA per interval and the agents needed",
+        description="See `helpline simulate --help`.",
         add_help=False,
     )
 
@@ -166,6 +173,7 @@ _OWN_PARSERS = {
     ("bench", "sip"): "bench.sip",
     ("bench", "pop"): "bench.pop",
     ("import-customers",): "gateway.cti.importer_cli",
+    ("simulate",): "gateway.analytics.simulate_cli",
 }
 
 
