@@ -20,6 +20,7 @@ from gateway import admin
 from gateway.acd._hours import is_open
 from gateway.acd_server import AcdServer
 from gateway.acd_server import http as routing_http
+from gateway.analytics import speech_status
 from gateway.auth import TOKENS, TokenService, UserDirectory, guard, load_or_create_secret
 from gateway.auth import http as auth_http
 from gateway.config import Config, business_hours_specs, load_config, parsed_flows
@@ -251,6 +252,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         if settings.seed_demo_customers and cti.builtin is not None:
             await seed_demo_customers(cti.builtin)
         await hub.start()
+        await _announce_speech(config, settings)
         if sip is not None:
             await sip.start(before_calls=attach_voice)
         # The routing state built at start lives as long as the process: keep the collector off it.
@@ -269,6 +271,13 @@ def build_app(config: Config, settings: Settings) -> web.Application:
 
     app.cleanup_ctx.append(lifecycle)
     return app
+
+
+async def _announce_speech(config: Config, settings: Settings) -> None:
+    """Once at start: which model speech uses, or why it is off (the gateway runs either way)."""
+    status = await asyncio.to_thread(speech_status, config.speech, settings.data_dir)
+    log = logging.getLogger("helpline.speech")
+    log.log(logging.INFO if status.on else logging.WARNING, "%s", status.describe())
 
 
 def _banner(settings: Settings, demo: bool) -> str:

@@ -1,4 +1,4 @@
-"""The `helpline` command: serve, demo, check-config, hash-password, simulate, bench."""
+"""The `helpline` command: serve, demo, check-config, hash-password, simulate, speech, bench."""
 
 from __future__ import annotations
 
@@ -83,6 +83,13 @@ def _parser() -> argparse.ArgumentParser:
         "simulate",
         help="what-if: the routing core in virtual time, SL/ASA per interval and the agents needed",
         description="See `helpline simulate --help`.",
+        add_help=False,
+    )
+
+    commands.add_parser(
+        "speech",
+        help="speech recognition models (install-model LANG)",
+        description="See `helpline speech --help`.",
         add_help=False,
     )
 
@@ -174,6 +181,7 @@ _OWN_PARSERS = {
     ("bench", "pop"): "bench.pop",
     ("import-customers",): "gateway.cti.importer_cli",
     ("simulate",): "gateway.analytics.simulate_cli",
+    ("speech",): "gateway.analytics.speech_cli",
 }
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "SipLimitsConfig",
     "SkillConfig",
     "SkillRequirementConfig",
+    "SpeechConfig",
     "TrunkConfig",
     "UserConfig",
     "is_e164",
@@ -38,6 +39,7 @@ Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 Level = Annotated[int, Field(ge=1, le=10)]
 _E164 = re.compile(r"^\+[1-9][0-9]{2,14}$")
 _HOURS_RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z]{2,3})?$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -329,6 +331,21 @@ class BusinessHoursConfig(_Frozen):
         return value
 
 
+class SpeechConfig(_Frozen):
+    """Speech recognition (Vosk). Without a model, speech is off and the gateway says so once at start."""
+
+    language: str = "en"
+    # default: the newest model `helpline speech install-model LANG` put in <data_dir>/speech
+    model_dir: str | None = None
+
+    @field_validator("language")
+    @classmethod
+    def _language_code(cls, value: str) -> str:
+        if not _LANGUAGE.match(value):
+            raise ValueError(f"{value!r} is not a language code such as ko, en-us or de")
+        return value
+
+
 class Config(_Frozen):
     server: ServerConfig = ServerConfig()
     users: tuple[UserConfig, ...] = ()
@@ -337,6 +354,7 @@ class Config(_Frozen):
     business_hours: tuple[BusinessHoursConfig, ...] = ()
     flows: dict[str, Any] = {}
     crm: CrmConfig = CrmConfig()
+    speech: SpeechConfig = SpeechConfig()
 
     def user(self, user_id: str) -> UserConfig | None:
         return next((u for u in self.users if u.id == user_id), None)
