@@ -12,6 +12,7 @@ from ._erlang import ErlangC, erlang_c, erlang_c_agents
 from ._model_install import MODEL_LIST_URL, ModelEntry, choose_model, install_model, read_model_list
 from ._simulator import IntervalFigures, Simulation, SimulationResult
 from ._speech_model import SpeechStatus, is_vosk_model, speech_status
+from ._transcription import TranscriptionJob, TranscriptionService
 from ._workload import Arrival, QueueLoad, Staffing, Team, log_arrivals, poisson_arrivals
 
 __all__ = [
@@ -26,6 +27,8 @@ __all__ = [
     "SpeechStatus",
     "Staffing",
     "Team",
+    "TranscriptionJob",
+    "TranscriptionService",
     "choose_model",
     "erlang_c",
     "erlang_c_agents",

@@ -1,0 +1,122 @@
+"""Transcribing recorded calls: legs recognised in worker processes, merged into a dialogue, stored
+beside the recording. A bounded backlog pushes back on whoever submits (the recording clerk's task),
+so a backlog delays transcripts and never a call; the event loop only waits."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+from ._dialogue import Leg, Transcript, build_transcript
+from ._recognise import LegAudio, recognise_leg
+
+__all__ = ["TranscriptionJob", "TranscriptionService"]
+
+logger = logging.getLogger("helpline.speech")
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptionJob:
+    interaction_id: str
+    queue: str | None
+    legs: tuple[tuple[str, Path], ...]  # (speaker, 16-bit mono WAV aligned on the call's start)
+    out: Path  # the transcript's JSON file, beside the recording
+
+
+class TranscriptionService:
+    def __init__(
+        self,
+        *,
+        model_dir: Path,
+        keywords: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+        workers: int = 1,
+        backlog: int = 16,
+    ) -> None:
+        if workers < 1 or backlog < 1:
+            raise ValueError("speech: workers and backlog must be >= 1")
+        self._model_dir = str(model_dir)
+        self._keywords = keywords or {}
+        self._workers, self._backlog = workers, backlog
+        self._queue: asyncio.Queue[tuple[TranscriptionJob, asyncio.Future[Transcript]]] | None = None
+        self._pool: ProcessPoolExecutor | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        # spawn: a fork of the gateway would copy its threads (pjsua2, the loop) into the worker
+        self._pool = ProcessPoolExecutor(self._workers, mp_context=get_context("spawn"))
+        self._queue = asyncio.Queue(self._backlog)
+        self._tasks = [
+            asyncio.create_task(self._consume(), name=f"helpline.speech.transcriber.{n}")
+            for n in range(self._workers)
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._pool is not None:
+            await asyncio.to_thread(self._pool.shutdown, wait=True, cancel_futures=True)
+        self._tasks, self._pool, self._queue = [], None, None
+
+    @property
+    def waiting(self) -> int:
+        return 0 if self._queue is None else self._queue.qsize()
+
+    async def submit(self, job: TranscriptionJob) -> asyncio.Future[Transcript]:
+        """Queue `job`, waiting while the backlog is full; the future resolves when it is stored."""
+        if self._queue is None:
+            raise RuntimeError("TranscriptionService.start() must run first")
+        done: asyncio.Future[Transcript] = asyncio.get_running_loop().create_future()
+        await self._queue.put((job, done))
+        return done
+
+    async def _consume(self) -> None:
+        assert self._queue is not None
+        while True:
+            job, done = await self._queue.get()
+            try:
+                transcript = await self._transcribe(job)
+            except asyncio.CancelledError:
+                done.cancel()
+                raise
+            except Exception as exc:
+                logger.exception("interaction %s: transcription failed", job.interaction_id)
+                done.set_exception(exc)
+            else:
+                done.set_result(transcript)
+            finally:
+                self._queue.task_done()
+
+    async def _transcribe(self, job: TranscriptionJob) -> Transcript:
+        loop = asyncio.get_running_loop()
+        heard: list[LegAudio] = await asyncio.gather(
+            *(loop.run_in_executor(self._pool, recognise_leg, self._model_dir, str(p)) for _, p in job.legs)
+        )
+        legs = [
+            Leg(speaker, audio.words, audio.speech, audio.duration)
+            for (speaker, _), audio in zip(job.legs, heard, strict=True)
+        ]
+        categories = self._keywords.get(job.queue or "", {})
+        transcript = build_transcript(legs, categories)
+        document = {"interaction_id": job.interaction_id, "queue": job.queue, **transcript.to_dict()}
+        await asyncio.to_thread(_write, job.out, document)
+        speed = min(a.audio_seconds_per_cpu_second for a in heard) if heard else 0.0
+        logger.info(
+            "interaction %s: transcript stored in %s (%.2fx real time)", job.interaction_id, job.out, speed
+        )
+        return transcript
+
+
+def _write(path: Path, document: object) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.replace(path)
