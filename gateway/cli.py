@@ -108,6 +108,12 @@ def _parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     kinds.add_parser(
+        "speech",
+        help="transcription pipeline real-time factor vs raw Vosk on the same audio",
+        description="See `helpline bench speech --help`.",
+        add_help=False,
+    )
+    kinds.add_parser(
         "pop",
         help="offer -> screen pop rendered in the browser (p50/p95)",
         description="See `helpline bench pop --help`.",
@@ -179,6 +185,7 @@ _OWN_PARSERS = {
     ("bench", "routing"): "bench.routing",
     ("bench", "sip"): "bench.sip",
     ("bench", "pop"): "bench.pop",
+    ("bench", "speech"): "bench.speech",
     ("import-customers",): "gateway.cti.importer_cli",
     ("simulate",): "gateway.analytics.simulate_cli",
     ("speech",): "gateway.analytics.speech_cli",
