@@ -9,17 +9,20 @@ result.total("support").service_level
 from __future__ import annotations
 
 from ._erlang import ErlangC, erlang_c, erlang_c_agents
+from ._filing import TRANSCRIPT_FILE, TranscribingSink
 from ._model_install import MODEL_LIST_URL, ModelEntry, choose_model, install_model, read_model_list
 from ._simulator import IntervalFigures, Simulation, SimulationResult
 from ._speech_model import SpeechStatus, is_vosk_model, speech_status
-from ._transcription import TranscriptionJob, TranscriptionService
+from ._transcription import LegFile, TranscriptionJob, TranscriptionService, transcript_document
 from ._workload import Arrival, QueueLoad, Staffing, Team, log_arrivals, poisson_arrivals
 
 __all__ = [
     "MODEL_LIST_URL",
+    "TRANSCRIPT_FILE",
     "Arrival",
     "ErlangC",
     "IntervalFigures",
+    "LegFile",
     "ModelEntry",
     "QueueLoad",
     "Simulation",
@@ -27,6 +30,7 @@ __all__ = [
     "SpeechStatus",
     "Staffing",
     "Team",
+    "TranscribingSink",
     "TranscriptionJob",
     "TranscriptionService",
     "choose_model",
@@ -38,4 +42,5 @@ __all__ = [
     "poisson_arrivals",
     "read_model_list",
     "speech_status",
+    "transcript_document",
 ]

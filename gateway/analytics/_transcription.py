@@ -14,19 +14,28 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
-from ._dialogue import Leg, Transcript, build_transcript
+from gateway.acd import JSON
+
+from ._dialogue import Leg, Transcript, Word, build_transcript
 from ._recognise import LegAudio, recognise_leg
 
-__all__ = ["TranscriptionJob", "TranscriptionService"]
+__all__ = ["LegFile", "TranscriptionJob", "TranscriptionService", "transcript_document"]
 
 logger = logging.getLogger("helpline.speech")
+
+
+@dataclass(frozen=True, slots=True)
+class LegFile:
+    speaker: str  # caller | agent | supervisor
+    path: Path  # 16-bit mono WAV
+    offset: float = 0.0  # seconds between the call's first recorded instant and this file's start
 
 
 @dataclass(frozen=True, slots=True)
 class TranscriptionJob:
     interaction_id: str
     queue: str | None
-    legs: tuple[tuple[str, Path], ...]  # (speaker, 16-bit mono WAV aligned on the call's start)
+    legs: tuple[LegFile, ...]
     out: Path  # the transcript's JSON file, beside the recording
 
 
@@ -99,21 +108,35 @@ class TranscriptionService:
     async def _transcribe(self, job: TranscriptionJob) -> Transcript:
         loop = asyncio.get_running_loop()
         heard: list[LegAudio] = await asyncio.gather(
-            *(loop.run_in_executor(self._pool, recognise_leg, self._model_dir, str(p)) for _, p in job.legs)
+            *(
+                loop.run_in_executor(self._pool, recognise_leg, self._model_dir, str(leg.path))
+                for leg in job.legs
+            )
         )
-        legs = [
-            Leg(speaker, audio.words, audio.speech, audio.duration)
-            for (speaker, _), audio in zip(job.legs, heard, strict=True)
-        ]
+        legs = [_shifted(leg, audio) for leg, audio in zip(job.legs, heard, strict=True)]
         categories = self._keywords.get(job.queue or "", {})
         transcript = build_transcript(legs, categories)
-        document = {"interaction_id": job.interaction_id, "queue": job.queue, **transcript.to_dict()}
-        await asyncio.to_thread(_write, job.out, document)
+        await asyncio.to_thread(
+            _write, job.out, transcript_document(job.interaction_id, job.queue, transcript)
+        )
         speed = min(a.audio_seconds_per_cpu_second for a in heard) if heard else 0.0
         logger.info(
             "interaction %s: transcript stored in %s (%.2fx real time)", job.interaction_id, job.out, speed
         )
         return transcript
+
+
+def transcript_document(interaction_id: str, queue: str | None, transcript: Transcript) -> dict[str, JSON]:
+    """What is stored beside the recording (and what `GET .../transcript` returns)."""
+    return {"interaction_id": interaction_id, "queue": queue, **transcript.to_dict()}
+
+
+def _shifted(leg: LegFile, audio: LegAudio) -> Leg:
+    """The leg on the call's timeline: an agent's file starts when the agent answered."""
+    at = leg.offset
+    words = tuple(Word(w.text, w.start + at, w.end + at, w.confidence) for w in audio.words)
+    speech = tuple((s + at, e + at) for s, e in audio.speech)
+    return Leg(leg.speaker, words, speech, audio.duration + at)
 
 
 def _write(path: Path, document: object) -> None:

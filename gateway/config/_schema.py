@@ -337,6 +337,8 @@ class SpeechConfig(_Frozen):
     language: str = "en"
     # default: the newest model `helpline speech install-model LANG` put in <data_dir>/speech
     model_dir: str | None = None
+    # queue id -> category -> words or phrases spotted in that queue's call transcripts
+    keywords: dict[Identifier, dict[Identifier, tuple[Annotated[str, Field(min_length=1)], ...]]] = {}
 
     @field_validator("language")
     @classmethod
