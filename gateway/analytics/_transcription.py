@@ -58,8 +58,11 @@ class TranscriptionService:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
-        # spawn: a fork of the gateway would copy its threads (pjsua2, the loop) into the worker
-        self._pool = ProcessPoolExecutor(self._workers, mp_context=get_context("spawn"))
+        # spawn: a fork of the gateway would copy its threads (pjsua2, the loop) into the worker; creating
+        # the pool (semaphores) and later submitting (which may start a worker) block, so threads do both
+        self._pool = await asyncio.to_thread(
+            ProcessPoolExecutor, self._workers, mp_context=get_context("spawn")
+        )
         self._queue = asyncio.Queue(self._backlog)
         self._tasks = [
             asyncio.create_task(self._consume(), name=f"helpline.speech.transcriber.{n}")
@@ -105,14 +108,13 @@ class TranscriptionService:
             finally:
                 self._queue.task_done()
 
+    async def _recognise(self, path: Path) -> LegAudio:
+        assert self._pool is not None
+        submitted = await asyncio.to_thread(self._pool.submit, recognise_leg, self._model_dir, str(path))
+        return await asyncio.wrap_future(submitted)
+
     async def _transcribe(self, job: TranscriptionJob) -> Transcript:
-        loop = asyncio.get_running_loop()
-        heard: list[LegAudio] = await asyncio.gather(
-            *(
-                loop.run_in_executor(self._pool, recognise_leg, self._model_dir, str(leg.path))
-                for leg in job.legs
-            )
-        )
+        heard: list[LegAudio] = await asyncio.gather(*(self._recognise(leg.path) for leg in job.legs))
         legs = [_shifted(leg, audio) for leg, audio in zip(job.legs, heard, strict=True)]
         categories = self._keywords.get(job.queue or "", {})
         transcript = build_transcript(legs, categories)
