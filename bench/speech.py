@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from gateway.analytics import TranscriptionJob, TranscriptionService
+from gateway.analytics import LegFile, TranscriptionJob, TranscriptionService
 
 __all__ = ["main", "run"]
 
@@ -62,7 +62,7 @@ def _raw_vosk(model: Any, wav_path: Path) -> float:
 
 async def _pipeline(service: TranscriptionService, wav_path: Path, out: Path) -> float:
     started = time.perf_counter()
-    await (await service.submit(TranscriptionJob("bench", None, (("caller", wav_path),), out)))
+    await (await service.submit(TranscriptionJob("bench", None, (LegFile("caller", wav_path),), out)))
     return time.perf_counter() - started
 
 
