@@ -251,7 +251,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         + admin.routes(config)
         + (cti_http.routes(cti.builtin, cti.service) if cti.builtin else [])
         + voice_http.routes(voice, hub, database)
-        + analytics_http.routes(settings.data_dir / "recordings"),
+        + analytics_http.routes(settings.data_dir / "recordings", hub, database),
     )
 
     async def attach_voice(pool: WorkerPool) -> None:

@@ -1,4 +1,5 @@
-"""REST for transcripts: one call's transcript, and a search over every stored one (supervisors, admins)."""
+"""REST for transcripts: one call's (its agent, supervisors, admins), and a search over every stored one
+(supervisors, admins)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,19 @@ from pathlib import Path
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from gateway.web import ApiRoute, BadRequest, NotFound, json_response
+from gateway.acd_server import AcdServer
+from gateway.acd_server.access import handling_agent, may_see
+from gateway.auth import principal_of
+from gateway.storage import Database
+from gateway.web import ApiRoute, BadRequest, Forbidden, NotFound, json_response
 
 from ._filing import TRANSCRIPT_FILE
 
 __all__ = ["TranscriptOut", "TranscriptSearch", "routes"]
 
 logger = logging.getLogger("helpline.speech")
-READERS = ("supervisor", "admin")
+READERS = ("agent", "supervisor", "admin")  # an agent reads the transcripts of its own calls
+SEARCHERS = ("supervisor", "admin")
 MAX_QUERY = 200
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}")
 
@@ -68,9 +74,20 @@ class TranscriptSearch(BaseModel):
     items: list[TranscriptMatch]
 
 
-def routes(recordings_dir: Path) -> list[ApiRoute]:
+def routes(recordings_dir: Path, hub: AcdServer, database: Database) -> list[ApiRoute]:
     async def get_transcript(request: web.Request) -> web.StreamResponse:
         iid = request.match_info["interaction_id"]
+        principal = principal_of(request)
+        if principal.role == "agent":
+            await hub.caught_up()
+            if not may_see(
+                principal, handling_agent(hub.interaction(iid), await database.get_interaction(iid))
+            ):
+                raise Forbidden(
+                    "an agent reads only the transcripts of its own calls",
+                    error_id="not_your_interaction",
+                    details={"interaction_id": iid},
+                )
         found = await asyncio.to_thread(_read_one, recordings_dir, iid)
         if found is None:
             raise NotFound(f"no transcript for interaction {iid!r}", details={"interaction_id": iid})
@@ -99,14 +116,14 @@ def routes(recordings_dir: Path) -> list[ApiRoute]:
             "The call's transcript: speaker turns (digit runs redacted), talk/silence/overtalk, keyword hits",
             READERS,
             response=TranscriptOut,
-            errors=(404,),
+            errors=(403, 404),
         ),
         ApiRoute(
             "GET",
             "/api/v1/transcripts",
             search,
             "Transcripts whose text contains q (newest first), with the matching turns",
-            READERS,
+            SEARCHERS,
             response=TranscriptSearch,
             errors=(400,),
             query=(("q", "text to look for (case-insensitive)"), ("limit", "at most this many calls (50)")),
