@@ -21,7 +21,15 @@ from gateway import admin
 from gateway.acd._hours import is_open
 from gateway.acd_server import AcdServer
 from gateway.acd_server import http as routing_http
-from gateway.analytics import StatsFeed, engine_for
+from gateway.analytics import (
+    SpeechStatus,
+    StatsFeed,
+    TranscribingSink,
+    TranscriptionService,
+    engine_for,
+    speech_status,
+    transcript_http,
+)
 from gateway.analytics import http as stats_http
 from gateway.auth import (
     TOKENS,
@@ -46,7 +54,7 @@ from gateway.sip import WorkerPool
 from gateway.sip.front import SipFront
 from gateway.storage import Database
 from gateway.storage import metadata as storage_metadata
-from gateway.voice import OwnNumbers, PromptCache, VoiceService
+from gateway.voice import OwnNumbers, PromptCache, RecordingSink, VoiceService
 from gateway.voice import http as voice_http
 from gateway.web import ApiRoute, error_middleware_for, openapi_document
 
@@ -167,6 +175,7 @@ def _voice_service(
     database: Database,
     sip: SipFront,
     cti: CtiRuntime,
+    transcriber: TranscriptionService | None,
 ) -> VoiceService:
     sip_users = {u.id: u.sip.user for u in config.agents if u.sip is not None}
     phones = {u.id: u.sip.user for u in config.users if u.sip is not None}  # supervisors' too
@@ -197,7 +206,7 @@ def _voice_service(
         recordings_dir=settings.data_dir / "recordings",
         agent_uri=agent_uri,
         is_open=lambda name, now: is_open(hours[name], now.timestamp()),
-        recording_sink=voice_http.DatabaseRecordings(database),
+        recording_sink=_recording_sink(database, hub, transcriber),
         music_on_hold=music,
         media_root=settings.config_dir,
         lookup=answer_lookup_by(cti.service),
@@ -206,6 +215,20 @@ def _voice_service(
         own_numbers=numbers,
         user_uri=user_uri,
     )
+
+
+def _recording_sink(
+    database: Database, hub: AcdServer, transcriber: TranscriptionService | None
+) -> RecordingSink:
+    sink = voice_http.DatabaseRecordings(database)
+    if transcriber is None:
+        return sink
+
+    def queue_of(interaction_id: str) -> str | None:
+        view = hub.interaction(interaction_id)
+        return view.queue if view is not None else None
+
+    return TranscribingSink(sink, transcriber, queue_of=queue_of)
 
 
 def build_app(config: Config, settings: Settings) -> web.Application:
@@ -232,6 +255,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
     throttle = LoginThrottle(LoginLimits(**config.server.login_limits.model_dump()))
     sip = _sip_front(config, settings) if settings.sip_enabled else None
     voices: list[VoiceService] = []
+    transcribers: list[TranscriptionService] = []  # one when speech is on (known once the loop runs)
 
     def voice() -> VoiceService | None:
         return voices[0] if voices else None
@@ -276,7 +300,8 @@ def build_app(config: Config, settings: Settings) -> web.Application:
             stats.engine,
             queue_names={q.id: q.name for q in config.queues},
             agent_names={a.id: a.name for a in config.agents},
-        ),
+        )
+        + transcript_http.routes(settings.data_dir / "recordings", hub, database),
     )
 
     async def attach_voice(pool: WorkerPool) -> None:
@@ -285,7 +310,8 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         if not config.flows:
             logger.warning("no IVR flows in the configuration: inbound calls are refused with 480")
             return
-        voice = _voice_service(config, settings, pool, hub, database, sip, cti)
+        transcriber = transcribers[0] if transcribers else None
+        voice = _voice_service(config, settings, pool, hub, database, sip, cti, transcriber)
         sip.attach(voice)
         await voice.start()
         voices.append(voice)
@@ -299,6 +325,11 @@ def build_app(config: Config, settings: Settings) -> web.Application:
             await seed_demo_customers(cti.builtin)
         await hub.start()
         realtime.start()
+        speech = await _announce_speech(config, settings)
+        if speech.model_dir is not None:
+            transcriber = TranscriptionService(model_dir=speech.model_dir, keywords=config.speech.keywords)
+            await transcriber.start()
+            transcribers.append(transcriber)
         if sip is not None:
             await sip.start(before_calls=attach_voice)
         # The routing state built at start lives as long as the process: keep the collector off it.
@@ -310,6 +341,8 @@ def build_app(config: Config, settings: Settings) -> web.Application:
             await voice.stop()
         if sip is not None:
             await sip.stop()
+        for transcriber in transcribers:
+            await transcriber.stop()
         await hub.stop()
         await realtime.close()
         refresh.cancel()
@@ -320,6 +353,14 @@ def build_app(config: Config, settings: Settings) -> web.Application:
 
     app.cleanup_ctx.append(lifecycle)
     return app
+
+
+async def _announce_speech(config: Config, settings: Settings) -> SpeechStatus:
+    """Once at start: which model speech uses, or why it is off (the gateway runs either way)."""
+    status = await asyncio.to_thread(speech_status, config.speech, settings.data_dir)
+    log = logging.getLogger("helpline.speech")
+    log.log(logging.INFO if status.on else logging.WARNING, "%s", status.describe())
+    return status
 
 
 def _banner(settings: Settings, demo: bool) -> str:

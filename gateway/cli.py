@@ -1,4 +1,4 @@
-"""The `helpline` command: serve, demo, check-config, hash-password, bench."""
+"""The `helpline` command: serve, demo, check-config, hash-password, simulate, speech, bench."""
 
 from __future__ import annotations
 
@@ -79,6 +79,20 @@ def _parser() -> argparse.ArgumentParser:
         add_help=False,
     )
 
+    commands.add_parser(
+        "simulate",
+        help="what-if: the routing core in virtual time, SL/ASA per interval and the agents needed",
+        description="See `helpline simulate --help`.",
+        add_help=False,
+    )
+
+    commands.add_parser(
+        "speech",
+        help="speech recognition models (install-model LANG)",
+        description="See `helpline speech --help`.",
+        add_help=False,
+    )
+
     bench = commands.add_parser("bench", help="run a benchmark", description="Run a benchmark.")
     kinds = bench.add_subparsers(dest="bench", required=True, metavar="KIND")
     kinds.add_parser(
@@ -97,6 +111,12 @@ def _parser() -> argparse.ArgumentParser:
         "metrics",
         help="metrics engine CPU per routing event, beside the routing core's",
         description="See `helpline bench metrics --help`.",
+        add_help=False,
+    )
+    kinds.add_parser(
+        "speech",
+        help="transcription pipeline real-time factor vs raw Vosk on the same audio",
+        description="See `helpline bench speech --help`.",
         add_help=False,
     )
     kinds.add_parser(
@@ -172,7 +192,10 @@ _OWN_PARSERS = {
     ("bench", "sip"): "bench.sip",
     ("bench", "pop"): "bench.pop",
     ("bench", "metrics"): "bench.metrics",
+    ("bench", "speech"): "bench.speech",
     ("import-customers",): "gateway.cti.importer_cli",
+    ("simulate",): "gateway.analytics.simulate_cli",
+    ("speech",): "gateway.analytics.speech_cli",
 }
 
 

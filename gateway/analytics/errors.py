@@ -1,17 +1,18 @@
-"""Errors of the metrics engine.
+"""Errors of the analytics package.
 
 AnalyticsError
-├── UnknownScope     a figure was asked of a queue or agent the engine does not know
-└── BadPeriod        an interval length or date range the engine cannot cut into buckets
+├── UnknownScope       a figure was asked of a queue or agent the engine does not know
+├── BadPeriod          an interval length or date range the engine cannot cut into buckets
+└── ModelInstallError  a speech model could not be fetched, checked or unpacked
 """
 
 from __future__ import annotations
 
-__all__ = ["AnalyticsError", "BadPeriod", "UnknownScope"]
+__all__ = ["AnalyticsError", "BadPeriod", "ModelInstallError", "UnknownScope"]
 
 
 class AnalyticsError(Exception):
-    """Base of every error the metrics engine raises."""
+    """Base of every analytics error."""
 
 
 class UnknownScope(AnalyticsError):
@@ -26,3 +27,7 @@ class BadPeriod(AnalyticsError, ValueError):
         super().__init__(f"{field}: {problem}")
         self.field = field
         self.problem = problem
+
+
+class ModelInstallError(AnalyticsError):
+    """The message says what failed (list, download, checksum, archive) and for which model."""

