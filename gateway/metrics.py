@@ -25,6 +25,12 @@ class Metrics:
             "helpline_queue_waiting", "Interactions waiting per queue", ["queue"], registry=self.registry
         )
         self.agents = Gauge("helpline_agents", "Agents per presence state", ["state"], registry=self.registry)
+        self.storage_dead_letters = Counter(
+            "helpline_storage_dead_letters",
+            "Writes the database refused for their data, kept in the dead_letters table",
+            ["kind"],
+            registry=self.registry,
+        )
         self.http_requests = Counter(
             "helpline_http_requests", "HTTP requests", ["method", "route", "status"], registry=self.registry
         )

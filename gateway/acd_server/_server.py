@@ -126,7 +126,9 @@ class AcdServer:
         self._stats = StatsProjection(thresholds={q.id: q.service_level_seconds for q in self._queues})
         self._runner: CoreRunner | None = None
         self._presence_since: dict[str, float] = {}
-        self._writer = EventWriter(database)
+        self._writer = EventWriter(
+            database, on_dead_letter=lambda letter: metrics.storage_dead_letters.labels(letter.kind).inc()
+        )
         self._queue_ids = {q.id for q in self._queues}
         self._waiting: dict[str, set[str]] = {q.id: set() for q in self._queues}
         self._agent_states: dict[str, str] = {}

@@ -15,7 +15,7 @@ from cti_adapter import DialRequest
 from gateway.acd_server import AcdServer
 from gateway.acd_server.access import handling_agent, may_see
 from gateway.auth import principal_of
-from gateway.storage import Database, RecordingRecord
+from gateway.storage import Database, RecordingRecord, column_length
 from gateway.voice._recording import RecordingInfo
 from gateway.voice._service import VoiceService
 from gateway.voice.errors import CallNotFoundError, DialError, DialRefusal
@@ -32,6 +32,8 @@ from gateway.web import (
 )
 
 __all__ = ["ERRORS", "DatabaseRecordings", "VoiceDialer", "routes"]
+
+_CALLER_LENGTH = column_length("recordings.caller")  # a SIP From user can be any length
 
 HANDLERS = ("agent", "supervisor", "admin")
 LISTENERS = ("agent", "supervisor", "admin")
@@ -59,7 +61,7 @@ class DatabaseRecordings:
                 duration_seconds=info.duration_s,
                 size_bytes=info.size,
                 sha256=info.sha256,
-                caller=info.caller or None,
+                caller=info.caller[:_CALLER_LENGTH] or None,
             )
         )
 
