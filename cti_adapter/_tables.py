@@ -158,6 +158,7 @@ class CrmActivity(CrmBase):
     notes: Mapped[str | None] = mapped_column(Text)
     recording_url: Mapped[str | None] = mapped_column(String(1000))
     transcript_url: Mapped[str | None] = mapped_column(String(1000))
+    recording_expired_at: Mapped[datetime | None]  # the recording was purged after its retention period
     created_at: Mapped[datetime]
 
 

@@ -215,6 +215,10 @@ class ActivityIn(_In):
 
 class ActivityOut(ActivityIn):
     model_config = ConfigDict(frozen=True)
+    recording_expired: bool = Field(
+        default=False,
+        description="the recording was purged after its queue's retention period (playback: 410)",
+    )
 
     @classmethod
     def of(cls, activity: Activity) -> ActivityOut:
@@ -232,6 +236,7 @@ class ActivityOut(ActivityIn):
             notes=activity.notes,
             recording_url=activity.recording_url,
             transcript_url=activity.transcript_url,
+            recording_expired=activity.recording_expired,
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,10 +23,10 @@ from gateway.acd_server import AcdServer
 from gateway.acd_server import http as routing_http
 from gateway.auth import TOKENS, TokenService, UserDirectory, guard, load_or_create_secret
 from gateway.auth import http as auth_http
-from gateway.config import Config, business_hours_specs, load_config, parsed_flows
+from gateway.config import Config, business_hours_specs, load_config, parsed_flows, secret_values
 from gateway.cti import CrmDesk, answer_lookup_by
 from gateway.cti import http as cti_http
-from gateway.logs import configure_logging
+from gateway.logs import configure_logging, hide_in_logs
 from gateway.metrics import Metrics
 from gateway.panel import add_routes as add_panel_routes
 from gateway.realtime import RealtimeServer
@@ -33,7 +34,14 @@ from gateway.sip import WorkerPool
 from gateway.sip.front import SipFront
 from gateway.storage import Database
 from gateway.storage import metadata as storage_metadata
-from gateway.voice import OwnNumbers, PromptCache, VoiceService
+from gateway.voice import (
+    OwnNumbers,
+    PromptCache,
+    RecordingRetention,
+    RecordingsAtRest,
+    VoiceService,
+    load_key,
+)
 from gateway.voice import http as voice_http
 from gateway.web import ApiRoute, error_middleware_for, openapi_document
 
@@ -150,6 +158,7 @@ def _voice_service(
     database: Database,
     sip: SipFront,
     cti: CtiRuntime,
+    at_rest: RecordingsAtRest,
 ) -> VoiceService:
     sip_users = {u.id: u.sip.user for u in config.agents if u.sip is not None}
     hours = business_hours_specs(config)
@@ -182,7 +191,21 @@ def _voice_service(
         dial_uri=numbers.dial_uri if trunk is not None or config.server.sip.numbers else None,
         outbound_queue=trunk.queue if trunk is not None else None,
         own_numbers=numbers,
+        at_rest=at_rest,
     )
+
+
+def _private_dir(path: Path) -> None:
+    # The data directory holds the database, recordings and secrets: the owner alone may list or read it.
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+
+
+def _recordings_at_rest(config: Config, settings: Settings) -> RecordingsAtRest:
+    key_file = config.server.recordings.encryption_key_file
+    if key_file is None:
+        return RecordingsAtRest()
+    return RecordingsAtRest(load_key(settings.config_dir / key_file))
 
 
 def build_app(config: Config, settings: Settings) -> web.Application:
@@ -194,8 +217,9 @@ def build_app(config: Config, settings: Settings) -> web.Application:
             error_middleware_for(routing_http.ERRORS, cti_http.ERRORS, voice_http.ERRORS),
         ],
     )
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    (settings.data_dir / "recordings").mkdir(exist_ok=True)
+    _private_dir(settings.data_dir)
+    _private_dir(settings.data_dir / "recordings")
+    at_rest = _recordings_at_rest(config, settings)
     tokens = TokenService(
         secret=load_or_create_secret(settings.data_dir), ttl_seconds=settings.token_ttl_seconds
     )
@@ -232,7 +256,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         + routing_http.routes(hub, config)
         + admin.routes(config)
         + (cti_http.routes(cti.builtin, cti.service) if cti.builtin else [])
-        + voice_http.routes(voice, hub, database),
+        + voice_http.routes(voice, hub, database, at_rest=at_rest),
     )
 
     async def attach_voice(pool: WorkerPool) -> None:
@@ -240,7 +264,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         if not config.flows:
             logger.warning("no IVR flows in the configuration: inbound calls are refused with 480")
             return
-        voice = _voice_service(config, settings, pool, hub, database, sip, cti)
+        voice = _voice_service(config, settings, pool, hub, database, sip, cti, at_rest)
         sip.attach(voice)
         await voice.start()
         voices.append(voice)
@@ -268,6 +292,21 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         await database.close()
 
     app.cleanup_ctx.append(lifecycle)
+    retention = RecordingRetention(
+        database,
+        retention_days={
+            q.id: q.recording_retention_days for q in config.queues if q.recording_retention_days
+        },
+        every_seconds=config.server.recordings.retention_check_seconds,
+        expire_link=cti.builtin.expire_recording if cti.builtin is not None else None,
+    )
+
+    async def purging(app: web.Application) -> AsyncIterator[None]:
+        retention.start()  # after `lifecycle` has started the database; stopped before it closes it
+        yield
+        await retention.stop()
+
+    app.cleanup_ctx.append(purging)
     return app
 
 
@@ -300,9 +339,13 @@ def _banner(settings: Settings, demo: bool) -> str:
 
 
 def serve(options: ServeOptions) -> int:
+    # Everything the gateway and its child processes create (database, recordings, Kamailio's files) is
+    # the owner's alone; build_app also tightens a data directory made before.
+    os.umask(0o077)
     configure_logging(options.log_level)
     config = load_config(options.config_path)
     settings = resolve_settings(config, options)
+    hide_in_logs(secret_values([config.model_dump(mode="json"), settings.database_url, settings.redis_url]))
     app = build_app(config, settings)
 
     async def announce(app: web.Application) -> None:

@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import itertools
 import logging
+import os
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
@@ -157,6 +158,31 @@ class Database:
             row = result.one_or_none()
             return None if row is None else _record(RecordingRecord, row)
 
+    async def recordings_past(
+        self, queue_id: str, before: datetime, limit: int = 100
+    ) -> list[RecordingRecord]:
+        """Kept recordings of the queue's interactions started before `before`, oldest first."""
+        _require_aware("before", before)
+        query = (
+            select(_recordings)
+            .join(_interactions, _interactions.c.id == _recordings.c.interaction_id)
+            .where(
+                (_interactions.c.queue_id == queue_id)
+                & (_recordings.c.started_at < before)
+                & _recordings.c.purged_at.is_(None)
+            )
+            .order_by(_recordings.c.started_at, _recordings.c.id)
+            .limit(limit)
+        )
+        async with self._transaction() as connection:
+            return [_record(RecordingRecord, row) for row in await connection.execute(query)]
+
+    async def mark_recording_purged(self, recording_id: str, at: datetime) -> None:
+        async with self._transaction() as connection:
+            await connection.execute(
+                update(_recordings).where(_recordings.c.id == recording_id).values(purged_at=at)
+            )
+
     async def recordings_of(self, interaction_id: str) -> list[RecordingRecord]:
         async with self._transaction() as connection:
             result = await connection.execute(
@@ -257,10 +283,13 @@ class Database:
         path = sqlite_path(self._url)
         if path is not None:
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                # Owner-only, and SQLite gives its -wal and -shm files the database file's mode.
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+                path.chmod(0o600)
             except OSError as exc:
                 raise DatabaseUnavailable(
-                    self._redacted, f"cannot create {path.parent}: {exc.strerror}"
+                    self._redacted, f"cannot create {exc.filename or path}: {exc.strerror}"
                 ) from exc
         options: dict[str, Any] = {"echo": self._echo, "pool_pre_ping": True}
         is_sqlite = self._url.startswith("sqlite")

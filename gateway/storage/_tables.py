@@ -141,6 +141,7 @@ class Recording(Base):
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     caller: Mapped[str | None] = mapped_column(String(128))
+    purged_at: Mapped[datetime | None]  # the file was deleted after its queue's retention period
 
 
 class DeadLetterRow(Base):

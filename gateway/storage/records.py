@@ -88,9 +88,11 @@ class RecordingRecord:
     size_bytes: int
     sha256: str
     caller: str | None = None
+    purged_at: datetime | None = None  # the file is gone: its queue's retention period had passed
 
     def __post_init__(self) -> None:
         _require_aware(f"recording {self.id!r}", "started_at", self.started_at)
+        _require_aware(f"recording {self.id!r}", "purged_at", self.purged_at)
         if self.duration_seconds < 0 or self.size_bytes < 0:
             raise ValueError(f"recording {self.id!r}: duration and size must be >= 0")
 

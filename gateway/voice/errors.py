@@ -3,6 +3,7 @@
 VoiceError
 ├── PromptError            a prompt could not be rendered (espeak-ng or sox failed)
 ├── RecordingError         a recording could not be assembled
+├── RecordingUnreadable    a kept recording cannot be played (no key, altered or cut off)
 ├── CallNotFoundError      no call of this service carries the interaction (hold/transfer)
 └── DialError              a click-to-dial was refused (why: a `DialRefusal`, the agent, a detail)
 """
@@ -11,7 +12,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["CallNotFoundError", "DialError", "DialRefusal", "PromptError", "RecordingError", "VoiceError"]
+__all__ = [
+    "CallNotFoundError",
+    "DialError",
+    "DialRefusal",
+    "PromptError",
+    "RecordingError",
+    "RecordingUnreadable",
+    "VoiceError",
+]
 
 
 class VoiceError(Exception):
@@ -29,6 +38,13 @@ class RecordingError(VoiceError):
     def __init__(self, interaction_id: str | None, detail: str) -> None:
         super().__init__(f"recording of interaction {interaction_id!r}: {detail}")
         self.interaction_id = interaction_id
+        self.detail = detail
+
+
+class RecordingUnreadable(VoiceError):
+    def __init__(self, name: str, detail: str) -> None:
+        super().__init__(f"recording {name}: {detail}")
+        self.name = name
         self.detail = detail
 
 

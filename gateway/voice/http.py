@@ -16,9 +16,11 @@ from gateway.acd_server import AcdServer
 from gateway.acd_server.access import handling_agent, may_see
 from gateway.auth import principal_of
 from gateway.storage import Database, RecordingRecord, column_length
+from gateway.voice._at_rest import SEALED_SUFFIX, RecordingsAtRest
 from gateway.voice._recording import RecordingInfo
+from gateway.voice._retention import recording_url
 from gateway.voice._service import VoiceService
-from gateway.voice.errors import CallNotFoundError, DialError, DialRefusal
+from gateway.voice.errors import CallNotFoundError, DialError, DialRefusal, RecordingUnreadable
 from gateway.web import (
     ApiError,
     ApiRoute,
@@ -40,6 +42,7 @@ LISTENERS = ("agent", "supervisor", "admin")
 
 ERRORS: tuple[ErrorMapping[Any], ...] = (
     ErrorMapping(CallNotFoundError, 409, "no_such_call", lambda e: {"interaction_id": e.interaction_id}),
+    ErrorMapping(RecordingUnreadable, 500, "recording_unreadable", lambda e: {"file": e.name}),
 )
 """How the voice service's errors leave the API (given to the error middleware by the composition root)."""
 
@@ -64,6 +67,11 @@ class DatabaseRecordings:
                 caller=info.caller[:_CALLER_LENGTH] or None,
             )
         )
+
+
+class RecordingExpired(ApiError):
+    status = 410
+    error_id = "recording_expired"
 
 
 class DialUnavailable(ApiError):
@@ -162,7 +170,7 @@ def _out(record: RecordingRecord) -> RecordingOut:
         duration_seconds=record.duration_seconds,
         size_bytes=record.size_bytes,
         sha256=record.sha256,
-        url=f"/api/v1/recordings/{record.id}",
+        url=recording_url(record.id),
     )
 
 
@@ -189,7 +197,15 @@ _CALL_ACTIONS: tuple[tuple[str, str, Action, str], ...] = (
 """The call actions that take no body: (path under the interaction, action name, what it does, summary)."""
 
 
-def routes(voice: Callable[[], VoiceService | None], hub: AcdServer, database: Database) -> list[ApiRoute]:
+def routes(
+    voice: Callable[[], VoiceService | None],
+    hub: AcdServer,
+    database: Database,
+    *,
+    at_rest: RecordingsAtRest | None = None,
+) -> list[ApiRoute]:
+    kept = at_rest or RecordingsAtRest()
+
     async def handled_by(request: web.Request, interaction_id: str) -> None:
         """Agents act only on their own calls; supervisors and admins on any."""
         principal = principal_of(request)
@@ -248,6 +264,12 @@ def routes(voice: Callable[[], VoiceService | None], hub: AcdServer, database: D
             raise Forbidden("only supervisors and admins hear unattached voicemail", error_id="forbidden")
         if record.interaction_id is not None:
             await handled_by(request, record.interaction_id)
+        if record.purged_at is not None:
+            raise RecordingExpired(
+                f"the recording was deleted on {record.purged_at:%Y-%m-%d}, "
+                "when its queue's retention period had passed",
+                details={"recording_id": record.id, "purged_at": record.purged_at.isoformat()},
+            )
         path = Path(record.path)
         if not await _exists(path):
             raise NotFound(
@@ -255,9 +277,10 @@ def routes(voice: Callable[[], VoiceService | None], hub: AcdServer, database: D
                 error_id="file_missing",
                 details={"recording_id": record.id},
             )
-        return web.FileResponse(
-            path, headers={"Content-Type": "audio/wav", "Digest": f"sha-256={record.sha256}"}
-        )
+        headers = {"Content-Type": "audio/wav", "Digest": f"sha-256={record.sha256}"}
+        if not kept.encrypts and not path.name.endswith(SEALED_SUFFIX):
+            return web.FileResponse(path, headers=headers)
+        return await _stream(request, kept, path, headers | {"Content-Length": str(record.size_bytes)})
 
     on_call = "/api/v1/interactions/{interaction_id}"
     simple = [
@@ -296,12 +319,31 @@ def routes(voice: Callable[[], VoiceService | None], hub: AcdServer, database: D
             "GET",
             "/api/v1/recordings/{recording_id}",
             get_recording,
-            "Stream a recording (WAV)",
+            "Stream a recording (WAV, decrypted when kept encrypted); 410 once its retention purged it",
             LISTENERS,
-            errors=(404,),
+            errors=(404, 410),
         ),
     ]
 
 
 async def _exists(path: Path) -> bool:
     return await asyncio.to_thread(path.is_file)
+
+
+async def _stream(
+    request: web.Request, kept: RecordingsAtRest, path: Path, headers: dict[str, str]
+) -> web.StreamResponse:
+    """The plaintext, decrypted chunk by chunk off the loop; a file that fails before the first byte is an
+    error answer, one that fails later (altered on disk) cuts the response short."""
+    chunks = kept.chunks(path)
+    try:
+        block = await asyncio.to_thread(next, chunks, None)
+        response = web.StreamResponse(headers=headers)
+        await response.prepare(request)
+        while block is not None:
+            await response.write(block)
+            block = await asyncio.to_thread(next, chunks, None)
+        await response.write_eof()
+        return response
+    finally:
+        await asyncio.to_thread(chunks.close)
