@@ -170,9 +170,13 @@ class EventWriter:
                 await write(batches)
                 return
             except RejectedData as exc:
-                logger.warning("routing batches refused for their data (%s); storing them one by one", exc)
-                write = self._write_one_by_one
-                continue
+                if write != self._write_one_by_one:
+                    logger.warning(
+                        "routing batches refused for their data (%s); storing them one by one", exc
+                    )
+                    write = self._write_one_by_one
+                    continue
+                logger.exception("storing routing batches one by one failed; retrying in %.1f s", delay)
             except Exception:
                 logger.exception("storing %d routing batches failed; retrying in %.1f s", len(batches), delay)
             await asyncio.sleep(delay)
@@ -208,12 +212,19 @@ class EventWriter:
             await store()
         except RejectedData as exc:
             letter = DeadLetter(kind, ref, _as_json(value), exc.reason, datetime.now(UTC))
-            if await self._db.add_dead_letter(letter):
-                logger.error(
-                    "routing %s %s refused by the database, kept as a dead letter: %s", kind, ref, exc
-                )
-                if self._on_dead_letter is not None:
-                    self._on_dead_letter(letter)
+        else:
+            return
+        try:
+            added = await self._db.add_dead_letter(letter)
+        except RejectedData:  # never expected (the letter is ASCII text); it must not jam the writer either
+            logger.exception("routing %s %s refused, and its dead letter too; dropped: %s", kind, ref, letter)
+            return
+        if added:
+            logger.error(
+                "routing %s %s refused by the database, kept as a dead letter: %s", kind, ref, letter.error
+            )
+            if self._on_dead_letter is not None:
+                self._on_dead_letter(letter)
 
     async def _tell_loop(self) -> None:
         while True:
