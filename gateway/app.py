@@ -198,7 +198,10 @@ def _voice_service(
 def _private_dir(path: Path) -> None:
     # The data directory holds the database, recordings and secrets: the owner alone may list or read it.
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path.chmod(0o700)
+    try:
+        path.chmod(0o700)
+    except PermissionError:  # another user's folder, shared on purpose: leave its mode to them
+        logger.warning("%s belongs to another user: its mode is left as it is", path)
 
 
 def _recordings_at_rest(config: Config, settings: Settings) -> RecordingsAtRest:

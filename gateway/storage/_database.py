@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from alembic.util.exc import CommandError
@@ -286,7 +287,7 @@ class Database:
                 path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
                 # Owner-only, and SQLite gives its -wal and -shm files the database file's mode.
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-                path.chmod(0o600)
+                _owner_only(path)
             except OSError as exc:
                 raise DatabaseUnavailable(
                     self._redacted, f"cannot create {exc.filename or path}: {exc.strerror}"
@@ -387,6 +388,13 @@ async def _take_lock(connection: AsyncConnection, name: str) -> None:
         )
     else:
         await connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _owner_only(path: Path) -> None:
+    try:
+        path.chmod(0o600)
+    except PermissionError:  # another user's file, shared on purpose: leave its mode to them
+        logger.warning("database file %s belongs to another user: its mode is left as it is", path)
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
