@@ -23,7 +23,15 @@ from gateway.acd_server import AcdServer
 from gateway.acd_server import http as routing_http
 from gateway.auth import TOKENS, TokenService, UserDirectory, guard, load_or_create_secret
 from gateway.auth import http as auth_http
-from gateway.config import Config, business_hours_specs, load_config, parsed_flows, secret_values
+from gateway.config import (
+    Config,
+    ConfigError,
+    ConfigProblem,
+    business_hours_specs,
+    load_config,
+    parsed_flows,
+    secret_values,
+)
 from gateway.cti import CrmDesk, answer_lookup_by
 from gateway.cti import http as cti_http
 from gateway.logs import configure_logging, hide_in_logs
@@ -208,7 +216,11 @@ def _recordings_at_rest(config: Config, settings: Settings) -> RecordingsAtRest:
     key_file = config.server.recordings.encryption_key_file
     if key_file is None:
         return RecordingsAtRest()
-    return RecordingsAtRest(load_key(settings.config_dir / key_file))
+    try:
+        return RecordingsAtRest(load_key(settings.config_dir / key_file))
+    except ValueError as exc:
+        problem = ConfigProblem("server.recordings.encryption_key_file", str(exc))
+        raise ConfigError(str(settings.config_dir), [problem]) from None
 
 
 def build_app(config: Config, settings: Settings) -> web.Application:
