@@ -278,7 +278,7 @@ def routes(
                 details={"recording_id": record.id},
             )
         headers = {"Content-Type": "audio/wav", "Digest": f"sha-256={record.sha256}"}
-        if not kept.encrypts and not path.name.endswith(SEALED_SUFFIX):
+        if not path.name.endswith(SEALED_SUFFIX):  # kept plain (no key, or recorded before there was one)
             return web.FileResponse(path, headers=headers)
         return await _stream(request, kept, path, headers | {"Content-Length": str(record.size_bytes)})
 

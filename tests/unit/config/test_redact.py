@@ -59,13 +59,16 @@ def test_given_a_configuration_when_its_secret_values_are_listed_then_each_one_i
 
 @pytest.fixture
 def log_lines() -> Iterator[io.StringIO]:
+    """`configure_logging` as `helpline serve` runs it, writing to a buffer; the loggers restored after."""
+    root = logging.getLogger("helpline")
+    saved = (root.handlers[:], root.level, root.propagate)
     configure_logging("INFO")
-    handler = logging.getLogger("helpline").handlers[0]
+    handler = root.handlers[0]
     assert isinstance(handler, logging.StreamHandler)
     stream = io.StringIO()
-    previous = handler.setStream(stream)
+    handler.setStream(stream)
     yield stream
-    handler.setStream(previous)
+    root.handlers[:], root.level, root.propagate = saved
 
 
 def test_given_secrets_hidden_when_a_line_or_a_traceback_holds_one_then_it_is_masked(
