@@ -36,7 +36,7 @@ from cti_adapter._phone import normalize_phone
 from cti_adapter._pop_builder import build_screen_pop
 from cti_adapter._runtime import CtiRuntime
 from cti_adapter._service import CtiService, Dialer, DialRequest
-from cti_adapter._tables import metadata
+from cti_adapter._tables import DISPOSITION_MAX_LENGTH, metadata
 from cti_adapter.errors import (
     CaseNotFound,
     CrmRejected,
@@ -51,6 +51,7 @@ from cti_adapter.errors import (
 
 __all__ = [
     "DEFAULT_LEVELS",
+    "DISPOSITION_MAX_LENGTH",
     "Activity",
     "Backoff",
     "CallerContext",

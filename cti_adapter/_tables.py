@@ -13,10 +13,11 @@ from typing import Any, ClassVar
 from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "DISPOSITION_MAX_LENGTH",
     "CrmAccount",
     "CrmActivity",
     "CrmBase",
@@ -25,6 +26,7 @@ __all__ = [
     "CrmEntitlement",
     "CrmOutbox",
     "UtcDateTime",
+    "column_length",
     "metadata",
 ]
 
@@ -156,6 +158,7 @@ class CrmActivity(CrmBase):
     notes: Mapped[str | None] = mapped_column(Text)
     recording_url: Mapped[str | None] = mapped_column(String(1000))
     transcript_url: Mapped[str | None] = mapped_column(String(1000))
+    recording_expired_at: Mapped[datetime | None]  # the recording was purged after its retention period
     created_at: Mapped[datetime]
 
 
@@ -182,3 +185,15 @@ class CrmOutbox(CrmBase):
     result_id: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
+
+
+def column_length(attribute: InstrumentedAttribute[Any]) -> int:
+    """The characters a String column holds: the REST schemas take their `max_length` from here."""
+    length = getattr(attribute.expression.type, "length", None)
+    if not isinstance(length, int):
+        raise TypeError(f"{attribute}: not a String column with a length")
+    return length
+
+
+DISPOSITION_MAX_LENGTH = min(column_length(CrmCase.disposition), column_length(CrmActivity.disposition))
+"""The longest disposition a case and an activity hold: what a host lets agents send."""

@@ -6,9 +6,17 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from cti_adapter._contract import Activity, Case, Customer, Entitlement
+from cti_adapter._contract import Activity, Case, Customer, Entitlement, subject_key
+from cti_adapter._tables import (
+    CrmAccount,
+    CrmActivity,
+    CrmCase,
+    CrmContact,
+    CrmEntitlement,
+    column_length,
+)
 
 __all__ = [
     "ActivityIn",
@@ -31,6 +39,26 @@ __all__ = [
 
 Status = Literal["open", "pending", "closed"]
 
+# Every limit below is the length of the column the field is stored in (tests/unit/storage checks each).
+_NAME = column_length(CrmContact.name)
+_COMPANY = column_length(CrmAccount.name)
+_EMAIL = column_length(CrmContact.email)
+_ACCOUNT_NUMBER = column_length(CrmAccount.number)
+_ID = column_length(CrmContact.id)
+_SUBJECT = column_length(CrmCase.subject)
+_DISPOSITION = column_length(CrmCase.disposition)
+_INTERACTION_ID = column_length(CrmActivity.interaction_id)
+_URL = column_length(CrmActivity.recording_url)
+_SUBJECT_KEY = column_length(CrmCase.subject_key)
+
+
+def _key_fits(subject: str | None) -> str | None:
+    # Case folding can lengthen a subject ("ß" -> "ss"); the folded key has a column of its own.
+    if subject is not None and len(subject_key(subject)) > _SUBJECT_KEY:
+        raise ValueError(f"subject: case-folded it would be longer than {_SUBJECT_KEY} characters")
+    return subject
+
+
 _MAX_SECONDS = 7 * 24 * 3600
 Seconds = Annotated[float, Field(ge=0, le=_MAX_SECONDS, allow_inf_nan=False, strict=True)]
 """A duration in seconds: a JSON number (not a boolean or a string), 0 to a week."""
@@ -44,7 +72,7 @@ def _link(value: str) -> str:
     return value
 
 
-Link = Annotated[str, Field(max_length=1000), AfterValidator(_link)]
+Link = Annotated[str, Field(max_length=_URL), AfterValidator(_link)]
 
 
 class _In(BaseModel):
@@ -56,26 +84,28 @@ class _Out(BaseModel):
 
 
 class EntitlementIn(_In):
-    level: str = Field(min_length=1, max_length=32)
+    level: str = Field(min_length=1, max_length=column_length(CrmEntitlement.level))
     starts: date
     ends: date | None = None
     products: list[str] = Field(default_factory=list, max_length=100)
 
 
 class CustomerIn(_In):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=_NAME)
     phone: str | None = Field(default=None, max_length=40, description="any format; stored as E.164")
-    email: str | None = Field(default=None, max_length=254)
-    account_number: str | None = Field(default=None, max_length=64, description="an existing one joins it")
-    company: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=_EMAIL)
+    account_number: str | None = Field(
+        default=None, max_length=_ACCOUNT_NUMBER, description="an existing one joins it"
+    )
+    company: str | None = Field(default=None, max_length=_COMPANY)
     entitlements: list[EntitlementIn] = Field(default_factory=list, max_length=50)
 
 
 class CustomerPatch(_In):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: str | None = Field(default=None, min_length=1, max_length=_NAME)
     phone: str | None = Field(default=None, max_length=40)
-    email: str | None = Field(default=None, max_length=254)
-    company: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=_EMAIL)
+    company: str | None = Field(default=None, max_length=_COMPANY)
     entitlements: list[EntitlementIn] = Field(default_factory=list, max_length=50, description="added")
 
 
@@ -161,19 +191,23 @@ class CustomerList(_Out):
 
 
 class CaseIn(_In):
-    customer_id: str = Field(min_length=1)
-    subject: str = Field(min_length=1, max_length=200)
-    interaction_id: str | None = Field(default=None, max_length=64)
+    customer_id: str = Field(min_length=1, max_length=_ID)
+    subject: str = Field(min_length=1, max_length=_SUBJECT)
+    interaction_id: str | None = Field(default=None, max_length=_INTERACTION_ID)
     priority: Priority = 0
     attach: bool = Field(default=True, description="join the account's unclosed case on the same subject")
 
+    _subject_fits = field_validator("subject")(_key_fits)
+
 
 class CasePatch(_In):
-    subject: str | None = Field(default=None, min_length=1, max_length=200)
+    subject: str | None = Field(default=None, min_length=1, max_length=_SUBJECT)
     status: Status | None = None
     priority: Priority | None = None
-    disposition: str | None = Field(default=None, max_length=64)
+    disposition: str | None = Field(default=None, max_length=_DISPOSITION)
     notes: str | None = Field(default=None, max_length=20_000)
+
+    _subject_fits = field_validator("subject")(_key_fits)
 
 
 class CaseList(_Out):
@@ -181,16 +215,16 @@ class CaseList(_Out):
 
 
 class ActivityIn(_In):
-    channel: str = Field(min_length=1, max_length=16)
+    channel: str = Field(min_length=1, max_length=column_length(CrmActivity.channel))
     started_at: datetime
-    interaction_id: str | None = Field(default=None, max_length=64)
+    interaction_id: str | None = Field(default=None, max_length=_INTERACTION_ID)
     wait_seconds: Seconds = 0
     talk_seconds: Seconds = 0
     hold_seconds: Seconds = 0
     wrap_up_seconds: Seconds = 0
-    queue: str | None = Field(default=None, max_length=64)
-    agent_id: str | None = Field(default=None, max_length=64)
-    disposition: str | None = Field(default=None, max_length=64)
+    queue: str | None = Field(default=None, max_length=column_length(CrmActivity.queue))
+    agent_id: str | None = Field(default=None, max_length=column_length(CrmActivity.agent_id))
+    disposition: str | None = Field(default=None, max_length=column_length(CrmActivity.disposition))
     notes: str | None = Field(default=None, max_length=20_000)
     recording_url: Link | None = None
     transcript_url: Link | None = None
@@ -212,6 +246,10 @@ class ActivityOut(_Out):
     notes: str | None
     recording_url: str | None
     transcript_url: str | None
+    recording_expired: bool = Field(
+        default=False,
+        description="the recording was purged after its queue's retention period (playback: 410)",
+    )
 
     @classmethod
     def of(cls, activity: Activity) -> ActivityOut:
@@ -229,6 +267,7 @@ class ActivityOut(_Out):
             notes=activity.notes,
             recording_url=activity.recording_url,
             transcript_url=activity.transcript_url,
+            recording_expired=activity.recording_expired,
         )
 
 
@@ -238,8 +277,8 @@ class ActivityList(_Out):
 
 class DialIn(_In):
     number: str = Field(min_length=1, max_length=40)
-    customer_id: str | None = None
-    case_id: str | None = None
+    customer_id: str | None = Field(default=None, max_length=_ID)
+    case_id: str | None = Field(default=None, max_length=column_length(CrmCase.id))
 
 
 class DialOut(_Out):

@@ -8,7 +8,7 @@ import yaml
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.config import Config, ConfigError, parse_config, read_yaml
+from gateway.config import Config, ConfigError, parse_config, read_yaml, redact_secrets
 from gateway.web import ApiRoute, BadRequest, read_body
 
 __all__ = ["routes"]
@@ -35,31 +35,11 @@ class ConfigOut(BaseModel):
     config: dict[str, Any]
 
 
-def _redacted(config: Config) -> dict[str, Any]:
-    data = config.model_dump(mode="json")
-    for user in data.get("users", []):
-        user["password_hash"] = "<redacted>"
-        if user.get("sip"):
-            user["sip"]["password"] = "<redacted>"
-    server = data.get("server", {})
-    for key in ("database_url", "redis_url"):
-        if server.get(key):
-            server[key] = _redact_url(server[key])
-    return data
-
-
-def _redact_url(url: str) -> str:
-    scheme, sep, rest = url.partition("://")
-    creds, at, host = rest.rpartition("@")
-    if not at or ":" not in creds:
-        return url
-    return f"{scheme}{sep}{creds.split(':', 1)[0]}:***@{host}"
-
-
 def routes(config: Config) -> list[ApiRoute]:
     async def get_config(request: web.Request) -> web.StreamResponse:
         return web.Response(
-            text=ConfigOut(config=_redacted(config)).model_dump_json(), content_type="application/json"
+            text=ConfigOut(config=redact_secrets(config.model_dump(mode="json"))).model_dump_json(),
+            content_type="application/json",
         )
 
     async def check_config(request: web.Request) -> web.StreamResponse:

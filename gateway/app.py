@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,10 +44,18 @@ from gateway.auth import (
 )
 from gateway.auth import http as auth_http
 from gateway.auth import metadata as auth_metadata
-from gateway.config import Config, business_hours_specs, load_config, parsed_flows
+from gateway.config import (
+    Config,
+    ConfigError,
+    ConfigProblem,
+    business_hours_specs,
+    load_config,
+    parsed_flows,
+    secret_values,
+)
 from gateway.cti import CrmDesk, answer_lookup_by
 from gateway.cti import http as cti_http
-from gateway.logs import configure_logging
+from gateway.logs import configure_logging, hide_in_logs
 from gateway.metrics import Metrics
 from gateway.panel import add_routes as add_panel_routes
 from gateway.realtime import RealtimeServer
@@ -54,7 +63,15 @@ from gateway.sip import WorkerPool
 from gateway.sip.front import SipFront
 from gateway.storage import Database
 from gateway.storage import metadata as storage_metadata
-from gateway.voice import OwnNumbers, PromptCache, RecordingSink, VoiceService
+from gateway.voice import (
+    OwnNumbers,
+    PromptCache,
+    RecordingRetention,
+    RecordingsAtRest,
+    RecordingSink,
+    VoiceService,
+    load_key,
+)
 from gateway.voice import http as voice_http
 from gateway.web import ApiRoute, error_middleware_for, openapi_document
 
@@ -176,6 +193,7 @@ def _voice_service(
     sip: SipFront,
     cti: CtiRuntime,
     transcriber: TranscriptionService | None,
+    at_rest: RecordingsAtRest,
 ) -> VoiceService:
     sip_users = {u.id: u.sip.user for u in config.agents if u.sip is not None}
     phones = {u.id: u.sip.user for u in config.users if u.sip is not None}  # supervisors' too
@@ -214,6 +232,7 @@ def _voice_service(
         outbound_queue=trunk.queue if trunk is not None else None,
         own_numbers=numbers,
         user_uri=user_uri,
+        at_rest=at_rest,
     )
 
 
@@ -231,6 +250,26 @@ def _recording_sink(
     return TranscribingSink(sink, transcriber, queue_of=queue_of)
 
 
+def _private_dir(path: Path) -> None:
+    # The data directory holds the database, recordings and secrets: the owner alone may list or read it.
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        path.chmod(0o700)
+    except PermissionError:  # another user's folder, shared on purpose: leave its mode to them
+        logger.warning("%s belongs to another user: its mode is left as it is", path)
+
+
+def _recordings_at_rest(config: Config, settings: Settings) -> RecordingsAtRest:
+    key_file = config.server.recordings.encryption_key_file
+    if key_file is None:
+        return RecordingsAtRest()
+    try:
+        return RecordingsAtRest(load_key(settings.config_dir / key_file))
+    except ValueError as exc:
+        problem = ConfigProblem("server.recordings.encryption_key_file", str(exc))
+        raise ConfigError(str(settings.config_dir), [problem]) from None
+
+
 def build_app(config: Config, settings: Settings) -> web.Application:
     metrics = Metrics()
     app = web.Application(
@@ -242,8 +281,9 @@ def build_app(config: Config, settings: Settings) -> web.Application:
             ),
         ],
     )
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    (settings.data_dir / "recordings").mkdir(exist_ok=True)
+    _private_dir(settings.data_dir)
+    _private_dir(settings.data_dir / "recordings")
+    at_rest = _recordings_at_rest(config, settings)
     database = Database(settings.database_url)
     revocations = RevocationList(database, ttl_seconds=settings.token_ttl_seconds)
     tokens = TokenService(
@@ -295,7 +335,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         + routing_http.routes(hub, config)
         + admin.routes(config)
         + (cti_http.routes(cti.builtin, cti.service, interactions=database) if cti.builtin else [])
-        + voice_http.routes(voice, hub, database)
+        + voice_http.routes(voice, hub, database, at_rest=at_rest)
         + stats_http.routes(
             stats.engine,
             queue_names={q.id: q.name for q in config.queues},
@@ -311,7 +351,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
             logger.warning("no IVR flows in the configuration: inbound calls are refused with 480")
             return
         transcriber = transcribers[0] if transcribers else None
-        voice = _voice_service(config, settings, pool, hub, database, sip, cti, transcriber)
+        voice = _voice_service(config, settings, pool, hub, database, sip, cti, transcriber, at_rest)
         sip.attach(voice)
         await voice.start()
         voices.append(voice)
@@ -352,6 +392,21 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         await database.close()
 
     app.cleanup_ctx.append(lifecycle)
+    retention = RecordingRetention(
+        database,
+        retention_days={
+            q.id: q.recording_retention_days for q in config.queues if q.recording_retention_days
+        },
+        every_seconds=config.server.recordings.retention_check_seconds,
+        expire_link=cti.builtin.expire_recording if cti.builtin is not None else None,
+    )
+
+    async def purging(app: web.Application) -> AsyncIterator[None]:
+        retention.start()  # after `lifecycle` has started the database; stopped before it closes it
+        yield
+        await retention.stop()
+
+    app.cleanup_ctx.append(purging)
     return app
 
 
@@ -393,9 +448,13 @@ def _banner(settings: Settings, demo: bool) -> str:
 
 
 def serve(options: ServeOptions) -> int:
+    # Everything the gateway and its child processes create (database, recordings, Kamailio's files) is
+    # the owner's alone; build_app also tightens a data directory made before.
+    os.umask(0o077)
     configure_logging(options.log_level)
     config = load_config(options.config_path)
     settings = resolve_settings(config, options)
+    hide_in_logs(secret_values([config.model_dump(mode="json"), settings.database_url, settings.redis_url]))
     app = build_app(config, settings)
 
     async def announce(app: web.Application) -> None:

@@ -61,6 +61,12 @@ class Metrics:
         self.routing_events = Counter(
             "helpline_routing_events", "Routing events by type", ["type"], registry=self.registry
         )
+        self.storage_dead_letters = Counter(
+            "helpline_storage_dead_letters",
+            "Writes the database refused for their data, kept in the dead_letters table",
+            ["kind"],
+            registry=self.registry,
+        )
         self.http_requests = Counter(
             "helpline_http_requests", "HTTP requests", ["method", "route", "status"], registry=self.registry
         )

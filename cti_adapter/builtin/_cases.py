@@ -127,6 +127,15 @@ async def append_activity(
     await _add_interaction(connection, case, activity.interaction_id, now)
 
 
+async def expire_recording(connection: AsyncConnection, recording_url: str, now: datetime) -> int:
+    result = await connection.execute(
+        update(activities)
+        .where((activities.c.recording_url == recording_url) & activities.c.recording_expired_at.is_(None))
+        .values(recording_expired_at=now)
+    )
+    return int(result.rowcount)
+
+
 async def activities_of(connection: AsyncConnection, case_id: str) -> list[Activity]:
     await get(connection, case_id)
     query = (
@@ -205,4 +214,5 @@ def _activity_of(row: Any) -> Activity:
         notes=row.notes,
         recording_url=row.recording_url,
         transcript_url=row.transcript_url,
+        recording_expired=row.recording_expired_at is not None,
     )

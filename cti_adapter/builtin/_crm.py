@@ -177,3 +177,8 @@ class BuiltinCrm:
     async def activities(self, case_id: str) -> list[Activity]:
         async with transaction(self._engine) as connection:
             return await _cases.activities_of(connection, case_id)
+
+    async def expire_recording(self, recording_url: str) -> int:
+        """Mark the activities linking to a purged recording; returns how many were marked."""
+        async with transaction(self._engine) as connection:
+            return await _cases.expire_recording(connection, recording_url, self._clock())

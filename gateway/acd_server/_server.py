@@ -136,7 +136,9 @@ class AcdServer:
         self._stats = stats or StatsFeed(engine_for(config))
         self._runner: CoreRunner | None = None
         self._presence_since: dict[str, float] = {}
-        self._writer = EventWriter(database)
+        self._writer = EventWriter(
+            database, on_dead_letter=lambda letter: metrics.storage_dead_letters.labels(letter.kind).inc()
+        )
         self._queue_ids = {q.id for q in self._queues}
         self._waiting: dict[str, set[str]] = {q.id: set() for q in self._queues}
         self._late_pops: set[asyncio.Task[None]] = set()

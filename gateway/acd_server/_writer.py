@@ -3,22 +3,40 @@
 The offer path never waits for the database: batches queue up in order while a write is in flight and
 are stored together (one insert for their events, one upsert per changed interaction, presence spans in
 order). Subscribers hear each batch in order once it is stored; commands wait with `stored(seq)`.
+
+A database that is down is retried with back-off and nothing is lost. A batch the database refuses for
+its data (a value too long, out of range) is stored again one write at a time: each refused write is
+kept as a dead letter with the error, logged once and counted, and the writer moves on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
+from typing import Any
 
 from gateway.acd import Event
 from gateway.acd_server.port import EventListener
-from gateway.storage import Database, DatabaseUnavailable, EventRecord, InteractionRecord
+from gateway.storage import (
+    Database,
+    DatabaseUnavailable,
+    DeadLetter,
+    EventRecord,
+    InteractionRecord,
+    RejectedData,
+)
 
-__all__ = ["EventWriter", "PresenceRow"]
+__all__ = ["DeadLetterListener", "EventWriter", "PresenceRow"]
+
+DeadLetterListener = Callable[[DeadLetter], None]
+"""Told of each write newly kept as a dead letter (the composition root counts them in metrics)."""
 
 logger = logging.getLogger("helpline.acd")
 
@@ -57,12 +75,14 @@ class EventWriter:
         retry_first_seconds: float = 0.1,
         retry_max_seconds: float = 5.0,
         patience_seconds: float = 10.0,
+        on_dead_letter: DeadLetterListener | None = None,
     ) -> None:
         if not 0 < retry_first_seconds <= retry_max_seconds:
             raise ValueError("event writer: need 0 < retry_first_seconds <= retry_max_seconds")
         if patience_seconds <= 0:
             raise ValueError("event writer: patience_seconds must be > 0")
         self._db = database
+        self._on_dead_letter = on_dead_letter
         self._patience = patience_seconds
         self._retry = (retry_first_seconds, retry_max_seconds)
         self._queue: list[_Batch] = []
@@ -144,10 +164,19 @@ class EventWriter:
 
     async def _write_retrying(self, batches: list[_Batch]) -> None:
         delay = self._retry[0]
+        write = self._write
         while True:
             try:
-                await self._write(batches)
+                await write(batches)
                 return
+            except RejectedData as exc:
+                if write != self._write_one_by_one:
+                    logger.warning(
+                        "routing batches refused for their data (%s); storing them one by one", exc
+                    )
+                    write = self._write_one_by_one
+                    continue
+                logger.exception("storing routing batches one by one failed; retrying in %.1f s", delay)
             except Exception:
                 logger.exception("storing %d routing batches failed; retrying in %.1f s", len(batches), delay)
             await asyncio.sleep(delay)
@@ -156,14 +185,46 @@ class EventWriter:
     async def _write(self, batches: list[_Batch]) -> None:
         # Every step is idempotent (events skip a stored seq, interactions are upserts), so a retry is safe.
         await self._db.append_events([event_record(e) for b in batches for e in b.events])
-        latest = {r.id: r for b in batches for r in b.records}
-        for record in latest.values():
+        for record in _latest(batches):
             await self._db.save_interaction(record)
         for row in (row for b in batches for row in b.presence):
-            try:
-                await self._db.record_presence(row.agent_id, row.state, row.reason, row.at)
-            except ValueError as exc:  # older than the open span: already stored by an earlier try
-                logger.warning("presence of %s not recorded: %s", row.agent_id, exc)
+            await self._save_presence(row)
+
+    async def _write_one_by_one(self, batches: list[_Batch]) -> None:
+        """Store each write alone, a refused one kept as a dead letter; DatabaseUnavailable still raises."""
+        for event in (e for b in batches for e in b.events):
+            record = event_record(event)
+            await self._isolated("event", str(event.seq), record, partial(self._db.append_events, [record]))
+        for interaction in _latest(batches):
+            save = partial(self._db.save_interaction, interaction)
+            await self._isolated("interaction", interaction.id, interaction, save)
+        for row in (row for b in batches for row in b.presence):
+            await self._isolated("presence", row.agent_id, row, partial(self._save_presence, row))
+
+    async def _save_presence(self, row: PresenceRow) -> None:
+        try:
+            await self._db.record_presence(row.agent_id, row.state, row.reason, row.at)
+        except ValueError as exc:  # older than the open span: already stored by an earlier try
+            logger.warning("presence of %s not recorded: %s", row.agent_id, exc)
+
+    async def _isolated(self, kind: str, ref: str, value: Any, store: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await store()
+        except RejectedData as exc:
+            letter = DeadLetter(kind, ref, _as_json(value), exc.reason, datetime.now(UTC))
+        else:
+            return
+        try:
+            added = await self._db.add_dead_letter(letter)
+        except RejectedData:  # never expected (the letter is ASCII text); it must not jam the writer either
+            logger.exception("routing %s %s refused, and its dead letter too; dropped: %s", kind, ref, letter)
+            return
+        if added:
+            logger.error(
+                "routing %s %s refused by the database, kept as a dead letter: %s", kind, ref, letter.error
+            )
+            if self._on_dead_letter is not None:
+                self._on_dead_letter(letter)
 
     async def _tell_loop(self) -> None:
         while True:
@@ -176,3 +237,12 @@ class EventWriter:
                         logger.exception("routing event listener %r failed", listener)
             finally:
                 self._heard.task_done()
+
+
+def _latest(batches: list[_Batch]) -> list[InteractionRecord]:
+    return list({r.id: r for b in batches for r in b.records}.values())
+
+
+def _as_json(value: Any) -> str:
+    # ASCII with escapes: whatever the refused value holds, its dead letter can be stored and read.
+    return json.dumps(dataclasses.asdict(value), default=str, ensure_ascii=True, sort_keys=True)

@@ -6,7 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cti_adapter import DISPOSITION_MAX_LENGTH
 from gateway.acd.specs import Channel
+from gateway.storage import column_length
 
 __all__ = [
     "AgentList",
@@ -24,7 +26,14 @@ __all__ = [
 ]
 
 AttributeValue = str | int | float | bool
-Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+Name = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=column_length("interactions.queue_id"),
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+    ),
+]
 
 
 class _In(BaseModel):
@@ -38,7 +47,7 @@ class SkillLevel(_In):
 
 class PresenceIn(_In):
     state: Literal["available", "not_ready", "offline"]
-    reason: str | None = Field(default=None, min_length=1, max_length=64)
+    reason: str | None = Field(default=None, min_length=1, max_length=column_length("agent_presence.reason"))
 
 
 class InteractionIn(_In):
@@ -51,19 +60,19 @@ class InteractionIn(_In):
     )
     preferred_agent: Name | None = None
     only_agent: Name | None = None  # only this agent may ever take it (checked against the agents: 400)
-    customer_ref: str | None = Field(default=None, max_length=200)
+    customer_ref: str | None = Field(default=None, max_length=column_length("interactions.customer_ref"))
 
 
 class EndRequest(_In):
     reason: Literal["completed", "transferred", "dropped"] = "completed"
-    disposition: str | None = Field(default=None, max_length=100)
+    disposition: str | None = Field(default=None, max_length=DISPOSITION_MAX_LENGTH)
     notes: str | None = Field(default=None, max_length=10_000)
 
 
 class WrapUpRequest(_In):
     """The disposition and notes for work that ended without them (the customer hung up)."""
 
-    disposition: str = Field(min_length=1, max_length=64)
+    disposition: str = Field(min_length=1, max_length=DISPOSITION_MAX_LENGTH)
     notes: str | None = Field(default=None, max_length=10_000)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gateway.config._flows import parsed_flows
 from gateway.config._load import format_path, load_config, parse_config, read_yaml
+from gateway.config._redact import REDACTED, redact_secrets, secret_values
 from gateway.config._schema import (
     BusinessHoursConfig,
     Config,
@@ -18,6 +19,7 @@ from gateway.config._specs import agent_specs, business_hours_specs, queue_specs
 from gateway.config.errors import ConfigError, ConfigProblem
 
 __all__ = [
+    "REDACTED",
     "BusinessHoursConfig",
     "Config",
     "ConfigError",
@@ -36,4 +38,6 @@ __all__ = [
     "parsed_flows",
     "queue_specs",
     "read_yaml",
+    "redact_secrets",
+    "secret_values",
 ]

@@ -184,9 +184,26 @@ class LoginLimitsConfig(_Frozen):
     )
 
 
+class RecordingsConfig(_Frozen):
+    """Recordings at rest: always owner-only; encrypted (AES-256-GCM, streamed) when a key file is given."""
+
+    encryption_key_file: str | None = Field(
+        default=None,
+        min_length=1,
+        description="a file holding a base64 256-bit key (relative paths: to the configuration file)",
+    )
+    retention_check_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        le=86400,
+        description="how often recordings past their queue's retention are purged",
+    )
+
+
 class ServerConfig(_Frozen):
     http: HttpConfig = HttpConfig()
     sip: SipServerConfig = SipServerConfig()
+    recordings: RecordingsConfig = RecordingsConfig()
     data_dir: str | None = None
     database_url: str | None = None
     redis_url: str | None = None
@@ -313,6 +330,9 @@ class QueueConfig(_Frozen):
     offer_timeout_seconds: float = Field(default=20.0, gt=0, le=600)
     business_hours: Identifier | None = None
     closed_exit: ExitConfig = ExitConfig(action=ExitKind.VOICEMAIL)
+    recording_retention_days: float | None = Field(
+        default=None, gt=0, description="recordings of this queue's calls are purged this long after the call"
+    )
 
 
 class BusinessHoursConfig(_Frozen):

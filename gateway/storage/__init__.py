@@ -7,20 +7,23 @@ root (`gateway.app.DATABASE_METADATA`) lists them all for the migrations to be c
 from __future__ import annotations
 
 from ._database import Database
-from ._tables import metadata
+from ._tables import column_length, metadata
 from ._urls import default_url, normalize_url, redact_url
-from .errors import DatabaseUnavailable, MigrationError, StorageError
-from .records import EventRecord, InteractionRecord, PresenceSpan, RecordingRecord
+from .errors import DatabaseUnavailable, MigrationError, RejectedData, StorageError
+from .records import DeadLetter, EventRecord, InteractionRecord, PresenceSpan, RecordingRecord
 
 __all__ = [
     "Database",
     "DatabaseUnavailable",
+    "DeadLetter",
     "EventRecord",
     "InteractionRecord",
     "MigrationError",
     "PresenceSpan",
     "RecordingRecord",
+    "RejectedData",
     "StorageError",
+    "column_length",
     "default_url",
     "metadata",
     "normalize_url",

@@ -4,34 +4,45 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import itertools
 import logging
+import os
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from alembic.util.exc import CommandError
 from sqlalchemy import Row, Table, event, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+    StatementError,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from ._migrations import load_scripts, upgrade_to_head
-from ._tables import AgentPresence, Interaction, Recording, RoutingEvent
+from ._tables import AgentPresence, DeadLetterRow, Interaction, Recording, RoutingEvent
 from ._urls import normalize_url, redact_url, sqlite_path
-from .errors import DatabaseUnavailable, MigrationError, StorageError
-from .records import EventRecord, InteractionRecord, PresenceSpan, RecordingRecord
+from .errors import DatabaseUnavailable, MigrationError, RejectedData, StorageError
+from .records import DeadLetter, EventRecord, InteractionRecord, PresenceSpan, RecordingRecord
 
 __all__ = ["Database"]
 
 logger = logging.getLogger("helpline.storage")
 
-_R = TypeVar("_R", EventRecord, InteractionRecord, PresenceSpan, RecordingRecord)
+_R = TypeVar("_R", DeadLetter, EventRecord, InteractionRecord, PresenceSpan, RecordingRecord)
 
 _FIRST_DELAY = 0.2
 _MAX_DELAY = 5.0
@@ -39,12 +50,16 @@ _MAX_DELAY = 5.0
 _PG_MIGRATION_LOCK = 0x68656C70
 # SQLSTATE classes a server recovers from by itself: connection exceptions, starting up, too many clients.
 _TRANSIENT_SQLSTATES = ("08", "57P03", "53300")
+# SQLSTATE classes for values the server refuses: data exception, integrity constraint violation.
+_REFUSED_SQLSTATES = ("22", "23")
 _TRANSIENT_SQLITE = frozenset({"SQLITE_BUSY", "SQLITE_LOCKED"})
 
 _events: Table = RoutingEvent.__table__  # type: ignore[assignment]
 _interactions: Table = Interaction.__table__  # type: ignore[assignment]
 _presence: Table = AgentPresence.__table__  # type: ignore[assignment]
 _recordings: Table = Recording.__table__  # type: ignore[assignment]
+_dead_letters: Table = DeadLetterRow.__table__  # type: ignore[assignment]
+_REF_LENGTH = 128
 
 
 class Database:
@@ -144,6 +159,31 @@ class Database:
             row = result.one_or_none()
             return None if row is None else _record(RecordingRecord, row)
 
+    async def recordings_past(
+        self, queue_id: str, before: datetime, limit: int = 100
+    ) -> list[RecordingRecord]:
+        """Kept recordings of the queue's interactions started before `before`, oldest first."""
+        _require_aware("before", before)
+        query = (
+            select(_recordings)
+            .join(_interactions, _interactions.c.id == _recordings.c.interaction_id)
+            .where(
+                (_interactions.c.queue_id == queue_id)
+                & (_recordings.c.started_at < before)
+                & _recordings.c.purged_at.is_(None)
+            )
+            .order_by(_recordings.c.started_at, _recordings.c.id)
+            .limit(limit)
+        )
+        async with self._transaction() as connection:
+            return [_record(RecordingRecord, row) for row in await connection.execute(query)]
+
+    async def mark_recording_purged(self, recording_id: str, at: datetime) -> None:
+        async with self._transaction() as connection:
+            await connection.execute(
+                update(_recordings).where(_recordings.c.id == recording_id).values(purged_at=at)
+            )
+
     async def recordings_of(self, interaction_id: str) -> list[RecordingRecord]:
         async with self._transaction() as connection:
             result = await connection.execute(
@@ -215,6 +255,25 @@ class Database:
             result = await connection.execute(query.order_by(_presence.c.at, _presence.c.id))
             return [_record(PresenceSpan, row) for row in result]
 
+    # -- dead letters
+
+    async def add_dead_letter(self, letter: DeadLetter) -> bool:
+        """Keep a refused write; False when the same one (kind, ref, payload) is already kept."""
+        key = hashlib.sha256("\0".join((letter.kind, letter.ref, letter.payload)).encode()).hexdigest()
+        row = dataclasses.asdict(letter) | {"key": key, "ref": letter.ref[:_REF_LENGTH]}
+        # PostgreSQL's text refuses NUL alone; a dead letter must be storable whatever it holds.
+        row = {k: v.replace("\0", "\\0") if isinstance(v, str) else v for k, v in row.items()}
+        async with self._transaction() as connection:
+            insert = _insert_for(connection, _dead_letters).on_conflict_do_nothing(index_elements=["key"])
+            result = await connection.execute(insert.values(row))
+            return bool(result.rowcount)
+
+    async def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        """The refused writes, oldest first."""
+        query = select(_dead_letters).order_by(_dead_letters.c.id).limit(limit)
+        async with self._transaction() as connection:
+            return [_record(DeadLetter, row) for row in await connection.execute(query)]
+
     # -- connection handling
 
     async def _create_engine(self) -> AsyncEngine:
@@ -225,10 +284,13 @@ class Database:
         path = sqlite_path(self._url)
         if path is not None:
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                # Owner-only, and SQLite gives its -wal and -shm files the database file's mode.
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+                _owner_only(path)
             except OSError as exc:
                 raise DatabaseUnavailable(
-                    self._redacted, f"cannot create {path.parent}: {exc.strerror}"
+                    self._redacted, f"cannot create {exc.filename or path}: {exc.strerror}"
                 ) from exc
         options: dict[str, Any] = {"echo": self._echo, "pool_pre_ping": True}
         is_sqlite = self._url.startswith("sqlite")
@@ -302,7 +364,11 @@ class Database:
                 isinstance(exc, DBAPIError) and exc.connection_invalidated
             ):
                 raise DatabaseUnavailable(self._redacted, self._describe(exc)) from exc
+            if _is_refused_data(exc):
+                raise RejectedData(self._redacted, self._describe(exc)) from exc
             raise StorageError(self._redacted, self._describe(exc)) from exc
+        except (TypeError, OverflowError) as exc:  # raised by a driver while binding a value
+            raise RejectedData(self._redacted, self._describe(exc)) from exc
 
     def _describe(self, exc: BaseException) -> str:
         if isinstance(exc, TimeoutError) and not str(exc):
@@ -324,6 +390,13 @@ async def _take_lock(connection: AsyncConnection, name: str) -> None:
         await connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _owner_only(path: Path) -> None:
+    try:
+        path.chmod(0o600)
+    except PermissionError:  # another user's file, shared on purpose: leave its mode to them
+        logger.warning("database file %s belongs to another user: its mode is left as it is", path)
+
+
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets the dashboards read while the router writes; busy_timeout rides out short write locks.
@@ -342,6 +415,17 @@ def _is_transient(exc: BaseException) -> bool:
     # asyncpg raises its own errors while connecting; they carry the server's SQLSTATE.
     sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
     return isinstance(sqlstate, str) and sqlstate.startswith(_TRANSIENT_SQLSTATES)
+
+
+def _is_refused_data(exc: BaseException) -> bool:
+    if isinstance(exc, DataError | IntegrityError):
+        return True
+    if isinstance(exc, DBAPIError):
+        # The asyncpg adapter raises one generic class; the SQLSTATE says data exception or constraint.
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        return isinstance(sqlstate, str) and sqlstate.startswith(_REFUSED_SQLSTATES)
+    # A value the driver could not even bind (a naive timestamp, an int past 64 bits, unserialisable JSON).
+    return isinstance(exc, StatementError)
 
 
 def _insert_for(connection: AsyncConnection, table: Table) -> postgresql.Insert | sqlite.Insert:

@@ -10,13 +10,23 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, DateTime, Float, Index, Integer, MetaData, String, text
+from sqlalchemy import JSON, BigInteger, DateTime, Float, Index, Integer, MetaData, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["AgentPresence", "Base", "Interaction", "Recording", "RoutingEvent", "UtcDateTime", "metadata"]
+__all__ = [
+    "AgentPresence",
+    "Base",
+    "DeadLetterRow",
+    "Interaction",
+    "Recording",
+    "RoutingEvent",
+    "UtcDateTime",
+    "column_length",
+    "metadata",
+]
 
 # Explicit constraint names keep migrations portable (SQLite batch mode needs names to alter constraints).
 NAMING_CONVENTION = {
@@ -131,3 +141,27 @@ class Recording(Base):
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     caller: Mapped[str | None] = mapped_column(String(128))
+    purged_at: Mapped[datetime | None]  # the file was deleted after its queue's retention period
+
+
+class DeadLetterRow(Base):
+    """A write the database refused for its data: the routing event writer moves on and keeps it here."""
+
+    __tablename__ = "dead_letters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of kind, ref, payload: kept once
+    kind: Mapped[str] = mapped_column(String(16))
+    ref: Mapped[str] = mapped_column(String(128))
+    payload: Mapped[str] = mapped_column(Text)
+    error: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(index=True)
+
+
+def column_length(name: str) -> int:
+    """How many characters the String column `table.column` holds; API schemas take `max_length` here."""
+    table, _, column = name.partition(".")
+    length = getattr(metadata.tables[table].c[column].type, "length", None)
+    if not isinstance(length, int):
+        raise TypeError(f"{name}: not a String column with a length")
+    return length

@@ -2,6 +2,8 @@
 
     StorageError                 base: a database operation failed (url, reason)
      ├── DatabaseUnavailable     the database cannot be reached or opened, at start after retries or later on
+     ├── RejectedData            the database refused the values themselves (too long, out of range, a
+     │                           constraint, not encodable): retrying the same write fails the same way
      └── MigrationError          the schema could not be brought to the head revision at start
 
 Every message names the database by its redacted URL: a password never appears in an error or a log line.
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-__all__ = ["DatabaseUnavailable", "MigrationError", "StorageError"]
+__all__ = ["DatabaseUnavailable", "MigrationError", "RejectedData", "StorageError"]
 
 
 class StorageError(Exception):
@@ -29,6 +31,12 @@ class DatabaseUnavailable(StorageError):
     """The database could not be reached or opened."""
 
     _summary = "unavailable"
+
+
+class RejectedData(StorageError):
+    """The database refused the values of a write; the same write would be refused again."""
+
+    _summary = "data refused"
 
 
 class MigrationError(StorageError):

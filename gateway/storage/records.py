@@ -1,4 +1,4 @@
-"""The values the database layer stores and returns: routing events, interactions, presence spans.
+"""The values the database layer stores and returns: events, interactions, presence spans, dead letters.
 
 Timestamps must be timezone-aware; they come back from either backend in UTC.
 """
@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["EventRecord", "InteractionRecord", "PresenceSpan", "RecordingRecord"]
+__all__ = ["DeadLetter", "EventRecord", "InteractionRecord", "PresenceSpan", "RecordingRecord"]
 
 
 def _require_aware(owner: str, name: str, value: datetime | None) -> None:
@@ -88,8 +88,28 @@ class RecordingRecord:
     size_bytes: int
     sha256: str
     caller: str | None = None
+    purged_at: datetime | None = None  # the file is gone: its queue's retention period had passed
 
     def __post_init__(self) -> None:
         _require_aware(f"recording {self.id!r}", "started_at", self.started_at)
+        _require_aware(f"recording {self.id!r}", "purged_at", self.purged_at)
         if self.duration_seconds < 0 or self.size_bytes < 0:
             raise ValueError(f"recording {self.id!r}: duration and size must be >= 0")
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A write the database refused for its data (not for being down), kept with the error, not retried.
+
+    `kind` says what it was (event, interaction, presence), `ref` which one (a seq, an interaction or agent
+    id), `payload` the refused values as JSON text.
+    """
+
+    kind: str
+    ref: str
+    payload: str
+    error: str
+    at: datetime
+
+    def __post_init__(self) -> None:
+        _require_aware(f"dead letter {self.kind} {self.ref!r}", "at", self.at)

@@ -22,12 +22,14 @@ Wiring (the composition root does this):
 from __future__ import annotations
 
 from gateway.voice._agents import AgentUri
+from gateway.voice._at_rest import RecordingsAtRest, load_key
 from gateway.voice._control import DialUri, TargetKind, TransferTarget, parse_target
 from gateway.voice._ivr import CustomerLookup
 from gateway.voice._monitor import MonitorStatus
 from gateway.voice._numbers import OwnNumbers
 from gateway.voice._prompts import RATES, PromptCache
 from gateway.voice._recording import RecordingInfo, RecordingKind, RecordingSink
+from gateway.voice._retention import RecordingRetention
 from gateway.voice._service import EventRelay, VoiceService
 from gateway.voice._session import MonitorMode
 from gateway.voice.errors import (
@@ -41,6 +43,7 @@ from gateway.voice.errors import (
     NotMonitoring,
     PromptError,
     RecordingError,
+    RecordingUnreadable,
     VoiceError,
 )
 
@@ -66,10 +69,14 @@ __all__ = [
     "RecordingError",
     "RecordingInfo",
     "RecordingKind",
+    "RecordingRetention",
     "RecordingSink",
+    "RecordingUnreadable",
+    "RecordingsAtRest",
     "TargetKind",
     "TransferTarget",
     "VoiceError",
     "VoiceService",
+    "load_key",
     "parse_target",
 ]

@@ -30,6 +30,7 @@ from gateway.sip import (
 )
 from gateway.sip import Event as WorkerEvent
 from gateway.voice._agents import AgentDesk
+from gateway.voice._at_rest import RecordingsAtRest, private_dirs
 from gateway.voice._filing import RecordingClerk
 from gateway.voice._ivr import IvrDriver
 from gateway.voice._media import Media, PromptReady, TimerFired, TimerKind
@@ -67,6 +68,7 @@ class Dispatcher:
         is_open: IsOpen,
         recordings_dir: Path,
         sink: RecordingSink,
+        at_rest: RecordingsAtRest,
     ) -> None:
         self._media = media
         self._calls = calls
@@ -79,8 +81,9 @@ class Dispatcher:
         self._entry_flow = entry_flow
         self._own_numbers = own_numbers
         self._is_open = is_open
+        self._recordings = recordings_dir
         self._scratch = recordings_dir / ".calls"
-        self._clerk = RecordingClerk(recordings_dir, sink, voicemails=VoicemailWork(routing))
+        self._clerk = RecordingClerk(recordings_dir, sink, at_rest=at_rest, voicemails=VoicemailWork(routing))
 
     async def drain(self, grace: float) -> None:
         await self._clerk.drain(grace)
@@ -120,7 +123,7 @@ class Dispatcher:
             called=called,
         )
         folder = self._scratch / event.call_id
-        await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+        await asyncio.to_thread(private_dirs, self._recordings, folder)
         session = Session(
             key=event.call_id,
             worker_id=worker_id,

@@ -2,7 +2,8 @@
 
 Assembly runs in an executor (it reads and writes whole WAV files and runs sox); the call's scratch
 folder is removed afterwards. Recordings of calls that never reached a queue are not kept, except a
-voicemail. Files land under `<recordings>/<yyyy>/<mm>/<dd>/<interaction>/`.
+voicemail. Files land under `<recordings>/<yyyy>/<mm>/<dd>/<interaction>/`, owner-only, and encrypted
+(`*.wav.enc`) when a recordings key is configured.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from gateway.logs import bind_interaction
+from gateway.voice._at_rest import RecordingsAtRest, private_dirs
 from gateway.voice._recording import (
     RecordingInfo,
     RecordingKind,
@@ -39,9 +41,15 @@ or None when it could not (no queue for it)."""
 
 class RecordingClerk:
     def __init__(
-        self, recordings_dir: Path, sink: RecordingSink, *, voicemails: VoicemailDesk | None = None
+        self,
+        recordings_dir: Path,
+        sink: RecordingSink,
+        *,
+        at_rest: RecordingsAtRest,
+        voicemails: VoicemailDesk | None = None,
     ) -> None:
         self._dir = recordings_dir
+        self._at_rest = at_rest
         self._sink = sink
         self._voicemails = voicemails
         self._tasks: set[asyncio.Task[None]] = set()
@@ -86,13 +94,18 @@ class RecordingClerk:
         infos: list[RecordingInfo] = []
         iid = session.recorded_for
         if iid is not None and not session.lost:
-            day = session.tape.started_at.strftime("%Y/%m/%d")
-            infos += assemble_call(session.tape, self._dir / day / iid, iid)
+            folder = self._dir / session.tape.started_at.strftime("%Y/%m/%d") / iid
+            private_dirs(self._dir, folder)
+            infos += assemble_call(session.tape, folder, iid)
         voicemail = session.voicemail
         if voicemail is not None and voicemail.is_file() and voicemail.stat().st_size > 44:
             at = session.voicemail_at or session.tape.started_at
             infos.append(describe(voicemail, RecordingKind.VOICEMAIL, iid, at, caller=session.caller_id))
-        return [_with_caller(info, session.caller_id) for info in infos]
+        # Described (size, duration, fingerprint) as recorded, then kept owner-only and sealed with a key.
+        return [
+            replace(_with_caller(info, session.caller_id), path=self._at_rest.keep(info.path))
+            for info in infos
+        ]
 
 
 def _with_caller(info: RecordingInfo, caller: str) -> RecordingInfo:

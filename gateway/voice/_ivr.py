@@ -8,6 +8,7 @@ when `PromptReady` arrives.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
@@ -34,6 +35,7 @@ from gateway.ivr import (
     TransferCall,
 )
 from gateway.logs import bind_interaction
+from gateway.voice._at_rest import private_dirs
 from gateway.voice._digits import DigitBuffer
 from gateway.voice._media import Media, TimerKind
 from gateway.voice._session import Phase, Playing, Session
@@ -188,6 +190,7 @@ class IvrDriver:
         folder = self._recordings_dir / datetime.now(UTC).strftime("%Y/%m/%d") / owner
         with bind_interaction(session.interaction_id):
             logger.info("call %s: recording a voicemail of at most %.0f s", session.key, action.max_seconds)
+        await asyncio.to_thread(private_dirs, self._recordings_dir, folder)
         await self._media.record_voicemail(session, folder / "voicemail.wav")
         self._media.arm(session, action.max_seconds, TimerKind.VOICEMAIL)
 

@@ -20,6 +20,7 @@ from gateway.acd import Channel, InteractionState, NewInteraction, PresenceKind,
 from gateway.acd_server import RoutingPort
 from gateway.ivr import Flow, FlowRun
 from gateway.logs import bind_interaction
+from gateway.voice._at_rest import private_dirs
 from gateway.voice._media import Media
 from gateway.voice._recording import CallTape
 from gateway.voice._session import Calls, Phase, Session
@@ -127,7 +128,7 @@ class Outbound:
     async def _session(self, agent_id: str, number: str, uri: str, ringing: asyncio.Future[None]) -> Session:
         key = f"dial-{uuid.uuid4().hex}"
         folder = self._scratch / key
-        await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+        await asyncio.to_thread(private_dirs, self._scratch, folder)
         now = datetime.now(UTC)
         run = FlowRun(_NO_FLOW, "outbound", caller=number, now=now, is_open=_never_asked)
         run.start()  # an empty flow: finished at once, there is no IVR on an outbound call

@@ -21,6 +21,7 @@ from gateway.ivr import Flow, IsOpen, UnknownFlowError
 from gateway.sip import Event as WorkerEvent
 from gateway.sip import WorkerPool
 from gateway.voice._agents import AgentDesk, AgentUri
+from gateway.voice._at_rest import RecordingsAtRest
 from gateway.voice._control import CallControl
 from gateway.voice._dispatch import Dispatcher
 from gateway.voice._ivr import CustomerLookup, IvrDriver
@@ -90,6 +91,7 @@ class VoiceService:
         outbound_queue: str | None = None,
         own_numbers: OwnNumbers | None = None,
         user_uri: AgentUri | None = None,
+        at_rest: RecordingsAtRest | None = None,
     ) -> None:
         for flow in {entry_flow, *(own_numbers.flows() if own_numbers is not None else ())}:
             if flow not in flows:
@@ -138,6 +140,7 @@ class VoiceService:
             is_open=is_open,
             recordings_dir=recordings_dir,
             sink=recording_sink,
+            at_rest=at_rest or RecordingsAtRest(),
         )
         self._task: asyncio.Task[None] | None = None
         self._subscribed = False

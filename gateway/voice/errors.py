@@ -3,6 +3,7 @@
 VoiceError
 ├── PromptError            a prompt could not be rendered (espeak-ng or sox failed)
 ├── RecordingError         a recording could not be assembled
+├── RecordingUnreadable    a kept recording cannot be played (no key, altered or cut off)
 ├── CallNotFoundError      no call of this service carries the interaction (hold/transfer)
 ├── DialError              a click-to-dial was refused (why: a `DialRefusal`, the agent, a detail)
 └── MonitorError           a supervisor cannot join, switch or leave a call
@@ -27,6 +28,7 @@ __all__ = [
     "NotMonitoring",
     "PromptError",
     "RecordingError",
+    "RecordingUnreadable",
     "VoiceError",
 ]
 
@@ -46,6 +48,13 @@ class RecordingError(VoiceError):
     def __init__(self, interaction_id: str | None, detail: str) -> None:
         super().__init__(f"recording of interaction {interaction_id!r}: {detail}")
         self.interaction_id = interaction_id
+        self.detail = detail
+
+
+class RecordingUnreadable(VoiceError):
+    def __init__(self, name: str, detail: str) -> None:
+        super().__init__(f"recording {name}: {detail}")
+        self.name = name
         self.detail = detail
 
 

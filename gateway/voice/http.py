@@ -15,9 +15,11 @@ from cti_adapter import DialRequest
 from gateway.acd_server import AcdServer
 from gateway.acd_server.access import handling_agent, may_see
 from gateway.auth import principal_of
-from gateway.storage import Database, RecordingRecord
+from gateway.storage import Database, RecordingRecord, column_length
+from gateway.voice._at_rest import SEALED_SUFFIX, RecordingsAtRest
 from gateway.voice._monitor import MonitorStatus
 from gateway.voice._recording import RecordingInfo
+from gateway.voice._retention import recording_url
 from gateway.voice._service import VoiceService
 from gateway.voice._session import MonitorMode
 from gateway.voice.errors import (
@@ -29,6 +31,7 @@ from gateway.voice.errors import (
     NoRoomForSupervisor,
     NoSupervisorPhone,
     NotMonitoring,
+    RecordingUnreadable,
 )
 from gateway.web import (
     ApiError,
@@ -43,6 +46,8 @@ from gateway.web import (
 )
 
 __all__ = ["ERRORS", "DatabaseRecordings", "VoiceDialer", "routes"]
+
+_CALLER_LENGTH = column_length("recordings.caller")  # a SIP From user can be any length
 
 HANDLERS = ("agent", "supervisor", "admin")
 LISTENERS = ("agent", "supervisor", "admin")
@@ -59,6 +64,7 @@ ERRORS: tuple[ErrorMapping[Any], ...] = (
     ErrorMapping(AlreadyMonitored, 409, "already_monitored", _monitor_details),
     ErrorMapping(NotMonitoring, 409, "not_monitoring", _monitor_details),
     ErrorMapping(NoRoomForSupervisor, 503, "media_worker_full", _monitor_details),
+    ErrorMapping(RecordingUnreadable, 500, "recording_unreadable", lambda e: {"file": e.name}),
 )
 """How the voice service's errors leave the API (given to the error middleware by the composition root)."""
 
@@ -80,9 +86,14 @@ class DatabaseRecordings:
                 duration_seconds=info.duration_s,
                 size_bytes=info.size,
                 sha256=info.sha256,
-                caller=info.caller or None,
+                caller=info.caller[:_CALLER_LENGTH] or None,
             )
         )
+
+
+class RecordingExpired(ApiError):
+    status = 410
+    error_id = "recording_expired"
 
 
 class DialUnavailable(ApiError):
@@ -206,7 +217,7 @@ def _out(record: RecordingRecord) -> RecordingOut:
         duration_seconds=record.duration_seconds,
         size_bytes=record.size_bytes,
         sha256=record.sha256,
-        url=f"/api/v1/recordings/{record.id}",
+        url=recording_url(record.id),
     )
 
 
@@ -233,7 +244,15 @@ _CALL_ACTIONS: tuple[tuple[str, str, Action, str], ...] = (
 """The call actions that take no body: (path under the interaction, action name, what it does, summary)."""
 
 
-def routes(voice: Callable[[], VoiceService | None], hub: AcdServer, database: Database) -> list[ApiRoute]:
+def routes(
+    voice: Callable[[], VoiceService | None],
+    hub: AcdServer,
+    database: Database,
+    *,
+    at_rest: RecordingsAtRest | None = None,
+) -> list[ApiRoute]:
+    kept = at_rest or RecordingsAtRest()
+
     async def handled_by(request: web.Request, interaction_id: str) -> None:
         """Agents act only on their own calls; supervisors and admins on any."""
         principal = principal_of(request)
@@ -323,6 +342,12 @@ def routes(voice: Callable[[], VoiceService | None], hub: AcdServer, database: D
             raise Forbidden("only supervisors and admins hear unattached voicemail", error_id="forbidden")
         if record.interaction_id is not None:
             await handled_by(request, record.interaction_id)
+        if record.purged_at is not None:
+            raise RecordingExpired(
+                f"the recording was deleted on {record.purged_at:%Y-%m-%d}, "
+                "when its queue's retention period had passed",
+                details={"recording_id": record.id, "purged_at": record.purged_at.isoformat()},
+            )
         path = Path(record.path)
         if not await _exists(path):
             raise NotFound(
@@ -330,9 +355,10 @@ def routes(voice: Callable[[], VoiceService | None], hub: AcdServer, database: D
                 error_id="file_missing",
                 details={"recording_id": record.id},
             )
-        return web.FileResponse(
-            path, headers={"Content-Type": "audio/wav", "Digest": f"sha-256={record.sha256}"}
-        )
+        headers = {"Content-Type": "audio/wav", "Digest": f"sha-256={record.sha256}"}
+        if not path.name.endswith(SEALED_SUFFIX):  # kept plain (no key, or recorded before there was one)
+            return web.FileResponse(path, headers=headers)
+        return await _stream(request, kept, path, headers | {"Content-Length": str(record.size_bytes)})
 
     on_call = "/api/v1/interactions/{interaction_id}"
     simple = [
@@ -410,12 +436,31 @@ def routes(voice: Callable[[], VoiceService | None], hub: AcdServer, database: D
             "GET",
             "/api/v1/recordings/{recording_id}",
             get_recording,
-            "Stream a recording (WAV)",
+            "Stream a recording (WAV, decrypted when kept encrypted); 410 once its retention purged it",
             LISTENERS,
-            errors=(404,),
+            errors=(404, 410),
         ),
     ]
 
 
 async def _exists(path: Path) -> bool:
     return await asyncio.to_thread(path.is_file)
+
+
+async def _stream(
+    request: web.Request, kept: RecordingsAtRest, path: Path, headers: dict[str, str]
+) -> web.StreamResponse:
+    """The plaintext, decrypted chunk by chunk off the loop; a file that fails before the first byte is an
+    error answer, one that fails later (altered on disk) cuts the response short."""
+    chunks = kept.chunks(path)
+    try:
+        block = await asyncio.to_thread(next, chunks, None)
+        response = web.StreamResponse(headers=headers)
+        await response.prepare(request)
+        while block is not None:
+            await response.write(block)
+            block = await asyncio.to_thread(next, chunks, None)
+        await response.write_eof()
+        return response
+    finally:
+        await asyncio.to_thread(chunks.close)

@@ -87,3 +87,17 @@ def test_given_bench_routing_with_a_warm_up_when_run_then_the_bench_package_prin
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert (report["agents"], report["decisions"]) == (20, 100)
+
+
+def test_given_a_recordings_key_file_that_is_not_a_key_when_serving_then_exit_1_naming_it(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "recordings.key").write_text("not a key", encoding="ascii")
+    config = tmp_path / "helpline.yaml"
+    config.write_text("server: {recordings: {encryption_key_file: recordings.key}}\n", encoding="utf-8")
+
+    result = helpline("serve", "--config", str(config), "--data-dir", str(tmp_path / "data"), "--no-sip")
+
+    assert result.returncode == 1
+    assert "server.recordings.encryption_key_file" in result.stderr
+    assert "recordings.key: cannot read a base64 key" in result.stderr
