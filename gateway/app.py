@@ -259,12 +259,12 @@ def _private_dir(path: Path) -> None:
         logger.warning("%s belongs to another user: its mode is left as it is", path)
 
 
-def _recordings_at_rest(config: Config, settings: Settings) -> RecordingsAtRest:
+def _recordings_key(config: Config, settings: Settings) -> bytes | None:
     key_file = config.server.recordings.encryption_key_file
     if key_file is None:
-        return RecordingsAtRest()
+        return None
     try:
-        return RecordingsAtRest(load_key(settings.config_dir / key_file))
+        return load_key(settings.config_dir / key_file)
     except ValueError as exc:
         problem = ConfigProblem("server.recordings.encryption_key_file", str(exc))
         raise ConfigError(str(settings.config_dir), [problem]) from None
@@ -283,7 +283,8 @@ def build_app(config: Config, settings: Settings) -> web.Application:
     )
     _private_dir(settings.data_dir)
     _private_dir(settings.data_dir / "recordings")
-    at_rest = _recordings_at_rest(config, settings)
+    recordings_key = _recordings_key(config, settings)
+    at_rest = RecordingsAtRest(recordings_key)
     database = Database(settings.database_url)
     revocations = RevocationList(database, ttl_seconds=settings.token_ttl_seconds)
     tokens = TokenService(
@@ -367,7 +368,9 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         realtime.start()
         speech = await _announce_speech(config, settings)
         if speech.model_dir is not None:
-            transcriber = TranscriptionService(model_dir=speech.model_dir, keywords=config.speech.keywords)
+            transcriber = TranscriptionService(
+                model_dir=speech.model_dir, keywords=config.speech.keywords, recordings_key=recordings_key
+            )
             await transcriber.start()
             transcribers.append(transcriber)
         if sip is not None:

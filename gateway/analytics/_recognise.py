@@ -7,13 +7,17 @@ hundreds of MB): `_MODELS` is that per-process cache, never shared with the gate
 from __future__ import annotations
 
 import array
+import io
 import json
 import math
 import sys
 import time
 import wave
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from gateway.voice import SEALED_SUFFIX, RecordingsAtRest
 
 from ._dialogue import Word
 
@@ -32,9 +36,10 @@ class LegAudio:
     audio_seconds_per_cpu_second: float  # how fast this leg was recognised (CPU time of the worker)
 
 
-def recognise_leg(model_dir: str, wav_path: str) -> LegAudio:
+def recognise_leg(model_dir: str, wav_path: str, recordings_key: bytes | None = None) -> LegAudio:
+    """`wav_path` may be sealed (encrypted at rest): it is then opened in memory with `recordings_key`."""
     started = time.process_time()
-    with wave.open(wav_path, "rb") as wav:
+    with wave.open(_plain(wav_path, recordings_key), "rb") as wav:
         if wav.getnchannels() != 1 or wav.getsampwidth() != 2:
             raise ValueError(f"{wav_path}: speech needs 16-bit mono WAV")
         rate, frames = wav.getframerate(), wav.readframes(wav.getnframes())
@@ -45,6 +50,12 @@ def recognise_leg(model_dir: str, wav_path: str) -> LegAudio:
     duration = len(samples) / rate
     cpu = max(time.process_time() - started, 1e-6)
     return LegAudio(tuple(words), tuple(speech_activity(samples, rate)), duration, duration / cpu)
+
+
+def _plain(wav_path: str, recordings_key: bytes | None) -> str | io.BytesIO:
+    if not wav_path.endswith(SEALED_SUFFIX):
+        return wav_path
+    return io.BytesIO(b"".join(RecordingsAtRest(recordings_key).chunks(Path(wav_path))))
 
 
 def _model(model_dir: str) -> Any:

@@ -27,7 +27,7 @@ logger = logging.getLogger("helpline.speech")
 @dataclass(frozen=True, slots=True)
 class LegFile:
     speaker: str  # caller | agent | supervisor
-    path: Path  # 16-bit mono WAV
+    path: Path  # 16-bit mono WAV, or its sealed form (encrypted at rest)
     offset: float = 0.0  # seconds between the call's first recorded instant and this file's start
 
 
@@ -47,11 +47,13 @@ class TranscriptionService:
         keywords: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
         workers: int = 1,
         backlog: int = 16,
+        recordings_key: bytes | None = None,
     ) -> None:
         if workers < 1 or backlog < 1:
             raise ValueError("speech: workers and backlog must be >= 1")
         self._model_dir = str(model_dir)
         self._keywords = keywords or {}
+        self._recordings_key = recordings_key  # legs sealed at rest are opened with it, in the worker
         self._workers, self._backlog = workers, backlog
         self._queue: asyncio.Queue[tuple[TranscriptionJob, asyncio.Future[Transcript]]] | None = None
         self._pool: ProcessPoolExecutor | None = None
@@ -110,7 +112,9 @@ class TranscriptionService:
 
     async def _recognise(self, path: Path) -> LegAudio:
         assert self._pool is not None
-        submitted = await asyncio.to_thread(self._pool.submit, recognise_leg, self._model_dir, str(path))
+        submitted = await asyncio.to_thread(
+            self._pool.submit, recognise_leg, self._model_dir, str(path), self._recordings_key
+        )
         return await asyncio.wrap_future(submitted)
 
     async def _transcribe(self, job: TranscriptionJob) -> Transcript:

@@ -22,7 +22,7 @@ Wiring (the composition root does this):
 from __future__ import annotations
 
 from gateway.voice._agents import AgentUri
-from gateway.voice._at_rest import RecordingsAtRest, load_key
+from gateway.voice._at_rest import SEALED_SUFFIX, RecordingsAtRest, load_key
 from gateway.voice._control import DialUri, TargetKind, TransferTarget, parse_target
 from gateway.voice._ivr import CustomerLookup
 from gateway.voice._monitor import MonitorStatus
@@ -49,6 +49,7 @@ from gateway.voice.errors import (
 
 __all__ = [
     "RATES",
+    "SEALED_SUFFIX",
     "AgentUri",
     "AlreadyMonitored",
     "CallNotFoundError",

@@ -7,8 +7,10 @@ from __future__ import annotations
 import array
 import asyncio
 import json
+import os
 import subprocess
 import wave
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import pytest
 
 from gateway.analytics import TRANSCRIPT_FILE, TranscribingSink, TranscriptionService
 from gateway.storage import Database
-from gateway.voice import RecordingKind
+from gateway.voice import SEALED_SUFFIX, RecordingKind, RecordingsAtRest
 from gateway.voice._recording import describe
 from gateway.voice.http import DatabaseRecordings
 
@@ -85,15 +87,20 @@ def word_error_rate(reference: list[str], hypothesis: list[str]) -> float:
 
 
 @pytest.mark.timeout(600)
+@pytest.mark.parametrize("sealed", [False, True], ids=["plain", "encrypted-at-rest"])
 async def test_given_a_recorded_call_when_filed_then_its_transcript_lands_beside_it_matching_the_layout(
-    tmp_path: Path,
+    tmp_path: Path, sealed: bool
 ) -> None:
     folder = tmp_path / "recordings" / "2026" / "03" / "02" / "i-1"
     folder.mkdir(parents=True)
     paths, spans, said = build_legs(folder)
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'helpline.db'}")
     await database.start()
-    service = TranscriptionService(model_dir=MODEL, keywords={"support": {"cancel": ["취소"]}}, workers=2)
+    key = os.urandom(32) if sealed else None
+    at_rest = RecordingsAtRest(key)  # as the recording clerk keeps files: sealed when a key is configured
+    service = TranscriptionService(
+        model_dir=MODEL, keywords={"support": {"cancel": ["취소"]}}, workers=2, recordings_key=key
+    )
     await service.start()
     sink = TranscribingSink(DatabaseRecordings(database), service, queue_of=lambda iid: "support")
     answered = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -104,6 +111,8 @@ async def test_given_a_recorded_call_when_filed_then_its_transcript_lands_beside
             (RecordingKind.AGENT, answered + AGENT_LATER),
         ):
             info = await asyncio.to_thread(describe, paths[str(kind)], kind, "i-1", started)
+            info = replace(info, path=await asyncio.to_thread(at_rest.keep, info.path))
+            assert info.path.name.endswith(SEALED_SUFFIX) == sealed
             await sink.save(info)
         stored_path = folder / TRANSCRIPT_FILE
         deadline = asyncio.get_running_loop().time() + 500
