@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from gateway.analytics import LegFile, TranscriptionJob, TranscriptionService
+from gateway.speech import LegFile, TranscriptionJob, TranscriptionService
 
 __all__ = ["main", "run"]
 

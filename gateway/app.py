@@ -22,15 +22,7 @@ from gateway import admin
 from gateway.acd._hours import is_open
 from gateway.acd_server import AcdServer
 from gateway.acd_server import http as routing_http
-from gateway.analytics import (
-    SpeechStatus,
-    StatsFeed,
-    TranscribingSink,
-    TranscriptionService,
-    engine_for,
-    speech_status,
-    transcript_http,
-)
+from gateway.analytics import StatsFeed, engine_for
 from gateway.analytics import http as stats_http
 from gateway.auth import (
     TOKENS,
@@ -61,6 +53,8 @@ from gateway.panel import add_routes as add_panel_routes
 from gateway.realtime import RealtimeServer
 from gateway.sip import WorkerPool
 from gateway.sip.front import SipFront
+from gateway.speech import SpeechStatus, TranscribingSink, TranscriptionService, speech_status
+from gateway.speech import http as speech_http
 from gateway.storage import Database
 from gateway.storage import metadata as storage_metadata
 from gateway.voice import (
@@ -342,7 +336,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
             queue_names={q.id: q.name for q in config.queues},
             agent_names={a.id: a.name for a in config.agents},
         )
-        + transcript_http.routes(settings.data_dir / "recordings", hub, database),
+        + speech_http.routes(settings.data_dir / "recordings", hub, database),
     )
 
     async def attach_voice(pool: WorkerPool) -> None:

@@ -195,7 +195,7 @@ _OWN_PARSERS = {
     ("bench", "speech"): "bench.speech",
     ("import-customers",): "gateway.cti.importer_cli",
     ("simulate",): "gateway.analytics.simulate_cli",
-    ("speech",): "gateway.analytics.speech_cli",
+    ("speech",): "gateway.speech.cli",
 }
 
 

@@ -8,7 +8,7 @@ engine.queue_intervals("support", start, end, Granularity.MIN15)
 engine.snapshot(now)                           # the whole day, for a console on connect
 engine.changes()                               # queues/agents touched since last asked (deltas)
 
-The what-if simulator over the routing core, Erlang C, and speech (Vosk) models and transcripts:
+The what-if simulator over the routing core, and Erlang C (speech lives in gateway/speech):
 
 team = Team.build(queue_specs, Staffing(pooled=12))
 arrivals = poisson_arrivals([QueueLoad("support", calls_per_hour=200, handle_seconds=180)], hours=8, seed=1)
@@ -24,18 +24,13 @@ from ._engine import MetricsEngine
 from ._erlang import ErlangC, erlang_c, erlang_c_agents
 from ._feed import StatsFeed, StatsListener
 from ._figures import AgentFigures, Changes, QueueFigures, Snapshot, service_level
-from ._filing import TRANSCRIPT_FILE, TranscribingSink
-from ._model_install import MODEL_LIST_URL, ModelEntry, choose_model, install_model, read_model_list
+from ._progress import ProgressBar
 from ._simulator import IntervalFigures, Simulation, SimulationResult
 from ._specs import QueueMetricsSpec, ServiceLevelDefinition, ServiceLevelSpec
-from ._speech_model import SpeechStatus, is_vosk_model, speech_status
-from ._transcription import LegFile, TranscriptionJob, TranscriptionService, transcript_document
 from ._workload import Arrival, QueueLoad, Staffing, Team, log_arrivals, poisson_arrivals
 from .errors import AnalyticsError, BadPeriod, UnknownScope
 
 __all__ = [
-    "MODEL_LIST_URL",
-    "TRANSCRIPT_FILE",
     "AgentFigures",
     "AnalyticsError",
     "Arrival",
@@ -44,9 +39,8 @@ __all__ = [
     "ErlangC",
     "Granularity",
     "IntervalFigures",
-    "LegFile",
     "MetricsEngine",
-    "ModelEntry",
+    "ProgressBar",
     "QueueFigures",
     "QueueLoad",
     "QueueMetricsSpec",
@@ -55,26 +49,16 @@ __all__ = [
     "Simulation",
     "SimulationResult",
     "Snapshot",
-    "SpeechStatus",
     "Staffing",
     "StatsFeed",
     "StatsListener",
     "Team",
-    "TranscribingSink",
-    "TranscriptionJob",
-    "TranscriptionService",
     "UnknownScope",
-    "choose_model",
     "engine_for",
     "erlang_c",
     "erlang_c_agents",
-    "install_model",
-    "is_vosk_model",
     "log_arrivals",
     "metrics_specs",
     "poisson_arrivals",
-    "read_model_list",
     "service_level",
-    "speech_status",
-    "transcript_document",
 ]

@@ -2,13 +2,12 @@
 
 AnalyticsError
 ├── UnknownScope       a figure was asked of a queue or agent the engine does not know
-├── BadPeriod          an interval length or date range the engine cannot cut into buckets
-└── ModelInstallError  a speech model could not be fetched, checked or unpacked
+└── BadPeriod          an interval length or date range the engine cannot cut into buckets
 """
 
 from __future__ import annotations
 
-__all__ = ["AnalyticsError", "BadPeriod", "ModelInstallError", "UnknownScope"]
+__all__ = ["AnalyticsError", "BadPeriod", "UnknownScope"]
 
 
 class AnalyticsError(Exception):
@@ -27,7 +26,3 @@ class BadPeriod(AnalyticsError, ValueError):
         super().__init__(f"{field}: {problem}")
         self.field = field
         self.problem = problem
-
-
-class ModelInstallError(AnalyticsError):
-    """The message says what failed (list, download, checksum, archive) and for which model."""

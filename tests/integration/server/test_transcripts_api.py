@@ -11,8 +11,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from gateway.analytics import TRANSCRIPT_FILE, transcript_document
-from gateway.analytics._dialogue import Leg, Word, build_transcript
+from gateway.speech import TRANSCRIPT_FILE, transcript_document
+from gateway.speech._dialogue import Leg, Word, build_transcript
 from gateway.storage import Database, InteractionRecord
 
 from .conftest import Server, login, start_server, stop_server

@@ -16,11 +16,11 @@ import yaml
 
 from gateway.acd import EventType
 from gateway.acd_server import AcdServer
-from gateway.analytics import TRANSCRIPT_FILE, TranscribingSink, TranscriptionService
 from gateway.config import parse_config
 from gateway.ivr import parse_flows
 from gateway.metrics import Metrics
 from gateway.sip import WorkerPool
+from gateway.speech import TRANSCRIPT_FILE, TranscribingSink, TranscriptionService
 from gateway.storage import Database
 from gateway.voice import EventRelay, PromptCache, RecordingKind, VoiceService
 from tests.integration.sip.conftest import free_udp_ports

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.analytics import TRANSCRIPT_FILE, TranscribingSink, TranscriptionService
+from gateway.speech import TRANSCRIPT_FILE, TranscribingSink, TranscriptionService
 from gateway.storage import Database
 from gateway.voice import SEALED_SUFFIX, RecordingKind, RecordingsAtRest
 from gateway.voice._recording import describe

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway.analytics import speech_status
 from gateway.cli import main
 from gateway.config import SpeechConfig
+from gateway.speech import speech_status
 
 
 def model_zip(name: str, *, escape: bool = False, model: bool = True) -> bytes:

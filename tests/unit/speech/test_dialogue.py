@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.analytics._dialogue import Leg, Word, build_transcript, redact
+from gateway.speech._dialogue import Leg, Word, build_transcript, redact
 
 
 def words(text: str, start: float, step: float = 0.5) -> tuple[Word, ...]:

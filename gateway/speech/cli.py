@@ -7,8 +7,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from gateway.analytics import ProgressBar
+
 from ._model_install import MODEL_LIST_URL, choose_model, install_model, read_model_list
-from ._progress import ProgressBar
 from .errors import ModelInstallError
 
 __all__ = ["main"]
