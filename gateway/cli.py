@@ -1,4 +1,4 @@
-"""The `helpline` command: serve, demo, check-config, hash-password, bench."""
+"""The `helpline` command: serve, demo, check-config, hash-password, import-customers, sip, bench."""
 
 from __future__ import annotations
 
@@ -76,6 +76,15 @@ def _parser() -> argparse.ArgumentParser:
         help="import customers from a CSV file into the built-in CRM",
         description="Import customers from a CSV file into the built-in CRM "
         "(see `helpline import-customers --help` for the columns and options).",
+        add_help=False,
+    )
+
+    sip = commands.add_parser("sip", help="SIP tools", description="SIP tools.")
+    sip_tools = sip.add_subparsers(dest="sip", required=True, metavar="TOOL")
+    sip_tools.add_parser(
+        "make-cert",
+        help="write a self-signed certificate and key for SIP over TLS (demo)",
+        description="See `helpline sip make-cert --help`.",
         add_help=False,
     )
 
@@ -166,6 +175,7 @@ _OWN_PARSERS = {
     ("bench", "sip"): "bench.sip",
     ("bench", "pop"): "bench.pop",
     ("import-customers",): "gateway.cti.importer_cli",
+    ("sip", "make-cert"): "gateway.sip.kamailio.cert_cli",
 }
 
 
