@@ -71,3 +71,19 @@ def test_given_sip_limits_when_loaded_then_kamailio_gets_them() -> None:
     limits = config.server.sip.limits.to_limits()
 
     assert (limits.flood_requests, limits.auth_block_seconds) == (500, 600)
+
+
+def test_given_sip_tcp_and_tls_when_loaded_then_kamailio_gets_them_with_paths_from_the_files_folder(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "helpline.yaml"
+    path.write_text(
+        "server: {sip: {tcp: true, tls: {port: 5071, certificate: tls/sip.crt, private_key: /k/sip.key}}}\n"
+    )
+
+    transports = load_config(path).server.sip.to_transports(tmp_path)
+
+    assert transports.tcp
+    assert transports.tls is not None
+    assert (transports.tls.port, transports.tls.certificate) == (5071, tmp_path / "tls" / "sip.crt")
+    assert transports.tls.private_key == Path("/k/sip.key")
