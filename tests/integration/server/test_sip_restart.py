@@ -84,6 +84,7 @@ async def test_given_a_registered_phone_when_kamailio_is_killed_then_it_is_back_
     down = next(body for _, status, body in seen if status == 503)
     assert down["status"] == "unavailable" and down["components"]["kamailio"]["status"] == "down", down
     back_after, last_status, back = seen[-1]
+    print(f"kamailio killed: /healthz 503 for a while, 200 again after {back_after:.2f} s")  # with -s
     assert last_status == 200 and back_after <= BACK_WITHIN_SECONDS, seen
     assert back["components"]["kamailio"]["restarts"] == 1
     assert back["components"]["kamailio"]["pid"] != pid
