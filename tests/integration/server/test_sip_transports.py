@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -75,7 +76,7 @@ async def test_given_a_softphone_on_tcp_or_tls_when_it_registers_and_calls_the_i
         await phone.wait_event("CALL_CLOSED")
 
 
-async def test_given_carol_registered_over_tls_when_she_clicks_to_dial_then_her_phone_rings(
+async def test_given_carol_registered_over_tls_when_she_clicks_to_dial_then_her_phone_rings_and_is_hung_up(
     secure_demo: tuple[Server, int, int, Path], http: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
     server, _, tls_port, certificate = secure_demo
@@ -95,10 +96,33 @@ async def test_given_carol_registered_over_tls_when_she_clicks_to_dial_then_her_
         ) as r:
             assert r.status == 202, await r.text()
         established = await phone.wait_event("CALL_ESTABLISHED")  # it rang and answered by itself
-        await phone.command("hangup")
-        await phone.wait_event("CALL_CLOSED")
+        [call] = await _assigned_to(http, server, carol, "carol")
+        await _hang_up_once_connected(http, server, carol, call["id"])
+        await phone.wait_event("CALL_CLOSED")  # the gateway's BYE reached it over its TLS connection
 
     assert established["direction"] == "incoming", established
+
+
+async def _hang_up_once_connected(
+    http: aiohttp.ClientSession, server: Server, headers: dict[str, str], interaction: str
+) -> None:
+    """The panel's hang-up, once the dialled line has answered (409 `no_such_call` until then)."""
+    async with asyncio.timeout(20):
+        while True:
+            url = f"{server.base}/api/v1/interactions/{interaction}/hangup"
+            async with http.post(url, headers=headers) as r:
+                if r.status == 200:
+                    return
+                assert r.status == 409, await r.text()
+            await asyncio.sleep(0.3)
+
+
+async def _assigned_to(
+    http: aiohttp.ClientSession, server: Server, headers: dict[str, str], agent: str
+) -> list[dict[str, Any]]:
+    async with http.get(f"{server.base}/api/v1/interactions?limit=500", headers=headers) as r:
+        items: list[dict[str, Any]] = (await r.json())["items"]
+    return [i for i in items if i["state"] == "assigned" and i["agent_id"] == agent]
 
 
 async def _registered_on(server: Server, user: str) -> str:
