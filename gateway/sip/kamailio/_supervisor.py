@@ -97,14 +97,15 @@ class KamailioSupervisor:
 
     async def health(self, *, within: float = 1.0) -> KamailioHealth:
         """Kamailio's state, and whether it answers on its SIP port within `within` seconds."""
+        state, pid, restarts = self._state, self._process.pid, self._restarts
         answers = False
-        if self._state is KamailioState.UP:
+        if state is KamailioState.UP:
             with contextlib.suppress(TimeoutError, OSError):
                 await sip_ping(self._listen, within=within)
                 answers = True
-        return KamailioHealth(
-            state=self._state, pid=self._process.pid, restarts=self._restarts, answers=answers
-        )
+        # An answer from a Kamailio restarted while the ping was out does not mean the one asked was up.
+        answers = answers and (self._state, self._process.pid, self._restarts) == (state, pid, restarts)
+        return KamailioHealth(state=state, pid=pid, restarts=restarts, answers=answers)
 
     async def _exited(self, code: int, output: str) -> None:
         if self._state is KamailioState.STOPPED:
