@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
+from redis.asyncio import Redis
 from sqlalchemy import MetaData
 
 import gateway
@@ -47,6 +48,8 @@ from gateway.config import (
 )
 from gateway.cti import CrmDesk, answer_lookup_by
 from gateway.cti import http as cti_http
+from gateway.health import Check, HealthService, database_check, redis_check, sip_check
+from gateway.health import http as health_http
 from gateway.logs import configure_logging, hide_in_logs
 from gateway.metrics import Metrics
 from gateway.panel import add_routes as add_panel_routes
@@ -149,10 +152,6 @@ METRICS = web.AppKey("metrics", Metrics)
 STATS = web.AppKey("stats", StatsFeed)  # the metrics engine, live: snapshot() and subscribe() for consoles
 
 
-async def _healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok", "version": gateway.__version__})
-
-
 def _add_routes(app: web.Application, routes: list[ApiRoute]) -> None:
     for route in routes:
         handler = route.handler if route.roles is None else guard(route.handler, route.roles)
@@ -175,6 +174,7 @@ def _sip_front(config: Config, settings: Settings) -> SipFront:
         agents=agents,
         runtime_dir=settings.data_dir / "kamailio",
         limits=config.server.sip.limits.to_limits(),
+        transports=config.server.sip.to_transports(settings.config_dir),
     )
 
 
@@ -302,6 +302,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
     metrics.watch_engine(stats.engine)
     if cti.worker is not None:
         metrics.watch_outbox(cti.worker.outbox.pending)
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     hub = AcdServer(
         config=config,
         database=database,
@@ -321,7 +322,12 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         tokens,
     )
     realtime.attach(app, actions=hub)
-    app.router.add_get("/healthz", _healthz)
+    checks: dict[str, Check] = {"database": database_check(database)}
+    if redis is not None:
+        checks["redis"] = redis_check(redis)
+    if sip is not None:
+        checks["sip"] = sip_check(sip)
+    health_http.add_routes(app, HealthService(checks))
     app.router.add_get("/metrics", metrics.handle)
     add_panel_routes(app)
     _add_routes(
@@ -387,6 +393,8 @@ def build_app(config: Config, settings: Settings) -> web.Application:
             await refresh
         await cti.stop()
         await database.close()
+        if redis is not None:
+            await redis.aclose()
 
     app.cleanup_ctx.append(lifecycle)
     retention = RecordingRetention(

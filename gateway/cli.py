@@ -1,4 +1,5 @@
-"""The `helpline` command: serve, demo, check-config, hash-password, simulate, speech, bench."""
+"""The `helpline` command: serve, demo, check-config, hash-password, import-customers, simulate, speech,
+sip, bench."""
 
 from __future__ import annotations
 
@@ -90,6 +91,15 @@ def _parser() -> argparse.ArgumentParser:
         "speech",
         help="speech recognition models (install-model LANG)",
         description="See `helpline speech --help`.",
+        add_help=False,
+    )
+
+    sip = commands.add_parser("sip", help="SIP tools", description="SIP tools.")
+    sip_tools = sip.add_subparsers(dest="sip", required=True, metavar="TOOL")
+    sip_tools.add_parser(
+        "make-cert",
+        help="write a self-signed certificate and key for SIP over TLS (demo)",
+        description="See `helpline sip make-cert --help`.",
         add_help=False,
     )
 
@@ -196,6 +206,7 @@ _OWN_PARSERS = {
     ("import-customers",): "gateway.cti.importer_cli",
     ("simulate",): "gateway.analytics.simulate_cli",
     ("speech",): "gateway.speech.cli",
+    ("sip", "make-cert"): "gateway.sip.kamailio.cert_cli",
 }
 
 

@@ -2,7 +2,7 @@
 # Installs the Debian packages Helpline uses, when they are missing and root or sudo is available.
 # Without either it says what is missing and carries on: the gateway runs without them, degraded.
 set -eu
-PACKAGES="redis-server postgresql kamailio sip-tester baresip-core espeak-ng sox chromium fonts-liberation"
+PACKAGES="redis-server postgresql kamailio kamailio-sqlite-modules kamailio-tls-modules openssl sip-tester baresip-core espeak-ng sox chromium fonts-liberation"
 # The agent panel is built with npm; a machine that already has Node.js keeps its own.
 command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm"
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from cti_adapter.config import CrmConfig
 from gateway.acd.specs import Channel, ExitKind, Strategy
-from gateway.sip.kamailio import SipLimits
+from gateway.sip.kamailio import SipLimits, SipTls, SipTransports
 
 __all__ = [
     "BusinessHoursConfig",
@@ -123,6 +124,23 @@ class SipLimitsConfig(_Frozen):
         return SipLimits(**self.model_dump())
 
 
+class SipTlsConfig(_Frozen):
+    """SIP over TLS for phones (Kamailio's `tls` module); `helpline sip make-cert` writes a demo pair."""
+
+    port: int = Field(default=5061, ge=1, le=65535, description="TLS port; must differ from server.sip.port")
+    certificate: str = Field(
+        min_length=1, description="PEM certificate (chain) file; relative paths start at this file's folder"
+    )
+    private_key: str = Field(min_length=1, description="PEM private key file, readable by the gateway only")
+
+    def to_tls(self, base: Path) -> SipTls:
+        return SipTls(
+            port=self.port,
+            certificate=(base / self.certificate).resolve(),
+            private_key=(base / self.private_key).resolve(),
+        )
+
+
 def is_e164(number: str) -> bool:
     """`+` and a valid number for its country (click-to-dial refuses any other): how `server.sip.numbers`
     are written."""
@@ -146,6 +164,8 @@ class SipServerConfig(_Frozen):
     prompt_voice: str = Field(default="en-us", min_length=1, max_length=32, description="espeak-ng voice")
     trunk: TrunkConfig | None = Field(default=None, description="route to phone numbers (none: no calls out)")
     limits: SipLimitsConfig = SipLimitsConfig()
+    tcp: bool = Field(default=False, description="also accept phones over TCP on server.sip.port")
+    tls: SipTlsConfig | None = Field(default=None, description="also accept phones over TLS (none: off)")
 
     numbers: dict[str, str] = Field(
         default={},
@@ -167,6 +187,16 @@ class SipServerConfig(_Frozen):
                 "must be a concrete address (phones see it in Via and Record-Route), not 0.0.0.0"
             )
         return value
+
+    @model_validator(mode="after")
+    def _tls_port(self) -> SipServerConfig:
+        if self.tls is not None and self.tls.port == self.port:
+            raise ValueError(f"tls.port {self.tls.port} must differ from port (TCP and UDP share it)")
+        return self
+
+    def to_transports(self, base: Path) -> SipTransports:
+        """TCP and TLS as Kamailio takes them; `base`: the folder relative certificate paths start at."""
+        return SipTransports(tcp=self.tcp, tls=self.tls.to_tls(base) if self.tls is not None else None)
 
 
 class LoginLimitsConfig(_Frozen):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -12,17 +13,19 @@ from gateway.sip._protocol import Event, Hangup, Incoming
 from gateway.sip._supervisor import WorkerPool
 from gateway.sip._worker_log import pjlib_log_args
 from gateway.sip.kamailio import (
-    KamailioProcess,
+    KamailioHealth,
+    KamailioSupervisor,
     SipAddress,
     SipFrontPlan,
     SipLimits,
+    SipTransports,
     WorkerAddress,
     find_kamailio,
     plan_sip_front,
     render_config,
 )
 
-__all__ = ["CallHandler", "SipFront", "callers_per_worker"]
+__all__ = ["CallHandler", "SipFront", "SipHealth", "callers_per_worker"]
 
 logger = logging.getLogger("helpline.sip")
 
@@ -57,6 +60,21 @@ class _RefuseCalls:
             )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SipHealth:
+    """Whether calls can work: at least one media worker ready, and Kamailio answering when it is in front."""
+
+    workers_ready: int
+    workers_total: int
+    kamailio: KamailioHealth | None
+    """None when no Kamailio runs (a single worker on the SIP port)."""
+
+    @property
+    def ok(self) -> bool:
+        kamailio_ok = self.kamailio is None or self.kamailio.answers
+        return kamailio_ok and self.workers_ready > 0
+
+
 class SipFront:
     def __init__(
         self,
@@ -68,15 +86,17 @@ class SipFront:
         agents: Mapping[str, str],
         runtime_dir: Path,
         limits: SipLimits | None = None,
+        transports: SipTransports | None = None,
     ) -> None:
         self._host, self._port, self._domain = host, port, domain
         self._limits = limits or SipLimits()
+        self._transports = transports or SipTransports()
         self._workers = workers
         self._agents = dict(agents)
         self._runtime_dir = runtime_dir
         self._handler: CallHandler = _RefuseCalls(self)
         self._pool: WorkerPool | None = None
-        self._kamailio: KamailioProcess | None = None
+        self._kamailio: KamailioSupervisor | None = None
         self.plan: SipFrontPlan | None = None
 
     def attach(self, handler: CallHandler) -> None:
@@ -146,13 +166,17 @@ class SipFront:
             runtime_dir=self._runtime_dir,
             domain=self._domain,
             limits=self._limits,
+            transports=self._transports,
         )
-        self._kamailio = KamailioProcess(files, binary=binary, on_exit=self._kamailio_exited)
+        self._kamailio = KamailioSupervisor(files, binary=binary)
         await self._kamailio.start()
 
-    async def _kamailio_exited(self, code: int, output: str) -> None:
-        logger.error(
-            "kamailio exited with %d; phones cannot register until restart. Last output:\n%s", code, output
+    async def health(self) -> SipHealth:
+        statuses = self._pool.status() if self._pool is not None else ()
+        return SipHealth(
+            workers_ready=sum(1 for status in statuses if status.ready),
+            workers_total=len(statuses),
+            kamailio=await self._kamailio.health() if self._kamailio is not None else None,
         )
 
     async def _on_event(self, worker_id: int, event: Event) -> None:
@@ -161,7 +185,7 @@ class SipFront:
     async def _on_worker_lost(self, worker_id: int, call_ids: tuple[str, ...]) -> None:
         if call_ids and self._kamailio is not None and self.plan is not None:
             port = self.plan.worker_base_port + worker_id
-            ended = await self._kamailio.end_calls_through(SipAddress(self.plan.worker_host, port))
+            ended = await self._kamailio.process.end_calls_through(SipAddress(self.plan.worker_host, port))
             logger.info("media worker %d died: Kamailio sent BYE on %d of its calls", worker_id, ended)
         await self._handler.on_worker_lost(worker_id, call_ids)
 

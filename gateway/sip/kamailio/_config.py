@@ -18,6 +18,8 @@ __all__ = [
     "KamailioFiles",
     "SipAddress",
     "SipLimits",
+    "SipTls",
+    "SipTransports",
     "WorkerAddress",
     "render_config",
 ]
@@ -25,6 +27,8 @@ __all__ = [
 CONFIG_NAME = "kamailio.cfg"
 RPC_SOCKET_NAME = "rpc.sock"
 DISPATCHER_LIST_NAME = "dispatcher.list"
+USRLOC_DB_NAME = "registrations.sqlite"
+"""Where Kamailio writes the phones' registrations through to (SQLite): they outlive its restart."""
 WORKERS_SET = 1
 # tm refuses max_branches of 31 and more ("Too many max UACs for UAC branch_bm_t bitmap"); 12, its default,
 # stops failover early when many workers are full.
@@ -139,6 +143,31 @@ def _check_range(field: str, value: int, low: int, high: int) -> None:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SipTls:
+    """SIP over TLS for phones: the port Kamailio listens on and its certificate and key (PEM files)."""
+
+    port: int
+    certificate: Path
+    private_key: Path
+
+    def __post_init__(self) -> None:
+        _check_port(self.port, "tls.port")
+        for field, path in (("certificate", self.certificate), ("private_key", self.private_key)):
+            if not path.is_absolute():
+                raise ValueError(f"kamailio: tls.{field} must be an absolute path, got {str(path)!r}")
+            if any(char in str(path) for char in _UNSAFE_PATH_CHARS):
+                raise ValueError(f"kamailio: tls.{field} must not contain quotes, backslashes or newlines")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SipTransports:
+    """What phones may use besides UDP (always on): TCP on the SIP port, TLS on its own port."""
+
+    tcp: bool = False
+    tls: SipTls | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class KamailioFiles:
     """What to write before starting Kamailio, and where."""
 
@@ -165,12 +194,15 @@ def render_config(
     domain: str,
     options: FrontOptions | None = None,
     limits: SipLimits | None = None,
+    transports: SipTransports | None = None,
 ) -> KamailioFiles:
     """Kamailio's files for these workers and agents (SIP user -> password); ValueError names bad input."""
     options = options or FrontOptions()
     limits = limits or SipLimits()
+    transports = transports or SipTransports()
     _check_listen(listen)
     _check_workers(listen, workers)
+    _check_tls_port(listen, workers, transports)
     _check_domain(domain)
     _check_runtime_dir(runtime_dir)
     values = {
@@ -193,7 +225,9 @@ def render_config(
         "cseq_below_2_31": CSEQ_BELOW_2_31,
         "sdp_origin": SDP_ORIGIN,
         "sdp_media": SDP_MEDIA,
+        "usrloc_url": f"sqlite:///{runtime_dir / USRLOC_DB_NAME}",  # sqlite:/// + an absolute path
         **_limit_values(limits),
+        **_transport_values(listen, transports),
     }
     return KamailioFiles(
         listen=listen,
@@ -214,6 +248,37 @@ def _limit_values(limits: SipLimits) -> dict[str, str]:
         "auth_failures_per_address": str(limits.auth_failures_per_address),
         "auth_block_seconds": str(limits.auth_block_seconds),
     }
+
+
+def _transport_values(listen: SipAddress, transports: SipTransports) -> dict[str, str]:
+    listens = [f"listen=udp:{listen}"]
+    if transports.tcp:
+        listens.append(f"listen=tcp:{listen}")
+    tls = transports.tls
+    if tls is not None:
+        listens.append(f"listen=tls:{SipAddress(listen.host, tls.port)}")
+    return {
+        "listen_lines": "\n".join(listens),
+        "disable_tcp": "no" if transports.tcp or tls is not None else "yes",
+        "enable_tls": "yes" if tls is not None else "no",
+        "tls_modules": _tls_modules(tls),
+    }
+
+
+def _tls_modules(tls: SipTls | None) -> str:
+    if tls is None:
+        return "# No TLS (server.sip.tls is not set)."
+    return "\n".join(
+        [
+            'loadmodule "tls.so"',
+            f'modparam("tls", "certificate", "{tls.certificate}")',
+            f'modparam("tls", "private_key", "{tls.private_key}")',
+            # Phones are not asked for certificates: they authenticate with their digest password.
+            'modparam("tls", "tls_method", "TLSv1.2+")',
+            'modparam("tls", "verify_certificate", 0)',
+            'modparam("tls", "require_certificate", 0)',
+        ]
+    )
 
 
 def ha1(user: str, realm: str, password: str) -> str:
@@ -265,6 +330,16 @@ def _check_workers(listen: SipAddress, workers: Sequence[WorkerAddress]) -> None
         raise ValueError("kamailio: two workers have the same address")
     if listen in addresses:
         raise ValueError(f"kamailio: listen address {listen} is also a worker's address")
+
+
+def _check_tls_port(listen: SipAddress, workers: Sequence[WorkerAddress], transports: SipTransports) -> None:
+    tls = transports.tls
+    if tls is None:
+        return
+    if tls.port == listen.port:
+        raise ValueError(f"kamailio: tls.port {tls.port} is the SIP port (TCP shares it): choose another")
+    if SipAddress(listen.host, tls.port) in [worker.address for worker in workers]:
+        raise ValueError(f"kamailio: tls.port {tls.port} is also a media worker's port")
 
 
 def _check_ip(host: str, field: str) -> None:

@@ -12,11 +12,17 @@ import logging
 import os
 import shutil
 import signal
+import sqlite3
 from collections import deque
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from gateway.sip.kamailio._config import RPC_SOCKET_NAME, KamailioFiles, SipAddress
+from gateway.sip.kamailio._config import (
+    RPC_SOCKET_NAME,
+    USRLOC_DB_NAME,
+    KamailioFiles,
+    SipAddress,
+)
 from gateway.sip.kamailio._probe import sip_ping
 from gateway.sip.kamailio._rpc import KamailioRpc
 from gateway.sip.kamailio.errors import KamailioConfigError, KamailioRpcError, KamailioStartError
@@ -29,6 +35,8 @@ ExitHandler = Callable[[int, str], Awaitable[None]]
 """Receives (exit code, Kamailio's last output lines) when Kamailio exits without being asked to."""
 
 PID_FILE_NAME = "kamailio.pid"
+SQLITE_SCHEMA_DIR = Path("/usr/share/kamailio/db_sqlite")
+SQLITE_SCHEMA_FILES = ("standard-create.sql", "usrloc-create.sql")
 _SBIN_PATH = "/usr/sbin:/usr/local/sbin:/sbin"
 _TAIL_LINES = 40
 _POLL_SECONDS = 0.1
@@ -284,6 +292,26 @@ def _write_files(files: KamailioFiles) -> None:
         path.touch(mode=0o600, exist_ok=True)
         path.chmod(0o600)
         path.write_text(text)
+    _create_registrations_db(files.runtime_dir / USRLOC_DB_NAME)
+
+
+def _create_registrations_db(path: Path) -> None:
+    """The SQLite file Kamailio's usrloc writes registrations to, from the schema Kamailio ships; kept if
+    present (it holds the registrations of the previous run)."""
+    if path.exists():
+        return
+    try:
+        schema = "\n".join((SQLITE_SCHEMA_DIR / name).read_text() for name in SQLITE_SCHEMA_FILES)
+    except OSError as exc:
+        raise KamailioStartError(
+            f"kamailio's SQLite schema is missing ({exc}): install the Debian package kamailio-sqlite-modules"
+        ) from exc
+    partial = path.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    partial.touch(mode=0o600)
+    with contextlib.closing(sqlite3.connect(partial)) as connection:
+        connection.executescript(schema)
+    partial.rename(path)
 
 
 async def _stop_leftover(pid_file: Path, config_path: Path, grace: float) -> None:

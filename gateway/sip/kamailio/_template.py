@@ -5,10 +5,12 @@ Routing, in the order the request route applies it:
   checked for well-formed SIP (`sanity`, CSeq below 2^31) and its body checked against what pjsua's SDP
   parser can take (its assertions abort the whole worker otherwise); then
   CANCEL and in-dialog requests follow the transaction / Record-Route; REGISTER is digest-authenticated
-  against the agents' SIP credentials and saved in memory, with failed attempts counted per user and per
-  address (403 for `auth_block_seconds` once a limit is reached); requests from a media worker (source IP and
-  port in the dispatcher set) go to the registered phone of the agent named in the R-URI; any other
-  INVITE (callers, trunks, phones) goes to the least loaded worker, moving on when one is full or silent.
+  against the agents' SIP credentials and saved (written through to an SQLite file in the runtime folder,
+  so that a restarted Kamailio still knows the phones; TCP/TLS phones by the address they connected from),
+  with failed attempts counted per user and per address (403 for `auth_block_seconds` once one is reached);
+  requests from a media worker (source IP and port in the dispatcher set) go to the registered phone of
+  the agent named in the R-URI; any other INVITE (callers, trunks, phones) goes to the least loaded
+  worker, moving on when one is full or silent.
 """
 
 from __future__ import annotations
@@ -23,12 +25,15 @@ debug=2
 log_stderror=yes
 fork=yes
 children={{children}}
-disable_tcp=yes
+disable_tcp={{disable_tcp}}
+enable_tls={{enable_tls}}
+# A phone on TCP or TLS is reached over the connection it registered on: keep it as long as a registration.
+tcp_connection_lifetime=3605
 auto_aliases=no
 dns=no
 rev_dns=no
 use_dns_cache=no
-listen=udp:{{listen}}
+{{listen_lines}}
 alias="{{domain}}"
 max_branches={{max_branches}}
 server_header="Server: Helpline SIP front"
@@ -60,6 +65,9 @@ loadmodule "pike.so"
 loadmodule "jsonrpcs.so"
 loadmodule "pipelimit.so"
 loadmodule "dialog.so"
+loadmodule "db_sqlite.so"
+loadmodule "nathelper.so"
+{{tls_modules}}
 
 # No reply at all from a worker within this time: fail over to the next one.
 modparam("tm", "fr_timer", {{failover_ms}})
@@ -97,7 +105,13 @@ modparam("dialog", "profiles_with_value", "worker")
 # Pipes (one per worker, see WORKER_PACE) count per second.
 modparam("pipelimit", "timer_interval", 1)
 
-modparam("usrloc", "db_mode", 0)
+# Registrations are written through to an SQLite file in the runtime folder, so that phones stay reachable
+# when Kamailio is restarted.
+modparam("usrloc", "db_url", "{{usrloc_url}}")
+modparam("usrloc", "db_mode", 1)
+# A phone on TCP/TLS is reached at the address its REGISTER came from, not the one in its Contact.
+modparam("nathelper", "received_avp", "$avp(RECEIVED)")
+modparam("registrar", "received_avp", "$avp(RECEIVED)")
 modparam("registrar", "max_expires", 3600)
 
 modparam("dispatcher", "list_file", "{{dispatcher_list}}")
@@ -122,6 +136,7 @@ request_route {
 	# A media worker's own requests (to agents' phones, BYEs) are ours: neither limited nor checked.
 	if (!ds_is_from_list("{{workers_set}}", "2")) {
 		route(REQINIT);
+		route(CONNECTION);
 	}
 	if (is_method("CANCEL")) {
 		if (t_check_trans()) {
@@ -319,6 +334,20 @@ route[REFUSE] {
 	exit;
 }
 
+# A phone on TCP or TLS listens on another port than the one its connection comes from (and may accept
+# no connection at all): note where it came from, so that requests to it reuse its connection.
+route[CONNECTION] {
+	if (proto == UDP) {
+		return;
+	}
+	force_rport();
+	if (is_method("REGISTER")) {
+		fix_nated_register();
+	} else if (!has_totag() && is_method("INVITE|SUBSCRIBE|REFER")) {
+		set_contact_alias();
+	}
+}
+
 route[RELAY] {
 	if (!t_relay()) {
 		sl_reply_error();
@@ -333,6 +362,9 @@ route[WITHINDLG] {
 	if (loose_route()) {
 		if (is_method("BYE") && check_route_param("hl=worker")) {
 			ds_load_update();
+		}
+		if ($(ru{uri.param,alias}) != "") {
+			handle_ruri_alias();
 		}
 		route(RELAY);
 	}

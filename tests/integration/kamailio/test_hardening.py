@@ -15,7 +15,7 @@ from tests.integration.kamailio.rawsip import CRASHING_SDP_BODIES, RawSip, mutat
 
 # Everything in these tests comes from 127.0.0.1: the flood limit is raised where it is not under test.
 NO_FLOOD = SipLimits(flood_requests=100_000)
-FUZZ_DATAGRAMS = 400
+FUZZ_DATAGRAMS = 2000  # the "Done when": 2,000 mutated datagrams
 
 
 def _pids(front: Front) -> list[int | None]:

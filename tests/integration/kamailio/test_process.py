@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ from gateway.sip.kamailio import (
     KamailioFiles,
     KamailioProcess,
     KamailioStartError,
+    KamailioState,
+    KamailioSupervisor,
     SipAddress,
     WorkerAddress,
     render_config,
@@ -104,3 +107,42 @@ async def test_given_more_workers_than_sip_branches_when_kamailio_starts_then_it
         assert process.running
     finally:
         await process.stop()
+
+
+async def _restarted(supervisor: KamailioSupervisor, old_pid: int, *, within: float) -> float:
+    """Seconds until `supervisor` has a Kamailio other than `old_pid` answering again."""
+    started = time.monotonic()
+    async with asyncio.timeout(within):
+        while True:
+            health = await supervisor.health(within=0.5)
+            if health.answers and health.pid != old_pid:
+                return time.monotonic() - started
+            await asyncio.sleep(0.05)
+
+
+async def test_given_supervised_kamailio_when_it_dies_after_running_well_then_back_at_once_and_later_if_again(
+    kamailio: str, demo_agents: dict[str, str], tmp_path: Path
+) -> None:
+    # Pauses long enough to tell apart from a start on a loaded machine: an immediate restart takes ~1 s.
+    supervisor = KamailioSupervisor(
+        _files(tmp_path / "kamailio", demo_agents), binary=kamailio, restart_delay=4.0, stable_uptime=3.0
+    )
+    await supervisor.start()
+    try:
+        await asyncio.sleep(3.5)  # ran well
+        first_pid = supervisor.process.pid
+        assert first_pid is not None
+        os.kill(first_pid, signal.SIGKILL)
+        single_crash = await _restarted(supervisor, first_pid, within=15)
+
+        second_pid = supervisor.process.pid  # dies again at once: this one waits restart_delay
+        assert second_pid is not None
+        os.kill(second_pid, signal.SIGKILL)
+        repeated_crash = await _restarted(supervisor, second_pid, within=15)
+        health = await supervisor.health()
+    finally:
+        await supervisor.stop()
+
+    assert single_crash < 4.0 <= repeated_crash, (single_crash, repeated_crash)
+    assert (health.state, health.restarts) == (KamailioState.UP, 2)
+    assert (await supervisor.health()).state is KamailioState.STOPPED

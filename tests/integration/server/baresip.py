@@ -90,7 +90,7 @@ def _silence(path: Path, seconds: float) -> None:
         out.writeframes(b"\x00\x00" * int(8000 * seconds))
 
 
-def _write_config(folder: Path, account: str) -> int:
+def _write_config(folder: Path, account: str, extra: tuple[str, ...]) -> int:
     """baresip's `config` and `accounts` in `folder`; returns the ctrl_tcp port."""
     folder.mkdir(parents=True, exist_ok=True)
     microphone = folder / "microphone.wav"
@@ -115,6 +115,7 @@ def _write_config(folder: Path, account: str) -> int:
                 f"ctrl_tcp_listen 127.0.0.1:{control}",
                 "module sndfile.so",  # every call's audio, both ways, as WAV files in `folder`
                 f"snd_path {folder}",
+                *extra,
                 "",
             ]
         )
@@ -123,14 +124,17 @@ def _write_config(folder: Path, account: str) -> int:
 
 
 @contextlib.asynccontextmanager
-async def baresip_phone(folder: Path, *, account: str) -> AsyncIterator[Baresip]:
-    """A running baresip with one account line, e.g. `<sip:1001@127.0.0.1:5060>;auth_pass=...`."""
+async def baresip_phone(
+    folder: Path, *, account: str, config: tuple[str, ...] = ()
+) -> AsyncIterator[Baresip]:
+    """A running baresip with one account line, e.g. `<sip:1001@127.0.0.1:5060>;auth_pass=...`, and `config`
+    lines added to its configuration (e.g. `sip_cafile ...` to trust a TLS server's certificate)."""
     binary = shutil.which("baresip")
     if binary is None:
         raise RuntimeError(
             "baresip is not installed (Debian package 'baresip-core'); `make setup` installs it"
         )
-    control = await asyncio.to_thread(_write_config, folder, account)
+    control = await asyncio.to_thread(_write_config, folder, account, config)
     log = folder / "baresip.log"
     with log.open("wb") as out:
         process = await asyncio.create_subprocess_exec(

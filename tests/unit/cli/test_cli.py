@@ -101,3 +101,25 @@ def test_given_a_recordings_key_file_that_is_not_a_key_when_serving_then_exit_1_
     assert result.returncode == 1
     assert "server.recordings.encryption_key_file" in result.stderr
     assert "recordings.key: cannot read a base64 key" in result.stderr
+
+
+def test_given_a_folder_when_sip_make_cert_then_a_pair_for_the_hosts_with_a_private_key_and_the_yaml(
+    tmp_path: Path,
+) -> None:
+    made = helpline(
+        "sip", "make-cert", "--dir", str(tmp_path), "--host", "10.0.0.5", "--host", "sip.example.org"
+    )
+    again = helpline("sip", "make-cert", "--dir", str(tmp_path))
+    bad = helpline("sip", "make-cert", "--dir", str(tmp_path / "other"), "--host", "not a host!")
+
+    assert made.returncode == 0, made.stderr
+    assert f"certificate: {tmp_path / 'sip-tls.crt'}" in made.stdout
+    assert (tmp_path / "sip-tls.key").stat().st_mode & 0o777 == 0o600
+    text = subprocess.run(
+        ["openssl", "x509", "-in", str(tmp_path / "sip-tls.crt"), "-noout", "-text"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "IP Address:10.0.0.5, DNS:sip.example.org" in text
+    assert again.returncode == 1 and "--force" in again.stderr
+    assert bad.returncode == 1 and "'not a host!' is neither an IP address nor a DNS name" in bad.stderr
+    assert not (tmp_path / "other").exists()

@@ -79,3 +79,19 @@ def test_given_monitoring_shown_to_agents_when_loaded_then_the_flag_is_on_and_of
     assert config.monitoring.show_to_agent is True
     assert load_config(HERE.parents[2] / "gateway" / "demo" / "helpline.yaml").monitoring.show_to_agent
     assert parse_config({}).monitoring.show_to_agent is False
+
+
+def test_given_sip_tcp_and_tls_when_loaded_then_kamailio_gets_them_with_paths_from_the_files_folder(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "helpline.yaml"
+    path.write_text(
+        "server: {sip: {tcp: true, tls: {port: 5071, certificate: tls/sip.crt, private_key: /k/sip.key}}}\n"
+    )
+
+    transports = load_config(path).server.sip.to_transports(tmp_path)
+
+    assert transports.tcp
+    assert transports.tls is not None
+    assert (transports.tls.port, transports.tls.certificate) == (5071, tmp_path / "tls" / "sip.crt")
+    assert transports.tls.private_key == Path("/k/sip.key")

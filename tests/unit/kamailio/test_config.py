@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from gateway.sip.kamailio import FrontOptions, SipAddress, SipLimits, WorkerAddress, render_config
+from gateway.sip.kamailio import (
+    FrontOptions,
+    SipAddress,
+    SipLimits,
+    SipTls,
+    SipTransports,
+    WorkerAddress,
+    render_config,
+)
 
 LISTEN = SipAddress("127.0.0.1", 5060)
 WORKERS = (WorkerAddress(host="127.0.0.1", port=5080, max_calls=14),)
@@ -173,3 +181,52 @@ def test_given_an_m_line_when_checked_then_ports_and_formats_stay_within_pjsua_l
     media = re.search(r'\$var\(line\) =~ "(\^m=[^"]+)"', config)
     assert media is not None
     assert bool(re.match(media.group(1), line)) is accepted
+
+
+def test_given_no_transports_when_rendered_then_udp_only_and_registrations_kept_in_the_runtime_folder() -> (
+    None
+):
+    config = render()
+
+    assert re.findall(r"^listen=.*$", config, re.MULTILINE) == ["listen=udp:127.0.0.1:5060"]
+    assert "disable_tcp=yes" in config and "enable_tls=no" in config
+    assert 'loadmodule "tls.so"' not in config
+    assert 'modparam("usrloc", "db_url", "sqlite:////run/helpline/kamailio/registrations.sqlite")' in config
+    assert 'modparam("usrloc", "db_mode", 1)' in config
+
+
+def test_given_tcp_and_tls_when_rendered_then_kamailio_listens_on_both_with_the_certificate() -> None:
+    tls = SipTls(
+        port=5061, certificate=Path("/etc/helpline/sip.crt"), private_key=Path("/etc/helpline/sip.key")
+    )
+
+    config = render(transports=SipTransports(tcp=True, tls=tls))
+
+    assert re.findall(r"^listen=.*$", config, re.MULTILINE) == [
+        "listen=udp:127.0.0.1:5060",
+        "listen=tcp:127.0.0.1:5060",
+        "listen=tls:127.0.0.1:5061",
+    ]
+    assert "disable_tcp=no" in config and "enable_tls=yes" in config
+    assert 'modparam("tls", "certificate", "/etc/helpline/sip.crt")' in config
+    assert 'modparam("tls", "private_key", "/etc/helpline/sip.key")' in config
+
+
+@pytest.mark.parametrize(
+    ("tls", "message"),
+    [
+        (
+            lambda: SipTls(port=5060, certificate=Path("/c"), private_key=Path("/k")),
+            "tls.port 5060 is the SIP",
+        ),
+        (lambda: SipTls(port=5080, certificate=Path("/c"), private_key=Path("/k")), "a media worker's port"),
+        (lambda: SipTls(port=5061, certificate=Path("c.pem"), private_key=Path("/k")), "absolute path"),
+        (lambda: SipTls(port=5061, certificate=Path('/a"b'), private_key=Path("/k")), "must not contain"),
+        (lambda: SipTls(port=0, certificate=Path("/c"), private_key=Path("/k")), "tls.port must be 1..65535"),
+    ],
+)
+def test_given_a_bad_tls_setting_when_rendered_then_the_error_names_it(
+    tls: Callable[[], SipTls], message: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        render(transports=SipTransports(tls=tls()))
