@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ from gateway.acd_server import AcdServer
 from gateway.acd_server import http as routing_http
 from gateway.auth import TOKENS, TokenService, UserDirectory, guard, load_or_create_secret
 from gateway.auth import http as auth_http
+from gateway.chat import ChatService, ChatSockets, CtiOffline, VisitorTokens
+from gateway.chat import http as chat_http
 from gateway.config import Config, business_hours_specs, load_config, parsed_flows
 from gateway.cti import CrmDesk, answer_lookup_by
 from gateway.cti import http as cti_http
@@ -31,7 +34,7 @@ from gateway.panel import add_routes as add_panel_routes
 from gateway.realtime import RealtimeServer
 from gateway.sip import WorkerPool
 from gateway.sip.front import SipFront
-from gateway.storage import Database
+from gateway.storage import ChatRecords, Database
 from gateway.storage import metadata as storage_metadata
 from gateway.voice import OwnNumbers, PromptCache, VoiceService
 from gateway.voice import http as voice_http
@@ -185,20 +188,43 @@ def _voice_service(
     )
 
 
+def _chat_service(
+    config: Config,
+    hub: AcdServer,
+    database: Database,
+    realtime: RealtimeServer,
+    cti: CtiRuntime,
+    secret: bytes,
+) -> ChatService:
+    hours = business_hours_specs(config)
+    sockets = ChatSockets(realtime)
+    chat = ChatService(
+        config=config.chat,
+        routing=hub,
+        store=ChatRecords(database),
+        push=sockets,
+        tokens=VisitorTokens(secret=secret, ttl_seconds=config.chat.visitor_token_ttl_seconds),
+        agent_names={u.id: u.name for u in config.agents},
+        is_open=lambda name: is_open(hours[name], time.time()),
+        offline=CtiOffline(cti.service),
+    )
+    sockets.attach(chat)
+    return chat
+
+
 def build_app(config: Config, settings: Settings) -> web.Application:
     metrics = Metrics()
     app = web.Application(
         client_max_size=settings.max_body_bytes,
         middlewares=[
             metrics.middleware(),
-            error_middleware_for(routing_http.ERRORS, cti_http.ERRORS, voice_http.ERRORS),
+            error_middleware_for(routing_http.ERRORS, cti_http.ERRORS, voice_http.ERRORS, chat_http.ERRORS),
         ],
     )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     (settings.data_dir / "recordings").mkdir(exist_ok=True)
-    tokens = TokenService(
-        secret=load_or_create_secret(settings.data_dir), ttl_seconds=settings.token_ttl_seconds
-    )
+    secret = load_or_create_secret(settings.data_dir)
+    tokens = TokenService(secret=secret, ttl_seconds=settings.token_ttl_seconds)
     users = UserDirectory(config.users)
     database = Database(settings.database_url)
     sip = _sip_front(config, settings) if settings.sip_enabled else None
@@ -209,10 +235,13 @@ def build_app(config: Config, settings: Settings) -> web.Application:
 
     dialer = voice_http.VoiceDialer(voice) if sip is not None else None
     cti = CtiRuntime(config.crm, engine=lambda: database.engine, dialer=dialer)
-    realtime = RealtimeServer(tokens=tokens, redis_url=settings.redis_url)
+    realtime = RealtimeServer(
+        tokens=tokens, redis_url=settings.redis_url, allowed_origins=config.chat.allowed_origins
+    )
     hub = AcdServer(
         config=config, database=database, metrics=metrics, sockets=realtime, desk=CrmDesk(cti.service)
     )
+    chat = _chat_service(config, hub, database, realtime, cti, secret)
 
     app[CONFIG], app[SETTINGS], app[DATABASE], app[ACD], app[METRICS], app[TOKENS] = (
         config,
@@ -232,7 +261,8 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         + routing_http.routes(hub, config)
         + admin.routes(config)
         + (cti_http.routes(cti.builtin, cti.service) if cti.builtin else [])
-        + voice_http.routes(voice, hub, database),
+        + voice_http.routes(voice, hub, database)
+        + chat_http.routes(chat),
     )
 
     async def attach_voice(pool: WorkerPool) -> None:
@@ -251,6 +281,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         if settings.seed_demo_customers and cti.builtin is not None:
             await seed_demo_customers(cti.builtin)
         await hub.start()
+        await chat.start()
         if sip is not None:
             await sip.start(before_calls=attach_voice)
         # The routing state built at start lives as long as the process: keep the collector off it.
@@ -262,6 +293,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
             await voice.stop()
         if sip is not None:
             await sip.stop()
+        await chat.stop()
         await hub.stop()
         await realtime.close()
         await cti.stop()
@@ -278,7 +310,7 @@ def _banner(settings: Settings, demo: bool) -> str:
         f"  agent panel  {base}/agent",
         f"  health       {base}/healthz",
         f"  REST API     {base}/api/v1  (OpenAPI: {base}/api/v1/openapi.json)",
-        f"  real time    {base}/socket.io  namespaces /agent and /supervisor",
+        f"  real time    {base}/socket.io  namespaces /agent, /supervisor, /agent-chat and /chat",
         f"  metrics      {base}/metrics",
         f"  SIP          udp:{settings.sip_host}:{settings.sip_port}"
         if settings.sip_enabled

@@ -35,6 +35,7 @@ class WorkDone:
     hold_seconds: float = 0.0
     wrap_up_seconds: float = 0.0
     recording_url: str | None = None
+    transcript_url: str | None = None  # a chat's transcript
 
 
 class RoutingPort(Protocol):

@@ -1,0 +1,222 @@
+"""The chat over Socket.IO: `/chat` for customers (a visitor token, no login), `/agent-chat` for agents.
+
+Every command answers with an ack: `{"ok": true, ...}` or `{"ok": false, "error_id", "message"}`. Rooms go
+through python-socketio's manager (`conv:<id>` for a customer's tabs, `agent:<id>` for an agent's panels), so
+a Redis manager can carry them across nodes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import socketio
+
+from gateway.auth import TokenService
+from gateway.chat._service import ChatService
+from gateway.chat.errors import BadVisitorToken, ChatError
+from gateway.realtime import RealtimeServer, StaffNamespace
+
+__all__ = ["ChatSockets"]
+
+logger = logging.getLogger("helpline.chat")
+
+CUSTOMERS, AGENTS = "/chat", "/agent-chat"
+
+
+def _data(data: object) -> Mapping[str, Any]:
+    return data if isinstance(data, Mapping) else {}
+
+
+async def _answer(work: Callable[[], Awaitable[dict[str, Any] | None]]) -> dict[str, Any]:
+    try:
+        result = await work()
+    except ChatError as exc:
+        return exc.to_ack()
+    return {"ok": True, **(result or {})}
+
+
+class _CustomerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
+    def __init__(self, chat: ChatService) -> None:
+        super().__init__(CUSTOMERS)
+        self._chat = chat
+
+    async def on_connect(self, sid: str, environ: Mapping[str, Any], auth: object = None) -> None:
+        token = _data(auth).get("token")
+        if token is None:
+            return  # a visitor who has not opened a chat yet: the form comes first
+        try:
+            conversation_id = self._chat.resume_token(token)
+        except BadVisitorToken as exc:
+            raise socketio.exceptions.ConnectionRefusedError(f"{exc.error_id}: {exc}") from None
+        await self._join(sid, conversation_id)
+
+    async def _join(self, sid: str, conversation_id: str) -> None:
+        await self.save_session(sid, {"conversation_id": conversation_id})
+        await self.enter_room(sid, f"conv:{conversation_id}")
+
+    async def _conversation(self, sid: str) -> str:
+        session = await self.get_session(sid)
+        conversation_id = session.get("conversation_id") if session else None
+        if not isinstance(conversation_id, str):
+            raise BadVisitorToken("no conversation on this connection: open one or connect with its token")
+        return conversation_id
+
+    async def on_form(self, sid: str, data: object = None) -> dict[str, Any]:
+        return await _answer(lambda: self._async(self._chat.entry_form(_data(data).get("entry"))))
+
+    @staticmethod
+    async def _async(value: dict[str, Any]) -> dict[str, Any]:
+        return value
+
+    async def on_open(self, sid: str, data: object = None) -> dict[str, Any]:
+        raw = _data(data)
+
+        async def work() -> dict[str, Any]:
+            opened = await self._chat.open(raw.get("entry"), raw.get("form"), raw.get("offline_message"))
+            if "conversation" in opened:
+                await self._join(sid, opened["conversation"]["id"])
+            return opened
+
+        return await _answer(work)
+
+    async def on_resume(self, sid: str, data: object = None) -> dict[str, Any]:
+        return await _answer(
+            lambda: self._with(sid, lambda c: self._chat.resume(c, _data(data).get("after")))
+        )
+
+    async def on_send(self, sid: str, data: object = None) -> dict[str, Any]:
+        raw = _data(data)
+
+        async def work(c: str) -> dict[str, Any]:
+            return {"message": await self._chat.customer_send(c, raw.get("client_id"), raw.get("text"))}
+
+        return await _answer(lambda: self._with(sid, work))
+
+    async def on_typing(self, sid: str, data: object = None) -> dict[str, Any]:
+        return await _answer(
+            lambda: self._with(
+                sid, lambda c: self._none(self._chat.customer_typing(c, _data(data).get("typing")))
+            )
+        )
+
+    async def on_read(self, sid: str, data: object = None) -> dict[str, Any]:
+        return await _answer(
+            lambda: self._with(sid, lambda c: self._none(self._chat.customer_read(c, _data(data).get("seq"))))
+        )
+
+    async def on_end(self, sid: str, data: object = None) -> dict[str, Any]:
+        return await _answer(lambda: self._with(sid, lambda c: self._none(self._chat.customer_end(c))))
+
+    async def on_rate(self, sid: str, data: object = None) -> dict[str, Any]:
+        return await _answer(
+            lambda: self._with(sid, lambda c: self._none(self._chat.rate(c, _data(data).get("stars"))))
+        )
+
+    async def on_transcript(self, sid: str, data: object = None) -> dict[str, Any]:
+        async def work(c: str) -> dict[str, Any]:
+            return {"text": await self._chat.transcript(c)}
+
+        return await _answer(lambda: self._with(sid, work))
+
+    async def _with(
+        self, sid: str, work: Callable[[str], Awaitable[dict[str, Any] | None]]
+    ) -> dict[str, Any] | None:
+        return await work(await self._conversation(sid))
+
+    @staticmethod
+    async def _none(pending: Awaitable[None]) -> None:
+        await pending
+
+
+class _AgentNamespace(StaffNamespace):
+    roles = ("agent",)
+
+    def __init__(self, tokens: TokenService, chat: ChatService) -> None:
+        super().__init__(AGENTS, tokens)
+        self._chat = chat
+
+    async def on_connect(self, sid: str, environ: Mapping[str, Any], auth: object = None) -> None:
+        principal = await self.authenticate(sid, environ, auth)
+        await self.enter_room(sid, f"agent:{principal.user_id}")
+        await self.emit("chats", {"chats": self._chat.agent_chats(principal.user_id)}, to=sid)
+
+    async def _agent(self, sid: str) -> str:
+        return str((await self.principal(sid)).user_id)
+
+    async def on_history(self, sid: str, data: object = None) -> dict[str, Any]:
+        raw, agent = _data(data), await self._agent(sid)
+        return await _answer(
+            lambda: self._chat.agent_history(agent, raw.get("conversation_id"), raw.get("after"))
+        )
+
+    async def on_send(self, sid: str, data: object = None) -> dict[str, Any]:
+        raw, agent = _data(data), await self._agent(sid)
+
+        async def work() -> dict[str, Any]:
+            sent = await self._chat.agent_send(
+                agent, raw.get("conversation_id"), raw.get("client_id"), raw.get("text")
+            )
+            return {"message": sent}
+
+        return await _answer(work)
+
+    async def on_typing(self, sid: str, data: object = None) -> dict[str, Any]:
+        raw, agent = _data(data), await self._agent(sid)
+
+        async def work() -> None:
+            await self._chat.agent_typing(agent, raw.get("conversation_id"), raw.get("typing"))
+
+        return await _answer(work)
+
+    async def on_read(self, sid: str, data: object = None) -> dict[str, Any]:
+        raw, agent = _data(data), await self._agent(sid)
+
+        async def work() -> None:
+            await self._chat.agent_read(agent, raw.get("conversation_id"), raw.get("seq"))
+
+        return await _answer(work)
+
+    async def on_end(self, sid: str, data: object = None) -> dict[str, Any]:
+        raw, agent = _data(data), await self._agent(sid)
+
+        async def work() -> None:
+            await self._chat.agent_end(
+                agent, raw.get("conversation_id"), raw.get("disposition"), raw.get("notes")
+            )
+
+        return await _answer(work)
+
+    async def on_transfer(self, sid: str, data: object = None) -> dict[str, Any]:
+        raw, agent = _data(data), await self._agent(sid)
+
+        async def work() -> None:
+            await self._chat.transfer(agent, raw.get("conversation_id"), raw.get("to"), raw.get("note"))
+
+        return await _answer(work)
+
+    async def on_quick_text(self, sid: str, data: object = None) -> dict[str, Any]:
+        raw, agent = _data(data), await self._agent(sid)
+
+        async def work() -> dict[str, Any]:
+            return {"text": self._chat.quick_text(agent, raw.get("conversation_id"), raw.get("shortcut"))}
+
+        return await _answer(work)
+
+
+class ChatSockets:
+    """The two namespaces on the gateway's Socket.IO server, and the chat's `ChatPush` through its rooms."""
+
+    def __init__(self, realtime: RealtimeServer) -> None:
+        self._realtime = realtime
+
+    def attach(self, chat: ChatService) -> None:
+        self._realtime.register(_CustomerNamespace(chat))
+        self._realtime.register(_AgentNamespace(self._realtime.tokens, chat))
+
+    async def to_customer(self, conversation_id: str, event: str, data: Mapping[str, Any]) -> None:
+        await self._realtime.emit(event, data, room=f"conv:{conversation_id}", namespace=CUSTOMERS)
+
+    async def to_agent(self, agent_id: str, event: str, data: Mapping[str, Any]) -> None:
+        await self._realtime.emit(event, data, room=f"agent:{agent_id}", namespace=AGENTS)
