@@ -31,6 +31,7 @@ from gateway.cti import http as cti_http
 from gateway.logs import configure_logging
 from gateway.metrics import Metrics
 from gateway.panel import add_routes as add_panel_routes
+from gateway.panel import dist_dir as panel_dist_dir
 from gateway.realtime import RealtimeServer
 from gateway.sip import WorkerPool
 from gateway.sip.front import SipFront
@@ -255,6 +256,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/metrics", metrics.handle)
     add_panel_routes(app)
+    chat_http.add_widget_routes(app, panel_dist_dir() / "assets")
     _add_routes(
         app,
         auth_http.routes(users, tokens)
@@ -311,6 +313,7 @@ def _banner(settings: Settings, demo: bool) -> str:
         f"  health       {base}/healthz",
         f"  REST API     {base}/api/v1  (OpenAPI: {base}/api/v1/openapi.json)",
         f"  real time    {base}/socket.io  namespaces /agent, /supervisor, /agent-chat and /chat",
+        f'  chat widget  <script src="{base}/chat/widget.js" data-entry="website"></script>',
         f"  metrics      {base}/metrics",
         f"  SIP          udp:{settings.sip_host}:{settings.sip_port}"
         if settings.sip_enabled

@@ -90,7 +90,7 @@ class _CustomerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         raw = _data(data)
 
         async def work(c: str) -> dict[str, Any]:
-            return {"message": await self._chat.customer_send(c, raw.get("client_id"), raw.get("text"))}
+            return {"stored": await self._chat.customer_send(c, raw.get("client_id"), raw.get("text"))}
 
         return await _answer(lambda: self._with(sid, work))
 
@@ -158,7 +158,7 @@ class _AgentNamespace(StaffNamespace):
             sent = await self._chat.agent_send(
                 agent, raw.get("conversation_id"), raw.get("client_id"), raw.get("text")
             )
-            return {"message": sent}
+            return {"stored": sent}
 
         return await _answer(work)
 

@@ -3,6 +3,9 @@ supervisors; whispers included)."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -15,9 +18,10 @@ from gateway.chat.errors import (
     NotYourConversation,
     UnknownConversation,
 )
-from gateway.web import ApiRoute, ErrorMapping
+from gateway.panel import BUILD_COMMAND
+from gateway.web import ApiRoute, ErrorMapping, NotFound
 
-__all__ = ["ERRORS", "routes"]
+__all__ = ["ERRORS", "add_widget_routes", "routes"]
 
 ERRORS: tuple[ErrorMapping[Any], ...] = (
     ErrorMapping(ChatError, 400, "chat_error", lambda e: dict(e.details)),
@@ -55,3 +59,28 @@ def routes(chat: ChatService) -> list[ApiRoute]:
             errors=(404,),
         ),
     ]
+
+
+_WIDGET_HEADERS = {
+    "Cache-Control": "no-cache",
+    "X-Content-Type-Options": "nosniff",
+    "Cross-Origin-Resource-Policy": "cross-origin",  # any site may include the script
+}
+
+
+def add_widget_routes(app: web.Application, assets: Path) -> None:
+    """GET /chat/widget.js (and its source map), built with the panel into `assets`."""
+
+    def serve(name: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def handler(request: web.Request) -> web.StreamResponse:
+            path = assets / name
+            if not await asyncio.to_thread(path.is_file):
+                raise NotFound(
+                    f"the chat widget is not built: {BUILD_COMMAND}", details={"path": request.path}
+                )
+            return web.FileResponse(path, headers=_WIDGET_HEADERS)
+
+        return handler
+
+    app.router.add_get("/chat/widget.js", serve("widget.js"))
+    app.router.add_get("/chat/widget.js.map", serve("widget.js.map"))

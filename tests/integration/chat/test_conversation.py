@@ -50,9 +50,9 @@ async def test_given_known_customer_when_chatting_then_every_message_once_and_tr
         assert joined["agent_name"] == "Alice Martin"
 
         first = await customer.send("Hello, my router is down", client_id="c-1")
-        assert first["ok"] and first["message"]["seq"] >= 1
+        assert first["ok"] and first["stored"]["seq"] >= 1
         again = await customer.send("Hello, my router is down", client_id="c-1")
-        assert again["message"]["seq"] == first["message"]["seq"], "a resend is the same message"
+        assert again["stored"]["seq"] == first["stored"]["seq"], "a resend is the same message"
         heard = await alice_chat.next("message", match={"sender": "customer"})
         assert heard["text"] == "Hello, my router is down"
 
@@ -73,7 +73,7 @@ async def test_given_known_customer_when_chatting_then_every_message_once_and_tr
 
         # a reload: a new connection with the token, asking for everything after the first message
         await customer.reconnect(server)
-        resumed = await customer.call("resume", {"after": first["message"]["seq"]})
+        resumed = await customer.call("resume", {"after": first["stored"]["seq"]})
         assert resumed["ok"], resumed
         texts = [m["text"] for m in resumed["messages"] if m["sender"] != "system"]
         assert texts == replies, "everything after seq N, once, in order"
