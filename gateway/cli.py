@@ -94,6 +94,12 @@ def _parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     kinds.add_parser(
+        "chat",
+        help="concurrent web chats over Socket.IO, persisted, vs a bare python-socketio relay",
+        description="See `helpline bench chat --help`.",
+        add_help=False,
+    )
+    kinds.add_parser(
         "pop",
         help="offer -> screen pop rendered in the browser (p50/p95)",
         description="See `helpline bench pop --help`.",
@@ -165,6 +171,7 @@ _OWN_PARSERS = {
     ("bench", "routing"): "bench.routing",
     ("bench", "sip"): "bench.sip",
     ("bench", "pop"): "bench.pop",
+    ("bench", "chat"): "bench.chat",
     ("import-customers",): "gateway.cti.importer_cli",
 }
 

@@ -27,6 +27,8 @@ class ChatStore(Protocol):
         self, conversation_id: str, *, after: int = 0, include_agents_only: bool = False
     ) -> list[MessageRecord]: ...
 
+    async def close(self) -> None: ...
+
 
 class ChatPush(Protocol):
     """Where chat events go: the customer's sockets of one conversation, or one agent's sockets."""

@@ -113,6 +113,7 @@ class ChatService:
             self._positions.cancel()
             with suppress(asyncio.CancelledError):
                 await self._positions
+        await self._store.close()
 
     # -- the customer's side -----------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from gateway.auth import TokenService
 from gateway.chat._service import ChatService
 from gateway.chat.errors import BadVisitorToken, ChatError
 from gateway.realtime import RealtimeServer, StaffNamespace
+from gateway.storage import StorageError
 
 __all__ = ["ChatSockets"]
 
@@ -34,6 +35,9 @@ async def _answer(work: Callable[[], Awaitable[dict[str, Any] | None]]) -> dict[
         result = await work()
     except ChatError as exc:
         return exc.to_ack()
+    except StorageError as exc:  # nothing was acknowledged: the client may resend (same client id)
+        logger.warning("chat command failed: %s", exc)
+        return {"ok": False, "error_id": "database_unavailable", "message": "try again in a moment"}
     return {"ok": True, **(result or {})}
 
 

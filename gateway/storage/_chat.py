@@ -6,20 +6,25 @@ sender's `client_id` given twice returns the stored message instead of a second 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ._database import Database
+from ._database import Database, _take_lock
 from ._tables import ChatConversation, ChatMessage
 
 __all__ = ["ChatRecords", "ConversationRecord", "MessageRecord"]
 
 _conversations: Table = ChatConversation.__table__  # type: ignore[assignment]
 _messages: Table = ChatMessage.__table__  # type: ignore[assignment]
+_BATCH = 256  # messages per transaction at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,11 +69,55 @@ def _message(row: Any) -> MessageRecord:
     return MessageRecord(**{name: values[name] for name in names})
 
 
+async def _append_batch(
+    connection: AsyncConnection, batch: list[MessageRecord]
+) -> list[tuple[MessageRecord, bool]]:
+    """Three statements for the whole batch: the resends already stored, each conversation's last seq,
+    one insert of the new messages."""
+    c = _messages.c
+    conversations = {m.conversation_id for m in batch}
+    client_ids = {m.client_id for m in batch if m.client_id is not None}
+    earlier: dict[tuple[str, str, str], MessageRecord] = {}
+    if client_ids:
+        result = await connection.execute(
+            select(_messages).where(c.conversation_id.in_(conversations) & c.client_id.in_(client_ids))
+        )
+        for row in result:
+            found = _message(row)
+            earlier[(found.conversation_id, found.sender, str(found.client_id))] = found
+    result = await connection.execute(
+        select(c.conversation_id, func.max(c.seq))
+        .where(c.conversation_id.in_(conversations))
+        .group_by(c.conversation_id)
+    )
+    last = {conversation: int(seq or 0) for conversation, seq in result}
+    out: list[tuple[MessageRecord, bool]] = []
+    rows = []
+    for message in batch:
+        key = (message.conversation_id, message.sender, str(message.client_id))
+        if message.client_id is not None and key in earlier:
+            out.append((earlier[key], False))
+            continue
+        last[message.conversation_id] = last.get(message.conversation_id, 0) + 1
+        stored = dataclasses.replace(message, seq=last[message.conversation_id])
+        if message.client_id is not None:
+            earlier[key] = stored  # the same resend twice in one batch
+        rows.append({k: v for k, v in dataclasses.asdict(stored).items() if k != "extra"})
+        out.append((stored, True))
+    if rows:
+        await connection.execute(_messages.insert(), rows)
+    return out
+
+
 class ChatRecords:
     """Conversations and messages in the gateway's database (SQLite or PostgreSQL)."""
 
     def __init__(self, database: Database) -> None:
         self._db = database
+        self._pending: asyncio.Queue[tuple[MessageRecord, asyncio.Future[tuple[MessageRecord, bool]]]] = (
+            asyncio.Queue()
+        )
+        self._writer: asyncio.Task[None] | None = None
 
     async def create(self, record: ConversationRecord) -> None:
         async with self._db._transaction() as connection:
@@ -100,27 +149,47 @@ class ChatRecords:
 
     async def append(self, message: MessageRecord) -> tuple[MessageRecord, bool]:
         """Store `message` with the conversation's next seq (its own is ignored). Returns the stored message
-        and True, or the one stored earlier under the same sender and client id and False."""
-        c = _messages.c
-        async with self._db._transaction(lock=f"chat:{message.conversation_id}") as connection:
-            if message.client_id is not None:
-                result = await connection.execute(
-                    select(_messages).where(
-                        (c.conversation_id == message.conversation_id)
-                        & (c.sender == message.sender)
-                        & (c.client_id == message.client_id)
-                    )
-                )
-                earlier = result.one_or_none()
-                if earlier is not None:
-                    return _message(earlier), False
-            last = await connection.scalar(
-                select(func.max(c.seq)).where(c.conversation_id == message.conversation_id)
-            )
-            stored = dataclasses.replace(message, seq=int(last or 0) + 1)
-            row = {k: v for k, v in dataclasses.asdict(stored).items() if k != "extra"}
-            await connection.execute(_messages.insert().values(**row))
-            return stored, True
+        and True, or the one stored earlier under the same sender and client id and False.
+
+        Messages waiting at the same time are written in one transaction (one commit, one fsync): under
+        load a batch per round trip, not a transaction per message."""
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_batches(), name="chat-messages-writer")
+        done: asyncio.Future[tuple[MessageRecord, bool]] = asyncio.get_running_loop().create_future()
+        self._pending.put_nowait((message, done))
+        return await done
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._writer
+            self._writer = None
+
+    async def _write_batches(self) -> None:
+        while True:
+            batch = [await self._pending.get()]
+            while not self._pending.empty() and len(batch) < _BATCH:
+                batch.append(self._pending.get_nowait())
+            try:
+                stored = await self._write(m for m, _ in batch)
+            except Exception as exc:  # each sender gets the error and may resend (idempotent)
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for (_, done), result in zip(batch, stored, strict=True):
+                if not done.done():
+                    done.set_result(result)
+
+    async def _write(self, messages: Iterable[MessageRecord]) -> list[tuple[MessageRecord, bool]]:
+        batch = list(messages)
+        conversations = sorted({m.conversation_id for m in batch})
+        async with self._db._transaction(lock=f"chat:{conversations[0]}") as connection:
+            if connection.dialect.name == "postgresql":
+                for name in conversations[1:]:  # sorted: two writers never wait on each other in a circle
+                    await _take_lock(connection, f"chat:{name}")
+            return await _append_batch(connection, batch)
 
     async def messages(
         self, conversation_id: str, *, after: int = 0, include_agents_only: bool = False
