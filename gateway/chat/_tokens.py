@@ -40,7 +40,7 @@ class VisitorTokens:
         return f"{body}.{self._sign(body)}"
 
     def verify(self, token: object) -> str:
-        if not isinstance(token, str) or token.count(".") != 1 or len(token) > 1024:
+        if not isinstance(token, str) or not token.isascii() or token.count(".") != 1 or len(token) > 1024:
             raise BadVisitorToken("visitor token is malformed")
         body, signature = token.split(".")
         if not hmac.compare_digest(signature, self._sign(body)):

@@ -29,7 +29,18 @@ def chat_config(tmp: Path, *, origins: tuple[str, ...] = (WIDGET_ORIGIN,), **cha
     for user in config["users"]:
         if user["id"] == "alice":
             user["capacity"] = {"total": 3, "chat": 1, "voice": 3}
+    config["business_hours"].append({"id": "never", "timezone": "UTC", "weekly": {}})
+    closed = {
+        "id": "closed",
+        "queue": "web-chat",
+        "business_hours": "never",
+        "fields": [
+            {"name": "name", "label": "Your name", "required": True},
+            {"name": "email", "label": "E-mail"},
+        ],
+    }
     config["chat"] = {**config["chat"], "allowed_origins": list(origins), **chat}
+    config["chat"]["entries"] = [*config["chat"]["entries"], closed]
     path = tmp / "helpline.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     return path

@@ -135,3 +135,41 @@ async def test_given_known_customer_when_chatting_then_every_message_once_and_tr
     items = body["items"] if isinstance(body, dict) else body
     chats = [a for a in items if a.get("channel") == "chat" and a.get("transcript_url") == transcript_url]
     assert any(a.get("agent_id") == "bob" and a.get("disposition") == "resolved" for a in chats), items
+
+
+async def test_given_entry_closed_when_form_sent_then_offline_message_opens_a_case(
+    chat_server: Server, http: aiohttp.ClientSession
+) -> None:
+    server = chat_server
+    email = await _known_customer(http, server)
+    customer = Customer()
+    try:
+        await customer.connect(server)
+        form_answer = await customer.call("form", {"entry": "closed"})
+        assert form_answer["open"] is False
+        sent = await customer.call(
+            "open",
+            {
+                "entry": "closed",
+                "form": {"name": "Grace", "email": email},
+                "offline_message": "Call me <b>back</b>",
+            },
+        )
+        assert sent["ok"] and sent["offline"] is True and sent["case_id"], sent
+        stranger = await customer.call(
+            "open",
+            {"entry": "closed", "form": {"name": "Nobody"}, "offline_message": "Hello?"},
+        )
+        assert stranger["ok"] and stranger["offline"] is True and stranger["case_id"] is None
+        empty = await customer.call(
+            "open", {"entry": "closed", "form": {"name": "Grace"}, "offline_message": ""}
+        )
+        assert (empty["ok"], empty["error_id"]) == (False, "bad_message")
+    finally:
+        await customer.close()
+    sam = await login(http, server, "sam")
+    async with http.get(f"{server.base}/api/v1/cases/{sent['case_id']}/activities", headers=bearer(sam)) as r:
+        items = (await r.json())["items"]
+    assert any(
+        a["disposition"] == "offline message" and a["notes"] == "Call me <b>back</b>" for a in items
+    ), items
