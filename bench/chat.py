@@ -97,6 +97,13 @@ def _client() -> socketio.AsyncClient:
     return socketio.AsyncClient(reconnection=False, request_timeout=30)
 
 
+async def _connect(
+    client: socketio.AsyncClient, base: str, namespace: str, auth: dict[str, Any] | None
+) -> None:
+    # a loaded machine may take seconds to accept a namespace: the client's default wait is 1 s
+    await client.connect(base, namespaces=[namespace], auth=auth, transports=["websocket"], wait_timeout=60)
+
+
 async def _wait_up(url: str, process: subprocess.Popen[bytes]) -> None:
     async with aiohttp.ClientSession() as http:
         for _ in range(600):
@@ -150,10 +157,8 @@ async def _helpline_pairs(
             offers.on("offer", accept, namespace="/agent")
             chat.on("chat", got_chat, namespace="/agent-chat")
             chat.on("message", _on_message(run), namespace="/agent-chat")
-            await offers.connect(base, namespaces=["/agent"], auth={"token": token}, transports=["websocket"])
-            await chat.connect(
-                base, namespaces=["/agent-chat"], auth={"token": token}, transports=["websocket"]
-            )
+            await _connect(offers, base, "/agent", {"token": token})
+            await _connect(chat, base, "/agent-chat", {"token": token})
             async with http.put(
                 f"{base}/api/v1/agents/chat{k}/presence",
                 json={"state": "available"},
@@ -163,12 +168,7 @@ async def _helpline_pairs(
             agents += [offers, chat]
     customers = [_client() for _ in range(n)]
     for batch in range(0, n, 50):
-        await asyncio.gather(
-            *(
-                c.connect(base, namespaces=["/chat"], transports=["websocket"])
-                for c in customers[batch : batch + 50]
-            )
-        )
+        await asyncio.gather(*(_connect(c, base, "/chat", None) for c in customers[batch : batch + 50]))
         opened = await asyncio.gather(
             *(
                 c.call("open", {"entry": "bench", "form": {"name": f"C{i}"}}, namespace="/chat")
@@ -176,7 +176,7 @@ async def _helpline_pairs(
             )
         )
         assert all(o["ok"] for o in opened), opened[:3]
-    await asyncio.wait_for(chats_open.wait(), 120)
+    await asyncio.wait_for(chats_open.wait(), 600)
     return customers, agents
 
 
@@ -187,18 +187,13 @@ async def _relay_pairs(
     for k in range((n + PER_AGENT - 1) // PER_AGENT):
         chat = _client()
         chat.on("message", _on_message(run), namespace="/agent-chat")
-        await chat.connect(base, namespaces=["/agent-chat"], auth={"agent": k}, transports=["websocket"])
+        await _connect(chat, base, "/agent-chat", {"agent": k})
         agents.append(chat)
     customers = [_client() for _ in range(n)]
     for batch in range(0, n, 50):
         await asyncio.gather(
             *(
-                c.connect(
-                    base,
-                    namespaces=["/chat"],
-                    auth={"agent": (batch + i) // PER_AGENT},
-                    transports=["websocket"],
-                )
+                _connect(c, base, "/chat", {"agent": (batch + i) // PER_AGENT})
                 for i, c in enumerate(customers[batch : batch + 50])
             )
         )

@@ -18,6 +18,7 @@ from cti_adapter import metadata as crm_metadata
 from cti_adapter._runtime import CtiRuntime
 from cti_adapter.importer import seed_demo_customers
 from gateway import admin
+from gateway.acd import Channel
 from gateway.acd._hours import is_open
 from gateway.acd_server import AcdServer
 from gateway.acd_server import http as routing_http
@@ -206,6 +207,7 @@ def _chat_service(
         push=sockets,
         tokens=VisitorTokens(secret=secret, ttl_seconds=config.chat.visitor_token_ttl_seconds),
         agent_names={u.id: u.name for u in config.agents},
+        queues=[q.id for q in config.queues if q.channel is Channel.CHAT],
         is_open=lambda name: is_open(hours[name], time.time()),
         offline=CtiOffline(cti.service),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -69,6 +69,7 @@ class ChatService:
         push: ChatPush,
         tokens: VisitorTokens,
         agent_names: Mapping[str, str],
+        queues: Collection[str],
         is_open: Callable[[str], bool] = lambda hours: True,
         offline: OfflineDesk | None = None,
         position_every_seconds: float = 2.0,
@@ -79,6 +80,7 @@ class ChatService:
         self._push = push
         self.tokens = tokens
         self._names = dict(agent_names)
+        self._queues = frozenset(queues)  # the chat queues a conversation may be transferred to
         self._is_open = is_open
         self._offline = offline
         self._every = position_every_seconds
@@ -448,8 +450,10 @@ class ChatService:
         current = self._routing.interaction(live.record.interaction_id)
         queue_now = current.queue if current is not None else self._entry(live.record.entry).queue
         kind, _, name = to.partition(":") if isinstance(to, str) else ("", "", "")
-        if kind == "queue" and name:
+        if kind == "queue" and name in self._queues:
             return name, None
+        if kind == "queue":
+            raise BadMessage(f"transfer: {name!r} is not a chat queue", queues=sorted(self._queues))
         if kind == "agent" and name in self._names:
             queue = self._routing.queue_for_agent(name, Channel.CHAT, first=queue_now)
             if queue is None:

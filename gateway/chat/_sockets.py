@@ -13,6 +13,7 @@ from typing import Any
 
 import socketio
 
+from gateway.acd import RoutingError
 from gateway.auth import TokenService
 from gateway.chat._service import ChatService
 from gateway.chat.errors import BadVisitorToken, ChatError
@@ -35,6 +36,8 @@ async def _answer(work: Callable[[], Awaitable[dict[str, Any] | None]]) -> dict[
         result = await work()
     except ChatError as exc:
         return exc.to_ack()
+    except RoutingError as exc:  # e.g. ending a chat the core no longer has assigned
+        return {"ok": False, "error_id": type(exc).__name__, "message": str(exc)}
     except StorageError as exc:  # nothing was acknowledged: the client may resend (same client id)
         logger.warning("chat command failed: %s", exc)
         return {"ok": False, "error_id": "database_unavailable", "message": "try again in a moment"}
@@ -67,12 +70,22 @@ class _CustomerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             raise BadVisitorToken("no conversation on this connection: open one or connect with its token")
         return conversation_id
 
-    async def on_form(self, sid: str, data: object = None) -> dict[str, Any]:
-        return await _answer(lambda: self._async(self._chat.entry_form(_data(data).get("entry"))))
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        command = _CUSTOMER_COMMANDS.get(event)
+        if command is None:
+            return await super().trigger_event(event, *args)
+        sid, data = args[0], _data(args[1] if len(args) > 1 else None)
 
-    @staticmethod
-    async def _async(value: dict[str, Any]) -> dict[str, Any]:
-        return value
+        async def work() -> dict[str, Any] | None:
+            return await command(self._chat, await self._conversation(sid), data)
+
+        return await _answer(work)
+
+    async def on_form(self, sid: str, data: object = None) -> dict[str, Any]:
+        async def work() -> dict[str, Any]:
+            return self._chat.entry_form(_data(data).get("entry"))
+
+        return await _answer(work)
 
     async def on_open(self, sid: str, data: object = None) -> dict[str, Any]:
         raw = _data(data)
@@ -85,53 +98,28 @@ class _CustomerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
         return await _answer(work)
 
-    async def on_resume(self, sid: str, data: object = None) -> dict[str, Any]:
-        return await _answer(
-            lambda: self._with(sid, lambda c: self._chat.resume(c, _data(data).get("after")))
-        )
 
-    async def on_send(self, sid: str, data: object = None) -> dict[str, Any]:
-        raw = _data(data)
+Command = Callable[[ChatService, str, Mapping[str, Any]], Awaitable[dict[str, Any] | None]]
 
-        async def work(c: str) -> dict[str, Any]:
-            return {"stored": await self._chat.customer_send(c, raw.get("client_id"), raw.get("text"))}
 
-        return await _answer(lambda: self._with(sid, work))
+async def _send(chat: ChatService, c: str, d: Mapping[str, Any]) -> dict[str, Any]:
+    return {"stored": await chat.customer_send(c, d.get("client_id"), d.get("text"))}
 
-    async def on_typing(self, sid: str, data: object = None) -> dict[str, Any]:
-        return await _answer(
-            lambda: self._with(
-                sid, lambda c: self._none(self._chat.customer_typing(c, _data(data).get("typing")))
-            )
-        )
 
-    async def on_read(self, sid: str, data: object = None) -> dict[str, Any]:
-        return await _answer(
-            lambda: self._with(sid, lambda c: self._none(self._chat.customer_read(c, _data(data).get("seq"))))
-        )
+async def _transcript(chat: ChatService, c: str, d: Mapping[str, Any]) -> dict[str, Any]:
+    return {"text": await chat.transcript(c)}
 
-    async def on_end(self, sid: str, data: object = None) -> dict[str, Any]:
-        return await _answer(lambda: self._with(sid, lambda c: self._none(self._chat.customer_end(c))))
 
-    async def on_rate(self, sid: str, data: object = None) -> dict[str, Any]:
-        return await _answer(
-            lambda: self._with(sid, lambda c: self._none(self._chat.rate(c, _data(data).get("stars"))))
-        )
-
-    async def on_transcript(self, sid: str, data: object = None) -> dict[str, Any]:
-        async def work(c: str) -> dict[str, Any]:
-            return {"text": await self._chat.transcript(c)}
-
-        return await _answer(lambda: self._with(sid, work))
-
-    async def _with(
-        self, sid: str, work: Callable[[str], Awaitable[dict[str, Any] | None]]
-    ) -> dict[str, Any] | None:
-        return await work(await self._conversation(sid))
-
-    @staticmethod
-    async def _none(pending: Awaitable[None]) -> None:
-        await pending
+# What a customer's socket may do once it holds a conversation (its token, or the chat it opened).
+_CUSTOMER_COMMANDS: dict[str, Command] = {
+    "resume": lambda chat, c, d: chat.resume(c, d.get("after")),
+    "send": _send,
+    "typing": lambda chat, c, d: chat.customer_typing(c, d.get("typing")),
+    "read": lambda chat, c, d: chat.customer_read(c, d.get("seq")),
+    "end": lambda chat, c, d: chat.customer_end(c),
+    "rate": lambda chat, c, d: chat.rate(c, d.get("stars")),
+    "transcript": _transcript,
+}
 
 
 class _AgentNamespace(StaffNamespace):

@@ -84,6 +84,10 @@ async def test_given_known_customer_when_chatting_then_every_message_once_and_tr
             "Hello, my router is down"
         ]
 
+        wrong = await alice_chat.call("transfer", {"conversation_id": conversation, "to": "queue:billing"})
+        assert (wrong["ok"], wrong["error_id"]) == (False, "bad_message"), "billing takes calls, not chats"
+        assert "web-chat" in wrong["details"]["queues"]
+
         # transfer to bob, with a note only agents see
         await make_available(http, server, {"bob": "available"})
         moved = await alice_chat.call(
