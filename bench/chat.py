@@ -64,6 +64,7 @@ def _config(agents: int) -> str:
         ],
         "chat": {
             "rate_limit": {"messages": 10_000, "per_seconds": 1},
+            "open_rate_limit": {"messages": 10_000, "per_seconds": 1},
             "entries": [{"id": "bench", "queue": "chat", "fields": [{"name": "name", "label": "Name"}]}],
         },
     }

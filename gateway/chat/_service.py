@@ -87,6 +87,8 @@ class ChatService:
         self._limiter = RateLimiter(
             messages=config.rate_limit.messages, per_seconds=config.rate_limit.per_seconds
         )
+        opens = config.open_rate_limit
+        self._opens = RateLimiter(messages=opens.messages, per_seconds=opens.per_seconds)
         self._live: dict[str, _Live] = {}
         self._ending: dict[str, str] = {}  # interaction id -> who is ending it
         self._positions: asyncio.Task[None] | None = None
@@ -130,9 +132,15 @@ class ChatService:
             "topics": {k: t.label for k, t in entry.topics.items()},
         }
 
-    async def open(self, entry_id: object, form: object, offline_message: object = None) -> dict[str, Any]:
-        """The submitted form: a conversation routed at once, or (closed) an offline message on a case."""
+    async def open(
+        self, entry_id: object, form: object, offline_message: object = None, *, address: str = ""
+    ) -> dict[str, Any]:
+        """The submitted form: a conversation routed at once, or (closed) an offline message on a case.
+        `address` is the visitor's network address: it may open only so many."""
         entry = self._entry(entry_id)
+        if not self._opens.allow(address):
+            opens = self._config.open_rate_limit
+            raise RateLimited(f"too many chats opened: at most {opens.messages} per {opens.per_seconds:g} s")
         pre = parse_form(entry, form)
         if entry.business_hours is not None and not self._is_open(entry.business_hours):
             return await self._leave_offline(entry, pre, offline_message)

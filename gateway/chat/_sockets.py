@@ -50,6 +50,8 @@ class _CustomerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self._chat = chat
 
     async def on_connect(self, sid: str, environ: Mapping[str, Any], auth: object = None) -> None:
+        request = environ.get("aiohttp.request")
+        await self.save_session(sid, {"address": str(getattr(request, "remote", None) or "")})
         token = _data(auth).get("token")
         if token is None:
             return  # a visitor who has not opened a chat yet: the form comes first
@@ -60,7 +62,8 @@ class _CustomerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         await self._join(sid, conversation_id)
 
     async def _join(self, sid: str, conversation_id: str) -> None:
-        await self.save_session(sid, {"conversation_id": conversation_id})
+        session = await self.get_session(sid)
+        await self.save_session(sid, {**(session or {}), "conversation_id": conversation_id})
         await self.enter_room(sid, f"conv:{conversation_id}")
 
     async def _conversation(self, sid: str) -> str:
@@ -91,7 +94,9 @@ class _CustomerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         raw = _data(data)
 
         async def work() -> dict[str, Any]:
-            opened = await self._chat.open(raw.get("entry"), raw.get("form"), raw.get("offline_message"))
+            address = str((await self.get_session(sid) or {}).get("address", ""))
+            entry, form, message = raw.get("entry"), raw.get("form"), raw.get("offline_message")
+            opened = await self._chat.open(entry, form, message, address=address)
             if "conversation" in opened:
                 await self._join(sid, opened["conversation"]["id"])
             return opened

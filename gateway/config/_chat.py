@@ -105,7 +105,13 @@ class ChatConfig(_Frozen):
         description="sites (scheme://host[:port]) whose pages may open the chat; none by default, never *",
     )
     max_message_length: int = Field(default=2000, gt=0, le=20_000)
-    rate_limit: ChatRateLimitConfig = ChatRateLimitConfig()
+    rate_limit: ChatRateLimitConfig = Field(
+        default=ChatRateLimitConfig(), description="messages one conversation may send"
+    )
+    open_rate_limit: ChatRateLimitConfig = Field(
+        default=ChatRateLimitConfig(messages=5, per_seconds=60),
+        description="chats and offline messages one network address may open",
+    )
     visitor_token_ttl_seconds: int = Field(default=24 * 3600, gt=0, le=30 * 24 * 3600)
     entries: tuple[ChatEntryConfig, ...] = ()
     quick_texts: tuple[QuickTextConfig, ...] = ()

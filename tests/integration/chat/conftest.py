@@ -49,7 +49,11 @@ def chat_config(tmp: Path, *, origins: tuple[str, ...] = (WIDGET_ORIGIN,), **cha
 @pytest.fixture(scope="module")
 def chat_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("chat")
-    srv = start_server(tmp, config=chat_config(tmp, rate_limit={"messages": 5, "per_seconds": 30}))
+    limits = {
+        "rate_limit": {"messages": 5, "per_seconds": 30},
+        "open_rate_limit": {"messages": 20, "per_seconds": 600},
+    }
+    srv = start_server(tmp, config=chat_config(tmp, **limits))
     yield srv
     assert srv.alive(), "the server died during the tests:\n" + srv.log_text()
     stop_server(srv)

@@ -145,3 +145,18 @@ async def test_given_origins_when_connecting_then_only_the_listed_site_is_let_in
             await evil.connect(chat_server, origin="http://evil.example")
     finally:
         await evil.close()
+
+
+async def test_given_one_address_when_opening_chat_after_chat_then_refused_past_the_limit(
+    chat_server: Server,
+) -> None:
+    customer = Customer()
+    try:
+        await customer.connect(chat_server)
+        answers = [await customer.call("open", {"entry": "website", "form": form()}) for _ in range(21)]
+    finally:
+        await customer.close()
+    refused = [a for a in answers if not a["ok"]]
+    assert refused, "20 per 10 minutes from one address in this server's configuration"
+    assert {a["error_id"] for a in refused} == {"rate_limited"}
+    assert "too many chats opened" in refused[0]["message"]

@@ -97,7 +97,7 @@ def test_given_shop_page_on_another_origin_when_customer_chats_then_agents_serve
         shop.goto(site)
         shop.get_by_test_id("chat-open").click()
         form = shop.get_by_test_id("chat-form")
-        form.get_by_label("Your name").fill("Grace Hopper")
+        form.get_by_label("Your name").fill("Grace <i>Hopper</i>")
         form.get_by_label("E-mail").fill(email)
         form.get_by_label("Topic").select_option("support")
         form.get_by_role("button", name="Start chat").click()
@@ -111,6 +111,8 @@ def test_given_shop_page_on_another_origin_when_customer_chats_then_agents_serve
 
         window = alice.page.locator(f'.chat-window[data-conversation-id="{conversation_id}"]')
         expect(window).to_be_visible()
+        expect(window.locator("h3 .customer-name")).to_have_text("Grace <i>Hopper</i>")
+        assert window.locator("h3 i").count() == 0, "the name the customer typed is text"
         expect(shop.get_by_test_id("chat-status")).to_contain_text("Alice Martin")
         composer = window.locator(".chat-input")
         composer.fill("/greet")

@@ -15,3 +15,4 @@ def test_given_250_chats_when_config_written_then_the_gateway_accepts_it_with_ca
     entry = config.chat.entry("bench")
     assert entry is not None and entry.queue == "chat"
     assert config.chat.rate_limit.messages >= 1000, "the benchmark must not measure the rate limit"
+    assert config.chat.open_rate_limit.messages >= 1000, "all chats come from one address"
