@@ -12,12 +12,13 @@ import logging
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import replace
 from typing import Any, Protocol
 
-from gateway.acd import Channel, Event, EventType, NewInteraction, SkillRequirement
+from gateway.acd import Channel, Event, EventType
 from gateway.acd_server.port import RoutingPort, WorkDone
+from gateway.chat._conversation import Live, chat_interaction, now, public, seq_of
+from gateway.chat._conversation import client_id as parse_client_id
 from gateway.chat._form import PreChat, check_text, parse_form
 from gateway.chat._limits import RateLimiter
 from gateway.chat._model import ChatPush, ChatStore, message_json
@@ -46,17 +47,6 @@ class OfflineDesk(Protocol):
     None when no case could be filed (the CRM does not know them)."""
 
     async def web_to_case(self, entry: str, form: Mapping[str, str], message: str) -> str | None: ...
-
-
-@dataclass(slots=True)
-class _Live:
-    record: ConversationRecord
-    legs: int = 1
-    position: tuple[int, float] | None = None
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class ChatService:
@@ -89,7 +79,7 @@ class ChatService:
         )
         opens = config.open_rate_limit
         self._opens = RateLimiter(messages=opens.messages, per_seconds=opens.per_seconds)
-        self._live: dict[str, _Live] = {}
+        self._live: dict[str, Live] = {}
         self._ending: dict[str, str] = {}  # interaction id -> who is ending it
         self._positions: asyncio.Task[None] | None = None
 
@@ -99,7 +89,7 @@ class ChatService:
         """Carry on with the conversations open before a restart; routing has replayed its log already."""
         self._routing.subscribe(self._on_events)
         for record in await self._store.open_conversations():
-            self._live[record.id] = _Live(record, legs=int(record.interaction_id.rsplit("-", 1)[-1]))
+            self._live[record.id] = Live(record, legs=int(record.interaction_id.rsplit("-", 1)[-1]))
             view = self._routing.interaction(record.interaction_id)
             if view is None or str(view.state) == "ended":
                 await self._finish(record.id, "system")
@@ -152,11 +142,11 @@ class ChatService:
             visitor_name=pre.visitor_name,
             form=dict(pre.values),
             state="waiting",
-            created_at=_now(),
+            created_at=now(),
         )
         await self._store.create(record)
-        self._live[conversation_id] = _Live(record)
-        await self._routing.enqueue(self._interaction(record, pre, leg=1))
+        self._live[conversation_id] = Live(record)
+        await self._routing.enqueue(chat_interaction(record, pre, self._entry(record.entry), leg=1))
         logger.info("chat %s opened on entry %s", conversation_id, entry.id)
         return {"conversation": self._summary(conversation_id), "token": self.tokens.issue(conversation_id)}
 
@@ -172,8 +162,8 @@ class ChatService:
     async def resume(self, conversation_id: str, after: object) -> dict[str, Any]:
         """Everything the customer's window shows, from the messages after `after` on."""
         record = await self._record(conversation_id)
-        messages = await self._store.messages(conversation_id, after=_seq(after))
-        summary = self._summary(conversation_id) if conversation_id in self._live else _public(record)
+        messages = await self._store.messages(conversation_id, after=seq_of(after))
+        summary = self._summary(conversation_id) if conversation_id in self._live else public(record)
         return {"conversation": summary, "messages": [message_json(m) for m in messages]}
 
     async def customer_send(self, conversation_id: str, client_id: object, text: object) -> dict[str, Any]:
@@ -188,8 +178,8 @@ class ChatService:
             "customer",
             live.record.visitor_name,
             checked,
-            _now(),
-            client_id=_client(client_id),
+            now(),
+            client_id=parse_client_id(client_id),
         )
         return await self._post(live, message)
 
@@ -202,7 +192,7 @@ class ChatService:
     async def customer_read(self, conversation_id: str, seq: object) -> None:
         live = self._open_live(conversation_id)
         if live.record.agent_id is not None:
-            data = {"conversation_id": conversation_id, "by": "customer", "seq": _seq(seq)}
+            data = {"conversation_id": conversation_id, "by": "customer", "seq": seq_of(seq)}
             await self._push.to_agent(live.record.agent_id, "read", data)
 
     async def customer_end(self, conversation_id: str) -> None:
@@ -237,7 +227,7 @@ class ChatService:
 
     async def agent_history(self, agent_id: str, conversation_id: object, after: object) -> dict[str, Any]:
         live = self._agent_live(agent_id, conversation_id)
-        messages = await self._store.messages(live.record.id, after=_seq(after), include_agents_only=True)
+        messages = await self._store.messages(live.record.id, after=seq_of(after), include_agents_only=True)
         return {
             "conversation": self._summary(live.record.id),
             "messages": [message_json(m) for m in messages],
@@ -255,9 +245,9 @@ class ChatService:
             "agent",
             name,
             checked,
-            _now(),
+            now(),
             author_id=agent_id,
-            client_id=_client(client_id),
+            client_id=parse_client_id(client_id),
         )
         return await self._post(live, message)
 
@@ -267,7 +257,7 @@ class ChatService:
 
     async def agent_read(self, agent_id: str, conversation_id: object, seq: object) -> None:
         live = self._agent_live(agent_id, conversation_id)
-        await self._push.to_customer(live.record.id, "read", {"by": "agent", "seq": _seq(seq)})
+        await self._push.to_customer(live.record.id, "read", {"by": "agent", "seq": seq_of(seq)})
 
     async def agent_end(
         self, agent_id: str, conversation_id: object, disposition: object, notes: object
@@ -294,7 +284,7 @@ class ChatService:
                 "agent",
                 self._names.get(agent_id, agent_id),
                 text,
-                _now(),
+                now(),
                 author_id=agent_id,
                 visibility="agents",
             )
@@ -303,7 +293,10 @@ class ChatService:
         live.legs += 1
         pre = parse_form(self._entry(live.record.entry), live.record.form)
         new = replace(
-            self._interaction(live.record, pre, leg=live.legs), queue=queue, only_agent=only, skills=None
+            chat_interaction(live.record, pre, self._entry(live.record.entry), leg=live.legs),
+            queue=queue,
+            only_agent=only,
+            skills=None,
         )
         live.record = replace(
             live.record, interaction_id=new.id, agent_id=None, agent_name=None, state="waiting"
@@ -369,7 +362,7 @@ class ChatService:
     async def _assigned(self, cid: str, agent_id: str) -> None:
         live = self._live[cid]
         name = self._names.get(agent_id, agent_id)
-        answered = live.record.answered_at or _now()
+        answered = live.record.answered_at or now()
         live.record = replace(
             live.record, agent_id=agent_id, agent_name=name, state="active", answered_at=answered
         )
@@ -391,7 +384,7 @@ class ChatService:
         if live is None:
             return
         self._limiter.forget(cid)
-        ended = _now()
+        ended = now()
         live.record = replace(live.record, state="ended", ended_at=ended, ended_by=ended_by)
         await self._store.update(cid, state="ended", ended_at=ended, ended_by=ended_by)
         said = {"customer": "The customer ended the chat.", "agent": "The agent ended the chat."}
@@ -422,7 +415,7 @@ class ChatService:
 
     # -- helpers -----------------------------------------------------------------------------------------
 
-    async def _post(self, live: _Live, message: MessageRecord) -> dict[str, Any]:
+    async def _post(self, live: Live, message: MessageRecord) -> dict[str, Any]:
         """Store, then tell both sides: a message is acknowledged only once it has its seq in the database."""
         stored, new = await self._store.append(message)
         data = message_json(stored)
@@ -433,28 +426,9 @@ class ChatService:
         return data
 
     def _system(self, cid: str, text: str) -> MessageRecord:
-        return MessageRecord(cid, 0, "system", "Helpline", text, _now())
+        return MessageRecord(cid, 0, "system", "Helpline", text, now())
 
-    def _interaction(self, record: ConversationRecord, pre: PreChat, *, leg: int) -> NewInteraction:
-        entry = self._entry(record.entry)
-        topic = pre.topic
-        skills = (
-            tuple(SkillRequirement(s, lvl) for s, lvl in topic.skills.items())
-            if topic and topic.skills
-            else None
-        )
-        attributes = {**dict(pre.values), "conversation_id": record.id, "entry": entry.id}
-        return NewInteraction(
-            id=f"{record.id}-{leg}",
-            queue=(topic.queue if topic and topic.queue else None) or entry.queue,
-            channel=Channel.CHAT,
-            skills=skills,
-            priority=topic.priority if topic else 0,
-            attributes=attributes,
-            customer_ref=dict(pre.values).get("email"),
-        )
-
-    def _target(self, live: _Live, to: object) -> tuple[str, str | None]:
+    def _target(self, live: Live, to: object) -> tuple[str, str | None]:
         current = self._routing.interaction(live.record.interaction_id)
         queue_now = current.queue if current is not None else self._entry(live.record.entry).queue
         kind, _, name = to.partition(":") if isinstance(to, str) else ("", "", "")
@@ -482,13 +456,13 @@ class ChatService:
             raise UnknownConversation(f"no conversation {conversation_id!r}")
         return record
 
-    def _open_live(self, conversation_id: str) -> _Live:
+    def _open_live(self, conversation_id: str) -> Live:
         live = self._live.get(conversation_id)
         if live is None:
             raise ConversationEnded(f"conversation {conversation_id!r} is over")
         return live
 
-    def _agent_live(self, agent_id: str, conversation_id: object) -> _Live:
+    def _agent_live(self, agent_id: str, conversation_id: object) -> Live:
         live = self._live.get(conversation_id) if isinstance(conversation_id, str) else None
         if live is None:
             raise ConversationEnded(f"conversation {conversation_id!r} is not open")
@@ -499,34 +473,9 @@ class ChatService:
     def _summary(self, cid: str) -> dict[str, Any]:
         live = self._live[cid]
         return {
-            **_public(live.record),
+            **public(live.record),
             "agent_id": live.record.agent_id,
             "interaction_id": live.record.interaction_id,
             "position": live.position[0] if live.position else None,
             "wait_seconds": live.position[1] if live.position else None,
         }
-
-
-def _public(record: ConversationRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "entry": record.entry,
-        "state": record.state,
-        "visitor_name": record.visitor_name,
-        "form": record.form,
-        "agent_name": record.agent_name,
-        "created_at": record.created_at.timestamp(),
-        "ended_by": record.ended_by,
-    }
-
-
-def _seq(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
-
-
-def _client(value: object) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not 1 <= len(value) <= 64:
-        raise BadMessage("client_id must be a string of 1-64 characters")
-    return value
