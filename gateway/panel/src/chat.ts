@@ -53,6 +53,8 @@ export class ChatDesk {
   constructor(token: string, private readonly ending: (interactionId: string) => void) {
     this.socket = io("/agent-chat", { path: "/socket.io", auth: { token }, transports: ["websocket", "polling"] });
     const s = this.socket;
+    // a gateway shutting down closes the socket itself, which the client does not retry on its own
+    s.on("disconnect", (reason) => { if (reason === "io server disconnect") setTimeout(() => s.connect(), 1000); });
     s.on("chats", (d: { chats: Conversation[] }) => d.chats.forEach((c) => void this.catchUp(c)));
     s.on("chat", (d: { conversation: Conversation; messages: ChatMessage[] }) => this.open(d.conversation, d.messages));
     s.on("message", (m: ChatMessage) => this.add(m.conversation_id, [m]));

@@ -175,3 +175,52 @@ def test_given_shop_page_on_another_origin_when_customer_chats_then_agents_serve
         server.base + url, headers={"Authorization": f"Bearer {rest.token('sam')}"}
     ).text()
     assert TRICKY in transcript and "Agents: Alice Martin, Bob Okafor" in transcript
+
+
+def test_given_chat_in_two_browsers_when_gateway_restarts_then_both_carry_on_and_see_each_message_once(
+    browser: Browser, server: Server, rest: Rest, site: str, tmp_path: Path
+) -> None:
+    expect.set_options(timeout=30_000)
+    for agent, state in {"alice": "available", "bob": "offline", "carol": "offline"}.items():
+        rest.ok("sam", "PUT", f"/agents/{agent}/presence", {"state": state})
+    alice_context, alice = _agent(browser, server, "alice")
+    shop_context = browser.new_context()
+    try:
+        alice.expect_logged_in("Alice Martin")
+        shop = shop_context.new_page()
+        shop.goto(site)
+        shop.get_by_test_id("chat-open").click()
+        form = shop.get_by_test_id("chat-form")
+        form.get_by_label("Your name").fill("Rita Restart")
+        form.get_by_label("E-mail").fill("rita@example.com")
+        form.get_by_label("Topic").select_option("billing")
+        form.get_by_role("button", name="Start chat").click()
+        alice.page.locator(".offer").get_by_role("button", name="Accept").click()
+        window = alice.page.locator(".chat-window")
+        composer = window.locator(".chat-input")
+        shop.get_by_test_id("chat-input").fill("before the restart")
+        shop.get_by_test_id("chat-send").click()
+        expect(window.locator(".chat-message.customer .text")).to_have_text(["before the restart"])
+
+        stop_server(server)
+        server.process = start_panel_server(
+            tmp_path, port=int(server.base.rsplit(":", 1)[1]), config=tmp_path / "helpline.yaml"
+        ).process
+
+        shop.get_by_test_id("chat-input").fill("after the restart")
+        shop.get_by_test_id("chat-send").click()
+        expect(window.locator(".chat-message.customer .text")).to_have_text(
+            ["before the restart", "after the restart"]
+        )
+        composer.fill("still here")
+        composer.press("Enter")
+        expect(_messages(shop).filter(has_text="still here")).to_have_count(1)
+        seen = _seen(shop)
+        assert len({seq for seq, _ in seen}) == len(seen), "no message twice"
+        texts = [text for _, text in seen]
+        assert (
+            texts.index("before the restart") < texts.index("after the restart") < texts.index("still here")
+        )
+    finally:
+        shop_context.close()
+        alice_context.close()

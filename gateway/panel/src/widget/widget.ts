@@ -59,6 +59,8 @@ class Widget {
     });
     const s = this.socket;
     s.on("connect", () => void this.onConnect());
+    // a gateway shutting down closes the socket itself, which the client does not retry on its own
+    s.on("disconnect", (reason) => { if (reason === "io server disconnect") setTimeout(() => s.connect(), 1000); });
     s.on("connect_error", (err: Error) => this.onRefused(err));
     s.on("message", (m: Message) => this.add([m]));
     s.on("position", (p: { position: number; wait_seconds: number }) => this.showPosition(p.position, p.wait_seconds));
