@@ -191,6 +191,7 @@ class Activity:
     notes: str | None = None
     recording_url: str | None = None
     transcript_url: str | None = None
+    transcript: str | None = None  # a chat's transcript as text
 
     def __post_init__(self) -> None:
         if self.started_at.utcoffset() is None:

@@ -156,6 +156,7 @@ class CrmActivity(CrmBase):
     notes: Mapped[str | None] = mapped_column(Text)
     recording_url: Mapped[str | None] = mapped_column(String(1000))
     transcript_url: Mapped[str | None] = mapped_column(String(1000))
+    transcript: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
 
 

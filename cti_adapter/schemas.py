@@ -178,6 +178,7 @@ class ActivityIn(_In):
     notes: str | None = Field(default=None, max_length=20_000)
     recording_url: str | None = Field(default=None, max_length=1000)
     transcript_url: str | None = Field(default=None, max_length=1000)
+    transcript: str | None = Field(default=None, max_length=1_000_000)
 
 
 class ActivityOut(ActivityIn):
@@ -199,6 +200,7 @@ class ActivityOut(ActivityIn):
             notes=activity.notes,
             recording_url=activity.recording_url,
             transcript_url=activity.transcript_url,
+            transcript=activity.transcript,
         )
 
 

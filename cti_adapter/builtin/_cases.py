@@ -121,6 +121,7 @@ async def append_activity(
             notes=activity.notes,
             recording_url=activity.recording_url,
             transcript_url=activity.transcript_url,
+            transcript=activity.transcript,
             created_at=now,
         )
     )
@@ -205,4 +206,5 @@ def _activity_of(row: Any) -> Activity:
         notes=row.notes,
         recording_url=row.recording_url,
         transcript_url=row.transcript_url,
+        transcript=row.transcript,
     )

@@ -201,9 +201,7 @@ class ChatService:
         self._ending[iid] = "customer"
         view = self._routing.interaction(iid)
         if view is not None and str(view.state) == "assigned":
-            await self._routing.end(
-                iid, "customer_ended", WorkDone(transcript_url=self.transcript_url(conversation_id))
-            )
+            await self._routing.end(iid, "customer_ended", await self._closing(live, "customer"))
         elif view is not None and str(view.state) in ("waiting", "offered"):
             await self._routing.abandon(iid)
 
@@ -216,6 +214,12 @@ class ChatService:
     async def transcript(self, conversation_id: str) -> str:
         record = await self._record(conversation_id)
         return transcript_text(record, await self._store.messages(conversation_id), self._names)
+
+    async def _closing(self, live: Live, ended_by: str) -> WorkDone:
+        """What the case activity of a chat being ended gets: the transcript's link and its text."""
+        record = replace(live.record, ended_at=now(), ended_by=ended_by)
+        text = transcript_text(record, await self._store.messages(record.id), self._names)
+        return WorkDone(transcript_url=self.transcript_url(record.id), transcript=text)
 
     def transcript_url(self, conversation_id: str) -> str:
         return f"/api/v1/chats/{conversation_id}/transcript"
@@ -263,10 +267,10 @@ class ChatService:
         self, agent_id: str, conversation_id: object, disposition: object, notes: object
     ) -> None:
         live = self._agent_live(agent_id, conversation_id)
-        done = WorkDone(
+        done = replace(
+            await self._closing(live, "agent"),
             disposition=disposition if isinstance(disposition, str) and disposition else None,
             notes=notes if isinstance(notes, str) and notes else None,
-            transcript_url=self.transcript_url(live.record.id),
         )
         self._ending[live.record.interaction_id] = "agent"
         await self._routing.end(live.record.interaction_id, "completed", done)

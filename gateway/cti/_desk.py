@@ -177,6 +177,7 @@ def _activity(view: InteractionView, agent_id: str | None, done: WorkDone) -> Ac
         notes=done.notes,
         recording_url=done.recording_url,
         transcript_url=done.transcript_url,
+        transcript=done.transcript,
     )
 
 

@@ -138,7 +138,14 @@ async def test_given_known_customer_when_chatting_then_every_message_once_and_tr
         body = await r.json()
     items = body["items"] if isinstance(body, dict) else body
     chats = [a for a in items if a.get("channel") == "chat" and a.get("transcript_url") == transcript_url]
-    assert any(a.get("agent_id") == "bob" and a.get("disposition") == "resolved" for a in chats), items
+    ended = [a for a in chats if a.get("agent_id") == "bob" and a.get("disposition") == "resolved"]
+    assert ended, items
+    text = ended[0]["transcript"]
+    assert "Customer: Grace Hopper" in text and "by the agent" in text, (
+        "the text is on the built-in CRM's activity"
+    )
+    assert text.index("Hello, my router is down") < text.index("Please restart it")
+    assert "Router model X200" not in text
 
 
 async def test_given_entry_closed_when_form_sent_then_offline_message_opens_a_case(

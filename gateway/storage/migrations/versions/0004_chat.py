@@ -1,4 +1,4 @@
-"""Web chat: conversations and their sequenced messages.
+"""Web chat: conversations and their sequenced messages; a chat's transcript text on its case activity.
 
 Revision ID: 0004
 Revises: 0003
@@ -22,6 +22,8 @@ _JSON = sa.JSON().with_variant(JSONB(), "postgresql")
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("crm_case_activities") as batch:
+        batch.add_column(sa.Column("transcript", sa.Text(), nullable=True))
     op.create_table(
         "chat_conversations",
         sa.Column("id", sa.String(64), nullable=False),
@@ -70,3 +72,5 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_chat_conversations_state"), table_name="chat_conversations")
     op.drop_index(op.f("ix_chat_conversations_interaction_id"), table_name="chat_conversations")
     op.drop_table("chat_conversations")
+    with op.batch_alter_table("crm_case_activities") as batch:
+        batch.drop_column("transcript")
