@@ -152,6 +152,7 @@ def activity_to_json(activity: Activity) -> Json:
         "notes": activity.notes,
         "recording_url": activity.recording_url,
         "transcript_url": activity.transcript_url,
+        "transcript": activity.transcript,
     }
 
 
@@ -170,6 +171,7 @@ def activity_from_json(data: Mapping[str, Any]) -> Activity:
         notes=_opt(data.get("notes")),
         recording_url=_opt(data.get("recording_url")),
         transcript_url=_opt(data.get("transcript_url")),
+        transcript=_opt(data.get("transcript")),
     )
 
 

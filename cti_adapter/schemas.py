@@ -228,6 +228,7 @@ class ActivityIn(_In):
     notes: str | None = Field(default=None, max_length=20_000)
     recording_url: Link | None = None
     transcript_url: Link | None = None
+    transcript: str | None = Field(default=None, max_length=1_000_000)
 
 
 class ActivityOut(_Out):
@@ -246,6 +247,7 @@ class ActivityOut(_Out):
     notes: str | None
     recording_url: str | None
     transcript_url: str | None
+    transcript: str | None
     recording_expired: bool = Field(
         default=False,
         description="the recording was purged after its queue's retention period (playback: 410)",
@@ -268,6 +270,7 @@ class ActivityOut(_Out):
             recording_url=activity.recording_url,
             transcript_url=activity.transcript_url,
             recording_expired=activity.recording_expired,
+            transcript=activity.transcript,
         )
 
 

@@ -7,6 +7,7 @@ import contextlib
 import gc
 import logging
 import os
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from cti_adapter import metadata as crm_metadata
 from cti_adapter._runtime import CtiRuntime
 from cti_adapter.importer import seed_demo_customers
 from gateway import admin
+from gateway.acd import Channel
 from gateway.acd._hours import is_open
 from gateway.acd_server import AcdServer
 from gateway.acd_server import http as routing_http
@@ -37,6 +39,8 @@ from gateway.auth import (
 )
 from gateway.auth import http as auth_http
 from gateway.auth import metadata as auth_metadata
+from gateway.chat import ChatService, ChatSockets, CtiOffline, VisitorTokens
+from gateway.chat import http as chat_http
 from gateway.config import (
     Config,
     ConfigError,
@@ -53,12 +57,13 @@ from gateway.health import http as health_http
 from gateway.logs import configure_logging, hide_in_logs
 from gateway.metrics import Metrics
 from gateway.panel import add_routes as add_panel_routes
+from gateway.panel import dist_dir as panel_dist_dir
 from gateway.realtime import RealtimeServer
 from gateway.sip import WorkerPool
 from gateway.sip.front import SipFront
 from gateway.speech import SpeechStatus, TranscribingSink, TranscriptionService, speech_status
 from gateway.speech import http as speech_http
-from gateway.storage import Database
+from gateway.storage import ChatRecords, Database
 from gateway.storage import metadata as storage_metadata
 from gateway.voice import (
     OwnNumbers,
@@ -264,6 +269,31 @@ def _recordings_key(config: Config, settings: Settings) -> bytes | None:
         raise ConfigError(str(settings.config_dir), [problem]) from None
 
 
+def _chat_service(
+    config: Config,
+    hub: AcdServer,
+    database: Database,
+    realtime: RealtimeServer,
+    cti: CtiRuntime,
+    secret: bytes,
+) -> ChatService:
+    hours = business_hours_specs(config)
+    sockets = ChatSockets(realtime)
+    chat = ChatService(
+        config=config.chat,
+        routing=hub,
+        store=ChatRecords(database),
+        push=sockets,
+        tokens=VisitorTokens(secret=secret, ttl_seconds=config.chat.visitor_token_ttl_seconds),
+        agent_names={u.id: u.name for u in config.agents},
+        queues=[q.id for q in config.queues if q.channel is Channel.CHAT],
+        is_open=lambda name: is_open(hours[name], time.time()),
+        offline=CtiOffline(cti.service),
+    )
+    sockets.attach(chat)
+    return chat
+
+
 def build_app(config: Config, settings: Settings) -> web.Application:
     metrics = Metrics()
     app = web.Application(
@@ -271,7 +301,12 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         middlewares=[
             metrics.middleware(),
             error_middleware_for(
-                routing_http.ERRORS, cti_http.ERRORS, voice_http.ERRORS, auth_http.ERRORS, stats_http.ERRORS
+                routing_http.ERRORS,
+                cti_http.ERRORS,
+                voice_http.ERRORS,
+                auth_http.ERRORS,
+                stats_http.ERRORS,
+                chat_http.ERRORS,
             ),
         ],
     )
@@ -281,8 +316,9 @@ def build_app(config: Config, settings: Settings) -> web.Application:
     at_rest = RecordingsAtRest(recordings_key)
     database = Database(settings.database_url)
     revocations = RevocationList(database, ttl_seconds=settings.token_ttl_seconds)
+    secret = load_or_create_secret(settings.data_dir)
     tokens = TokenService(
-        secret=load_or_create_secret(settings.data_dir),
+        secret=secret,
         ttl_seconds=settings.token_ttl_seconds,
         revocations=revocations,
     )
@@ -297,7 +333,9 @@ def build_app(config: Config, settings: Settings) -> web.Application:
 
     dialer = voice_http.VoiceDialer(voice) if sip is not None else None
     cti = CtiRuntime(config.crm, engine=lambda: database.engine, dialer=dialer)
-    realtime = RealtimeServer(tokens=tokens, redis_url=settings.redis_url)
+    realtime = RealtimeServer(
+        tokens=tokens, redis_url=settings.redis_url, allowed_origins=config.chat.allowed_origins
+    )
     stats = StatsFeed(engine_for(config))
     metrics.watch_engine(stats.engine)
     if cti.worker is not None:
@@ -312,6 +350,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         stats=stats,
     )
     app[STATS] = stats
+    chat = _chat_service(config, hub, database, realtime, cti, secret)
 
     app[CONFIG], app[SETTINGS], app[DATABASE], app[ACD], app[METRICS], app[TOKENS] = (
         config,
@@ -330,6 +369,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
     health_http.add_routes(app, HealthService(checks))
     app.router.add_get("/metrics", metrics.handle)
     add_panel_routes(app)
+    chat_http.add_widget_routes(app, panel_dist_dir() / "assets")
     _add_routes(
         app,
         auth_http.routes(users, tokens, throttle, revocations)
@@ -342,7 +382,8 @@ def build_app(config: Config, settings: Settings) -> web.Application:
             queue_names={q.id: q.name for q in config.queues},
             agent_names={a.id: a.name for a in config.agents},
         )
-        + speech_http.routes(settings.data_dir / "recordings", hub, database),
+        + speech_http.routes(settings.data_dir / "recordings", hub, database)
+        + chat_http.routes(chat),
     )
 
     async def attach_voice(pool: WorkerPool) -> None:
@@ -373,6 +414,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
             )
             await transcriber.start()
             transcribers.append(transcriber)
+        await chat.start()
         if sip is not None:
             await sip.start(before_calls=attach_voice)
         # The routing state built at start lives as long as the process: keep the collector off it.
@@ -384,6 +426,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
             await voice.stop()
         if sip is not None:
             await sip.stop()
+        await chat.stop()
         for transcriber in transcribers:
             await transcriber.stop()
         await hub.stop()
@@ -430,7 +473,8 @@ def _banner(settings: Settings, demo: bool) -> str:
         f"  agent panel  {base}/agent",
         f"  health       {base}/healthz",
         f"  REST API     {base}/api/v1  (OpenAPI: {base}/api/v1/openapi.json)",
-        f"  real time    {base}/socket.io  namespaces /agent and /supervisor",
+        f"  real time    {base}/socket.io  namespaces /agent, /supervisor, /agent-chat and /chat",
+        f'  chat widget  <script src="{base}/chat/widget.js" data-entry="website"></script>',
         f"  metrics      {base}/metrics",
         f"  SIP          udp:{settings.sip_host}:{settings.sip_port}"
         if settings.sip_enabled

@@ -130,6 +130,12 @@ def _parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     kinds.add_parser(
+        "chat",
+        help="concurrent web chats over Socket.IO, persisted, vs a bare python-socketio relay",
+        description="See `helpline bench chat --help`.",
+        add_help=False,
+    )
+    kinds.add_parser(
         "pop",
         help="offer -> screen pop rendered in the browser (p50/p95)",
         description="See `helpline bench pop --help`.",
@@ -203,6 +209,7 @@ _OWN_PARSERS = {
     ("bench", "pop"): "bench.pop",
     ("bench", "metrics"): "bench.metrics",
     ("bench", "speech"): "bench.speech",
+    ("bench", "chat"): "bench.chat",
     ("import-customers",): "gateway.cti.importer_cli",
     ("simulate",): "gateway.analytics.simulate_cli",
     ("speech",): "gateway.speech.cli",

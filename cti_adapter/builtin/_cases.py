@@ -121,6 +121,7 @@ async def append_activity(
             notes=activity.notes,
             recording_url=activity.recording_url,
             transcript_url=activity.transcript_url,
+            transcript=activity.transcript,
             created_at=now,
         )
     )
@@ -215,4 +216,5 @@ def _activity_of(row: Any) -> Activity:
         recording_url=row.recording_url,
         transcript_url=row.transcript_url,
         recording_expired=row.recording_expired_at is not None,
+        transcript=row.transcript,
     )

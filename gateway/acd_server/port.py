@@ -43,6 +43,8 @@ class WorkDone:
     hold_seconds: float = 0.0
     wrap_up_seconds: float = 0.0
     recording_url: str | None = None
+    transcript_url: str | None = None  # a chat's transcript
+    transcript: str | None = None  # and its text
 
 
 class RoutingPort(Protocol):

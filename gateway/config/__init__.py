@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gateway.config._chat import ChatConfig, ChatEntryConfig, QuickTextConfig
 from gateway.config._flows import parsed_flows
 from gateway.config._load import format_path, load_config, parse_config, read_yaml
 from gateway.config._redact import REDACTED, redact_secrets, secret_values
@@ -21,10 +22,13 @@ from gateway.config.errors import ConfigError, ConfigProblem
 __all__ = [
     "REDACTED",
     "BusinessHoursConfig",
+    "ChatConfig",
+    "ChatEntryConfig",
     "Config",
     "ConfigError",
     "ConfigProblem",
     "QueueConfig",
+    "QuickTextConfig",
     "Role",
     "ServerConfig",
     "SpeechConfig",

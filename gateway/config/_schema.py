@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from cti_adapter.config import CrmConfig
 from gateway.acd.specs import Channel, ExitKind, Strategy
+from gateway.config._chat import ChatConfig
 from gateway.sip.kamailio import SipLimits, SipTls, SipTransports
 
 __all__ = [
@@ -449,13 +450,26 @@ class Config(_Frozen):
     flows: dict[str, Any] = {}
     crm: CrmConfig = CrmConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
+    speech: SpeechConfig = SpeechConfig()
+    chat: ChatConfig = ChatConfig()
 
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
         return _known_zone(value)
 
-    speech: SpeechConfig = SpeechConfig()
+    @model_validator(mode="after")
+    def _chat_queues(self) -> Config:
+        hours = {b.id for b in self.business_hours}
+        for entry in self.chat.entries:
+            topics = [(f"topic {name!r}", t.queue) for name, t in entry.topics.items() if t.queue]
+            for where, queue_id in [("queue", entry.queue), *topics]:
+                queue = self.queue(queue_id)
+                if queue is None or queue.channel is not Channel.CHAT:
+                    raise ValueError(f"chat entry {entry.id!r}: {where} {queue_id!r} is not a chat queue")
+            if entry.business_hours is not None and entry.business_hours not in hours:
+                raise ValueError(f"chat entry {entry.id!r}: unknown business_hours {entry.business_hours!r}")
+        return self
 
     def user(self, user_id: str) -> UserConfig | None:
         return next((u for u in self.users if u.id == user_id), None)

@@ -176,6 +176,8 @@ def _activity(view: InteractionView, agent_id: str | None, done: WorkDone) -> Ac
         disposition=done.disposition,
         notes=done.notes,
         recording_url=done.recording_url,
+        transcript_url=done.transcript_url,
+        transcript=done.transcript,
     )
 
 

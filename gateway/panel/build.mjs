@@ -1,4 +1,4 @@
-// Bundles src/main.ts (with socket.io-client) into dist/assets/ and copies the page; ~50 ms.
+// Bundles src/main.ts and the chat widget (both with socket.io-client) into dist/assets/, copies the page.
 import { copyFile, mkdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,6 +18,18 @@ await build({
   sourcemap: true,
   legalComments: "linked",
   outfile: join(dist, "assets", "panel.js"),
+  logLevel: "warning",
+});
+// The customer's chat widget: one classic script any site can include (served at /chat/widget.js).
+await build({
+  entryPoints: [join(here, "src", "widget", "widget.ts")],
+  bundle: true,
+  format: "iife",
+  target: "es2020",
+  minify: true,
+  sourcemap: true,
+  legalComments: "linked",
+  outfile: join(dist, "assets", "widget.js"),
   logLevel: "warning",
 });
 await copyFile(join(here, "src", "panel.css"), join(dist, "assets", "panel.css"));

@@ -21,7 +21,7 @@ from aiohttp import web
 from gateway.auth import Grant, Principal, TokenError, TokenService
 from gateway.realtime._guarded import BadFrames, GuardedServer
 
-__all__ = ["AgentActions", "RealtimeServer"]
+__all__ = ["AgentActions", "RealtimeServer", "StaffNamespace"]
 
 logger = logging.getLogger("helpline.realtime")
 
@@ -105,6 +105,25 @@ class _Authenticated(socketio.AsyncNamespace):  # type: ignore[misc]
         await self.disconnect(sid)
 
 
+StaffNamespace = _Authenticated
+"""A namespace for signed-in staff: `authenticate` in `on_connect`, then `principal(sid)` in handlers."""
+
+
+class _OriginCheck:
+    """The page's origin must be the gateway's own or one of `allowed` (the chat widget's sites); a
+    client that sends no Origin (not a browser) is let through to the namespaces' own authentication."""
+
+    def __init__(self, allowed: tuple[str, ...]) -> None:
+        self._allowed = frozenset(allowed)
+
+    def __call__(self, origin: str | None, environ: Mapping[str, Any]) -> bool:
+        if origin is None or origin in self._allowed:
+            return True
+        scheme = str(environ.get("HTTP_X_FORWARDED_PROTO") or environ.get("wsgi.url_scheme", "http"))
+        host = str(environ.get("HTTP_X_FORWARDED_HOST") or environ.get("HTTP_HOST", ""))
+        return origin == f"{scheme.split(',')[0].strip()}://{host.split(',')[0].strip()}"
+
+
 class _AgentNamespace(_Authenticated):
     roles = ("agent",)
 
@@ -155,14 +174,18 @@ class _SupervisorNamespace(_Authenticated):
 
 
 class RealtimeServer:
-    def __init__(self, *, tokens: TokenService, redis_url: str | None = None) -> None:
+    def __init__(
+        self, *, tokens: TokenService, redis_url: str | None = None, allowed_origins: tuple[str, ...] = ()
+    ) -> None:
         self._tokens = tokens
         manager = socketio.AsyncRedisManager(redis_url) if redis_url else None
         self._sio = GuardedServer(
             frames=BadFrames(),
             async_mode="aiohttp",
             client_manager=manager,
-            cors_allowed_origins=[],
+            cors_allowed_origins=_OriginCheck(allowed_origins),
+            logger=False,
+            engineio_logger=False,
         )
         self._namespaces: list[_Authenticated] = [_SupervisorNamespace(tokens)]
         self._sio.register_namespace(self._namespaces[0])
@@ -187,6 +210,19 @@ class RealtimeServer:
                     await namespace.sweep()
                 except Exception:
                     logger.exception("sweeping %s sockets failed", namespace.namespace)
+
+    def register(self, namespace: socketio.AsyncNamespace) -> None:
+        """Serve one more namespace (another floor's, e.g. the web chat's); staff namespaces are swept too."""
+        if isinstance(namespace, _Authenticated):
+            self._namespaces.append(namespace)
+        self._sio.register_namespace(namespace)
+
+    @property
+    def tokens(self) -> TokenService:
+        return self._tokens
+
+    async def emit(self, event: str, data: Mapping[str, Any], *, room: str, namespace: str) -> None:
+        await self._sio.emit(event, dict(data), room=room, namespace=namespace)
 
     async def to_agent(self, agent_id: str, event: str, data: Mapping[str, Any]) -> None:
         await self._sio.emit(event, dict(data), room=f"agent:{agent_id}", namespace="/agent")

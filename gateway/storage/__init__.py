@@ -6,6 +6,7 @@ root (`gateway.app.DATABASE_METADATA`) lists them all for the migrations to be c
 
 from __future__ import annotations
 
+from ._chat import ChatRecords, ConversationRecord, MessageRecord
 from ._database import Database
 from ._tables import column_length, metadata
 from ._urls import default_url, normalize_url, redact_url
@@ -13,11 +14,14 @@ from .errors import DatabaseUnavailable, MigrationError, RejectedData, StorageEr
 from .records import DeadLetter, EventRecord, InteractionRecord, PresenceSpan, RecordingRecord
 
 __all__ = [
+    "ChatRecords",
+    "ConversationRecord",
     "Database",
     "DatabaseUnavailable",
     "DeadLetter",
     "EventRecord",
     "InteractionRecord",
+    "MessageRecord",
     "MigrationError",
     "PresenceSpan",
     "RecordingRecord",

@@ -19,6 +19,8 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "AgentPresence",
     "Base",
+    "ChatConversation",
+    "ChatMessage",
     "DeadLetterRow",
     "Interaction",
     "Recording",
@@ -165,3 +167,44 @@ def column_length(name: str) -> int:
     if not isinstance(length, int):
         raise TypeError(f"{name}: not a String column with a length")
     return length
+
+
+class ChatConversation(Base):
+    """A web chat: the customer's form and who is on it; its interaction changes with each transfer."""
+
+    __tablename__ = "chat_conversations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    entry: Mapped[str] = mapped_column(String(64))
+    interaction_id: Mapped[str] = mapped_column(String(64), index=True)
+    visitor_name: Mapped[str] = mapped_column(String(200))
+    form: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    agent_id: Mapped[str | None] = mapped_column(String(64))
+    agent_name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(String(16))
+    rating: Mapped[int | None] = mapped_column(Integer)
+
+
+class ChatMessage(Base):
+    """One message of a conversation; `seq` orders them and a sender's `client_id` makes a resend a no-op."""
+
+    __tablename__ = "chat_messages"
+    __table_args__ = (
+        Index("uq_chat_messages_conversation_id_seq", "conversation_id", "seq", unique=True),
+        Index("uq_chat_messages_client", "conversation_id", "sender", "client_id", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(Integer)
+    sender: Mapped[str] = mapped_column(String(16))  # customer | agent | system
+    author_id: Mapped[str | None] = mapped_column(String(64))
+    author_name: Mapped[str] = mapped_column(String(200))
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    visibility: Mapped[str] = mapped_column(String(16), server_default="all")  # all | agents
+    at: Mapped[datetime]

@@ -4,6 +4,7 @@
 import { Api, messageOf } from "./api";
 import { AfterCall } from "./aftercall";
 import { duration, serverNow } from "./clock";
+import { ChatDesk } from "./chat";
 import { Customers } from "./customers";
 import { byId, setText } from "./dom";
 import { refreshHistory } from "./history";
@@ -30,6 +31,7 @@ class App {
     (message) => this.logout(`Please log in again (${message}).`),
   );
   private live: Live | null = null;
+  private chats: ChatDesk | null = null;
   private queues: string[] = [];
   private readonly work = new WorkList(this.store, this.api, () => this.queues, () => this.session?.user.id ?? "");
   private readonly afterCall = new AfterCall(this.store, this.api);
@@ -75,6 +77,10 @@ class App {
     byId("panel").hidden = false;
     setText(byId("agent-name"), session.user.name);
     this.live = new Live(session.token, this.handlers());
+    this.chats = new ChatDesk(session.token, (id) => {
+      const item = this.store.work.get(id);
+      if (item) item.ending = true; // its disposition goes with the chat's End: no after-call form
+    });
     void this.refresh();
     this.api
       .get<{ items: { id: string }[] }>("/queues")
@@ -242,6 +248,8 @@ class App {
   private logout(message: string): void {
     this.live?.close();
     this.live = null;
+    this.chats?.close();
+    this.chats = null;
     this.session = null;
     clearSession();
     this.store.clear();

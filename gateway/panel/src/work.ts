@@ -83,7 +83,9 @@ export class WorkList {
     });
     const hangup = voice ? control("Hang up", "hangup") : null;
     hangup?.addEventListener("click", () => act("hangup", {}));
-    const end = control("End…", "end");
+    // a web chat is ended from its chat window, which puts its transcript on the case
+    const inChatWindow = i.channel === "chat" && typeof i.attributes?.conversation_id === "string";
+    const end = inChatWindow ? null : control("End…", "end");
     const callState = voice ? h("span", { class: "call-state", role: "status" }, "Connected") : null;
     const supervisor = voice ? h("span", { class: "supervisor-on-call", role: "status", hidden: true }) : null;
     const element = h(
@@ -103,7 +105,7 @@ export class WorkList {
       i.attributes?.kind === "voicemail" ? this.voicemail(i, error) : null,
       error,
     );
-    end.addEventListener("click", () => this.openWrapUp(element, i.id, end));
+    end?.addEventListener("click", () => this.openWrapUp(element, i.id, end));
     return { element, hold, callState, supervisor };
   }
 

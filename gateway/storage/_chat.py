@@ -1,0 +1,204 @@
+"""Web chat records: conversations and their messages, each message sequenced and stored before any ack.
+
+A message's `seq` is the next one of its conversation, taken under the conversation's lock; the same
+sender's `client_id` given twice returns the stored message instead of a second one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Iterable
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ._database import Database, _take_lock
+from ._tables import ChatConversation, ChatMessage
+
+__all__ = ["ChatRecords", "ConversationRecord", "MessageRecord"]
+
+_conversations: Table = ChatConversation.__table__  # type: ignore[assignment]
+_messages: Table = ChatMessage.__table__  # type: ignore[assignment]
+_BATCH = 256  # messages per transaction at most
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRecord:
+    id: str
+    entry: str
+    interaction_id: str
+    visitor_name: str
+    form: dict[str, Any]
+    state: str  # waiting | active | ended
+    created_at: datetime
+    agent_id: str | None = None
+    agent_name: str | None = None
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    ended_by: str | None = None
+    rating: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord:
+    conversation_id: str
+    seq: int
+    sender: str  # customer | agent | system
+    author_name: str
+    text: str
+    at: datetime
+    author_id: str | None = None
+    client_id: str | None = None
+    visibility: str = "all"  # all | agents (a supervisor's whisper)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _conversation(row: Any) -> ConversationRecord:
+    values = row._asdict()
+    return ConversationRecord(**{f.name: values[f.name] for f in dataclasses.fields(ConversationRecord)})
+
+
+def _message(row: Any) -> MessageRecord:
+    values = row._asdict()
+    names = [f.name for f in dataclasses.fields(MessageRecord) if f.name != "extra"]
+    return MessageRecord(**{name: values[name] for name in names})
+
+
+async def _append_batch(
+    connection: AsyncConnection, batch: list[MessageRecord]
+) -> list[tuple[MessageRecord, bool]]:
+    """Three statements for the whole batch: the resends already stored, each conversation's last seq,
+    one insert of the new messages."""
+    c = _messages.c
+    conversations = {m.conversation_id for m in batch}
+    client_ids = {m.client_id for m in batch if m.client_id is not None}
+    earlier: dict[tuple[str, str, str], MessageRecord] = {}
+    if client_ids:
+        result = await connection.execute(
+            select(_messages).where(c.conversation_id.in_(conversations) & c.client_id.in_(client_ids))
+        )
+        for row in result:
+            found = _message(row)
+            earlier[(found.conversation_id, found.sender, str(found.client_id))] = found
+    result = await connection.execute(
+        select(c.conversation_id, func.max(c.seq))
+        .where(c.conversation_id.in_(conversations))
+        .group_by(c.conversation_id)
+    )
+    last = {conversation: int(seq or 0) for conversation, seq in result}
+    out: list[tuple[MessageRecord, bool]] = []
+    rows = []
+    for message in batch:
+        key = (message.conversation_id, message.sender, str(message.client_id))
+        if message.client_id is not None and key in earlier:
+            out.append((earlier[key], False))
+            continue
+        last[message.conversation_id] = last.get(message.conversation_id, 0) + 1
+        stored = dataclasses.replace(message, seq=last[message.conversation_id])
+        if message.client_id is not None:
+            earlier[key] = stored  # the same resend twice in one batch
+        rows.append({k: v for k, v in dataclasses.asdict(stored).items() if k != "extra"})
+        out.append((stored, True))
+    if rows:
+        await connection.execute(_messages.insert(), rows)
+    return out
+
+
+class ChatRecords:
+    """Conversations and messages in the gateway's database (SQLite or PostgreSQL)."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+        self._pending: asyncio.Queue[tuple[MessageRecord, asyncio.Future[tuple[MessageRecord, bool]]]] = (
+            asyncio.Queue()
+        )
+        self._writer: asyncio.Task[None] | None = None
+
+    async def create(self, record: ConversationRecord) -> None:
+        async with self._db._transaction() as connection:
+            await connection.execute(_conversations.insert().values(**dataclasses.asdict(record)))
+
+    async def update(self, conversation_id: str, **changes: Any) -> None:
+        unknown = set(changes) - {f.name for f in dataclasses.fields(ConversationRecord)}
+        if unknown or "id" in changes:
+            raise ValueError(f"conversation {conversation_id!r}: cannot change {sorted(unknown or {'id'})}")
+        async with self._db._transaction() as connection:
+            await connection.execute(
+                update(_conversations).where(_conversations.c.id == conversation_id).values(**changes)
+            )
+
+    async def get(self, conversation_id: str) -> ConversationRecord | None:
+        async with self._db._transaction() as connection:
+            result = await connection.execute(
+                select(_conversations).where(_conversations.c.id == conversation_id)
+            )
+            row = result.one_or_none()
+            return None if row is None else _conversation(row)
+
+    async def open_conversations(self) -> list[ConversationRecord]:
+        """Every conversation not ended, oldest first (what a restarted gateway carries on with)."""
+        query = select(_conversations).where(_conversations.c.state != "ended")
+        async with self._db._transaction() as connection:
+            result = await connection.execute(query.order_by(_conversations.c.created_at))
+            return [_conversation(row) for row in result]
+
+    async def append(self, message: MessageRecord) -> tuple[MessageRecord, bool]:
+        """Store `message` with the conversation's next seq (its own is ignored). Returns the stored message
+        and True, or the one stored earlier under the same sender and client id and False.
+
+        Messages waiting at the same time are written in one transaction (one commit, one fsync): under
+        load a batch per round trip, not a transaction per message."""
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_batches(), name="chat-messages-writer")
+        done: asyncio.Future[tuple[MessageRecord, bool]] = asyncio.get_running_loop().create_future()
+        self._pending.put_nowait((message, done))
+        return await done
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._writer
+            self._writer = None
+
+    async def _write_batches(self) -> None:
+        while True:
+            batch = [await self._pending.get()]
+            while not self._pending.empty() and len(batch) < _BATCH:
+                batch.append(self._pending.get_nowait())
+            try:
+                stored = await self._write(m for m, _ in batch)
+            except Exception as exc:  # each sender gets the error and may resend (idempotent)
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for (_, done), result in zip(batch, stored, strict=True):
+                if not done.done():
+                    done.set_result(result)
+
+    async def _write(self, messages: Iterable[MessageRecord]) -> list[tuple[MessageRecord, bool]]:
+        batch = list(messages)
+        conversations = sorted({m.conversation_id for m in batch})
+        async with self._db._transaction(lock=f"chat:{conversations[0]}") as connection:
+            if connection.dialect.name == "postgresql":
+                for name in conversations[1:]:  # sorted: two writers never wait on each other in a circle
+                    await _take_lock(connection, f"chat:{name}")
+            return await _append_batch(connection, batch)
+
+    async def messages(
+        self, conversation_id: str, *, after: int = 0, include_agents_only: bool = False
+    ) -> list[MessageRecord]:
+        """The conversation's messages with a seq above `after`, in order; whispers only when asked."""
+        c = _messages.c
+        query = select(_messages).where((c.conversation_id == conversation_id) & (c.seq > after))
+        if not include_agents_only:
+            query = query.where(c.visibility == "all")
+        async with self._db._transaction() as connection:
+            result = await connection.execute(query.order_by(c.seq))
+            return [_message(row) for row in result]

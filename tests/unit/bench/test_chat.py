@@ -1,0 +1,18 @@
+"""The chat benchmark's gateway configuration is one the gateway accepts, with room for every chat."""
+
+from __future__ import annotations
+
+import yaml
+
+from bench import chat as bench
+from gateway.config import parse_config
+
+
+def test_given_250_chats_when_config_written_then_the_gateway_accepts_it_with_capacity_for_all() -> None:
+    agents = (250 + bench.PER_AGENT - 1) // bench.PER_AGENT
+    config = parse_config(yaml.safe_load(bench._config(agents)))
+    assert sum(u.capacity.total // u.capacity.chat for u in config.agents) >= 250
+    entry = config.chat.entry("bench")
+    assert entry is not None and entry.queue == "chat"
+    assert config.chat.rate_limit.messages >= 1000, "the benchmark must not measure the rate limit"
+    assert config.chat.open_rate_limit.messages >= 1000, "all chats come from one address"
