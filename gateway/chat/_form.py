@@ -16,6 +16,9 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TEL = re.compile(r"^\+?[0-9 ()./-]{3,32}$")
 
 
+VISITOR_NAME_LENGTH = 200  # chat_conversations.visitor_name
+
+
 @dataclass(frozen=True, slots=True)
 class PreChat:
     """A submitted form: the values as typed, and the topic chosen (if the form has one)."""
@@ -25,7 +28,8 @@ class PreChat:
 
     @property
     def visitor_name(self) -> str:
-        return dict(self.values).get("name") or "Visitor"
+        """The name shown to agents; the form (kept whole) may allow a longer one than its column holds."""
+        return (dict(self.values).get("name") or "Visitor")[:VISITOR_NAME_LENGTH]
 
 
 def _no_nul(field: str, value: str) -> None:
