@@ -33,6 +33,9 @@ from gateway.sip import WorkerPool
 from gateway.sip.front import SipFront
 from gateway.storage import Database
 from gateway.storage import metadata as storage_metadata
+from gateway.supervisor import Board, Console
+from gateway.supervisor import add_routes as add_console_routes
+from gateway.supervisor import routes as console_routes
 from gateway.voice import OwnNumbers, PromptCache, VoiceService
 from gateway.voice import http as voice_http
 from gateway.web import ApiRoute, error_middleware_for, openapi_document
@@ -222,17 +225,21 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         metrics,
         tokens,
     )
-    realtime.attach(app, actions=hub)
+    console = Console(Board(hub, config), realtime)
+    hub.subscribe(console.heard)
+    realtime.attach(app, actions=hub, console=console)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/metrics", metrics.handle)
     add_panel_routes(app)
+    add_console_routes(app)
     _add_routes(
         app,
         auth_http.routes(users, tokens)
         + routing_http.routes(hub, config)
         + admin.routes(config)
         + (cti_http.routes(cti.builtin, cti.service) if cti.builtin else [])
-        + voice_http.routes(voice, hub, database),
+        + voice_http.routes(voice, hub, database)
+        + console_routes(hub, config, database),
     )
 
     async def attach_voice(pool: WorkerPool) -> None:
@@ -276,6 +283,7 @@ def _banner(settings: Settings, demo: bool) -> str:
     lines = [
         f"Helpline {gateway.__version__} is up{' (demo)' if demo else ''}",
         f"  agent panel  {base}/agent",
+        f"  supervisor   {base}/supervisor",
         f"  health       {base}/healthz",
         f"  REST API     {base}/api/v1  (OpenAPI: {base}/api/v1/openapi.json)",
         f"  real time    {base}/socket.io  namespaces /agent and /supervisor",

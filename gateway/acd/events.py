@@ -33,6 +33,8 @@ class EventType(StrEnum):
     ENDED = "ended"
     PRESENCE_CHANGED = "presence_changed"
     WRAP_UP_ENDED = "wrap_up_ended"
+    # a supervisor's command, logged before the events it causes: who (`by`), what (`action`), on what
+    SUPERVISOR_ACTION = "supervisor_action"
 
 
 class Event(NamedTuple):

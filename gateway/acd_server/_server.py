@@ -17,18 +17,21 @@ from typing import Any, Protocol
 from gateway.acd import (
     AgentView,
     Channel,
+    Decision,
     Event,
     EventType,
     InteractionState,
     InteractionView,
     NewInteraction,
     Presence,
+    QueueSnapshot,
     Router,
     RoutingError,
     UnknownAgent,
+    UnknownInteraction,
 )
 from gateway.acd_server._activities import CaseLog
-from gateway.acd_server._projection import InteractionProjection, StatsProjection
+from gateway.acd_server._projection import InteractionProjection, QueueStats, StatsProjection
 from gateway.acd_server._pushes import AgentPushes
 from gateway.acd_server._runner import CoreRunner
 from gateway.acd_server._writer import EventWriter, PresenceRow
@@ -438,9 +441,28 @@ class AcdServer:
         records = sorted(await self._db.recordings_of(interaction_id), key=lambda r: kinds.get(r.kind, 3))
         return [f"/api/v1/recordings/{r.id}" for r in records]
 
-    async def set_presence(self, agent_id: str, presence: Presence) -> AgentView:
-        await self._stored(await self._running().set_presence(agent_id, presence))
+    async def set_presence(self, agent_id: str, presence: Presence, *, by: str | None = None) -> AgentView:
+        await self._stored(await self._running().set_presence(agent_id, presence, by=by))
         return self.router.agent(agent_id)
+
+    async def move(self, interaction_id: str, queue_id: str, *, by: str) -> InteractionView:
+        with bind_interaction(interaction_id):
+            await self._stored(await self._running().move(interaction_id, queue_id, by=by))
+        return self._view(interaction_id)
+
+    async def offer_to(self, interaction_id: str, agent_id: str, *, by: str) -> InteractionView:
+        with bind_interaction(interaction_id):
+            await self._stored(await self._running().offer_to(interaction_id, agent_id, by=by))
+        return self._view(interaction_id)
+
+    def _view(self, interaction_id: str) -> InteractionView:
+        view = self.router.interaction(interaction_id)
+        if view is None:
+            raise UnknownInteraction(interaction_id)
+        return view
+
+    def trace(self, interaction_id: str) -> tuple[Decision, ...]:
+        return self.router.trace(interaction_id)
 
     def interaction(self, interaction_id: str) -> InteractionView | None:
         return self.router.interaction(interaction_id)
@@ -481,6 +503,18 @@ class AcdServer:
         return WaitEstimate(position, math.ceil(position * handle / staffed))
 
     # -- what REST handlers read --------------------------------------------------------------------------
+
+    def queue_snapshot(self, queue_id: str) -> QueueSnapshot:
+        return self.router.queue_snapshot(queue_id)
+
+    def queue_totals(self, queue_id: str) -> QueueStats:
+        """Running totals since the log began (counts and seconds), as `GET /queues/{id}/stats` gives them."""
+        return self._stats.stats(queue_id)
+
+    def waiting(self, queue_id: str) -> list[InteractionView]:
+        """The work waiting or ringing in a queue, oldest first (for the supervisor's console)."""
+        views = (self.router.interaction(i) for i in self._waiting.get(queue_id, ()))
+        return sorted((v for v in views if v is not None), key=lambda v: (v.enqueue_time, v.id))
 
     def interaction_dict(self, interaction_id: str) -> dict[str, Any]:
         view = self.router.interaction(interaction_id)

@@ -11,7 +11,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from gateway.acd import AgentView, CustomerContext, Event, InteractionView, NewInteraction, Presence
+from gateway.acd import (
+    AgentView,
+    CustomerContext,
+    Decision,
+    Event,
+    InteractionView,
+    NewInteraction,
+    Presence,
+)
 
 __all__ = ["CustomerDesk", "EventListener", "RoutingPort", "WaitEstimate", "WorkDone"]
 
@@ -54,7 +62,22 @@ class RoutingPort(Protocol):
 
     async def end(self, interaction_id: str, reason: str, done: WorkDone = ...) -> InteractionView: ...
 
-    async def set_presence(self, agent_id: str, presence: Presence) -> AgentView: ...
+    async def set_presence(self, agent_id: str, presence: Presence, *, by: str | None = None) -> AgentView:
+        """The agent's own change, or a supervisor's (`by`: their user id), which is audited in the log."""
+        ...
+
+    async def move(self, interaction_id: str, queue_id: str, *, by: str) -> InteractionView:
+        """A supervisor moves waiting or ringing work to another queue (audited). Raises RoutingError."""
+        ...
+
+    async def offer_to(self, interaction_id: str, agent_id: str, *, by: str) -> InteractionView:
+        """A supervisor offers waiting or ringing work to a named available agent (audited).
+        Raises AgentUnavailable (presence, capacity) or another RoutingError."""
+        ...
+
+    def trace(self, interaction_id: str) -> tuple[Decision, ...]:
+        """The core's recent decisions about an interaction, oldest first ("why this agent")."""
+        ...
 
     def interaction(self, interaction_id: str) -> InteractionView | None: ...
 

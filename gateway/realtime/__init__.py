@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from gateway.realtime._server import AgentActions, RealtimeServer
+from gateway.realtime._server import AgentActions, RealtimeServer, SupervisorActions
 
-__all__ = ["AgentActions", "RealtimeServer"]
+__all__ = ["AgentActions", "RealtimeServer", "SupervisorActions"]

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from gateway.auth import Principal, TokenError, TokenService
 
-__all__ = ["AgentActions", "RealtimeServer"]
+__all__ = ["AgentActions", "RealtimeServer", "SupervisorActions"]
 
 logger = logging.getLogger("helpline.realtime")
 
@@ -28,6 +28,12 @@ class AgentActions(Protocol):
     async def reject_offer(self, agent_id: str, interaction_id: str) -> dict[str, Any]: ...
 
     async def agent_state(self, agent_id: str) -> dict[str, Any]: ...
+
+
+class SupervisorActions(Protocol):
+    """What a supervisor's console is sent on (re)connect: the whole board."""
+
+    async def board(self) -> dict[str, Any]: ...
 
 
 def _token_from(auth: object, environ: Mapping[str, Any]) -> str | None:
@@ -107,11 +113,14 @@ class _SupervisorNamespace(_Authenticated):
 
     def __init__(self, tokens: TokenService) -> None:
         super().__init__("/supervisor", tokens)
+        self.console: SupervisorActions | None = None
 
     async def on_connect(self, sid: str, environ: Mapping[str, Any], auth: object = None) -> None:
         principal = await self.authenticate(sid, environ, auth)
         await self.enter_room(sid, "supervisors")
         logger.info("supervisor %s connected (sid %s)", principal.user_id, sid)
+        if self.console is not None:
+            await self.emit("board", await self.console.board(), to=sid)
 
 
 class RealtimeServer:
@@ -125,10 +134,15 @@ class RealtimeServer:
             logger=False,
             engineio_logger=False,
         )
-        self._sio.register_namespace(_SupervisorNamespace(tokens))
+        self._supervisors = _SupervisorNamespace(tokens)
+        self._sio.register_namespace(self._supervisors)
 
-    def attach(self, app: web.Application, actions: AgentActions) -> None:
-        """Serve the sockets on `app`; agents' commands go to `actions` (events can be pushed before)."""
+    def attach(
+        self, app: web.Application, actions: AgentActions, console: SupervisorActions | None = None
+    ) -> None:
+        """Serve the sockets on `app`; agents' commands go to `actions`, a supervisor's console gets its
+        board from `console` on connect (events can be pushed before)."""
+        self._supervisors.console = console
         self._sio.register_namespace(_AgentNamespace(self._tokens, actions))
         self._sio.attach(app, socketio_path="socket.io")
 

@@ -1,0 +1,272 @@
+// The supervisor's console: log in (supervisors and admins only), then the wallboard kept live over the
+// `/supervisor` socket (the whole board on every connect, then what each routing event changed), and the
+// controls: an agent's state, moving or offering waiting work, and why work went where it went.
+
+import { io, type Socket } from "socket.io-client";
+import { Api, messageOf } from "../api";
+import { byId, h, setText } from "../dom";
+import type { User } from "../types";
+import { Charts } from "./charts";
+import { agentRow, agentShown, type Filter, queueRow, queueShown, tick, waited } from "./render";
+import type { AgentFigures, Board, BoardChanges, QueueFigures, Thresholds, Trace, Work } from "./types";
+
+const KEY = "helpline.console.session";
+const STAFF = ["supervisor", "admin"];
+
+interface Session {
+  token: string;
+  user: User;
+}
+
+function loadSession(): Session | null {
+  try {
+    const value = JSON.parse(sessionStorage.getItem(KEY) ?? "null") as Session | null;
+    return value && typeof value.token === "string" ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+class Console {
+  private session: Session | null = loadSession();
+  private socket: Socket | null = null;
+  private readonly api = new Api(
+    () => this.session?.token ?? null,
+    (message) => this.logout(`Please log in again (${message}).`),
+  );
+  private readonly queues = new Map<string, QueueFigures>();
+  private readonly agents = new Map<string, AgentFigures>();
+  private thresholds: Thresholds | null = null;
+  private readonly filter: Filter = { queue: "", skill: "" };
+  private readonly charts = new Charts(byId("chart-sl"), byId("chart-waiting"));
+  // A supervisor's half-made choice (a state, a reason, a target) survives the board's redraws.
+  private readonly controls = new Map<string, HTMLElement>();
+
+  boot(): void {
+    byId<HTMLFormElement>("login-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      void this.login(new FormData(event.target as HTMLFormElement));
+    });
+    byId("logout").addEventListener("click", () => this.logout(""));
+    for (const [id, key] of [["queue-filter", "queue"], ["skill-filter", "skill"]] as const) {
+      byId<HTMLSelectElement>(id).addEventListener("change", (event) => {
+        this.filter[key] = (event.target as HTMLSelectElement).value;
+        this.render();
+      });
+    }
+    setInterval(() => tick(byId("console")), 500);
+    if (this.session) this.start();
+    else this.showLogin("");
+  }
+
+  private async login(form: FormData): Promise<void> {
+    const error = byId("login-error");
+    setText(error, "");
+    try {
+      const answer = await this.api.post<{ token: string; user: User }>("/auth/login", {
+        username: String(form.get("username") ?? ""),
+        password: String(form.get("password") ?? ""),
+      });
+      if (!STAFF.includes(answer.user.role)) {
+        setText(error, `This console is for supervisors; ${answer.user.id} is ${answer.user.role}.`);
+        return;
+      }
+      this.session = { token: answer.token, user: answer.user };
+      sessionStorage.setItem(KEY, JSON.stringify(this.session));
+      this.start();
+    } catch (e) {
+      setText(error, messageOf(e));
+    }
+  }
+
+  private start(): void {
+    const session = this.session;
+    if (!session) return;
+    byId("login").hidden = true;
+    byId("console").hidden = false;
+    setText(byId("user-name"), session.user.name);
+    const socket = io("/supervisor", {
+      path: "/socket.io",
+      auth: { token: session.token },
+      transports: ["websocket", "polling"],
+      tryAllTransports: true,
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 5000,
+    });
+    this.socket = socket;
+    socket.on("connect", () => this.connection(true, "live"));
+    socket.on("disconnect", (reason) => {
+      this.connection(false, reason);
+      if (reason === "io server disconnect") setTimeout(() => socket.connect(), 1000);
+    });
+    socket.on("connect_error", (error: Error) => {
+      if (socket.active) this.connection(false, error.message);
+      else this.logout(error.message);
+    });
+    socket.on("board", (board: Board) => this.board(board));
+    socket.on("board_changes", (changes: BoardChanges) => this.changes(changes));
+  }
+
+  private connection(up: boolean, why: string): void {
+    const element = byId("connection");
+    element.dataset["up"] = String(up);
+    setText(element, up ? "live" : `reconnecting (${why})`);
+  }
+
+  private board(board: Board): void {
+    this.thresholds = board.thresholds;
+    this.queues.clear();
+    this.agents.clear();
+    for (const q of board.queues) this.queues.set(q.id, q);
+    for (const a of board.agents) this.agents.set(a.id, a);
+    options(byId("queue-filter"), "All queues", board.queues.map((q) => [q.id, q.name]));
+    options(byId("skill-filter"), "All skills", board.skills.map((s) => [s, s]));
+    this.render();
+  }
+
+  private changes(changes: BoardChanges): void {
+    for (const q of changes.queues) this.queues.set(q.id, q);
+    for (const a of changes.agents) this.agents.set(a.id, a);
+    this.render();
+    byId("console").dataset["seq"] = String(changes.seq);
+  }
+
+  private render(): void {
+    const t = this.thresholds;
+    if (t === null) return;
+    const queues = [...this.queues.values()].filter((q) => queueShown(q, this.filter));
+    const agents = [...this.agents.values()].filter((a) => agentShown(a, this.filter));
+    byId("queue-rows").replaceChildren(...queues.map((q) => queueRow(q, t)));
+    byId("agent-rows").replaceChildren(...agents.map((a) => agentRow(a, t, this.agentControl(a))));
+    const work = queues.flatMap((q) => q.work).sort((a, b) => a.enqueue_time - b.enqueue_time);
+    this.forgetControls(new Set(work.map((w) => `work:${w.id}:${w.queue}`)));
+    byId("work-rows").replaceChildren(...work.map((w) => this.workRow(w)));
+    byId("work-empty").hidden = work.length > 0;
+    this.charts.update(queues);
+  }
+
+  private agentControl(agent: AgentFigures): HTMLElement {
+    const kept = this.controls.get(`agent:${agent.id}`);
+    if (kept) return kept;
+    const state = h(
+      "select",
+      { "aria-label": `New state for ${agent.name}` },
+      h("option", { value: "available" }, "Available"),
+      h("option", { value: "not_ready" }, "Not ready"),
+      h("option", { value: "offline" }, "Log out"),
+    );
+    state.value = agent.state === "offline" ? "available" : agent.state === "available" ? "not_ready" : "available";
+    const reason = h("input", { placeholder: "reason", "aria-label": `Reason for ${agent.name}`, maxlength: 64 });
+    const apply = h("button", { type: "button" }, "Apply");
+    apply.addEventListener("click", () => {
+      const body = { state: state.value, reason: reason.value.trim() || (state.value === "not_ready" ? "supervisor" : null) };
+      void this.act(`/agents/${encodeURIComponent(agent.id)}/presence`, "PUT", body);
+    });
+    const control = h("div", { class: "control" }, state, reason, apply);
+    this.controls.set(`agent:${agent.id}`, control);
+    return control;
+  }
+
+  private workRow(work: Work): HTMLLIElement {
+    return h(
+      "li",
+      { "data-interaction": work.id },
+      h("strong", {}, work.channel),
+      `${work.id.slice(0, 8)} in ${work.queue}, ${work.state}${work.agent_id ? ` at ${work.agent_id}` : ""}`,
+      waited(work.enqueue_time),
+      this.workControl(work),
+    );
+  }
+
+  private workControl(work: Work): HTMLElement {
+    const key = `work:${work.id}:${work.queue}`;
+    const kept = this.controls.get(key);
+    if (kept) return kept;
+    const queue = h("select", { "aria-label": "Move to queue" });
+    for (const q of this.queues.values()) if (q.id !== work.queue) queue.append(h("option", { value: q.id }, q.name));
+    const agent = h("select", { "aria-label": "Offer to agent" });
+    for (const a of this.agents.values()) agent.append(h("option", { value: a.id }, a.name));
+    const move = h("button", { type: "button" }, "Move");
+    move.addEventListener("click", () => void this.act(`/interactions/${work.id}/move`, "POST", { queue: queue.value }));
+    const offer = h("button", { type: "button" }, "Offer");
+    offer.addEventListener("click", () => void this.act(`/interactions/${work.id}/offer`, "POST", { agent_id: agent.value }));
+    const why = h("button", { type: "button", class: "quiet" }, "Why?");
+    why.addEventListener("click", () => void this.explain(work.id));
+    const control = h("span", { class: "control" }, queue, move, agent, offer, why);
+    this.controls.set(key, control);
+    return control;
+  }
+
+  /** Controls of work no longer waiting go; agents' stay (there are as many as the configuration says). */
+  private forgetControls(live: Set<string>): void {
+    for (const key of this.controls.keys()) {
+      if (key.startsWith("work:") && !live.has(key)) this.controls.delete(key);
+    }
+  }
+
+  private async act(path: string, method: string, body: unknown): Promise<void> {
+    try {
+      const answer = await this.api.call<Trace | object>(method, path, body);
+      this.notice("");
+      if ("steps" in answer) this.showTrace(answer as Trace);
+    } catch (e) {
+      this.notice(messageOf(e));
+    }
+  }
+
+  private async explain(interactionId: string): Promise<void> {
+    try {
+      this.showTrace(await this.api.get<Trace>(`/interactions/${interactionId}/why`));
+    } catch (e) {
+      this.notice(messageOf(e));
+    }
+  }
+
+  private showTrace(trace: Trace): void {
+    const steps = trace.steps.map((s) =>
+      h(
+        "li",
+        {},
+        h("span", {}, `${new Date(s.at * 1000).toLocaleTimeString()} ${s.headline}`),
+        s.candidates.length ? h("div", {}, `Candidates: ${s.candidates.join(", ")}`) : null,
+        s.excluded.length
+          ? h("div", { class: "excluded" }, `Not chosen: ${s.excluded.map((e) => `${e.agent} (${e.why})`).join("; ")}`)
+          : null,
+      ),
+    );
+    byId("trace").replaceChildren(
+      h("h3", {}, `Why ${trace.interaction_id.slice(0, 8)} is ${trace.state} in ${trace.queue}`),
+      h("p", {}, trace.entitlement ?? ""),
+      steps.length ? h("ol", {}, ...steps) : h("p", { class: "hint" }, "No routing decision yet."),
+    );
+    byId("trace").hidden = false;
+  }
+
+  private notice(message: string): void {
+    const element = byId("notice");
+    setText(element, message);
+    element.hidden = message === "";
+  }
+
+  private logout(message: string): void {
+    this.socket?.disconnect();
+    this.socket = null;
+    this.session = null;
+    sessionStorage.removeItem(KEY);
+    this.showLogin(message);
+  }
+
+  private showLogin(message: string): void {
+    byId("console").hidden = true;
+    byId("login").hidden = false;
+    setText(byId("login-error"), message);
+  }
+}
+
+function options(select: HTMLSelectElement, all: string, items: [string, string][]): void {
+  const chosen = select.value;
+  select.replaceChildren(h("option", { value: "" }, all), ...items.map(([v, t]) => h("option", { value: v }, t)));
+  select.value = items.some(([v]) => v === chosen) ? chosen : "";
+}
+
+new Console().boot();
