@@ -20,6 +20,8 @@ from gateway import admin
 from gateway.acd._hours import is_open
 from gateway.acd_server import AcdServer
 from gateway.acd_server import http as routing_http
+from gateway.analytics import StatsFeed, engine_for
+from gateway.analytics import http as stats_http
 from gateway.auth import TOKENS, TokenService, UserDirectory, guard, load_or_create_secret
 from gateway.auth import http as auth_http
 from gateway.config import Config, business_hours_specs, load_config, parsed_flows
@@ -114,6 +116,7 @@ SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
 ACD = web.AppKey("acd_server", AcdServer)
 METRICS = web.AppKey("metrics", Metrics)
+STATS = web.AppKey("stats", StatsFeed)  # the metrics engine, live: snapshot() and subscribe() for consoles
 
 
 async def _healthz(request: web.Request) -> web.Response:
@@ -194,7 +197,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         client_max_size=settings.max_body_bytes,
         middlewares=[
             metrics.middleware(),
-            error_middleware_for(routing_http.ERRORS, cti_http.ERRORS, voice_http.ERRORS),
+            error_middleware_for(routing_http.ERRORS, cti_http.ERRORS, voice_http.ERRORS, stats_http.ERRORS),
         ],
     )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -213,9 +216,19 @@ def build_app(config: Config, settings: Settings) -> web.Application:
     dialer = voice_http.VoiceDialer(voice) if sip is not None else None
     cti = CtiRuntime(config.crm, engine=lambda: database.engine, dialer=dialer)
     realtime = RealtimeServer(tokens=tokens, redis_url=settings.redis_url)
+    stats = StatsFeed(engine_for(config))
+    metrics.watch_engine(stats.engine)
+    if cti.worker is not None:
+        metrics.watch_outbox(cti.worker.outbox.pending)
     hub = AcdServer(
-        config=config, database=database, metrics=metrics, sockets=realtime, desk=CrmDesk(cti.service)
+        config=config,
+        database=database,
+        metrics=metrics,
+        sockets=realtime,
+        desk=CrmDesk(cti.service),
+        stats=stats,
     )
+    app[STATS] = stats
 
     app[CONFIG], app[SETTINGS], app[DATABASE], app[ACD], app[METRICS], app[TOKENS] = (
         config,
@@ -225,8 +238,8 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         metrics,
         tokens,
     )
-    console = Console(Board(hub, config), realtime)
-    hub.subscribe(console.heard)
+    console = Console(Board(hub, stats.engine, config), realtime)
+    hub.watch(console.saw)
     realtime.attach(app, actions=hub, console=console)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/metrics", metrics.handle)
@@ -239,11 +252,17 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         + admin.routes(config)
         + (cti_http.routes(cti.builtin, cti.service) if cti.builtin else [])
         + voice_http.routes(voice, hub, database)
+        + stats_http.routes(
+            stats.engine,
+            queue_names={q.id: q.name for q in config.queues},
+            agent_names={a.id: a.name for a in config.agents},
+        )
         + console_routes(hub, config, database),
     )
 
     async def attach_voice(pool: WorkerPool) -> None:
         assert sip is not None
+        metrics.watch_media_workers(pool.status)
         if not config.flows:
             logger.warning("no IVR flows in the configuration: inbound calls are refused with 480")
             return
@@ -270,6 +289,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         if sip is not None:
             await sip.stop()
         await hub.stop()
+        await console.close()
         await realtime.close()
         await cti.stop()
         await database.close()

@@ -99,6 +99,12 @@ def _parser() -> argparse.ArgumentParser:
         description="See `helpline bench pop --help`.",
         add_help=False,
     )
+    kinds.add_parser(
+        "wallboard",
+        help="routing event -> figure on the supervisor's console (p50/p95), metrics vs routing CPU",
+        description="See `helpline bench wallboard --help`.",
+        add_help=False,
+    )
     return parser
 
 
@@ -165,6 +171,7 @@ _OWN_PARSERS = {
     ("bench", "routing"): "bench.routing",
     ("bench", "sip"): "bench.sip",
     ("bench", "pop"): "bench.pop",
+    ("bench", "wallboard"): "bench.wallboard",
     ("import-customers",): "gateway.cti.importer_cli",
 }
 

@@ -29,7 +29,7 @@ class Journal:
         self._store = store
         self._next_seq = store.next_seq  # bound once: it runs for every event
         self._out: list[Event] = []
-        self._shared: dict[tuple[str, str | None], dict[str, JSON]] = {}
+        self._shared: dict[tuple[str, str | None, bool], dict[str, JSON]] = {}
 
     def emit(
         self,
@@ -100,19 +100,45 @@ class Journal:
         self._state.assigned(interaction_id, now)
         self._out.append(Event(seq, _ASSIGNED, now, interaction_id, agent_id, self._about(queue_id)))
 
-    def ended(self, interaction_id: str, agent_id: str, queue_id: str, reason: str, now: float) -> None:
+    def ended(
+        self,
+        interaction_id: str,
+        agent_id: str,
+        queue_id: str,
+        reason: str,
+        now: float,
+        *,
+        hold_seconds: float = 0.0,
+        wraps: bool = False,
+    ) -> None:
+        """`hold_seconds` and whether the agent's wrap-up follows (`wrap_up`) are for the metrics engine."""
         seq = self._numbered()
         self._state.ended(interaction_id, agent_id, reason, now)
-        self._out.append(Event(seq, _ENDED, now, interaction_id, agent_id, self._about(queue_id, reason)))
+        data = (
+            self._about(queue_id, reason, wraps)
+            if not hold_seconds
+            else self._end_data(queue_id, reason, wraps, hold_seconds)
+        )
+        self._out.append(Event(seq, _ENDED, now, interaction_id, agent_id, data))
 
-    def _about(self, queue_id: str, reason: str | None = None) -> dict[str, JSON]:
-        """`{"queue": queue_id}`, with `"reason"` if given, one dict per pair: event data is never mutated, so
-        the events of a queue share it instead of allocating one each."""
-        data = self._shared.get((queue_id, reason))
+    @staticmethod
+    def _end_data(queue_id: str, reason: str, wraps: bool, hold_seconds: float) -> dict[str, JSON]:
+        return {"queue": queue_id, "reason": reason, "wrap_up": wraps, "hold_seconds": hold_seconds}
+
+    def _about(self, queue_id: str, reason: str | None = None, wraps: bool = False) -> dict[str, JSON]:
+        """`{"queue": queue_id}`, with `"reason"` and `"wrap_up"` if a reason is given (an end), one dict per
+        triple: event data is never mutated, so the events of a queue share it instead of allocating one
+        each."""
+        key = (queue_id, reason, wraps)
+        data = self._shared.get(key)
         if data is None:
-            data = {"queue": queue_id} if reason is None else {"queue": queue_id, "reason": reason}
+            data = (
+                {"queue": queue_id}
+                if reason is None
+                else {"queue": queue_id, "reason": reason, "wrap_up": wraps}
+            )
             if len(self._shared) < _SHARED_MAX:  # end reasons come from callers: keep the cache bounded
-                self._shared[(queue_id, reason)] = data
+                self._shared[key] = data
         return data
 
     def _numbered(self) -> int:

@@ -217,7 +217,13 @@ class Router:
 
         return self._transaction(now, body)
 
-    def end(self, interaction_id: str, now: float, reason: str = "completed") -> list[Event]:
+    def end(
+        self, interaction_id: str, now: float, reason: str = "completed", *, hold_seconds: float = 0.0
+    ) -> list[Event]:
+        """End assigned work; `hold_seconds` (how long the customer was on hold) goes on the `ended` event,
+        with whether the agent's wrap-up follows, for the metrics."""
+        if hold_seconds < 0:
+            raise ValueError(f"interaction {interaction_id!r}: hold_seconds must be >= 0, got {hold_seconds}")
         i = self._state.interactions.get(interaction_id)
         if i is None:
             raise UnknownInteraction(interaction_id)
@@ -226,8 +232,11 @@ class Router:
         agent_id, wrap_up = i.agent, self._state.queues[i.queue].wrap_up_seconds
         if now < self._state.now:
             now = self._state.now
+        wraps = wrap_up > 0 and self._state.agents[agent_id].presence.kind in (_PK_AVAILABLE, _PK_WRAP_UP)
         try:
-            self._journal.ended(i.id, agent_id, i.queue, reason, now)
+            self._journal.ended(
+                i.id, agent_id, i.queue, reason, now, hold_seconds=float(hold_seconds), wraps=wraps
+            )
             if wrap_up > 0:
                 self._start_wrap_up(agent_id, wrap_up, now)
             else:

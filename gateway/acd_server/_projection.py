@@ -1,17 +1,18 @@
-"""Read models folded from the routing event stream: interaction records and per-queue statistics.
+"""A read model folded from the routing event stream: interaction records (statistics come from the
+one metrics engine, `gateway.analytics`).
 
-Both are pure folds over `Event`s, so the same code serves live updates and a rebuild from the log.
+It is a pure fold over `Event`s, so the same code serves live updates and a rebuild from the log.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from gateway.acd import Event, EventType
 from gateway.storage import InteractionRecord
 
-__all__ = ["InteractionProjection", "QueueStats", "StatsProjection"]
+__all__ = ["InteractionProjection"]
 
 
 def _ts(at: float) -> datetime:
@@ -91,76 +92,3 @@ class InteractionProjection:
         if kind is EventType.ENDED:
             return replace(record, ended_at=at, outcome=_text(event, "reason") or "completed")
         return record
-
-
-@dataclass(slots=True)
-class QueueStats:
-    entered: int = 0
-    answered: int = 0
-    answered_within_threshold: int = 0
-    abandoned: int = 0
-    exited: int = 0
-    answer_wait_total: float = 0.0
-    handle_total: float = 0.0
-    handled: int = 0
-
-
-@dataclass(slots=True)
-class _Live:
-    queue: str
-    enqueued: float
-    assigned_at: float | None = None
-
-
-@dataclass(slots=True)
-class StatsProjection:
-    """Service level, ASA, AHT and abandonment per queue since the event log began."""
-
-    thresholds: dict[str, float]
-    queues: dict[str, QueueStats] = field(default_factory=dict)
-    _live: dict[str, _Live] = field(default_factory=dict)
-
-    def stats(self, queue: str) -> QueueStats:
-        return self.queues.setdefault(queue, QueueStats())
-
-    def apply(self, event: Event) -> None:
-        iid = event.interaction_id
-        if iid is None:
-            return
-        if event.type is EventType.RECEIVED:
-            enqueue = event.data.get("enqueue_time")
-            self._live[iid] = _Live(
-                queue=_text(event, "queue") or "",
-                enqueued=float(enqueue) if isinstance(enqueue, int | float) else event.at,
-            )
-            return
-        live = self._live.get(iid)
-        if live is None:
-            return
-        self._follow(live, iid, event)
-
-    def _follow(self, live: _Live, iid: str, event: Event) -> None:
-        kind = event.type
-        if kind is EventType.QUEUED:
-            live.queue = _text(event, "queue") or live.queue
-            self.stats(live.queue).entered += 1
-        elif kind is EventType.OVERFLOWED:
-            live.queue = _text(event, "to") or live.queue
-        elif kind is EventType.ASSIGNED:
-            stats, wait = self.stats(live.queue), max(0.0, event.at - live.enqueued)
-            stats.answered += 1
-            stats.answer_wait_total += wait
-            stats.answered_within_threshold += wait <= self.thresholds.get(live.queue, 20.0)
-            live.assigned_at = event.at
-        elif kind is EventType.ABANDONED:
-            self.stats(live.queue).abandoned += 1
-            del self._live[iid]
-        elif kind is EventType.EXITED:
-            self.stats(live.queue).exited += 1
-            del self._live[iid]
-        elif kind is EventType.ENDED:
-            if live.assigned_at is not None:
-                stats = self.stats(live.queue)
-                stats.handled += 1
-                stats.handle_total += max(0.0, event.at - live.assigned_at)
-            del self._live[iid]

@@ -53,8 +53,12 @@ class CoreRunner:
     async def reject(self, interaction_id: str, agent_id: str) -> list[Event]:
         return await self._publish(self.router.reject(interaction_id, agent_id, self._clock()))
 
-    async def end(self, interaction_id: str, reason: str = "completed") -> list[Event]:
-        return await self._publish(self.router.end(interaction_id, self._clock(), reason))
+    async def end(
+        self, interaction_id: str, reason: str = "completed", *, hold_seconds: float = 0.0
+    ) -> list[Event]:
+        return await self._publish(
+            self.router.end(interaction_id, self._clock(), reason, hold_seconds=hold_seconds)
+        )
 
     async def abandon(self, interaction_id: str) -> list[Event]:
         return await self._publish(self.router.abandon(interaction_id, self._clock()))

@@ -6,6 +6,7 @@ statistics, counted in metrics and pushed to the right sockets at once, then sto
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import math
 import time
@@ -24,18 +25,18 @@ from gateway.acd import (
     InteractionView,
     NewInteraction,
     Presence,
-    QueueSnapshot,
     Router,
     RoutingError,
     UnknownAgent,
     UnknownInteraction,
 )
 from gateway.acd_server._activities import CaseLog
-from gateway.acd_server._projection import InteractionProjection, QueueStats, StatsProjection
+from gateway.acd_server._projection import InteractionProjection
 from gateway.acd_server._pushes import AgentPushes
 from gateway.acd_server._runner import CoreRunner
 from gateway.acd_server._writer import EventWriter, PresenceRow
-from gateway.acd_server.port import CustomerDesk, EventListener, WaitEstimate, WorkDone
+from gateway.acd_server.port import CustomerDesk, EventListener, EventWatcher, WaitEstimate, WorkDone
+from gateway.analytics import StatsFeed, engine_for
 from gateway.config import Config, agent_specs, queue_specs
 from gateway.logs import bind_interaction
 from gateway.metrics import Metrics
@@ -114,6 +115,7 @@ class AcdServer:
         metrics: Metrics,
         sockets: SocketPush | None = None,
         desk: CustomerDesk | None = None,
+        stats: StatsFeed | None = None,
         handle_seconds: float = 180.0,
     ) -> None:
         if handle_seconds <= 0:
@@ -126,23 +128,30 @@ class AcdServer:
         self._queues = queue_specs(config)
         self._agents = agent_specs(config)
         self._interactions = InteractionProjection()
-        self._stats = StatsProjection(thresholds={q.id: q.service_level_seconds for q in self._queues})
+        self._stats = stats or StatsFeed(engine_for(config))
         self._runner: CoreRunner | None = None
         self._presence_since: dict[str, float] = {}
         self._writer = EventWriter(database)
         self._queue_ids = {q.id for q in self._queues}
-        self._waiting: dict[str, set[str]] = {q.id: set() for q in self._queues}
-        self._agent_states: dict[str, str] = {}
+        # what waits (or rings) in each queue, with its enqueue time
+        self._waiting: dict[str, dict[str, float]] = {q.id: {} for q in self._queues}
         self._late_pops: set[asyncio.Task[None]] = set()
         self._case_log = CaseLog(desk, self._recording_links) if desk is not None else None
         self._done: dict[str, WorkDone] = {}
         self._agent_pushes = AgentPushes()
         self._started_at = time.time()
+        self._watchers: list[EventWatcher] = []
 
     def subscribe(self, listener: EventListener) -> None:
         """`listener` receives every batch of routing events, in order, after it is stored (e.g. the voice
         service). It runs on its own task, after the sockets have had the events."""
         self._writer.subscribe(listener)
+
+    def watch(self, watcher: EventWatcher) -> None:
+        """`watcher` sees every batch as it is published, before it is stored (e.g. the supervisors'
+        wallboard, which must not lag behind the database). It is called on the event loop and must return
+        at once."""
+        self._watchers.append(watcher)
 
     @property
     def router(self) -> Router:
@@ -161,12 +170,11 @@ class AcdServer:
             if event.type in _PRESENCE and event.agent_id:
                 self._presence_since[event.agent_id] = event.at
             self._interactions.apply(event)
-            self._stats.apply(event)
             self._track_waiting(event, router)
+        self._stats.replay(history)
         self._writer.start(history[-1].seq if history else 0)
         self._runner = CoreRunner(router, clock=time.time, sink=self._publish)
         await self._runner.start()
-        self._refresh_gauges(())
         logger.info(
             "routing started: %d agents, %d queues, %d events replayed",
             len(self._agents),
@@ -197,6 +205,7 @@ class AcdServer:
             return
         records: list[InteractionRecord] = []
         presence: list[PresenceRow] = []
+        self._stats.fold(events)  # before any push: a console that hears of an event reads its figures
         for event in events:
             with bind_interaction(event.interaction_id):
                 changed = self._fold(event)
@@ -206,11 +215,14 @@ class AcdServer:
                     presence.append(_presence_row(event))
                 await self._push(event)
         self._writer.put(events, records, presence)
-        self._refresh_gauges(events)
+        for watcher in self._watchers:
+            try:
+                watcher(events)
+            except Exception:
+                logger.exception("routing event watcher %r failed", watcher)
 
     def _fold(self, event: Event) -> InteractionRecord | None:
         self._metrics.routing_events.labels(str(event.type)).inc()
-        self._stats.apply(event)
         changed = self._interactions.apply(event)
         if event.type in _PRESENCE and event.agent_id is not None:
             self._presence_since[event.agent_id] = event.at
@@ -226,13 +238,13 @@ class AcdServer:
             return
         if event.type in (EventType.QUEUED, EventType.OVERFLOWED):
             for members in self._waiting.values():
-                members.discard(iid)
+                members.pop(iid, None)
             view = router.interaction(iid)
             if view is not None and view.queue in self._waiting:
-                self._waiting[view.queue].add(iid)
+                self._waiting[view.queue][iid] = view.enqueue_time
         elif event.type in _LEFT_QUEUE:
             for members in self._waiting.values():
-                members.discard(iid)
+                members.pop(iid, None)
 
     async def _stored(self, events: Sequence[Event]) -> None:
         """Until `events` are in the database: a command's caller may read them back from there.
@@ -302,38 +314,6 @@ class AcdServer:
             task = asyncio.current_task()
             if task is not None:
                 self._late_pops.discard(task)
-
-    def _refresh_gauges(self, events: Sequence[Event]) -> None:
-        """Queue and agent gauges; after a batch only what it touched is re-read, not every agent."""
-        router = self.router
-        queues = self._touched_queues(events) if events else {q.id for q in self._queues}
-        for queue_id in queues:
-            self._metrics.queue_waiting.labels(queue_id).set(router.queue_snapshot(queue_id).waiting)
-        if events:
-            agents = {e.agent_id for e in events if e.type in _PRESENCE and e.agent_id}
-        else:
-            agents, self._agent_states = {a.id for a in self._agents}, {}
-            for state in ("offline", "available", "not_ready", "wrap_up"):
-                self._metrics.agents.labels(state).set(0)
-        for agent_id in agents:
-            state = str(router.agent(agent_id).presence.kind)
-            before = self._agent_states.get(agent_id)
-            if before != state:
-                self._agent_states[agent_id] = state
-                self._metrics.agents.labels(state).inc()
-                if before is not None:
-                    self._metrics.agents.labels(before).dec()
-
-    def _touched_queues(self, events: Sequence[Event]) -> set[str]:
-        queues: set[str] = set()
-        for event in events:
-            named = [event.data.get(key) for key in ("queue", "to")]
-            queues.update(q for q in named if isinstance(q, str))
-            if not any(named) and event.interaction_id is not None:
-                view = self.router.interaction(event.interaction_id)
-                if view is not None:
-                    queues.add(view.queue)
-        return queues & self._queue_ids
 
     # -- what agents do over their socket (realtime.AgentActions) ------------------------------------------
 
@@ -419,7 +399,9 @@ class AcdServer:
     async def end(self, interaction_id: str, reason: str, done: WorkDone = _NOTHING_SAID) -> InteractionView:
         self._done[interaction_id] = done
         try:
-            await self._stored(await self._running().end(interaction_id, reason=reason))
+            await self._stored(
+                await self._running().end(interaction_id, reason=reason, hold_seconds=done.hold_seconds)
+            )
         finally:
             self._done.pop(interaction_id, None)
         if self._case_log is not None:
@@ -496,32 +478,26 @@ class AcdServer:
             other = self.router.interaction(other_id) if other_id != interaction_id else None
             ahead += other is not None and (-other.priority, other.enqueue_time) < mine
         position = ahead + 1
-        stats = self._stats.stats(view.queue)
-        handle = stats.handle_total / stats.handled if stats.handled else self._handle_seconds
+        handle = self._stats.engine.queue(view.queue, time.time()).aht_seconds or self._handle_seconds
         snapshot = self.router.queue_snapshot(view.queue)
         staffed = max(1, snapshot.agents_available + snapshot.agents_busy)
         return WaitEstimate(position, math.ceil(position * handle / staffed))
 
     # -- what REST handlers read --------------------------------------------------------------------------
 
-    def queue_snapshot(self, queue_id: str) -> QueueSnapshot:
-        return self.router.queue_snapshot(queue_id)
-
-    def queue_totals(self, queue_id: str) -> QueueStats:
-        """Running totals since the log began (counts and seconds), as `GET /queues/{id}/stats` gives them."""
-        return self._stats.stats(queue_id)
-
-    def waiting(self, queue_id: str) -> list[InteractionView]:
-        """The work waiting or ringing in a queue, oldest first (for the supervisor's console)."""
-        views = (self.router.interaction(i) for i in self._waiting.get(queue_id, ()))
-        return sorted((v for v in views if v is not None), key=lambda v: (v.enqueue_time, v.id))
+    def waiting(self, queue_id: str, *, limit: int) -> list[InteractionView]:
+        """The `limit` oldest of the work waiting or ringing in a queue, oldest first (for the console)."""
+        members = self._waiting.get(queue_id, {})
+        oldest = heapq.nsmallest(limit, members.items(), key=lambda item: (item[1], item[0]))
+        views = (self.router.interaction(iid) for iid, _ in oldest)
+        return [v for v in views if v is not None]
 
     def interaction_dict(self, interaction_id: str) -> dict[str, Any]:
         view = self.router.interaction(interaction_id)
         return dict(view.to_dict()) if view is not None else {"id": interaction_id}
 
     @property
-    def stats(self) -> StatsProjection:
+    def stats(self) -> StatsFeed:
         return self._stats
 
     @property

@@ -40,7 +40,6 @@ from gateway.acd_server.schemas import (
     PresenceOut,
     QueueList,
     QueueOut,
-    QueueStatsOut,
     SkillLevel,
     WrapUpOut,
     WrapUpRequest,
@@ -222,37 +221,6 @@ def routes(hub: AcdServer, config: Config) -> list[ApiRoute]:
             )
         return json_response(QueueList(items=items))
 
-    async def queue_stats(request: web.Request) -> web.StreamResponse:
-        queue_id = request.match_info["queue_id"]
-        queue = config.queue(queue_id)
-        if queue is None:
-            raise NotFound(f"no queue {queue_id!r}", details={"queue_id": queue_id})
-        snap, stats = hub.router.queue_snapshot(queue_id), hub.stats.stats(queue_id)
-        finished = stats.answered + stats.abandoned
-        return json_response(
-            QueueStatsOut(
-                queue=queue_id,
-                waiting=snap.waiting,
-                oldest_wait_seconds=time.time() - snap.oldest_enqueue_time
-                if snap.oldest_enqueue_time
-                else None,
-                offered=stats.entered,
-                answered=stats.answered,
-                abandoned=stats.abandoned,
-                exited=stats.exited,
-                answered_within_threshold=stats.answered_within_threshold,
-                service_level_percent=100.0 * stats.answered_within_threshold / finished
-                if finished
-                else None,
-                service_level_threshold_seconds=queue.service_level.threshold_seconds,
-                average_speed_of_answer_seconds=stats.answer_wait_total / stats.answered
-                if stats.answered
-                else None,
-                average_handle_seconds=stats.handle_total / stats.handled if stats.handled else None,
-                abandonment_percent=100.0 * stats.abandoned / finished if finished else None,
-            )
-        )
-
     async def create_interaction(request: web.Request) -> web.StreamResponse:
         body = await body_of(request, InteractionIn)
         if config.queue(body.queue) is None:
@@ -365,15 +333,6 @@ def routes(hub: AcdServer, config: Config) -> list[ApiRoute]:
         ),
         ApiRoute(
             "GET", "/api/v1/queues", list_queues, "List queues with what is waiting", ALL, response=QueueList
-        ),
-        ApiRoute(
-            "GET",
-            "/api/v1/queues/{queue_id}/stats",
-            queue_stats,
-            "Service level, ASA, AHT and abandonment of a queue",
-            ALL,
-            response=QueueStatsOut,
-            errors=(404,),
         ),
         ApiRoute(
             "POST",

@@ -21,9 +21,10 @@ from gateway.acd import (
     Presence,
 )
 
-__all__ = ["CustomerDesk", "EventListener", "RoutingPort", "WaitEstimate", "WorkDone"]
+__all__ = ["CustomerDesk", "EventListener", "EventWatcher", "RoutingPort", "WaitEstimate", "WorkDone"]
 
 EventListener = Callable[[Sequence[Event]], Awaitable[None]]
+EventWatcher = Callable[[Sequence[Event]], None]  # sees a batch as it is published; returns at once
 
 
 @dataclass(frozen=True, slots=True)

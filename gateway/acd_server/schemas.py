@@ -20,7 +20,6 @@ __all__ = [
     "PresenceOut",
     "QueueList",
     "QueueOut",
-    "QueueStatsOut",
     "SkillLevel",
 ]
 
@@ -112,24 +111,6 @@ class QueueOut(BaseModel):
 
 class QueueList(BaseModel):
     items: list[QueueOut]
-
-
-class QueueStatsOut(BaseModel):
-    queue: str
-    waiting: int
-    oldest_wait_seconds: float | None
-    offered: int = Field(description="interactions that entered the queue")
-    answered: int
-    abandoned: int
-    exited: int
-    answered_within_threshold: int
-    service_level_percent: float | None = Field(
-        description="answered within the threshold / (answered + abandoned)"
-    )
-    service_level_threshold_seconds: float
-    average_speed_of_answer_seconds: float | None
-    average_handle_seconds: float | None
-    abandonment_percent: float | None
 
 
 class InteractionOut(BaseModel):

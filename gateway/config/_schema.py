@@ -227,8 +227,19 @@ class QueueMemberConfig(_Frozen):
 
 
 class ServiceLevelConfig(_Frozen):
+    """Answered within `threshold_seconds`, over what `definition` says (see docs/metrics.md); abandons
+    after less than `short_abandon_seconds` are "short" (0: none is)."""
+
     threshold_seconds: float = Field(default=20.0, gt=0)
     target_percent: float = Field(default=80.0, gt=0, le=100)
+    definition: Literal[
+        "answered",
+        "offered",
+        "offered_minus_short",
+        "abandoned_after_threshold",
+        "abandoned_after_threshold_minus_short",
+    ] = "offered"
+    short_abandon_seconds: float = Field(default=0.0, ge=0, le=3600)
 
 
 class RelaxationConfig(_Frozen):
@@ -310,13 +321,7 @@ class BusinessHoursConfig(_Frozen):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
+        return _known_zone(value)
 
     @field_validator("closed_dates")
     @classmethod
@@ -348,15 +353,31 @@ class WallboardConfig(_Frozen):
     thresholds: WallboardThresholds = WallboardThresholds()
 
 
+def _known_zone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}") from None
+    return value
+
+
 class Config(_Frozen):
     server: ServerConfig = ServerConfig()
     wallboard: WallboardConfig = WallboardConfig()
+    timezone: str = "UTC"  # where "today" and report intervals begin (statistics)
     users: tuple[UserConfig, ...] = ()
     skills: tuple[SkillConfig, ...] = ()
     queues: tuple[QueueConfig, ...] = ()
     business_hours: tuple[BusinessHoursConfig, ...] = ()
     flows: dict[str, Any] = {}
     crm: CrmConfig = CrmConfig()
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        return _known_zone(value)
 
     def user(self, user_id: str) -> UserConfig | None:
         return next((u for u in self.users if u.id == user_id), None)

@@ -1,6 +1,7 @@
 """The supervisor's console at `/supervisor`: a live wallboard of queues and agents, and control (change any
 agent's presence, move waiting work, offer it to a named agent, read why it went where it went), every
-action audited in the routing event log. The page is built with the agent panel (`gateway/panel`,
+action audited in the routing event log. Figures come from the one metrics engine (`gateway.analytics`).
+The page is built with the agent panel (`gateway/panel`,
 `src/console/`); figures are pushed over the `/supervisor` Socket.IO namespace.
 """
 
@@ -9,11 +10,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.panel import add_page
-from gateway.supervisor._board import Board, BoardSource, QueueTotals
+from gateway.supervisor._board import Board, WorkSource
 from gateway.supervisor._console import Console, SupervisorPush
 from gateway.supervisor.http import routes
 
-__all__ = ["Board", "BoardSource", "Console", "QueueTotals", "SupervisorPush", "add_routes", "routes"]
+__all__ = ["Board", "Console", "SupervisorPush", "WorkSource", "add_routes", "routes"]
 
 
 def add_routes(app: web.Application) -> None:

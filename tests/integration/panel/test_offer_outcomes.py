@@ -85,7 +85,7 @@ def test_given_an_offer_nobody_answers_when_it_times_out_then_alice_is_missed_an
     assert seen["created_at"] == first["created_at"]
     later = _chat(rest, "Lena Later")
     before = time.time()
-    stats = rest.ok("sam", "GET", "/queues/web-chat/stats")
+    (stats,) = rest.ok("sam", "GET", "/stats/queues?queue=web-chat")["items"]
     assert stats["waiting"] == 2
     # Still first in line: the oldest wait is the first chat's whole wait, not counted from its time-out.
     assert stats["oldest_wait_seconds"] >= before - first["created_at"], (stats, first, later)

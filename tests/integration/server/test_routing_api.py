@@ -137,10 +137,15 @@ async def test_given_available_agent_when_chat_created_then_agent_socket_gets_of
         f"{server.base}/api/v1/interactions/{created['id']}/end", json={}, headers=bearer(tokens["alice"])
     ) as r:
         assert r.status == 200, await r.text()
-    async with http.get(f"{server.base}/api/v1/queues/web-chat/stats", headers=bearer(tokens["sam"])) as r:
-        stats = await r.json()
+    # the handling is over once the wrap-up is: alice ends hers early
+    assert (await presence(http, server, tokens["alice"], "alice", "available")).status == 200
+    async with http.get(
+        f"{server.base}/api/v1/stats/queues?queue=web-chat", headers=bearer(tokens["sam"])
+    ) as r:
+        (stats,) = (await r.json())["items"]
     assert stats["answered"] >= 1
-    assert stats["average_handle_seconds"] is not None
+    assert stats["handled"] >= 1
+    assert stats["aht_seconds"] is not None
 
 
 async def test_given_offer_when_agent_rejects_then_next_agent_gets_it(

@@ -1,4 +1,4 @@
-// Service level and waiting per interval through the day, one line per queue shown, drawn with uPlot.
+// Service level and longest wait per interval through the day, one line per queue shown, drawn with uPlot.
 
 import uPlot from "uplot";
 import type { QueueFigures } from "./types";
@@ -53,7 +53,11 @@ export class Charts {
 
   constructor(sl: HTMLElement, waiting: HTMLElement) {
     this.sl = new Chart(sl, "%", (q, s) => q.intervals.find((i) => i.start === s)?.service_level_percent ?? null);
-    this.waiting = new Chart(waiting, "waiting", (q, s) => q.intervals.find((i) => i.start === s)?.waiting ?? null);
+    this.waiting = new Chart(
+      waiting,
+      "seconds",
+      (q, s) => q.intervals.find((i) => i.start === s)?.longest_wait_seconds ?? null,
+    );
   }
 
   /** Redrawn at most once a second: interval figures move slowly, events may come by the hundred. */

@@ -125,12 +125,25 @@ class Console {
   }
 
   private changes(changes: BoardChanges): void {
-    for (const q of changes.queues) this.queues.set(q.id, q);
-    for (const a of changes.agents) this.agents.set(a.id, a);
-    this.render();
-    byId("console").dataset["seq"] = String(changes.seq);
+    const t = this.thresholds;
+    if (t === null) return;
+    for (const q of changes.queues) {
+      const figures = withIntervalsOf(this.queues.get(q.id), q);
+      this.queues.set(q.id, figures);
+      if (queueShown(figures, this.filter)) swap(`#queue-rows tr[data-queue="${CSS.escape(q.id)}"]`, queueRow(figures, t));
+    }
+    for (const a of changes.agents) {
+      this.agents.set(a.id, a);
+      const row = agentRow(a, t, this.agentControl(a));
+      if (agentShown(a, this.filter)) swap(`#agent-rows tr[data-agent="${CSS.escape(a.id)}"]`, row);
+    }
+    if (changes.queues.length > 0) this.renderWork();
+    const root = byId("console");
+    root.dataset["seq"] = String(changes.seq);
+    root.dispatchEvent(new CustomEvent("board-changed", { detail: changes }));
   }
 
+  /** Everything again: on connect and when a filter changes (a change redraws only its own rows). */
   private render(): void {
     const t = this.thresholds;
     if (t === null) return;
@@ -138,6 +151,11 @@ class Console {
     const agents = [...this.agents.values()].filter((a) => agentShown(a, this.filter));
     byId("queue-rows").replaceChildren(...queues.map((q) => queueRow(q, t)));
     byId("agent-rows").replaceChildren(...agents.map((a) => agentRow(a, t, this.agentControl(a))));
+    this.renderWork();
+  }
+
+  private renderWork(): void {
+    const queues = [...this.queues.values()].filter((q) => queueShown(q, this.filter));
     const work = queues.flatMap((q) => q.work).sort((a, b) => a.enqueue_time - b.enqueue_time);
     this.forgetControls(new Set(work.map((w) => `work:${w.id}:${w.queue}`)));
     byId("work-rows").replaceChildren(...work.map((w) => this.workRow(w)));
@@ -261,6 +279,18 @@ class Console {
     byId("login").hidden = false;
     setText(byId("login-error"), message);
   }
+}
+
+/** A change carries the current interval only: the earlier ones are kept from what the console has. */
+function withIntervalsOf(before: QueueFigures | undefined, after: QueueFigures): QueueFigures {
+  const fresh = new Set(after.intervals.map((i) => i.start));
+  const kept = (before?.intervals ?? []).filter((i) => !fresh.has(i.start));
+  return { ...after, intervals: [...kept, ...after.intervals].sort((a, b) => a.start - b.start) };
+}
+
+/** Put `row` where the row `selector` finds is (a row not there yet, say for a new agent, is left out). */
+function swap(selector: string, row: HTMLElement): void {
+  document.querySelector(selector)?.replaceWith(row);
 }
 
 function options(select: HTMLSelectElement, all: string, items: [string, string][]): void {

@@ -80,16 +80,23 @@ export function queueRow(q: QueueFigures, t: Thresholds): HTMLTableRowElement {
     h("td", { "data-figure": "offered" }, q.offered),
     h("td", { "data-figure": "answered" }, q.answered),
     h("td", { "data-figure": "abandoned" }, q.abandoned),
-    figure(
-      `${percent(q.service_level_percent)} / ${q.service_level_target_percent}%`,
-      q.service_level_percent,
-      q.service_level_target_percent,
-      true,
-    ),
+    serviceLevel(q),
     figure(seconds(q.asa_seconds), q.asa_seconds, t.asa_seconds),
     figure(seconds(q.aht_seconds), q.aht_seconds, t.aht_seconds),
     figure(percent(q.abandonment_percent), q.abandonment_percent, t.abandonment_percent),
   );
+}
+
+function serviceLevel(q: QueueFigures): HTMLTableCellElement {
+  const breach = q.service_level_met === false;
+  const cell = h(
+    "td",
+    { "data-breach": breach ? "true" : "false", title: `definition: ${q.service_level_definition}` },
+    `${percent(q.service_level_percent)} / ${q.service_level_target_percent}%`,
+  );
+  if (breach) cell.classList.add("breach");
+  else if (q.service_level_met) cell.classList.add("met");
+  return cell;
 }
 
 function describe(work: Work): string {
@@ -97,7 +104,7 @@ function describe(work: Work): string {
 }
 
 export function agentRow(agent: AgentFigures, t: Thresholds, control: HTMLElement): HTMLTableRowElement {
-  const state = agent.state === "available" && agent.work.length > 0 ? "busy" : agent.state;
+  const state = agent.state;
   const label = agent.reason ? `${state.replace("_", " ")}: ${agent.reason}` : state.replace("_", " ");
   return h(
     "tr",

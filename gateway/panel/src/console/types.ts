@@ -20,11 +20,12 @@ export interface Work {
   answered_at: number | null;
 }
 
-/** One interval of a queue's day (start in epoch seconds). */
+/** One 15-minute interval of a queue's day (start in epoch seconds). */
 export interface Interval {
   start: number;
+  offered: number;
   service_level_percent: number | null;
-  waiting: number;
+  longest_wait_seconds: number | null;
 }
 
 export interface QueueFigures {
@@ -39,6 +40,8 @@ export interface QueueFigures {
   answered: number;
   abandoned: number;
   service_level_percent: number | null;
+  service_level_met: boolean | null;
+  service_level_definition: string;
   service_level_target_percent: number;
   service_level_threshold_seconds: number;
   asa_seconds: number | null;
@@ -64,6 +67,7 @@ export interface AgentFigures {
 
 export interface Board {
   at: number;
+  day_start: number;
   thresholds: Thresholds;
   skills: string[];
   queues: QueueFigures[];
@@ -73,6 +77,7 @@ export interface Board {
 export interface BoardChanges {
   at: number;
   seq: number;
+  event_at: number;
   queues: QueueFigures[];
   agents: AgentFigures[];
 }

@@ -1,0 +1,517 @@
+"""`MetricsEngine`: every contact-center figure, folded from routing events one at a time.
+
+Pure and incremental: `apply(event)` does no I/O and reads no clock, so live figures and figures rebuilt
+by replaying the event log are the same. Counts land in the 15-minute bucket of the event that caused
+them; time spent in a state is spread over the buckets it covers; "today" and any interval are sums of
+buckets, plus, for an agent, the state they are still in up to `now`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Generic, TypeVar
+from zoneinfo import ZoneInfo
+
+from gateway.acd import JSON, Event, EventType
+
+from ._calendar import Granularity, Period, buckets, day_of, periods
+from ._counters import AgentCounters, QueueCounters, bucket_of, spread, summed
+from ._figures import AgentFigures, Changes, QueueFigures, Snapshot, agent_figures, queue_figures
+from ._specs import QueueMetricsSpec, ServiceLevelSpec
+from .errors import UnknownScope
+
+__all__ = ["MetricsEngine"]
+
+C = TypeVar("C", QueueCounters, AgentCounters)
+
+_DEFAULT_SL = ServiceLevelSpec()
+
+
+@dataclass(slots=True)
+class _Scope(Generic[C]):
+    """One queue's, channel's or agent's counters: per 15-minute bucket, and per local day (so that the
+    figures of "today" are read without summing buckets)."""
+
+    make: Callable[[], C]
+    buckets: dict[int, C] = field(default_factory=dict)
+    days: dict[float, C] = field(default_factory=dict)
+
+    def at(self, bucket: int, day: float) -> tuple[C, C]:
+        b = self.buckets.get(bucket)
+        if b is None:
+            b = self.buckets[bucket] = self.make()
+        d = self.days.get(day)
+        if d is None:
+            d = self.days[day] = self.make()
+        return b, d
+
+    def period(self, period: Period) -> C:
+        return summed(self.make(), (self.buckets[b] for b in buckets(period) if b in self.buckets))
+
+
+@dataclass(slots=True)
+class _Work:
+    """An interaction the engine follows, from `received` until it leaves (answered work: until it ends)."""
+
+    queue: str
+    channel: str
+    queued_at: float | None = None
+    agent: str | None = None
+    assigned_at: float | None = None
+
+
+@dataclass(slots=True)
+class _Closing:
+    """Ended work whose wrap-up is still running: it is handled once the wrap-up is over."""
+
+    queue: str
+    channel: str
+    ended_at: float
+    talk: float
+    hold: float
+
+
+@dataclass(slots=True)
+class _Agent:
+    presence: str = "offline"
+    reason: str | None = None
+    since: float | None = None  # up to when its time is counted; None before the agent's first event
+    entered: float | None = None  # when the current state (busy, presence, reason) began
+    work: dict[str, None] = field(default_factory=dict)
+    closing: list[_Closing] = field(default_factory=list)
+
+    @property
+    def state(self) -> str:
+        return "busy" if self.work else self.presence
+
+    def key(self) -> tuple[bool, str, str | None]:
+        return bool(self.work), self.presence, self.reason
+
+
+def _text(data: Mapping[str, JSON], key: str) -> str | None:
+    value = data.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _number(data: Mapping[str, JSON], key: str) -> float | None:
+    value = data.get(key)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+class MetricsEngine:
+    def __init__(
+        self, queues: Sequence[QueueMetricsSpec], agents: Iterable[str] = (), *, timezone: str = "UTC"
+    ) -> None:
+        self.tz = ZoneInfo(timezone)
+        self._specs = {q.id: q for q in queues}
+        self._queues: dict[str, _Scope[QueueCounters]] = {q.id: _Scope(QueueCounters) for q in queues}
+        self._channels: dict[str, _Scope[QueueCounters]] = {}
+        self._agent_scopes: dict[str, _Scope[AgentCounters]] = {}
+        self._day: Period = (0.0, 0.0)
+        self._agents: dict[str, _Agent] = {a: _Agent() for a in agents}
+        self._queues_of: dict[str, list[str]] = {}
+        for q in queues:
+            for a in q.agents:
+                self._agents.setdefault(a, _Agent())
+                self._queues_of.setdefault(a, []).append(q.id)
+        self._work: dict[str, _Work] = {}
+        self._waiting: dict[str, dict[str, float]] = {q.id: {} for q in queues}
+        self._touched_queues: set[str] = set()
+        self._touched_agents: set[str] = set()
+        self.last_seq = 0
+        self._steps: dict[EventType, Callable[[Event], None]] = {
+            EventType.RECEIVED: self._received,
+            EventType.QUEUED: self._queued,
+            EventType.REFUSED: self._refused,
+            EventType.OFFERED: self._offered,
+            EventType.ASSIGNED: self._assigned,
+            EventType.REJECTED: self._rejected,
+            EventType.TIMED_OUT: self._timed_out,
+            EventType.OVERFLOWED: self._overflowed,
+            EventType.EXITED: self._exited,
+            EventType.ABANDONED: self._abandoned,
+            EventType.ENDED: self._ended,
+            EventType.PRESENCE_CHANGED: self._presence_changed,
+            EventType.WRAP_UP_ENDED: self._wrap_up_ended,
+        }
+
+    # -- folding --------------------------------------------------------------------------------------
+
+    def apply(self, event: Event) -> None:
+        """Fold one event. Events must come in `seq` order; one already applied is ignored."""
+        if event.seq <= self.last_seq:
+            return
+        self.last_seq = event.seq
+        step = self._steps.get(event.type)
+        if step is not None:
+            step(event)
+
+    def changes(self) -> Changes:
+        """The queues and agents touched since the last call (what a live view must re-read)."""
+        done = Changes(frozenset(self._touched_queues), frozenset(self._touched_agents))
+        self._touched_queues.clear()
+        self._touched_agents.clear()
+        return done
+
+    def _received(self, ev: Event) -> None:
+        if ev.interaction_id is not None:
+            queue = _text(ev.data, "queue") or ""
+            self._work[ev.interaction_id] = _Work(queue, _text(ev.data, "channel") or "voice")
+
+    def _queued(self, ev: Event) -> None:
+        work = self._followed(ev)
+        if work is None:
+            return
+        work.queue = _text(ev.data, "queue") or work.queue
+        if work.queued_at is None:
+            work.queued_at = ev.at
+        for c in self._counters(work, ev.at):
+            c.offered += 1
+        self._touched_queues.add(work.queue)
+        self._waiting.setdefault(work.queue, {})[ev.interaction_id or ""] = work.queued_at
+
+    def _refused(self, ev: Event) -> None:
+        work = self._followed(ev)
+        if work is not None:
+            work.queue = _text(ev.data, "queue") or work.queue
+            for c in self._counters(work, ev.at):
+                c.refused += 1
+            self._gone(ev)
+
+    def _offered(self, ev: Event) -> None:
+        if ev.agent_id is not None:
+            for c in self._agent_counters(ev.agent_id, ev.at):
+                c.offers += 1
+
+    def _assigned(self, ev: Event) -> None:
+        work, agent_id = self._followed(ev), ev.agent_id
+        if work is None or agent_id is None:
+            return
+        self._unwait(work, ev)
+        wait = max(0.0, ev.at - (work.queued_at if work.queued_at is not None else ev.at))
+        threshold = self._sl(work.queue).threshold_seconds
+        for c in self._counters(work, ev.at):
+            c.answered += 1
+            c.answered_in_threshold += wait <= threshold
+            c.answer_wait_total += wait
+            c.longest_wait = max(c.longest_wait, wait)
+        work.agent, work.assigned_at = agent_id, ev.at
+        self._change(agent_id, ev.at, lambda a: a.work.__setitem__(ev.interaction_id or "", None))
+        for a in self._agent_counters(agent_id, ev.at):
+            a.answered += 1
+
+    def _rejected(self, ev: Event) -> None:
+        if ev.agent_id is not None:
+            for c in self._agent_counters(ev.agent_id, ev.at):
+                c.rejected += 1
+
+    def _timed_out(self, ev: Event) -> None:
+        work = self._followed(ev)
+        if work is not None:
+            for c in self._counters(work, ev.at):
+                c.missed_offers += 1
+        if ev.agent_id is not None:
+            for a in self._agent_counters(ev.agent_id, ev.at):
+                a.missed += 1
+
+    def _overflowed(self, ev: Event) -> None:
+        work = self._followed(ev)
+        if work is None:
+            return
+        self._unwait(work, ev)
+        for c in self._queue_counters(work.queue, ev.at):  # the channel's work did not leave it
+            c.overflowed += 1
+        work.queue = _text(ev.data, "to") or work.queue
+
+    def _exited(self, ev: Event) -> None:
+        work = self._followed(ev)
+        if work is None:
+            return
+        self._unwait(work, ev)
+        wait = self._waited(work, ev.at)
+        for c in self._counters(work, ev.at):
+            c.exited += 1
+            c.longest_wait = max(c.longest_wait, wait)
+        self._gone(ev)
+
+    def _abandoned(self, ev: Event) -> None:
+        work = self._followed(ev)
+        if work is None:
+            return
+        self._unwait(work, ev)
+        wait, sl = self._waited(work, ev.at), self._sl(work.queue)
+        short = wait < sl.short_abandon_seconds
+        late = wait > sl.threshold_seconds
+        for c in self._counters(work, ev.at):
+            c.abandoned += 1
+            c.abandoned_short += short
+            c.abandoned_after_threshold += late
+            c.abandoned_after_threshold_short += late and short
+            c.longest_wait = max(c.longest_wait, wait)
+        self._gone(ev)
+
+    def _ended(self, ev: Event) -> None:
+        work, agent_id = self._followed(ev), ev.agent_id
+        if work is None or agent_id is None or work.assigned_at is None:
+            self._gone(ev)
+            return
+        agent = self._change(agent_id, ev.at, lambda a: a.work.pop(ev.interaction_id or "", None))
+        busy = max(0.0, ev.at - work.assigned_at)
+        hold = min(busy, max(0.0, _number(ev.data, "hold_seconds") or 0.0))
+        closing = _Closing(work.queue, work.channel, ev.at, busy - hold, hold)
+        if _text(ev.data, "reason") == "transferred":
+            for c in self._counters(work, ev.at):
+                c.transfers += 1
+            for a in self._agent_counters(agent_id, ev.at):
+                a.transfers += 1
+        if self._wraps_up(ev, work.queue, agent):
+            agent.closing.append(closing)
+        else:
+            self._handled(agent_id, closing, ev.at)
+        self._gone(ev)
+
+    def _wraps_up(self, ev: Event, queue: str, agent: _Agent) -> bool:
+        said = ev.data.get("wrap_up")
+        if isinstance(said, bool):
+            return said
+        # written before `ended` said so: the router's own rule, from the queue's configuration
+        spec = self._specs.get(queue)
+        return spec is not None and spec.wrap_up_seconds > 0 and agent.presence in ("available", "wrap_up")
+
+    def _presence_changed(self, ev: Event) -> None:
+        if ev.agent_id is None:
+            return
+        presence = ev.data.get("presence")
+        kind = _text(presence, "kind") if isinstance(presence, dict) else None
+        reason = _text(presence, "reason") if isinstance(presence, dict) else None
+        self._set_presence(ev.agent_id, kind or "offline", reason, ev.at)
+
+    def _wrap_up_ended(self, ev: Event) -> None:
+        if ev.agent_id is not None:
+            self._set_presence(ev.agent_id, "available", None, ev.at)
+
+    def _set_presence(self, agent_id: str, kind: str, reason: str | None, at: float) -> None:
+        def to(a: _Agent) -> None:
+            a.presence, a.reason = kind, reason
+
+        agent = self._change(agent_id, at, to)
+        if kind != "wrap_up" and agent.closing:
+            closing, agent.closing = agent.closing, []
+            for done in closing:
+                self._handled(agent_id, done, at)
+
+    def _handled(self, agent_id: str, done: _Closing, at: float) -> None:
+        wrap = at - done.ended_at
+        queue = (*self._queue_counters(done.queue, at), *self._channel_counters(done.channel, at))
+        for c in (*queue, *self._agent_counters(agent_id, at)):
+            c.handled += 1
+            c.talk_total += done.talk
+            c.hold_total += done.hold
+            c.wrap_total += wrap
+        self._touched_queues.add(done.queue)
+
+    # -- bookkeeping ------------------------------------------------------------------------------------
+
+    def _followed(self, ev: Event) -> _Work | None:
+        work = self._work.get(ev.interaction_id or "")
+        if work is not None:
+            self._touched_queues.add(work.queue)
+        return work
+
+    def _gone(self, ev: Event) -> None:
+        self._work.pop(ev.interaction_id or "", None)
+
+    def _unwait(self, work: _Work, ev: Event) -> None:
+        waiting = self._waiting.get(work.queue)
+        if waiting is not None:
+            waiting.pop(ev.interaction_id or "", None)
+
+    @staticmethod
+    def _waited(work: _Work, at: float) -> float:
+        return max(0.0, at - work.queued_at) if work.queued_at is not None else 0.0
+
+    def _sl(self, queue: str) -> ServiceLevelSpec:
+        spec = self._specs.get(queue)
+        return spec.service_level if spec is not None else _DEFAULT_SL
+
+    def _day_of(self, at: float) -> float:
+        day = self._day
+        if not day[0] <= at < day[1]:
+            day = self._day = day_of(at, self.tz)
+        return day[0]
+
+    def _counters(self, work: _Work, at: float) -> tuple[QueueCounters, ...]:
+        """What a fact about `work` at `at` counts into: its queue's and its channel's bucket and day."""
+        return (*self._queue_counters(work.queue, at), *self._channel_counters(work.channel, at))
+
+    def _queue_counters(self, queue: str, at: float) -> tuple[QueueCounters, QueueCounters]:
+        scope = self._queues.get(queue)
+        if scope is None:
+            scope = self._queues[queue] = _Scope(QueueCounters)
+        return scope.at(bucket_of(at), self._day_of(at))
+
+    def _channel_counters(self, channel: str, at: float) -> tuple[QueueCounters, QueueCounters]:
+        scope = self._channels.get(channel)
+        if scope is None:
+            scope = self._channels[channel] = _Scope(QueueCounters)
+        return scope.at(bucket_of(at), self._day_of(at))
+
+    def _agent_scope(self, agent_id: str) -> _Scope[AgentCounters]:
+        scope = self._agent_scopes.get(agent_id)
+        if scope is None:
+            scope = self._agent_scopes[agent_id] = _Scope(AgentCounters)
+        return scope
+
+    def _agent_counters(self, agent_id: str, at: float) -> tuple[AgentCounters, AgentCounters]:
+        self._touched_agents.add(agent_id)
+        return self._agent_scope(agent_id).at(bucket_of(at), self._day_of(at))
+
+    def _change(self, agent_id: str, at: float, change: Callable[[_Agent], object]) -> _Agent:
+        agent = self._advance(agent_id, at)
+        before = agent.key()
+        change(agent)
+        if agent.key() != before or agent.entered is None:
+            agent.entered = at
+        return agent
+
+    def _advance(self, agent_id: str, at: float) -> _Agent:
+        """Close the agent's current state at `at` (its time goes to the buckets it covers)."""
+        agent = self._agents.get(agent_id)
+        if agent is None:
+            agent = self._agents[agent_id] = _Agent()
+        if agent.since is not None and at > agent.since:
+            scope = self._agent_scope(agent_id)
+            spread(agent.since, at, lambda b, s: _spend(scope.at(b, self._day_of(b))[0], agent, s))
+            day, start = self._day_of(agent.since), agent.since
+            while start < at:  # the same time into the day (or days) it covers
+                end = min(at, self._day[1])
+                _spend(scope.at(bucket_of(start), day)[1], agent, end - start)
+                start = end
+                day = self._day_of(start) if start < at else day
+        agent.since = at if agent.since is None or at > agent.since else agent.since
+        self._touched_agents.add(agent_id)
+        self._touched_queues.update(self._queues_of.get(agent_id, ()))
+        return agent
+
+    # -- reading ----------------------------------------------------------------------------------------
+
+    def queue_ids(self) -> list[str]:
+        return sorted(self._queues)
+
+    def agent_ids(self) -> list[str]:
+        return sorted(self._agents)
+
+    def agent_state(self, agent_id: str) -> str:
+        """offline, available, busy (holding work), wrap_up or not_ready."""
+        agent = self._agents.get(agent_id)
+        if agent is None:
+            raise UnknownScope("agent", agent_id)
+        return agent.state
+
+    def today(self, now: float) -> Period:
+        return day_of(now, self.tz)
+
+    def queue(self, queue_id: str, now: float) -> QueueFigures:
+        """The queue's figures for the local day of `now`, with what waits in it now."""
+        if queue_id not in self._queues:
+            raise UnknownScope("queue", queue_id)
+        day = self.today(now)
+        counters = self._queues[queue_id].days.get(day[0]) or QueueCounters()
+        figures = queue_figures(queue_id, day, counters, self._sl(queue_id))
+        waiting = self._waiting.get(queue_id, {})
+        spec = self._specs.get(queue_id)
+        by_state: dict[str, int] = {}
+        for agent_id in spec.agents if spec is not None else ():
+            state = self._agents[agent_id].state if agent_id in self._agents else "offline"
+            by_state[state] = by_state.get(state, 0) + 1
+        oldest = min(waiting.values()) if waiting else None
+        return _live_queue(figures, len(waiting), None if oldest is None else now - oldest, by_state)
+
+    def agent(self, agent_id: str, now: float) -> AgentFigures:
+        """The agent's figures for the local day of `now`, with the state they are in now."""
+        agent = self._agents.get(agent_id)
+        if agent is None:
+            raise UnknownScope("agent", agent_id)
+        day = self.today(now)
+        scope = self._agent_scopes.get(agent_id)
+        counters = AgentCounters()
+        if scope is not None and day[0] in scope.days:
+            counters.add(scope.days[day[0]])
+        return _live_agent(agent_figures(agent_id, day, self._open(counters, agent, day, now)), agent)
+
+    def snapshot(self, now: float) -> Snapshot:
+        queues = tuple(self.queue(q, now) for q in self.queue_ids())
+        agents = tuple(self.agent(a, now) for a in self.agent_ids())
+        return Snapshot(at=now, day_start=self.today(now)[0], queues=queues, agents=agents)
+
+    def queue_intervals(
+        self, queue_id: str, start: float, end: float, size: Granularity
+    ) -> list[QueueFigures]:
+        if queue_id not in self._queues:
+            raise UnknownScope("queue", queue_id)
+        return [self._queue_period(queue_id, p) for p in periods(start, end, size, self.tz)]
+
+    def channel_intervals(
+        self, channel: str, start: float, end: float, size: Granularity
+    ) -> list[QueueFigures]:
+        scope = self._channels.get(channel) or _Scope(QueueCounters)
+        return [
+            queue_figures(channel, p, scope.period(p), _DEFAULT_SL)
+            for p in periods(start, end, size, self.tz)
+        ]
+
+    def agent_intervals(
+        self, agent_id: str, start: float, end: float, size: Granularity, now: float
+    ) -> list[AgentFigures]:
+        if agent_id not in self._agents:
+            raise UnknownScope("agent", agent_id)
+        return [self._agent_period(agent_id, p, now) for p in periods(start, end, size, self.tz)]
+
+    def _queue_period(self, queue_id: str, period: Period) -> QueueFigures:
+        return queue_figures(queue_id, period, self._queues[queue_id].period(period), self._sl(queue_id))
+
+    def _agent_period(self, agent_id: str, period: Period, now: float) -> AgentFigures:
+        scope = self._agent_scopes.get(agent_id) or _Scope(AgentCounters)
+        counters = self._open(scope.period(period), self._agents[agent_id], period, now)
+        return agent_figures(agent_id, period, counters)
+
+    @staticmethod
+    def _open(counters: AgentCounters, agent: _Agent, period: Period, now: float) -> AgentCounters:
+        """`counters` plus the part of `period` the agent has spent in their current state up to `now`."""
+        if agent.since is not None:
+            start, end = max(agent.since, period[0]), min(now, period[1])
+            if end > start:
+                _spend(counters, agent, end - start)
+        return counters
+
+
+def _spend(c: AgentCounters, agent: _Agent, seconds: float) -> None:
+    """`seconds` of the agent's current state, into `c`."""
+    c.presence_seconds[agent.presence] = c.presence_seconds.get(agent.presence, 0.0) + seconds
+    if agent.presence == "not_ready":
+        reason = agent.reason or ""
+        c.not_ready_seconds[reason] = c.not_ready_seconds.get(reason, 0.0) + seconds
+    if agent.work:
+        c.busy_seconds += seconds
+    elif agent.presence == "wrap_up":
+        c.wrap_up_seconds += seconds
+    elif agent.presence == "available":
+        c.idle_seconds += seconds
+
+
+def _live_queue(
+    f: QueueFigures, waiting: int, oldest: float | None, by_state: dict[str, int]
+) -> QueueFigures:
+    return replace(f, waiting=waiting, oldest_wait_seconds=oldest, agents_by_state=by_state)
+
+
+def _live_agent(f: AgentFigures, agent: _Agent) -> AgentFigures:
+    return replace(
+        f,
+        state=agent.state,
+        presence=agent.presence,
+        presence_reason=agent.reason,
+        since=agent.entered,
+        work=tuple(agent.work),
+    )

@@ -1,0 +1,184 @@
+"""The figures the engine answers with: frozen values computed from summed counters, one formula each."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ._counters import AgentCounters, QueueCounters
+from ._specs import ServiceLevelDefinition, ServiceLevelSpec
+
+__all__ = ["AgentFigures", "Changes", "QueueFigures", "Snapshot", "service_level"]
+
+_D = ServiceLevelDefinition
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFigures:
+    """One queue over one period. `waiting`, `oldest_wait_seconds` and `agents_by_state` are live: they are
+    set for "today" and None for an interval."""
+
+    queue: str
+    start: float
+    end: float
+    offered: int
+    answered: int
+    answered_in_threshold: int
+    abandoned: int
+    abandoned_short: int
+    exited: int
+    refused: int
+    overflowed: int
+    missed_offers: int
+    transfers: int
+    handled: int
+    service_level_percent: float | None
+    service_level_met: bool | None
+    service_level_target_percent: float
+    service_level_threshold_seconds: float
+    service_level_definition: str
+    asa_seconds: float | None
+    aht_seconds: float | None
+    abandonment_percent: float | None
+    longest_wait_seconds: float
+    waiting: int | None = None
+    oldest_wait_seconds: float | None = None
+    agents_by_state: dict[str, int] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentFigures:
+    """One agent over one period; `state`, `presence`, `since` and `work` are live ("today" only)."""
+
+    agent: str
+    start: float
+    end: float
+    offers: int
+    answered: int
+    missed: int
+    rejected: int
+    transfers: int
+    handled: int
+    aht_seconds: float | None
+    occupancy_percent: float | None
+    busy_seconds: float
+    wrap_up_seconds: float
+    idle_seconds: float
+    presence_seconds: dict[str, float]
+    not_ready_seconds: dict[str, float]
+    state: str | None = None  # offline | available | busy | wrap_up | not_ready
+    presence: str | None = None
+    presence_reason: str | None = None
+    since: float | None = None
+    work: tuple[str, ...] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything of the day at `at`: what a supervisor's console shows on connect."""
+
+    at: float
+    day_start: float
+    queues: tuple[QueueFigures, ...]
+    agents: tuple[AgentFigures, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "at": self.at,
+            "day_start": self.day_start,
+            "queues": [q.to_dict() for q in self.queues],
+            "agents": [a.to_dict() for a in self.agents],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """The queues and agents whose figures events changed since the engine was last asked."""
+
+    queues: frozenset[str]
+    agents: frozenset[str]
+
+    def __bool__(self) -> bool:
+        return bool(self.queues or self.agents)
+
+
+def service_level(c: QueueCounters, spec: ServiceLevelSpec) -> float | None:
+    """Answered within the threshold, in percent of the definition's denominator (None when it is 0)."""
+    d = spec.definition
+    if d is _D.ANSWERED:
+        base = c.answered
+    elif d is _D.OFFERED:
+        base = c.answered + c.abandoned
+    elif d is _D.OFFERED_MINUS_SHORT:
+        base = c.answered + c.abandoned - c.abandoned_short
+    elif d is _D.ABANDONED_AFTER_THRESHOLD:
+        base = c.answered + c.abandoned_after_threshold
+    else:
+        base = c.answered + c.abandoned_after_threshold - c.abandoned_after_threshold_short
+    return 100.0 * c.answered_in_threshold / base if base else None
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    return part / whole if whole else None
+
+
+def queue_figures(
+    queue: str, period: tuple[float, float], c: QueueCounters, spec: ServiceLevelSpec
+) -> QueueFigures:
+    sl = service_level(c, spec)
+    finished = c.answered + c.abandoned
+    abandonment = _ratio(100.0 * c.abandoned, finished)
+    return QueueFigures(
+        queue=queue,
+        start=period[0],
+        end=period[1],
+        offered=c.offered,
+        answered=c.answered,
+        answered_in_threshold=c.answered_in_threshold,
+        abandoned=c.abandoned,
+        abandoned_short=c.abandoned_short,
+        exited=c.exited,
+        refused=c.refused,
+        overflowed=c.overflowed,
+        missed_offers=c.missed_offers,
+        transfers=c.transfers,
+        handled=c.handled,
+        service_level_percent=sl,
+        service_level_met=None if sl is None else sl >= spec.target_percent,
+        service_level_target_percent=spec.target_percent,
+        service_level_threshold_seconds=spec.threshold_seconds,
+        service_level_definition=str(spec.definition),
+        asa_seconds=_ratio(c.answer_wait_total, c.answered),
+        aht_seconds=_ratio(c.talk_total + c.hold_total + c.wrap_total, c.handled),
+        abandonment_percent=abandonment,
+        longest_wait_seconds=c.longest_wait,
+    )
+
+
+def agent_figures(agent: str, period: tuple[float, float], c: AgentCounters) -> AgentFigures:
+    working = c.busy_seconds + c.wrap_up_seconds
+    occupancy = _ratio(100.0 * working, working + c.idle_seconds)
+    return AgentFigures(
+        agent=agent,
+        start=period[0],
+        end=period[1],
+        offers=c.offers,
+        answered=c.answered,
+        missed=c.missed,
+        rejected=c.rejected,
+        transfers=c.transfers,
+        handled=c.handled,
+        aht_seconds=_ratio(c.talk_total + c.hold_total + c.wrap_total, c.handled),
+        occupancy_percent=occupancy,
+        busy_seconds=c.busy_seconds,
+        wrap_up_seconds=c.wrap_up_seconds,
+        idle_seconds=c.idle_seconds,
+        presence_seconds=dict(c.presence_seconds),
+        not_ready_seconds=dict(c.not_ready_seconds),
+    )

@@ -1,0 +1,84 @@
+"""The JSON shapes of the statistics REST API (documented in OpenAPI); built from the engine's figures."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+__all__ = ["AgentStatsList", "AgentStatsOut", "IntervalList", "QueueStatsList", "QueueStatsOut"]
+
+
+class QueueStatsOut(BaseModel):
+    queue: str
+    name: str
+    start: float
+    end: float
+    offered: int
+    answered: int
+    answered_in_threshold: int
+    abandoned: int
+    abandoned_short: int
+    exited: int
+    refused: int
+    overflowed: int
+    missed_offers: int
+    transfers: int
+    handled: int
+    service_level_percent: float | None
+    service_level_met: bool | None
+    service_level_target_percent: float
+    service_level_threshold_seconds: float
+    service_level_definition: str
+    asa_seconds: float | None
+    aht_seconds: float | None
+    abandonment_percent: float | None
+    longest_wait_seconds: float
+    waiting: int | None = None
+    oldest_wait_seconds: float | None = None
+    agents_by_state: dict[str, int] | None = None
+
+
+class AgentStatsOut(BaseModel):
+    agent: str
+    name: str
+    start: float
+    end: float
+    offers: int
+    answered: int
+    missed: int
+    rejected: int
+    transfers: int
+    handled: int
+    aht_seconds: float | None
+    occupancy_percent: float | None
+    busy_seconds: float
+    wrap_up_seconds: float
+    idle_seconds: float
+    presence_seconds: dict[str, float]
+    not_ready_seconds: dict[str, float]
+    state: str | None = None
+    presence: str | None = None
+    presence_reason: str | None = None
+    since: float | None = None
+    work: list[str] | None = None
+
+
+class QueueStatsList(BaseModel):
+    at: float
+    timezone: str
+    items: list[QueueStatsOut]
+
+
+class AgentStatsList(BaseModel):
+    at: float
+    timezone: str
+    items: list[AgentStatsOut]
+
+
+class IntervalList(BaseModel):
+    scope: str
+    size: str
+    timezone: str
+    start: float
+    end: float
+    queues: list[QueueStatsOut] = []  # scope queue or channel (a channel's figures use the `queue` field)
+    agents: list[AgentStatsOut] = []
