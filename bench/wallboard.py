@@ -52,8 +52,8 @@ T0 = 1_700_000_000.0
 _OBSERVER = """() => {
   window.__board = [];
   document.getElementById("console").addEventListener("board-changed", (e) => {
-    const at = e.detail.event_at * 1000;
-    requestAnimationFrame(() => window.__board.push([at, performance.timeOrigin + performance.now()]));
+    const at = e.detail.event_at * 1000, sent = e.detail.at * 1000;
+    requestAnimationFrame(() => window.__board.push([at, performance.timeOrigin + performance.now(), sent]));
   });
 }"""
 
@@ -329,7 +329,9 @@ async def _drive(
         sent, took = await _run(_traffic(http, base, tokens, config, rate), seconds)
         await asyncio.sleep(1.0)
         seq2 = await _last_seq(page)
-        samples = [end - start for start, end in await page.evaluate("() => window.__board")]
+        drawn = await page.evaluate("() => window.__board")
+        samples = [end - start for start, end, _ in drawn]
+        server = sorted(sent - start for start, _, sent in drawn)
         await browser.close()
     samples.sort()
     return {
@@ -340,6 +342,7 @@ async def _drive(
         "p50_ms": statistics.median(samples) if samples else None,
         "p95_ms": samples[int(0.95 * (len(samples) - 1))] if samples else None,
         "max_ms": samples[-1] if samples else None,
+        "server_p50_ms": statistics.median(server) if server else None,  # event -> changes sent
     }
 
 

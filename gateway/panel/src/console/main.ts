@@ -11,6 +11,7 @@ import { agentRow, agentShown, type Filter, queueRow, queueShown, tick, waited }
 import type { AgentFigures, Board, BoardChanges, QueueFigures, Thresholds, Trace, Work } from "./types";
 
 const KEY = "helpline.console.session";
+const WORK_SHOWN = 50; // the oldest waiting work listed, all queues shown together
 const STAFF = ["supervisor", "admin"];
 
 interface Session {
@@ -41,6 +42,10 @@ class Console {
   private readonly charts = new Charts(byId("chart-sl"), byId("chart-waiting"));
   // A supervisor's half-made choice (a state, a reason, a target) survives the board's redraws.
   private readonly controls = new Map<string, HTMLElement>();
+  private workShown = "";
+  private pending: BoardChanges[] = [];
+  private readonly dirtyQueues = new Set<string>();
+  private readonly dirtyAgents = new Set<string>();
 
   boot(): void {
     byId<HTMLFormElement>("login-form").addEventListener("submit", (event) => {
@@ -54,7 +59,7 @@ class Console {
         this.render();
       });
     }
-    setInterval(() => tick(byId("console")), 500);
+    setInterval(() => tick(byId("console")), 1000);
     if (this.session) this.start();
     else this.showLogin("");
   }
@@ -121,26 +126,46 @@ class Console {
     for (const a of board.agents) this.agents.set(a.id, a);
     options(byId("queue-filter"), "All queues", board.queues.map((q) => [q.id, q.name]));
     options(byId("skill-filter"), "All skills", board.skills.map((s) => [s, s]));
+    byId("agent-ids").replaceChildren(...board.agents.map((a) => h("option", { value: a.id }, a.name)));
     this.render();
   }
 
+  /** Changes are merged as they come and drawn together once per frame: a busy floor never builds up a
+   * backlog of redraws in the browser. */
   private changes(changes: BoardChanges): void {
-    const t = this.thresholds;
-    if (t === null) return;
     for (const q of changes.queues) {
-      const figures = withIntervalsOf(this.queues.get(q.id), q);
-      this.queues.set(q.id, figures);
-      if (queueShown(figures, this.filter)) swap(`#queue-rows tr[data-queue="${CSS.escape(q.id)}"]`, queueRow(figures, t));
+      this.queues.set(q.id, withIntervalsOf(this.queues.get(q.id), q));
+      this.dirtyQueues.add(q.id);
     }
     for (const a of changes.agents) {
       this.agents.set(a.id, a);
-      const row = agentRow(a, t, this.agentControl(a));
-      if (agentShown(a, this.filter)) swap(`#agent-rows tr[data-agent="${CSS.escape(a.id)}"]`, row);
+      this.dirtyAgents.add(a.id);
     }
-    if (changes.queues.length > 0) this.renderWork();
+    this.pending.push(changes);
+    if (this.pending.length === 1) requestAnimationFrame(() => this.drawChanges());
+  }
+
+  private drawChanges(): void {
+    const t = this.thresholds;
+    const drawn = this.pending;
+    this.pending = [];
+    if (t === null) return;
+    for (const id of this.dirtyQueues) {
+      const q = this.queues.get(id);
+      if (q && queueShown(q, this.filter)) swap(`#queue-rows tr[data-queue="${CSS.escape(id)}"]`, queueRow(q, t));
+    }
+    for (const id of this.dirtyAgents) {
+      const a = this.agents.get(id);
+      if (a && agentShown(a, this.filter)) {
+        swap(`#agent-rows tr[data-agent="${CSS.escape(id)}"]`, agentRow(a, t, this.agentControl(a)));
+      }
+    }
+    if (this.dirtyQueues.size > 0) this.renderWork();
+    this.dirtyQueues.clear();
+    this.dirtyAgents.clear();
     const root = byId("console");
-    root.dataset["seq"] = String(changes.seq);
-    root.dispatchEvent(new CustomEvent("board-changed", { detail: changes }));
+    root.dataset["seq"] = String(drawn[drawn.length - 1]?.seq ?? root.dataset["seq"] ?? "");
+    for (const changes of drawn) root.dispatchEvent(new CustomEvent("board-changed", { detail: changes }));
   }
 
   /** Everything again: on connect and when a filter changes (a change redraws only its own rows). */
@@ -156,11 +181,17 @@ class Console {
 
   private renderWork(): void {
     const queues = [...this.queues.values()].filter((q) => queueShown(q, this.filter));
-    const work = queues.flatMap((q) => q.work).sort((a, b) => a.enqueue_time - b.enqueue_time);
+    const work = queues
+      .flatMap((q) => q.work)
+      .sort((a, b) => a.enqueue_time - b.enqueue_time)
+      .slice(0, WORK_SHOWN);
+    const keys = work.map((w) => `work:${w.id}:${w.queue}:${w.state}:${w.agent_id ?? ""}`);
+    this.charts.update(queues);
+    if (keys.join(" ") === this.workShown) return; // nothing to redraw: a big list costs the browser dearly
+    this.workShown = keys.join(" ");
     this.forgetControls(new Set(work.map((w) => `work:${w.id}:${w.queue}`)));
     byId("work-rows").replaceChildren(...work.map((w) => this.workRow(w)));
     byId("work-empty").hidden = work.length > 0;
-    this.charts.update(queues);
   }
 
   private agentControl(agent: AgentFigures): HTMLElement {
@@ -201,13 +232,15 @@ class Console {
     const kept = this.controls.get(key);
     if (kept) return kept;
     const queue = h("select", { "aria-label": "Move to queue" });
-    for (const q of this.queues.values()) if (q.id !== work.queue) queue.append(h("option", { value: q.id }, q.name));
-    const agent = h("select", { "aria-label": "Offer to agent" });
-    for (const a of this.agents.values()) agent.append(h("option", { value: a.id }, a.name));
+    for (const q of this.queues.values()) {
+      if (q.id !== work.queue && q.channel === work.channel) queue.append(h("option", { value: q.id }, q.name));
+    }
+    // one list of agents for every row: a thousand agents must not mean a thousand options per row
+    const agent = h("input", { "aria-label": "Offer to agent", list: "agent-ids", placeholder: "agent id", size: 10 });
     const move = h("button", { type: "button" }, "Move");
     move.addEventListener("click", () => void this.act(`/interactions/${work.id}/move`, "POST", { queue: queue.value }));
     const offer = h("button", { type: "button" }, "Offer");
-    offer.addEventListener("click", () => void this.act(`/interactions/${work.id}/offer`, "POST", { agent_id: agent.value }));
+    offer.addEventListener("click", () => void this.act(`/interactions/${work.id}/offer`, "POST", { agent_id: agent.value.trim() }));
     const why = h("button", { type: "button", class: "quiet" }, "Why?");
     why.addEventListener("click", () => void this.explain(work.id));
     const control = h("span", { class: "control" }, queue, move, agent, offer, why);

@@ -32,7 +32,7 @@ function figure(text: string, value: number | null, limit: number | null, below 
 
 /** A cell counting up from `since` (epoch seconds), refreshed by `tick`. */
 function since(start: number | null, limit: number | null): HTMLTableCellElement {
-  const cell = h("td", { class: "since" });
+  const cell = h("td", { class: "since", "data-breach": "false" });
   if (start !== null) cell.dataset["since"] = String(start);
   if (limit !== null) cell.dataset["limit"] = String(limit);
   tickCell(cell, serverNow());
@@ -53,11 +53,14 @@ function tickCell(cell: HTMLElement, now: number): void {
     return;
   }
   const elapsed = now - Number(start);
-  cell.textContent = duration(elapsed);
+  const text = duration(elapsed);
+  if (cell.textContent !== text) cell.textContent = text; // untouched cells cost the browser nothing
   const limit = cell.dataset["limit"];
   const breach = limit !== undefined && elapsed > Number(limit);
-  cell.classList.toggle("breach", breach);
-  cell.dataset["breach"] = breach ? "true" : "false";
+  if (cell.classList.contains("breach") !== breach) {
+    cell.classList.toggle("breach", breach);
+    cell.dataset["breach"] = breach ? "true" : "false";
+  }
 }
 
 export function tick(root: HTMLElement): void {
