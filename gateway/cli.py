@@ -94,6 +94,12 @@ def _parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     kinds.add_parser(
+        "metrics",
+        help="metrics engine CPU per routing event, beside the routing core's",
+        description="See `helpline bench metrics --help`.",
+        add_help=False,
+    )
+    kinds.add_parser(
         "pop",
         help="offer -> screen pop rendered in the browser (p50/p95)",
         description="See `helpline bench pop --help`.",
@@ -172,6 +178,7 @@ _OWN_PARSERS = {
     ("bench", "sip"): "bench.sip",
     ("bench", "pop"): "bench.pop",
     ("bench", "wallboard"): "bench.wallboard",
+    ("bench", "metrics"): "bench.metrics",
     ("import-customers",): "gateway.cti.importer_cli",
 }
 

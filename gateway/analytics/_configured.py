@@ -37,5 +37,6 @@ def _metrics(queue: QueueConfig, agents: tuple[UserConfig, ...]) -> QueueMetrics
             short_abandon_seconds=sl.short_abandon_seconds,
         ),
         agents=eligible,
+        channel=str(queue.channel),
         wrap_up_seconds=queue.wrap_up_seconds,
     )

@@ -63,6 +63,25 @@ class AgentCounters:
     def add(self, other: AgentCounters) -> None:
         _add(self, other)
 
+    def copy(self) -> AgentCounters:
+        """A copy to add to (spelt out: it runs for every agent of every console delta)."""
+        return AgentCounters(
+            self.offers,
+            self.answered,
+            self.missed,
+            self.rejected,
+            self.transfers,
+            self.handled,
+            self.talk_total,
+            self.hold_total,
+            self.wrap_total,
+            self.busy_seconds,
+            self.wrap_up_seconds,
+            self.idle_seconds,
+            dict(self.presence_seconds),
+            dict(self.not_ready_seconds),
+        )
+
 
 def _add(into: QueueCounters | AgentCounters, other: QueueCounters | AgentCounters) -> None:
     for f in fields(into):

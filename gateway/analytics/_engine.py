@@ -9,84 +9,20 @@ buckets, plus, for an agent, the state they are still in up to `now`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from gateway.acd import JSON, Event, EventType
 
-from ._calendar import Granularity, Period, buckets, day_of, periods
+from ._calendar import Granularity, Period, day_of, periods
 from ._counters import AgentCounters, QueueCounters, bucket_of, spread, summed
 from ._figures import AgentFigures, Changes, QueueFigures, Snapshot, agent_figures, queue_figures
+from ._ledger import Agent, Closing, Scope, Work, spend
 from ._specs import QueueMetricsSpec, ServiceLevelSpec
 from .errors import UnknownScope
 
 __all__ = ["MetricsEngine"]
 
-C = TypeVar("C", QueueCounters, AgentCounters)
-
 _DEFAULT_SL = ServiceLevelSpec()
-
-
-@dataclass(slots=True)
-class _Scope(Generic[C]):
-    """One queue's, channel's or agent's counters: per 15-minute bucket, and per local day (so that the
-    figures of "today" are read without summing buckets)."""
-
-    make: Callable[[], C]
-    buckets: dict[int, C] = field(default_factory=dict)
-    days: dict[float, C] = field(default_factory=dict)
-
-    def at(self, bucket: int, day: float) -> tuple[C, C]:
-        b = self.buckets.get(bucket)
-        if b is None:
-            b = self.buckets[bucket] = self.make()
-        d = self.days.get(day)
-        if d is None:
-            d = self.days[day] = self.make()
-        return b, d
-
-    def period(self, period: Period) -> C:
-        return summed(self.make(), (self.buckets[b] for b in buckets(period) if b in self.buckets))
-
-
-@dataclass(slots=True)
-class _Work:
-    """An interaction the engine follows, from `received` until it leaves (answered work: until it ends)."""
-
-    queue: str
-    channel: str
-    queued_at: float | None = None
-    agent: str | None = None
-    assigned_at: float | None = None
-
-
-@dataclass(slots=True)
-class _Closing:
-    """Ended work whose wrap-up is still running: it is handled once the wrap-up is over."""
-
-    queue: str
-    channel: str
-    ended_at: float
-    talk: float
-    hold: float
-
-
-@dataclass(slots=True)
-class _Agent:
-    presence: str = "offline"
-    reason: str | None = None
-    since: float | None = None  # up to when its time is counted; None before the agent's first event
-    entered: float | None = None  # when the current state (busy, presence, reason) began
-    work: dict[str, None] = field(default_factory=dict)
-    closing: list[_Closing] = field(default_factory=list)
-
-    @property
-    def state(self) -> str:
-        return "busy" if self.work else self.presence
-
-    def key(self) -> tuple[bool, str, str | None]:
-        return bool(self.work), self.presence, self.reason
 
 
 def _text(data: Mapping[str, JSON], key: str) -> str | None:
@@ -105,17 +41,18 @@ class MetricsEngine:
     ) -> None:
         self.tz = ZoneInfo(timezone)
         self._specs = {q.id: q for q in queues}
-        self._queues: dict[str, _Scope[QueueCounters]] = {q.id: _Scope(QueueCounters) for q in queues}
-        self._channels: dict[str, _Scope[QueueCounters]] = {}
-        self._agent_scopes: dict[str, _Scope[AgentCounters]] = {}
+        self._queues: dict[str, Scope[QueueCounters]] = {q.id: Scope(QueueCounters) for q in queues}
+        self._agent_scopes: dict[str, Scope[AgentCounters]] = {}
         self._day: Period = (0.0, 0.0)
-        self._agents: dict[str, _Agent] = {a: _Agent() for a in agents}
+        self._agents: dict[str, Agent] = {a: Agent() for a in agents}
         self._queues_of: dict[str, list[str]] = {}
+        self._by_state: dict[str, dict[str, int]] = {}  # per queue: its agents by state, kept as they change
         for q in queues:
+            self._by_state[q.id] = {"offline": len(q.agents)} if q.agents else {}
             for a in q.agents:
-                self._agents.setdefault(a, _Agent())
+                self._agents.setdefault(a, Agent())
                 self._queues_of.setdefault(a, []).append(q.id)
-        self._work: dict[str, _Work] = {}
+        self._work: dict[str, Work] = {}
         self._waiting: dict[str, dict[str, float]] = {q.id: {} for q in queues}
         self._touched_queues: set[str] = set()
         self._touched_agents: set[str] = set()
@@ -157,7 +94,7 @@ class MetricsEngine:
     def _received(self, ev: Event) -> None:
         if ev.interaction_id is not None:
             queue = _text(ev.data, "queue") or ""
-            self._work[ev.interaction_id] = _Work(queue, _text(ev.data, "channel") or "voice")
+            self._work[ev.interaction_id] = Work(queue)
 
     def _queued(self, ev: Event) -> None:
         work = self._followed(ev)
@@ -220,7 +157,7 @@ class MetricsEngine:
         if work is None:
             return
         self._unwait(work, ev)
-        for c in self._queue_counters(work.queue, ev.at):  # the channel's work did not leave it
+        for c in self._counters(work, ev.at):
             c.overflowed += 1
         work.queue = _text(ev.data, "to") or work.queue
 
@@ -259,7 +196,7 @@ class MetricsEngine:
         agent = self._change(agent_id, ev.at, lambda a: a.work.pop(ev.interaction_id or "", None))
         busy = max(0.0, ev.at - work.assigned_at)
         hold = min(busy, max(0.0, _number(ev.data, "hold_seconds") or 0.0))
-        closing = _Closing(work.queue, work.channel, ev.at, busy - hold, hold)
+        closing = Closing(work.queue, ev.at, busy - hold, hold)
         if _text(ev.data, "reason") == "transferred":
             for c in self._counters(work, ev.at):
                 c.transfers += 1
@@ -271,7 +208,7 @@ class MetricsEngine:
             self._handled(agent_id, closing, ev.at)
         self._gone(ev)
 
-    def _wraps_up(self, ev: Event, queue: str, agent: _Agent) -> bool:
+    def _wraps_up(self, ev: Event, queue: str, agent: Agent) -> bool:
         said = ev.data.get("wrap_up")
         if isinstance(said, bool):
             return said
@@ -292,7 +229,7 @@ class MetricsEngine:
             self._set_presence(ev.agent_id, "available", None, ev.at)
 
     def _set_presence(self, agent_id: str, kind: str, reason: str | None, at: float) -> None:
-        def to(a: _Agent) -> None:
+        def to(a: Agent) -> None:
             a.presence, a.reason = kind, reason
 
         agent = self._change(agent_id, at, to)
@@ -301,10 +238,9 @@ class MetricsEngine:
             for done in closing:
                 self._handled(agent_id, done, at)
 
-    def _handled(self, agent_id: str, done: _Closing, at: float) -> None:
+    def _handled(self, agent_id: str, done: Closing, at: float) -> None:
         wrap = at - done.ended_at
-        queue = (*self._queue_counters(done.queue, at), *self._channel_counters(done.channel, at))
-        for c in (*queue, *self._agent_counters(agent_id, at)):
+        for c in (*self._queue_counters(done.queue, at), *self._agent_counters(agent_id, at)):
             c.handled += 1
             c.talk_total += done.talk
             c.hold_total += done.hold
@@ -313,7 +249,7 @@ class MetricsEngine:
 
     # -- bookkeeping ------------------------------------------------------------------------------------
 
-    def _followed(self, ev: Event) -> _Work | None:
+    def _followed(self, ev: Event) -> Work | None:
         work = self._work.get(ev.interaction_id or "")
         if work is not None:
             self._touched_queues.add(work.queue)
@@ -322,13 +258,13 @@ class MetricsEngine:
     def _gone(self, ev: Event) -> None:
         self._work.pop(ev.interaction_id or "", None)
 
-    def _unwait(self, work: _Work, ev: Event) -> None:
+    def _unwait(self, work: Work, ev: Event) -> None:
         waiting = self._waiting.get(work.queue)
         if waiting is not None:
             waiting.pop(ev.interaction_id or "", None)
 
     @staticmethod
-    def _waited(work: _Work, at: float) -> float:
+    def _waited(work: Work, at: float) -> float:
         return max(0.0, at - work.queued_at) if work.queued_at is not None else 0.0
 
     def _sl(self, queue: str) -> ServiceLevelSpec:
@@ -341,57 +277,60 @@ class MetricsEngine:
             day = self._day = day_of(at, self.tz)
         return day[0]
 
-    def _counters(self, work: _Work, at: float) -> tuple[QueueCounters, ...]:
-        """What a fact about `work` at `at` counts into: its queue's and its channel's bucket and day."""
-        return (*self._queue_counters(work.queue, at), *self._channel_counters(work.channel, at))
+    def _counters(self, work: Work, at: float) -> tuple[QueueCounters, QueueCounters]:
+        """What a fact about `work` at `at` counts into: its queue's bucket and day."""
+        return self._queue_counters(work.queue, at)
 
     def _queue_counters(self, queue: str, at: float) -> tuple[QueueCounters, QueueCounters]:
         scope = self._queues.get(queue)
         if scope is None:
-            scope = self._queues[queue] = _Scope(QueueCounters)
+            scope = self._queues[queue] = Scope(QueueCounters)
         return scope.at(bucket_of(at), self._day_of(at))
 
-    def _channel_counters(self, channel: str, at: float) -> tuple[QueueCounters, QueueCounters]:
-        scope = self._channels.get(channel)
-        if scope is None:
-            scope = self._channels[channel] = _Scope(QueueCounters)
-        return scope.at(bucket_of(at), self._day_of(at))
-
-    def _agent_scope(self, agent_id: str) -> _Scope[AgentCounters]:
+    def _agent_scope(self, agent_id: str) -> Scope[AgentCounters]:
         scope = self._agent_scopes.get(agent_id)
         if scope is None:
-            scope = self._agent_scopes[agent_id] = _Scope(AgentCounters)
+            scope = self._agent_scopes[agent_id] = Scope(AgentCounters)
         return scope
 
     def _agent_counters(self, agent_id: str, at: float) -> tuple[AgentCounters, AgentCounters]:
         self._touched_agents.add(agent_id)
         return self._agent_scope(agent_id).at(bucket_of(at), self._day_of(at))
 
-    def _change(self, agent_id: str, at: float, change: Callable[[_Agent], object]) -> _Agent:
+    def _change(self, agent_id: str, at: float, change: Callable[[Agent], object]) -> Agent:
         agent = self._advance(agent_id, at)
-        before = agent.key()
+        before, state = agent.key(), agent.state
         change(agent)
         if agent.key() != before or agent.entered is None:
             agent.entered = at
+        if agent.state != state:
+            self._moved(agent_id, state, agent.state)
         return agent
 
-    def _advance(self, agent_id: str, at: float) -> _Agent:
+    def _moved(self, agent_id: str, before: str, now: str) -> None:
+        """The agent's state changed: so did agents-by-state of each queue they can take work from."""
+        for queue in self._queues_of.get(agent_id, ()):
+            counts = self._by_state[queue]
+            counts[before] -= 1
+            counts[now] = counts.get(now, 0) + 1
+            self._touched_queues.add(queue)
+
+    def _advance(self, agent_id: str, at: float) -> Agent:
         """Close the agent's current state at `at` (its time goes to the buckets it covers)."""
         agent = self._agents.get(agent_id)
         if agent is None:
-            agent = self._agents[agent_id] = _Agent()
+            agent = self._agents[agent_id] = Agent()
         if agent.since is not None and at > agent.since:
             scope = self._agent_scope(agent_id)
-            spread(agent.since, at, lambda b, s: _spend(scope.at(b, self._day_of(b))[0], agent, s))
+            spread(agent.since, at, lambda b, s: spend(scope.at(b, self._day_of(b))[0], agent, s))
             day, start = self._day_of(agent.since), agent.since
             while start < at:  # the same time into the day (or days) it covers
                 end = min(at, self._day[1])
-                _spend(scope.at(bucket_of(start), day)[1], agent, end - start)
+                spend(scope.at(bucket_of(start), day)[1], agent, end - start)
                 start = end
                 day = self._day_of(start) if start < at else day
         agent.since = at if agent.since is None or at > agent.since else agent.since
         self._touched_agents.add(agent_id)
-        self._touched_queues.update(self._queues_of.get(agent_id, ()))
         return agent
 
     # -- reading ----------------------------------------------------------------------------------------
@@ -410,7 +349,8 @@ class MetricsEngine:
         return agent.state
 
     def today(self, now: float) -> Period:
-        return day_of(now, self.tz)
+        self._day_of(now)
+        return self._day
 
     def queue(self, queue_id: str, now: float) -> QueueFigures:
         """The queue's figures for the local day of `now`, with what waits in it now."""
@@ -418,15 +358,17 @@ class MetricsEngine:
             raise UnknownScope("queue", queue_id)
         day = self.today(now)
         counters = self._queues[queue_id].days.get(day[0]) or QueueCounters()
-        figures = queue_figures(queue_id, day, counters, self._sl(queue_id))
         waiting = self._waiting.get(queue_id, {})
-        spec = self._specs.get(queue_id)
-        by_state: dict[str, int] = {}
-        for agent_id in spec.agents if spec is not None else ():
-            state = self._agents[agent_id].state if agent_id in self._agents else "offline"
-            by_state[state] = by_state.get(state, 0) + 1
         oldest = min(waiting.values()) if waiting else None
-        return _live_queue(figures, len(waiting), None if oldest is None else now - oldest, by_state)
+        return queue_figures(
+            queue_id,
+            day,
+            counters,
+            self._sl(queue_id),
+            waiting=len(waiting),
+            oldest_wait_seconds=None if oldest is None else now - oldest,
+            agents_by_state={k: n for k, n in self._by_state.get(queue_id, {}).items() if n},
+        )
 
     def agent(self, agent_id: str, now: float) -> AgentFigures:
         """The agent's figures for the local day of `now`, with the state they are in now."""
@@ -435,10 +377,18 @@ class MetricsEngine:
             raise UnknownScope("agent", agent_id)
         day = self.today(now)
         scope = self._agent_scopes.get(agent_id)
-        counters = AgentCounters()
-        if scope is not None and day[0] in scope.days:
-            counters.add(scope.days[day[0]])
-        return _live_agent(agent_figures(agent_id, day, self._open(counters, agent, day, now)), agent)
+        kept = scope.days.get(day[0]) if scope is not None else None
+        counters = kept.copy() if kept is not None else AgentCounters()
+        return agent_figures(
+            agent_id,
+            day,
+            self._open(counters, agent, day, now),
+            state=agent.state,
+            presence=agent.presence,
+            presence_reason=agent.reason,
+            since=agent.entered,
+            work=tuple(agent.work),
+        )
 
     def snapshot(self, now: float) -> Snapshot:
         queues = tuple(self.queue(q, now) for q in self.queue_ids())
@@ -455,11 +405,17 @@ class MetricsEngine:
     def channel_intervals(
         self, channel: str, start: float, end: float, size: Granularity
     ) -> list[QueueFigures]:
-        scope = self._channels.get(channel) or _Scope(QueueCounters)
+        """The queues of `channel` together (their service level by the default definition)."""
+        scopes = [s for q, s in self._queues.items() if self._channel_of(q) == channel]
+        spans = periods(start, end, size, self.tz)
         return [
-            queue_figures(channel, p, scope.period(p), _DEFAULT_SL)
-            for p in periods(start, end, size, self.tz)
+            queue_figures(channel, p, summed(QueueCounters(), (s.period(p) for s in scopes)), _DEFAULT_SL)
+            for p in spans
         ]
+
+    def _channel_of(self, queue: str) -> str:
+        spec = self._specs.get(queue)
+        return spec.channel if spec is not None else "voice"
 
     def agent_intervals(
         self, agent_id: str, start: float, end: float, size: Granularity, now: float
@@ -472,46 +428,15 @@ class MetricsEngine:
         return queue_figures(queue_id, period, self._queues[queue_id].period(period), self._sl(queue_id))
 
     def _agent_period(self, agent_id: str, period: Period, now: float) -> AgentFigures:
-        scope = self._agent_scopes.get(agent_id) or _Scope(AgentCounters)
+        scope = self._agent_scopes.get(agent_id) or Scope(AgentCounters)
         counters = self._open(scope.period(period), self._agents[agent_id], period, now)
         return agent_figures(agent_id, period, counters)
 
     @staticmethod
-    def _open(counters: AgentCounters, agent: _Agent, period: Period, now: float) -> AgentCounters:
+    def _open(counters: AgentCounters, agent: Agent, period: Period, now: float) -> AgentCounters:
         """`counters` plus the part of `period` the agent has spent in their current state up to `now`."""
         if agent.since is not None:
             start, end = max(agent.since, period[0]), min(now, period[1])
             if end > start:
-                _spend(counters, agent, end - start)
+                spend(counters, agent, end - start)
         return counters
-
-
-def _spend(c: AgentCounters, agent: _Agent, seconds: float) -> None:
-    """`seconds` of the agent's current state, into `c`."""
-    c.presence_seconds[agent.presence] = c.presence_seconds.get(agent.presence, 0.0) + seconds
-    if agent.presence == "not_ready":
-        reason = agent.reason or ""
-        c.not_ready_seconds[reason] = c.not_ready_seconds.get(reason, 0.0) + seconds
-    if agent.work:
-        c.busy_seconds += seconds
-    elif agent.presence == "wrap_up":
-        c.wrap_up_seconds += seconds
-    elif agent.presence == "available":
-        c.idle_seconds += seconds
-
-
-def _live_queue(
-    f: QueueFigures, waiting: int, oldest: float | None, by_state: dict[str, int]
-) -> QueueFigures:
-    return replace(f, waiting=waiting, oldest_wait_seconds=oldest, agents_by_state=by_state)
-
-
-def _live_agent(f: AgentFigures, agent: _Agent) -> AgentFigures:
-    return replace(
-        f,
-        state=agent.state,
-        presence=agent.presence,
-        presence_reason=agent.reason,
-        since=agent.entered,
-        work=tuple(agent.work),
-    )

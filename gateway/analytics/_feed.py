@@ -1,9 +1,14 @@
 """`StatsFeed`: the metrics engine served live. The routing server folds every batch of events into it as
 the batch is published; a supervisor's console reads `snapshot()` on connect and subscribes to deltas.
+
+Deltas are coalesced: the first batch that changes something schedules one delta `coalesce_seconds` later
+(on the running event loop), holding every queue and agent changed meanwhile, so a busy center costs one
+figure per changed queue or agent per period instead of one per event.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -18,15 +23,28 @@ __all__ = ["StatsFeed", "StatsListener"]
 logger = logging.getLogger("helpline.analytics")
 
 StatsListener = Callable[[Snapshot], None]
-"""Called on the event loop right after a batch is folded, with a `Snapshot` that holds only the queues and
-agents the batch changed (their figures for today). It must not block: push it on, or queue it."""
+"""Called on the event loop with a `Snapshot` that holds only the queues and agents changed since the last
+delta (their figures for today). It must not block: push it on, or queue it."""
 
 
 class StatsFeed:
-    def __init__(self, engine: MetricsEngine, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        engine: MetricsEngine,
+        *,
+        clock: Callable[[], float] = time.time,
+        coalesce_seconds: float | None = 0.25,
+    ) -> None:
+        """`coalesce_seconds=None`: the caller calls `flush()` itself (no event loop needed)."""
+        if coalesce_seconds is not None and not 0 <= coalesce_seconds <= 1:
+            raise ValueError(f"stats: coalesce_seconds must be in [0, 1], got {coalesce_seconds}")
         self.engine = engine
         self._clock = clock
+        self._coalesce = coalesce_seconds
         self._listeners: list[StatsListener] = []
+        self._pending_queues: set[str] = set()
+        self._pending_agents: set[str] = set()
+        self._timer: asyncio.TimerHandle | None = None
 
     def replay(self, events: Iterable[Event]) -> None:
         """Rebuild from the stored log (at start): nobody listens to history."""
@@ -35,19 +53,45 @@ class StatsFeed:
         self.engine.changes()
 
     def fold(self, events: Sequence[Event]) -> Changes:
-        """Fold a published batch and tell the listeners what it changed."""
+        """Fold a published batch; the listeners hear of what it changed with the next delta."""
         engine = self.engine
         for event in events:
             engine.apply(event)
         changes = engine.changes()
         if changes and self._listeners:
-            delta = self.delta(changes)
-            for listener in list(self._listeners):
-                try:
-                    listener(delta)
-                except Exception:
-                    logger.exception("a statistics listener failed; the others still get the delta")
+            self._pending_queues |= changes.queues
+            self._pending_agents |= changes.agents
+            self._schedule()
         return changes
+
+    def _schedule(self) -> None:
+        if self._timer is not None or self._coalesce is None:
+            return
+        if self._coalesce == 0:
+            self.flush()
+            return
+        self._timer = asyncio.get_running_loop().call_later(self._coalesce, self.flush)
+
+    def flush(self) -> None:
+        """Send the listeners one delta of everything changed since the last one (if anything did)."""
+        self._timer = None
+        if not (self._pending_queues or self._pending_agents):
+            return
+        changes = Changes(frozenset(self._pending_queues), frozenset(self._pending_agents))
+        self._pending_queues.clear()
+        self._pending_agents.clear()
+        delta = self.delta(changes)
+        for listener in list(self._listeners):
+            try:
+                listener(delta)
+            except Exception:
+                logger.exception("a statistics listener failed; the others still get the delta")
+
+    def close(self) -> None:
+        """Stop a scheduled delta (at shutdown)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def snapshot(self) -> Snapshot:
         """The whole day so far, every queue and agent: what a console shows on connect."""

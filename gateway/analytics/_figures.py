@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from ._counters import AgentCounters, QueueCounters
 from ._specs import ServiceLevelDefinition, ServiceLevelSpec
@@ -13,10 +13,12 @@ __all__ = ["AgentFigures", "Changes", "QueueFigures", "Snapshot", "service_level
 _D = ServiceLevelDefinition
 
 
-@dataclass(frozen=True, slots=True)
-class QueueFigures:
+class QueueFigures(NamedTuple):
     """One queue over one period. `waiting`, `oldest_wait_seconds` and `agents_by_state` are live: they are
-    set for "today" and None for an interval."""
+    set for "today" and None for an interval.
+
+    A named tuple, as `Event` is, rather than a frozen dataclass: a delta builds one per changed queue, and
+    a frozen dataclass pays one `object.__setattr__` per field (26 here)."""
 
     queue: str
     start: float
@@ -46,12 +48,12 @@ class QueueFigures:
     agents_by_state: dict[str, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self._asdict()
 
 
-@dataclass(frozen=True, slots=True)
-class AgentFigures:
-    """One agent over one period; `state`, `presence`, `since` and `work` are live ("today" only)."""
+class AgentFigures(NamedTuple):
+    """One agent over one period; `state`, `presence`, `since` and `work` are live ("today" only). A named
+    tuple for the reason `QueueFigures` is one."""
 
     agent: str
     start: float
@@ -76,7 +78,7 @@ class AgentFigures:
     work: tuple[str, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self._asdict()
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +131,14 @@ def _ratio(part: float, whole: float) -> float | None:
 
 
 def queue_figures(
-    queue: str, period: tuple[float, float], c: QueueCounters, spec: ServiceLevelSpec
+    queue: str,
+    period: tuple[float, float],
+    c: QueueCounters,
+    spec: ServiceLevelSpec,
+    *,
+    waiting: int | None = None,
+    oldest_wait_seconds: float | None = None,
+    agents_by_state: dict[str, int] | None = None,
 ) -> QueueFigures:
     sl = service_level(c, spec)
     finished = c.answered + c.abandoned
@@ -158,10 +167,14 @@ def queue_figures(
         aht_seconds=_ratio(c.talk_total + c.hold_total + c.wrap_total, c.handled),
         abandonment_percent=abandonment,
         longest_wait_seconds=c.longest_wait,
+        waiting=waiting,
+        oldest_wait_seconds=oldest_wait_seconds,
+        agents_by_state=agents_by_state,
     )
 
 
-def agent_figures(agent: str, period: tuple[float, float], c: AgentCounters) -> AgentFigures:
+def agent_figures(agent: str, period: tuple[float, float], c: AgentCounters, **live: Any) -> AgentFigures:
+    """`live`: the state, presence, presence_reason, since and work fields ("today" only)."""
     working = c.busy_seconds + c.wrap_up_seconds
     occupancy = _ratio(100.0 * working, working + c.idle_seconds)
     return AgentFigures(
@@ -181,4 +194,5 @@ def agent_figures(agent: str, period: tuple[float, float], c: AgentCounters) -> 
         idle_seconds=c.idle_seconds,
         presence_seconds=dict(c.presence_seconds),
         not_ready_seconds=dict(c.not_ready_seconds),
+        **live,
     )

@@ -46,5 +46,6 @@ class QueueMetricsSpec:
 
     id: str
     service_level: ServiceLevelSpec = ServiceLevelSpec()
+    channel: str = "voice"  # a channel's figures are those of its queues
     agents: frozenset[str] = frozenset()
     wrap_up_seconds: float = 0.0

@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.kamailio.conftest import free_udp_ports
 from tests.integration.server.conftest import (
@@ -115,6 +116,49 @@ async def test_given_caller_pressing_2_when_hanging_up_in_queue_then_support_cal
     assert 2.0 <= call["wait_seconds"] <= 10.0
     assert await _voice_items(http, server, sam, "billing") == []
     assert server.alive()
+
+
+async def _worker_calls(http: aiohttp.ClientSession, server: Server) -> float:
+    """The calls the media workers carry now, summed, as Prometheus scrapes them."""
+    async with http.get(server.base + "/metrics") as r:
+        text = await r.text()
+    return sum(
+        s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "helpline_media_worker_calls"
+    )
+
+
+async def test_given_a_call_in_the_ivr_when_scraped_then_its_media_worker_counts_it_and_the_stats_follow(
+    voice_server: tuple[Server, int], caller: Caller, http: aiohttp.ClientSession
+) -> None:
+    server, sip_port = voice_server
+    sam = await login(http, server, "sam")
+    await set_presence(http, server, sam, {"alice": "offline", "bob": "offline", "carol": "offline"})
+
+    async def support() -> dict[str, Any]:
+        async with http.get(f"{server.base}/api/v1/stats/queues?queue=support", headers=bearer(sam)) as r:
+            return dict((await r.json())["items"][0])
+
+    before = await support()
+    assert await _worker_calls(http, server) == 0
+    call = asyncio.create_task(caller.call(sip_port, [("pause", 2500), ("dtmf", "2"), ("pause", 4000)]))
+    async with asyncio.timeout(20):
+        while await _worker_calls(http, server) != 1:
+            await asyncio.sleep(0.2)
+        while (await support())["waiting"] != before["waiting"] + 1:  # pressed 2: waits in support
+            await asyncio.sleep(0.2)
+    status, errors = await call
+    assert status == 0, errors
+    async with asyncio.timeout(20):
+        while (
+            await _worker_calls(http, server) != 0
+            or (await support())["abandoned"] != before["abandoned"] + 1
+        ):
+            await asyncio.sleep(0.2)
+    after = await support()
+    assert (after["offered"], after["waiting"]) == (before["offered"] + 1, before["waiting"])
 
 
 def test_given_served_config_when_flows_exist_then_voice_service_answers_calls(

@@ -56,3 +56,32 @@ def test_given_a_rich_interaction_when_its_log_is_replayed_through_json_then_the
     twin = Router.replay(router.queues, router.agents, logged)
     assert twin.snapshot() == router.snapshot()
     assert twin.interaction("c1") == router.interaction("c1")
+
+
+def test_given_work_ended_with_hold_time_then_the_ended_event_says_it_and_whether_wrap_up_follows() -> None:
+    router = make_router([queue("support", wrap_up_seconds=10)], [agent("a1")], available=["a1"])
+    router.enqueue(call("c1"), T0 + 5)
+    router.accept("c1", "a1", T0 + 6)
+    (ended, wrap_up) = router.end("c1", T0 + 60, hold_seconds=12.5)
+    assert (ended.type, dict(ended.data)) == (
+        EventType.ENDED,
+        {"queue": "support", "reason": "completed", "wrap_up": True, "hold_seconds": 12.5},
+    )
+    assert wrap_up.type is EventType.PRESENCE_CHANGED
+    router.set_presence("a1", Presence.not_ready("break"), T0 + 61)
+    router.enqueue(call("c2", only_agent="a1"), T0 + 62)
+    router.set_presence("a1", Presence.available(), T0 + 63)
+    router.accept("c2", "a1", T0 + 64)
+    router.set_presence("a1", Presence.not_ready("break"), T0 + 65)  # busy, then not ready: no wrap-up after
+    (ended2,) = router.end("c2", T0 + 70)
+    assert dict(ended2.data) == {"queue": "support", "reason": "completed", "wrap_up": False}
+
+
+def test_given_negative_hold_time_when_ending_then_it_is_refused_and_nothing_changes() -> None:
+    router = make_router([queue("support")], [agent("a1")], available=["a1"])
+    router.enqueue(call("c1"), T0 + 5)
+    router.accept("c1", "a1", T0 + 6)
+    before = router.snapshot()
+    with pytest.raises(ValueError, match="hold_seconds must be >= 0"):
+        router.end("c1", T0 + 60, hold_seconds=-1)
+    assert router.snapshot() == before

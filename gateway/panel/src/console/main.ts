@@ -142,7 +142,13 @@ class Console {
       this.dirtyAgents.add(a.id);
     }
     this.pending.push(changes);
-    if (this.pending.length === 1) requestAnimationFrame(() => this.drawChanges());
+    if (this.pending.length > 1) return;
+    // the next frame, or 100 ms at most: a page the browser does not paint (hidden, throttled) still follows
+    const draw = (): void => {
+      if (this.pending.length > 0) this.drawChanges();
+    };
+    requestAnimationFrame(draw);
+    setTimeout(draw, 100);
   }
 
   private drawChanges(): void {
