@@ -25,7 +25,8 @@ $(STAMP): pyproject.toml
 	touch $@
 
 # The agent panel: front-end packages from the npm registry, bundled by esbuild into dist/.
-$(PANEL): gateway/panel/package-lock.json gateway/panel/build.mjs $(wildcard gateway/panel/src/*) $(wildcard gateway/panel/src/widget/*)
+$(PANEL): gateway/panel/package-lock.json gateway/panel/build.mjs $(wildcard gateway/panel/src/*) $(wildcard gateway/panel/src/widget/*) \
+	$(wildcard gateway/panel/src/console/*)
 	npm ci --prefix gateway/panel --no-audit --no-fund
 	npm run build --prefix gateway/panel
 

@@ -65,6 +65,9 @@ from gateway.speech import SpeechStatus, TranscribingSink, TranscriptionService,
 from gateway.speech import http as speech_http
 from gateway.storage import ChatRecords, Database
 from gateway.storage import metadata as storage_metadata
+from gateway.supervisor import Board, Console
+from gateway.supervisor import add_routes as add_console_routes
+from gateway.supervisor import routes as console_routes
 from gateway.voice import (
     OwnNumbers,
     PromptCache,
@@ -360,7 +363,9 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         metrics,
         tokens,
     )
-    realtime.attach(app, actions=hub)
+    console = Console(Board(hub, stats.engine, config), realtime)
+    hub.watch(console.saw)
+    realtime.attach(app, actions=hub, console=console)
     checks: dict[str, Check] = {"database": database_check(database)}
     if redis is not None:
         checks["redis"] = redis_check(redis)
@@ -369,6 +374,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
     health_http.add_routes(app, HealthService(checks))
     app.router.add_get("/metrics", metrics.handle)
     add_panel_routes(app)
+    add_console_routes(app)
     chat_http.add_widget_routes(app, panel_dist_dir() / "assets")
     _add_routes(
         app,
@@ -383,7 +389,8 @@ def build_app(config: Config, settings: Settings) -> web.Application:
             agent_names={a.id: a.name for a in config.agents},
         )
         + speech_http.routes(settings.data_dir / "recordings", hub, database)
-        + chat_http.routes(chat),
+        + chat_http.routes(chat)
+        + console_routes(hub, config, database),
     )
 
     async def attach_voice(pool: WorkerPool) -> None:
@@ -430,6 +437,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         for transcriber in transcribers:
             await transcriber.stop()
         await hub.stop()
+        await console.close()
         await realtime.close()
         refresh.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -471,6 +479,7 @@ def _banner(settings: Settings, demo: bool) -> str:
     lines = [
         f"Helpline {gateway.__version__} is up{' (demo)' if demo else ''}",
         f"  agent panel  {base}/agent",
+        f"  supervisor   {base}/supervisor",
         f"  health       {base}/healthz",
         f"  REST API     {base}/api/v1  (OpenAPI: {base}/api/v1/openapi.json)",
         f"  real time    {base}/socket.io  namespaces /agent, /supervisor, /agent-chat and /chat",

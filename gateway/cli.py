@@ -141,6 +141,12 @@ def _parser() -> argparse.ArgumentParser:
         description="See `helpline bench pop --help`.",
         add_help=False,
     )
+    kinds.add_parser(
+        "wallboard",
+        help="routing event -> figure on the supervisor's console (p50/p95), metrics vs routing CPU",
+        description="See `helpline bench wallboard --help`.",
+        add_help=False,
+    )
     return parser
 
 
@@ -207,6 +213,7 @@ _OWN_PARSERS = {
     ("bench", "routing"): "bench.routing",
     ("bench", "sip"): "bench.sip",
     ("bench", "pop"): "bench.pop",
+    ("bench", "wallboard"): "bench.wallboard",
     ("bench", "metrics"): "bench.metrics",
     ("bench", "speech"): "bench.speech",
     ("bench", "chat"): "bench.chat",

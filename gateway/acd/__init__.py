@@ -7,6 +7,9 @@ Public API:
     router.set_presence(agent_id, Presence.available() | Presence.not_ready(r) | Presence.offline(), now)
     router.accept(interaction_id, agent_id, now) / router.reject(interaction_id, agent_id, now)
     router.end(interaction_id, now, reason="completed") / router.abandon(interaction_id, now)
+    router.move(interaction_id, queue_id, now, by=supervisor)       # supervisor: to another queue
+    router.offer_to(interaction_id, agent_id, now, by=supervisor)   # supervisor: to a named agent
+    router.set_presence(agent_id, presence, now, by=supervisor)     # supervisor: any agent, audited
     router.tick(now)                    # timers: offer timeouts, wrap-up ends, relaxation, max wait
     router.next_deadline() -> float | None
     router.interaction(id) / router.agent(id) / router.queue_snapshot(id) / router.trace(id)
@@ -33,6 +36,7 @@ from ._router import Router
 from ._store import InMemoryStore, StateStore
 from ._trace import Candidate, Decision, Exclusion, ExclusionReason, Trigger
 from .errors import (
+    AgentUnavailable,
     DuplicateInteraction,
     EventsDropped,
     InvalidTransition,
@@ -62,6 +66,7 @@ from .specs import (
 __all__ = [
     "JSON",
     "AgentSpec",
+    "AgentUnavailable",
     "AgentView",
     "AttributeValue",
     "BusinessHours",

@@ -28,9 +28,10 @@ from ._model import (
 from ._state import RoutingState
 from ._store import InMemoryStore, StateStore
 from ._timers import Timer, TimerKind
-from ._trace import Decision, Trigger
+from ._trace import Candidate, Decision, Trigger
 from ._validate import validate_specs
 from .errors import (
+    AgentUnavailable,
     DuplicateInteraction,
     InvalidTransition,
     NotOffered,
@@ -119,13 +120,81 @@ class Router:
             events = self._journal.commit()
         return events
 
-    def set_presence(self, agent_id: str, presence: Presence, now: float) -> list[Event]:
+    def set_presence(
+        self, agent_id: str, presence: Presence, now: float, *, by: str | None = None
+    ) -> list[Event]:
+        """The agent's own change, or a supervisor's (`by`), logged as a `supervisor_action` first."""
         a = self._agent(agent_id)
         if presence.kind is _PK_WRAP_UP:
             raise ValueError(f"agent {agent_id!r}: wrap-up is started by the core when an interaction ends")
         if presence == a.presence:
             return []
-        return self._transaction(now, lambda now: self._change_presence(agent_id, presence, "agent", now))
+        if by is None:
+            return self._transaction(now, lambda now: self._change_presence(agent_id, presence, "agent", now))
+        action = "log_out" if presence.kind is PresenceKind.OFFLINE else "set_presence"
+
+        def body(now: float) -> None:
+            audit: dict[str, JSON] = {"by": by, "action": action, "presence": presence.to_dict()}
+            self._journal.emit(EventType.SUPERVISOR_ACTION, now, agent_id=agent_id, data=audit)
+            self._change_presence(agent_id, presence, "supervisor", now)
+
+        return self._transaction(now, body)
+
+    def move(self, interaction_id: str, queue_id: str, now: float, *, by: str) -> list[Event]:
+        """A supervisor moves waiting (or ringing) work to another queue; it keeps its enqueue time."""
+        i = self._interaction(interaction_id)
+        if queue_id not in self._state.queues:
+            raise UnknownQueue(queue_id, interaction_id=interaction_id)
+        if i.state not in (InteractionState.WAITING, _IS_OFFERED) or queue_id == i.queue:
+            raise InvalidTransition(interaction_id, f"{i.state} in {i.queue}", f"move to {queue_id}")
+        if self._state.queues[queue_id].channel is not i.channel:
+            raise InvalidTransition(interaction_id, f"a {i.channel} interaction", f"move to {queue_id}")
+
+        def body(now: float) -> None:
+            audit: dict[str, JSON] = {"by": by, "action": "move", "from": i.queue, "to": queue_id}
+            self._journal.emit(EventType.SUPERVISOR_ACTION, now, interaction_id, data=audit)
+            ringing = self._withdraw(i, "moved", now)
+            data: dict[str, JSON] = {"from": i.queue, "to": queue_id, "reason": "moved"}
+            self._journal.emit(EventType.OVERFLOWED, now, interaction_id, data=data)
+            self._admit(interaction_id, queue_id, now, hops=0)
+            if ringing is not None:
+                self._match_agent(ringing, now)
+
+        return self._transaction(now, body)
+
+    def offer_to(self, interaction_id: str, agent_id: str, now: float, *, by: str) -> list[Event]:
+        """A supervisor offers waiting (or ringing) work to a named available agent with room for it; the
+        offer rings and times out like any other."""
+        i = self._interaction(interaction_id)
+        a = self._agent(agent_id)
+        if i.state not in (InteractionState.WAITING, _IS_OFFERED) or i.agent == agent_id:
+            raise InvalidTransition(interaction_id, str(i.state), f"offer to {agent_id}")
+        if i.only_agent is not None and i.only_agent != agent_id:
+            raise InvalidTransition(interaction_id, f"for {i.only_agent} only", f"offer to {agent_id}")
+        if a.presence.kind is not _PK_AVAILABLE:
+            raise AgentUnavailable(interaction_id, agent_id, f"presence is {a.presence.kind}")
+        if not a.has_room_for(i.channel):
+            raise AgentUnavailable(interaction_id, agent_id, f"no room for a {i.channel} interaction")
+
+        def body(now: float) -> None:
+            audit: dict[str, JSON] = {"by": by, "action": "offer", "queue": i.queue}
+            self._journal.emit(EventType.SUPERVISOR_ACTION, now, interaction_id, agent_id, audit)
+            ringing = self._withdraw(i, "offered_elsewhere", now)
+            decision = Decision(
+                at=now,
+                trigger=Trigger.SUPERVISOR,
+                queue=i.queue,
+                rule="supervisor",
+                chosen_agent=agent_id,
+                chosen_interaction=interaction_id,
+                candidates=(Candidate(agent_id, interaction_id, ()),),
+            )
+            self._state.traces.record(i, decision)
+            self._journal.offered(interaction_id, i.queue, decision, now)
+            if ringing is not None:
+                self._match_agent(ringing, now)
+
+        return self._transaction(now, body)
 
     def accept(self, interaction_id: str, agent_id: str, now: float) -> list[Event]:
         i = self._offered_to(interaction_id, agent_id)
@@ -335,6 +404,13 @@ class Router:
         self._rematch([*returned, *offers], now)
         if presence.kind is _PK_AVAILABLE:
             self._match_agent(agent_id, now)
+
+    def _withdraw(self, i: Interaction, reason: str, now: float) -> str | None:
+        """Revoke `i`'s ringing offer, if any (not a decline); the agent it rang for, to be matched again."""
+        agent_id = i.agent if i.state is _IS_OFFERED else None
+        if agent_id is not None:
+            self._journal.emit(EventType.OFFER_REVOKED, now, i.id, agent_id, {"reason": reason})
+        return agent_id
 
     def _rematch(self, returned: Sequence[str], now: float) -> None:
         """Offer interactions that came back together best first, so none overtakes an older equal one."""

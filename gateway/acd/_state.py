@@ -99,7 +99,7 @@ class RoutingState:
             EventType.ENDED: self._ended,
             EventType.PRESENCE_CHANGED: self._presence_changed,
             EventType.WRAP_UP_ENDED: self._wrap_up_ended,
-            EventType.SUPERVISOR_ACTION: lambda ev: None,  # an audit entry: routing state is unchanged
+            EventType.SUPERVISOR_ACTION: lambda ev: None,  # the audit record; its effects are own events
         }
 
     def _add_agent(self, spec: AgentSpec, order: int) -> None:

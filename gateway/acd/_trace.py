@@ -38,6 +38,7 @@ class Trigger(StrEnum):
     RETURNED = "returned"  # back from a rejected, missed or revoked offer
     RELAXED = "relaxed"
     AGENT_FREE = "agent_free"  # an agent became available or freed capacity
+    SUPERVISOR = "supervisor"  # a supervisor offered it to a named agent
 
 
 class ExclusionReason(StrEnum):

@@ -7,12 +7,14 @@ RoutingError
 ├── UnknownQueue            (queue_id, interaction_id)
 ├── NotOffered              (interaction_id, agent_id): accept/reject by the wrong agent, or stale
 ├── InvalidTransition       (interaction_id, state): e.g. end() of a waiting interaction
+├── AgentUnavailable        (interaction_id, agent_id, reason): a supervisor's offer the agent cannot take
 └── EventsDropped           (after_seq, dropped_through): an in-memory store no longer holds those events
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "AgentUnavailable",
     "DuplicateInteraction",
     "EventsDropped",
     "InvalidTransition",
@@ -77,6 +79,16 @@ class InvalidTransition(RoutingError):
         )
         self.state = state
         self.action = action
+
+
+class AgentUnavailable(RoutingError):
+    def __init__(self, interaction_id: str, agent_id: str, reason: str) -> None:
+        super().__init__(
+            f"agent {agent_id!r} cannot take interaction {interaction_id!r} now: {reason}",
+            interaction_id=interaction_id,
+            agent_id=agent_id,
+        )
+        self.reason = reason
 
 
 class EventsDropped(RoutingError):

@@ -34,14 +34,16 @@ class EventType(StrEnum):
     ENDED = "ended"
     PRESENCE_CHANGED = "presence_changed"
     WRAP_UP_ENDED = "wrap_up_ended"
-    SUPERVISOR_ACTION = "supervisor_action"  # an audit entry: data {actor, action, target, details}
+    # a supervisor's command or act, logged before the events it causes: who (`by`), what (`action`), on what
+    SUPERVISOR_ACTION = "supervisor_action"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SupervisorAction:
     """What a supervisor did, for the audit trail: `actor` (a user id) did `action` (a slug such as
     `monitor_join`) to `target` (what it concerns, e.g. an interaction id), with `details`. The event carries
-    the interaction and the agent concerned, when there are, in its own fields too."""
+    the interaction and the agent concerned, when there are, in its own fields too; its data names the actor
+    `by`, as every supervisor action in the log does."""
 
     actor: str
     action: str
@@ -57,7 +59,7 @@ class SupervisorAction:
 
     def data(self) -> dict[str, JSON]:
         return {
-            "actor": self.actor,
+            "by": self.actor,
             "action": self.action,
             "target": self.target,
             "details": dict(self.details),

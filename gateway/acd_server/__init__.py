@@ -7,12 +7,20 @@ plugs in as a `CustomerDesk`.
 from __future__ import annotations
 
 from gateway.acd_server._server import AcdServer, SocketPush
-from gateway.acd_server.port import CustomerDesk, EventListener, RoutingPort, WaitEstimate, WorkDone
+from gateway.acd_server.port import (
+    CustomerDesk,
+    EventListener,
+    EventWatcher,
+    RoutingPort,
+    WaitEstimate,
+    WorkDone,
+)
 
 __all__ = [
     "AcdServer",
     "CustomerDesk",
     "EventListener",
+    "EventWatcher",
     "RoutingPort",
     "SocketPush",
     "WaitEstimate",

@@ -38,8 +38,14 @@ class CoreRunner:
     async def enqueue(self, new: NewInteraction) -> list[Event]:
         return await self._publish(self.router.enqueue(new, self._clock()))
 
-    async def set_presence(self, agent_id: str, presence: Presence) -> list[Event]:
-        return await self._publish(self.router.set_presence(agent_id, presence, self._clock()))
+    async def set_presence(self, agent_id: str, presence: Presence, *, by: str | None = None) -> list[Event]:
+        return await self._publish(self.router.set_presence(agent_id, presence, self._clock(), by=by))
+
+    async def move(self, interaction_id: str, queue_id: str, *, by: str) -> list[Event]:
+        return await self._publish(self.router.move(interaction_id, queue_id, self._clock(), by=by))
+
+    async def offer_to(self, interaction_id: str, agent_id: str, *, by: str) -> list[Event]:
+        return await self._publish(self.router.offer_to(interaction_id, agent_id, self._clock(), by=by))
 
     async def accept(self, interaction_id: str, agent_id: str) -> list[Event]:
         return await self._publish(self.router.accept(interaction_id, agent_id, self._clock()))

@@ -6,6 +6,7 @@ statistics, counted in metrics and pushed to the right sockets at once, then sto
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import math
 import time
@@ -17,6 +18,7 @@ from typing import Any, Protocol
 from gateway.acd import (
     AgentView,
     Channel,
+    Decision,
     Event,
     EventType,
     InteractionState,
@@ -27,13 +29,14 @@ from gateway.acd import (
     RoutingError,
     SupervisorAction,
     UnknownAgent,
+    UnknownInteraction,
 )
 from gateway.acd_server._activities import CaseLog
 from gateway.acd_server._projection import InteractionProjection
 from gateway.acd_server._pushes import AgentPushes
 from gateway.acd_server._runner import CoreRunner
 from gateway.acd_server._writer import EventWriter, PresenceRow
-from gateway.acd_server.port import CustomerDesk, EventListener, WaitEstimate, WorkDone
+from gateway.acd_server.port import CustomerDesk, EventListener, EventWatcher, WaitEstimate, WorkDone
 from gateway.analytics import StatsFeed, engine_for
 from gateway.config import Config, agent_specs, queue_specs
 from gateway.logs import bind_interaction
@@ -140,7 +143,8 @@ class AcdServer:
             database, on_dead_letter=lambda letter: metrics.storage_dead_letters.labels(letter.kind).inc()
         )
         self._queue_ids = {q.id for q in self._queues}
-        self._waiting: dict[str, set[str]] = {q.id: set() for q in self._queues}
+        # what waits (or rings) in each queue, with its enqueue time
+        self._waiting: dict[str, dict[str, float]] = {q.id: {} for q in self._queues}
         self._late_pops: set[asyncio.Task[None]] = set()
         self._case_log = CaseLog(desk, self._recording_links) if desk is not None else None
         self._done: dict[str, WorkDone] = {}
@@ -149,11 +153,18 @@ class AcdServer:
         self._show_monitoring = config.monitoring.show_to_agent
         self._monitored: dict[str, dict[str, Any]] = {}
         """interaction id -> the supervisor on its call and the mode, for the agent's `state` on reconnect."""
+        self._watchers: list[EventWatcher] = []
 
     def subscribe(self, listener: EventListener) -> None:
         """`listener` receives every batch of routing events, in order, after it is stored (e.g. the voice
         service). It runs on its own task, after the sockets have had the events."""
         self._writer.subscribe(listener)
+
+    def watch(self, watcher: EventWatcher) -> None:
+        """`watcher` sees every batch as it is published, before it is stored (e.g. the supervisors'
+        wallboard, which must not lag behind the database). It is called on the event loop and must return
+        at once."""
+        self._watchers.append(watcher)
 
     @property
     def router(self) -> Router:
@@ -218,6 +229,11 @@ class AcdServer:
                     presence.append(_presence_row(event))
                 await self._push(event)
         self._writer.put(events, records, presence)
+        for watcher in self._watchers:
+            try:
+                watcher(events)
+            except Exception:
+                logger.exception("routing event watcher %r failed", watcher)
 
     def _fold(self, event: Event) -> InteractionRecord | None:
         self._metrics.routing_events.labels(str(event.type)).inc()
@@ -240,7 +256,7 @@ class AcdServer:
         elif action in _MONITOR_ACTIONS:
             details = event.data.get("details")
             mode = details.get("mode") if isinstance(details, dict) else None
-            self._monitored[iid] = {"id": event.data.get("actor"), "mode": mode}
+            self._monitored[iid] = {"id": event.data.get("by"), "mode": mode}
 
     def _track_waiting(self, event: Event, router: Router) -> None:
         iid = event.interaction_id
@@ -248,13 +264,13 @@ class AcdServer:
             return
         if event.type in (EventType.QUEUED, EventType.OVERFLOWED):
             for members in self._waiting.values():
-                members.discard(iid)
+                members.pop(iid, None)
             view = router.interaction(iid)
             if view is not None and view.queue in self._waiting:
-                self._waiting[view.queue].add(iid)
+                self._waiting[view.queue][iid] = view.enqueue_time
         elif event.type in _LEFT_QUEUE:
             for members in self._waiting.values():
-                members.discard(iid)
+                members.pop(iid, None)
 
     async def _stored(self, events: Sequence[Event]) -> None:
         """Until `events` are in the database: a command's caller may read them back from there.
@@ -451,9 +467,28 @@ class AcdServer:
         with bind_interaction(action.interaction_id):
             await self._stored(await self._running().record_action(action))
 
-    async def set_presence(self, agent_id: str, presence: Presence) -> AgentView:
-        await self._stored(await self._running().set_presence(agent_id, presence))
+    async def set_presence(self, agent_id: str, presence: Presence, *, by: str | None = None) -> AgentView:
+        await self._stored(await self._running().set_presence(agent_id, presence, by=by))
         return self.router.agent(agent_id)
+
+    async def move(self, interaction_id: str, queue_id: str, *, by: str) -> InteractionView:
+        with bind_interaction(interaction_id):
+            await self._stored(await self._running().move(interaction_id, queue_id, by=by))
+        return self._view(interaction_id)
+
+    async def offer_to(self, interaction_id: str, agent_id: str, *, by: str) -> InteractionView:
+        with bind_interaction(interaction_id):
+            await self._stored(await self._running().offer_to(interaction_id, agent_id, by=by))
+        return self._view(interaction_id)
+
+    def _view(self, interaction_id: str) -> InteractionView:
+        view = self.router.interaction(interaction_id)
+        if view is None:
+            raise UnknownInteraction(interaction_id)
+        return view
+
+    def trace(self, interaction_id: str) -> tuple[Decision, ...]:
+        return self.router.trace(interaction_id)
 
     def interaction(self, interaction_id: str) -> InteractionView | None:
         return self.router.interaction(interaction_id)
@@ -493,6 +528,13 @@ class AcdServer:
         return WaitEstimate(position, math.ceil(position * handle / staffed))
 
     # -- what REST handlers read --------------------------------------------------------------------------
+
+    def waiting(self, queue_id: str, *, limit: int) -> list[InteractionView]:
+        """The `limit` oldest of the work waiting or ringing in a queue, oldest first (for the console)."""
+        members = self._waiting.get(queue_id, {})
+        oldest = heapq.nsmallest(limit, members.items(), key=lambda item: (item[1], item[0]))
+        views = (self.router.interaction(iid) for iid, _ in oldest)
+        return [v for v in views if v is not None]
 
     def interaction_dict(self, interaction_id: str) -> dict[str, Any]:
         view = self.router.interaction(interaction_id)

@@ -18,7 +18,13 @@ from gateway.acd import (
     SkillRequirement,
     UnknownQueue,
 )
-from gateway.acd.errors import DuplicateInteraction, NotOffered, UnknownAgent, UnknownInteraction
+from gateway.acd.errors import (
+    AgentUnavailable,
+    DuplicateInteraction,
+    NotOffered,
+    UnknownAgent,
+    UnknownInteraction,
+)
 from gateway.acd_server._server import AcdServer
 from gateway.acd_server.access import handling_agent, may_see
 from gateway.acd_server.port import WorkDone
@@ -62,6 +68,7 @@ ERRORS: tuple[ErrorMapping[Any], ...] = (
     ErrorMapping(UnknownQueue, 400, "unknown_queue", _ids),
     ErrorMapping(DuplicateInteraction, 409, "conflict", _ids),
     ErrorMapping(NotOffered, 409, "conflict", _ids),
+    ErrorMapping(AgentUnavailable, 409, "agent_unavailable", lambda e: {**_ids(e), "reason": e.reason}),
 )
 """How the routing core's errors leave the API (given to the error middleware by the composition root)."""
 
@@ -190,7 +197,8 @@ def routes(hub: AcdServer, config: Config) -> list[ApiRoute]:
                 error_id="invalid_body",
                 details={"errors": [{"field": "reason", "problem": "required for not_ready"}]},
             )
-        view = await hub.set_presence(agent_id, _presence(body.state, body.reason))
+        by = principal.user_id if principal.user_id != agent_id else None  # someone else's change is audited
+        view = await hub.set_presence(agent_id, _presence(body.state, body.reason), by=by)
         return json_response(_agent_out(hub, config, view))
 
     async def list_queues(request: web.Request) -> web.StreamResponse:

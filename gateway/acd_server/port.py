@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from gateway.acd import (
     AgentView,
     CustomerContext,
+    Decision,
     Event,
     InteractionView,
     NewInteraction,
@@ -21,9 +22,10 @@ from gateway.acd import (
     SupervisorAction,
 )
 
-__all__ = ["CustomerDesk", "EventListener", "RoutingPort", "WaitEstimate", "WorkDone"]
+__all__ = ["CustomerDesk", "EventListener", "EventWatcher", "RoutingPort", "WaitEstimate", "WorkDone"]
 
 EventListener = Callable[[Sequence[Event]], Awaitable[None]]
+EventWatcher = Callable[[Sequence[Event]], None]  # sees a batch as it is published; returns at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +66,22 @@ class RoutingPort(Protocol):
 
     async def end(self, interaction_id: str, reason: str, done: WorkDone = ...) -> InteractionView: ...
 
-    async def set_presence(self, agent_id: str, presence: Presence) -> AgentView: ...
+    async def set_presence(self, agent_id: str, presence: Presence, *, by: str | None = None) -> AgentView:
+        """The agent's own change, or a supervisor's (`by`: their user id), which is audited in the log."""
+        ...
+
+    async def move(self, interaction_id: str, queue_id: str, *, by: str) -> InteractionView:
+        """A supervisor moves waiting or ringing work to another queue (audited). Raises RoutingError."""
+        ...
+
+    async def offer_to(self, interaction_id: str, agent_id: str, *, by: str) -> InteractionView:
+        """A supervisor offers waiting or ringing work to a named available agent (audited).
+        Raises AgentUnavailable (presence, capacity) or another RoutingError."""
+        ...
+
+    def trace(self, interaction_id: str) -> tuple[Decision, ...]:
+        """The core's recent decisions about an interaction, oldest first ("why this agent")."""
+        ...
 
     async def record_action(self, action: SupervisorAction) -> None:
         """Store an audit entry (a `supervisor_action` event) in the event log, in order with the rest."""

@@ -34,6 +34,8 @@ __all__ = [
     "SpeechConfig",
     "TrunkConfig",
     "UserConfig",
+    "WallboardConfig",
+    "WallboardThresholds",
     "is_e164",
 ]
 
@@ -404,6 +406,23 @@ class BusinessHoursConfig(_Frozen):
         return value
 
 
+class WallboardThresholds(_Frozen):
+    """When the supervisor's wallboard colours a figure: above these (service level: below the queue's own
+    `service_level.target_percent`). Leave one out (null) to never colour that figure."""
+
+    waiting: int | None = Field(default=5, ge=1)
+    longest_wait_seconds: float | None = Field(default=60.0, gt=0)
+    asa_seconds: float | None = Field(default=30.0, gt=0)
+    aht_seconds: float | None = Field(default=600.0, gt=0)
+    abandonment_percent: float | None = Field(default=10.0, gt=0, le=100)
+    occupancy_percent: float | None = Field(default=90.0, gt=0, le=100)
+    not_ready_seconds: float | None = Field(default=900.0, gt=0)
+
+
+class WallboardConfig(_Frozen):
+    thresholds: WallboardThresholds = WallboardThresholds()
+
+
 def _known_zone(value: str) -> str:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -442,6 +461,7 @@ class SpeechConfig(_Frozen):
 
 class Config(_Frozen):
     server: ServerConfig = ServerConfig()
+    wallboard: WallboardConfig = WallboardConfig()
     timezone: str = "UTC"  # where "today" and report intervals begin (statistics)
     users: tuple[UserConfig, ...] = ()
     skills: tuple[SkillConfig, ...] = ()

@@ -1,4 +1,5 @@
-// Bundles src/main.ts and the chat widget (both with socket.io-client) into dist/assets/, copies the page.
+// Bundles the agent's panel (src/main.ts), the supervisor's console (src/console/main.ts, with uPlot) and
+// the customer's chat widget (src/widget/widget.ts) into dist/assets/ and copies the pages.
 import { copyFile, mkdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,17 +10,21 @@ const dist = join(here, "dist");
 
 await rm(dist, { recursive: true, force: true });
 await mkdir(join(dist, "assets"), { recursive: true });
-await build({
-  entryPoints: [join(here, "src", "main.ts")],
-  bundle: true,
-  format: "esm",
-  target: "es2022",
-  minify: true,
-  sourcemap: true,
-  legalComments: "linked",
-  outfile: join(dist, "assets", "panel.js"),
-  logLevel: "warning",
-});
+const bundle = (entry, out) =>
+  build({
+    entryPoints: [entry],
+    bundle: true,
+    format: "esm",
+    target: "es2022",
+    minify: true,
+    sourcemap: true,
+    legalComments: "linked",
+    outfile: join(dist, "assets", out),
+    logLevel: "warning",
+  });
+await bundle(join(here, "src", "main.ts"), "panel.js");
+await bundle(join(here, "src", "console", "main.ts"), "console.js");
+
 // The customer's chat widget: one classic script any site can include (served at /chat/widget.js).
 await build({
   entryPoints: [join(here, "src", "widget", "widget.ts")],
@@ -34,3 +39,6 @@ await build({
 });
 await copyFile(join(here, "src", "panel.css"), join(dist, "assets", "panel.css"));
 await copyFile(join(here, "src", "index.html"), join(dist, "index.html"));
+await copyFile(join(here, "src", "console", "console.css"), join(dist, "assets", "console.css"));
+await copyFile(join(here, "node_modules", "uplot", "dist", "uPlot.min.css"), join(dist, "assets", "uplot.css"));
+await copyFile(join(here, "src", "console", "console.html"), join(dist, "console.html"));

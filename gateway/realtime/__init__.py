@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from gateway.realtime._server import AgentActions, RealtimeServer, StaffNamespace
+from gateway.realtime._server import AgentActions, RealtimeServer, StaffNamespace, SupervisorActions
 
-__all__ = ["AgentActions", "RealtimeServer", "StaffNamespace"]
+__all__ = ["AgentActions", "RealtimeServer", "StaffNamespace", "SupervisorActions"]

@@ -21,7 +21,7 @@ from aiohttp import web
 from gateway.auth import Grant, Principal, TokenError, TokenService
 from gateway.realtime._guarded import BadFrames, GuardedServer
 
-__all__ = ["AgentActions", "RealtimeServer", "StaffNamespace"]
+__all__ = ["AgentActions", "RealtimeServer", "StaffNamespace", "SupervisorActions"]
 
 logger = logging.getLogger("helpline.realtime")
 
@@ -34,6 +34,12 @@ class AgentActions(Protocol):
     async def reject_offer(self, agent_id: str, interaction_id: str) -> dict[str, Any]: ...
 
     async def agent_state(self, agent_id: str) -> dict[str, Any]: ...
+
+
+class SupervisorActions(Protocol):
+    """What a supervisor's console is sent on (re)connect: the whole board."""
+
+    async def board(self) -> dict[str, Any]: ...
 
 
 def _token_from(auth: object, environ: Mapping[str, Any]) -> str | None:
@@ -166,11 +172,14 @@ class _SupervisorNamespace(_Authenticated):
 
     def __init__(self, tokens: TokenService) -> None:
         super().__init__("/supervisor", tokens)
+        self.console: SupervisorActions | None = None
 
     async def on_connect(self, sid: str, environ: Mapping[str, Any], auth: object = None) -> None:
         principal = await self.authenticate(sid, environ, auth)
         await self.enter_room(sid, "supervisors")
         logger.info("supervisor %s connected (sid %s)", principal.user_id, sid)
+        if self.console is not None:
+            await self.emit("board", await self.console.board(), to=sid)
 
 
 class RealtimeServer:
@@ -187,12 +196,17 @@ class RealtimeServer:
             logger=False,
             engineio_logger=False,
         )
-        self._namespaces: list[_Authenticated] = [_SupervisorNamespace(tokens)]
-        self._sio.register_namespace(self._namespaces[0])
+        self._supervisors = _SupervisorNamespace(tokens)
+        self._namespaces: list[_Authenticated] = [self._supervisors]
+        self._sio.register_namespace(self._supervisors)
         self._sweeper: asyncio.Task[None] | None = None
 
-    def attach(self, app: web.Application, actions: AgentActions) -> None:
-        """Serve the sockets on `app`; agents' commands go to `actions` (events can be pushed before)."""
+    def attach(
+        self, app: web.Application, actions: AgentActions, console: SupervisorActions | None = None
+    ) -> None:
+        """Serve the sockets on `app`; agents' commands go to `actions`, a supervisor's console gets its
+        board from `console` on connect (events can be pushed before)."""
+        self._supervisors.console = console
         agents = _AgentNamespace(self._tokens, actions)
         self._namespaces.append(agents)
         self._sio.register_namespace(agents)

@@ -125,6 +125,15 @@ class Database:
             result = await connection.execute(query)
             return [_record(EventRecord, row) for row in result]
 
+    async def latest_events_of(self, kind: str, *, limit: int = 100) -> list[EventRecord]:
+        """The latest `limit` events of type `kind`, newest first (e.g. the supervisors' audit trail)."""
+        if limit < 1:
+            raise ValueError(f"latest_events_of: limit must be >= 1, got {limit}")
+        query = select(_events).where(_events.c.type == kind).order_by(_events.c.seq.desc()).limit(limit)
+        async with self._transaction() as connection:
+            result = await connection.execute(query)
+            return [_record(EventRecord, row) for row in result]
+
     async def last_event_seq(self) -> int:
         """The highest stored sequence number, 0 when the log is empty."""
         async with self._transaction() as connection:

@@ -159,7 +159,7 @@ class App {
         if (!item) return;
         const action = String(e.data?.["action"] ?? "");
         const details = (e.data?.["details"] ?? {}) as { mode?: string };
-        const actor = String(e.data?.["actor"] ?? "");
+        const actor = String(e.data?.["by"] ?? "");
         item.supervisor = action === "monitor_leave" ? null : { id: actor, mode: details.mode ?? "listen" };
         store.changed();
       },

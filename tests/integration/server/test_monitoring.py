@@ -250,5 +250,5 @@ def _audit_log(db: Path) -> list[tuple[str, str, str, str, dict[str, Any]]]:
     out = []
     for payload, agent in rows:
         data = json.loads(payload)
-        out.append((data["action"], data["actor"], data["target"], agent, data["details"]))
+        out.append((data["action"], data["by"], data["target"], agent, data["details"]))
     return out

@@ -101,7 +101,7 @@ def test_given_a_supervisor_action_when_recorded_then_it_is_logged_and_replays_t
 
     assert (event.type, event.interaction_id, event.agent_id) == (EventType.SUPERVISOR_ACTION, "c1", "a")
     assert event.data == {
-        "actor": "sam",
+        "by": "sam",
         "action": "monitor_join",
         "target": "c1",
         "details": {"mode": "listen"},

@@ -119,4 +119,4 @@ async def test_given_monitoring_not_shown_when_sam_joins_then_alice_hears_nothin
     assert "monitor_join" not in await _pushes(sockets, until="ended")  # the push would have come before
     assert [d["type"] for d in sockets.supervisors].count("supervisor_action") == 1
     logged = [r for r in await hub.database.events_since(0) if r.type == "supervisor_action"]
-    assert [(r.payload["actor"], r.interaction_id, r.agent_id) for r in logged] == [("sam", "c1", "alice")]
+    assert [(r.payload["by"], r.interaction_id, r.agent_id) for r in logged] == [("sam", "c1", "alice")]

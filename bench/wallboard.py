@@ -1,0 +1,390 @@
+"""Wallboard benchmark: how late the supervisor's console shows what routing events changed, and what the
+metrics engine costs per event next to the routing decisions that made the events.
+
+Two parts, on one synthetic contact center (`--agents` agents with 3 of `--queues` skills, one chat queue
+per skill):
+
+- CPU, in this process: the gateway's router and metrics feed (`gateway.analytics.StatsFeed`, with a
+  listener, so each batch's delta is read as a console would get it) driven by the same command mix;
+  thread CPU time per event of the routing commands, and of the metrics fold + delta.
+- Browser: a gateway started on the same configuration (`helpline serve --no-sip`), one supervisor's
+  console at `/supervisor` in headless Chromium, and REST traffic (new chats, presence changes) at about
+  `--events-per-second` routing events for `--seconds`. For every change the console draws, the time from
+  the batch's first event (`event_at`, the server's clock) to the frame after the console redrew
+  (requestAnimationFrame; same machine, same clock).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import yaml
+from argon2 import PasswordHasher
+from playwright.async_api import Page, async_playwright
+
+from gateway.acd import AgentView, Channel, Event, InteractionView, NewInteraction, Presence, Router
+from gateway.analytics import StatsFeed, engine_for
+from gateway.config import Config, agent_specs, parse_config, queue_specs
+from gateway.supervisor import Board
+
+__all__ = ["main", "measure_cpu", "write_config"]
+
+CHROMIUM = "/usr/bin/chromium"
+IN_FLIGHT = 8  # requests at once at most
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
+SUPERVISOR, INTEGRATION = ("wbsup", "wbsup-bench"), ("wbcrm", "wbcrm-bench")
+T0 = 1_700_000_000.0
+
+# Records, for every change the console drew, the batch's first event time and the frame after the redraw.
+_OBSERVER = """() => {
+  window.__board = [];
+  document.getElementById("console").addEventListener("board-changed", (e) => {
+    const at = e.detail.event_at * 1000, sent = e.detail.at * 1000;
+    requestAnimationFrame(() => window.__board.push([at, performance.timeOrigin + performance.now(), sent]));
+  });
+}"""
+
+
+def write_config(agents: int, queues: int, seed: int = 7) -> dict[str, Any]:
+    """The synthetic contact center as a configuration mapping (throwaway accounts, cheap hashes)."""
+    rng = random.Random(seed)
+    hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+    shared = hasher.hash("agents-do-not-log-in")
+    users: list[dict[str, Any]] = [
+        {
+            "id": f"a{n}",
+            "name": f"Agent {n}",
+            "role": "agent",
+            "password_hash": shared,
+            "skills": {f"s{k}": rng.randint(1, 10) for k in rng.sample(range(queues), 3)},
+        }
+        for n in range(agents)
+    ]
+    for (user, password), role in ((SUPERVISOR, "supervisor"), (INTEGRATION, "integration")):
+        users.append({"id": user, "name": user, "role": role, "password_hash": hasher.hash(password)})
+    return {
+        "users": users,
+        "skills": [{"id": f"s{k}"} for k in range(queues)],
+        "queues": [
+            {
+                "id": f"q{k}",
+                "name": f"Queue {k}",
+                "channel": "chat",
+                "skills": [{"skill": f"s{k}"}],
+                "wrap_up_seconds": 5,
+                "offer_timeout_seconds": 30,
+            }
+            for k in range(queues)
+        ],
+    }
+
+
+# -- CPU: routing decisions vs metrics, in this process ----------------------------------------------------
+
+
+class _Routing:
+    """The board's view of the routing server, over a bare router (what `AcdServer` answers from)."""
+
+    def __init__(self, router: Router) -> None:
+        self.router = router
+        self._waiting: dict[str, dict[str, None]] = {}
+
+    def follow(self, events: Sequence[Event]) -> None:
+        for e in events:
+            if e.type in ("queued", "overflowed") and e.interaction_id:
+                self._waiting.setdefault(str(e.data.get("queue") or e.data.get("to")), {})[
+                    e.interaction_id
+                ] = None
+            elif e.type in ("assigned", "abandoned", "exited", "refused") and e.interaction_id:
+                for members in self._waiting.values():
+                    members.pop(e.interaction_id, None)
+
+    def agent(self, agent_id: str) -> AgentView:
+        return self.router.agent(agent_id)
+
+    def interaction(self, interaction_id: str) -> InteractionView | None:
+        return self.router.interaction(interaction_id)
+
+    def waiting(self, queue_id: str, *, limit: int) -> list[InteractionView]:
+        members = list(self._waiting.get(queue_id, {}))[:limit]  # in queue order: oldest first
+        views = (self.router.interaction(i) for i in members)
+        return [v for v in views if v is not None]
+
+
+def measure_cpu(config: Config, events_wanted: int, *, window: float = 0.1, seed: int = 11) -> dict[str, Any]:
+    """Thread CPU per event: the routing commands; the metrics engine folding their events (as the routing
+    server does for every batch); the wallboard reading the figures they touched, once per `window` of
+    simulated time (as the console does)."""
+    rng = random.Random(seed)
+    routing = _Routing(Router(queues=queue_specs(config), agents=agent_specs(config)))
+    feed = StatsFeed(engine_for(config))
+    board = Board(routing, feed.engine, config)
+    agents, queues = [a.id for a in config.agents], [q.id for q in config.queues]
+    offered: list[tuple[str, str]] = []
+    assigned: list[str] = []
+    cpu = {"routing": 0.0, "fold": 0.0, "board": 0.0}
+    touched: tuple[set[str], set[str]] = (set(), set())
+    events = n = 0
+    now = flushed = T0
+    while events < events_wanted:
+        now += 1 / 200  # 200 commands per simulated second
+        started = time.thread_time()
+        batch = _command(routing.router, rng, now, agents, queues, offered, assigned, n)
+        mid = time.thread_time()
+        feed.fold(batch)
+        done = time.thread_time()
+        routing.follow(batch)
+        offered.extend((e.interaction_id or "", e.agent_id or "") for e in batch if e.type == "offered")
+        again = time.thread_time()
+        q, a = board.touched(batch)
+        touched[0].update(q)
+        touched[1].update(a)
+        if now - flushed >= window and (touched[0] or touched[1]):
+            board.changes(*touched, seq=batch[-1].seq if batch else 0, event_at=now)
+            touched, flushed = (set(), set()), now
+        cpu["routing"] += mid - started
+        cpu["fold"] += done - mid
+        cpu["board"] += time.thread_time() - again
+        events, n = events + len(batch), n + 1
+    per_event = {k: round(1e6 * v / events, 1) for k, v in cpu.items()}
+    return {
+        "events": events,
+        "waiting_at_end": sum(len(w) for w in routing._waiting.values()),
+        "us_per_event": per_event,
+        "metrics_to_routing": round((cpu["fold"] + cpu["board"]) / cpu["routing"], 3),
+        "fold_to_routing": round(cpu["fold"] / cpu["routing"], 3),
+    }
+
+
+def _command(
+    router: Router,
+    rng: random.Random,
+    now: float,
+    agents: Sequence[str],
+    queues: Sequence[str],
+    offered: list[tuple[str, str]],
+    assigned: list[str],
+    n: int,
+) -> list[Event]:
+    """One command of the mix: agents sign in, chats arrive, offers are accepted, chats end."""
+    roll = rng.random()
+    if roll < 0.15 or n < len(agents) // 2:
+        presence = Presence.available() if rng.random() < 0.8 else Presence.not_ready("break")
+        return router.set_presence(rng.choice(agents), presence, now)
+    if roll < 0.4:
+        new = NewInteraction(id=f"c{n}", queue=rng.choice(queues), channel=Channel.CHAT)
+        return router.enqueue(new, now)
+    if roll < 0.7 and offered:
+        iid, agent = offered.pop(rng.randrange(len(offered)))
+        view = router.interaction(iid)
+        if view is not None and view.agent_id == agent and str(view.state) == "offered":
+            assigned.append(iid)
+            return router.accept(iid, agent, now)
+        return []
+    if assigned:
+        return router.end(assigned.pop(rng.randrange(len(assigned))), now)
+    return router.tick(now)
+
+
+# -- Browser: event -> figure on the console -----------------------------------------------------------------
+
+
+async def _login(http: aiohttp.ClientSession, base: str, user: str, password: str) -> str:
+    async with http.post(f"{base}/api/v1/auth/login", json={"username": user, "password": password}) as r:
+        r.raise_for_status()
+        return str((await r.json())["token"])
+
+
+async def _healthy(base: str, process: subprocess.Popen[bytes], within: float = 60.0) -> None:
+    deadline = time.monotonic() + within
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise SystemExit(f"the gateway exited with {process.returncode}")
+            try:
+                async with http.get(f"{base}/healthz") as r:
+                    if r.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.2)
+    raise SystemExit("the gateway did not come up")
+
+
+def _start_gateway(config: dict[str, Any], folder: Path, port: int) -> subprocess.Popen[bytes]:
+    path = folder / "wallboard.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from gateway.cli import main; sys.exit(main())",
+        "serve",
+        "--config",
+        str(path),
+        "--http-port",
+        str(port),
+        "--data-dir",
+        str(folder / "data"),
+        "--no-sip",
+        "--log-level",
+        "WARNING",
+    ]
+    log = (folder / "gateway.log").open("wb")
+    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
+
+
+async def _traffic(
+    http: aiohttp.ClientSession, base: str, tokens: tuple[str, str], config: dict[str, Any], rate: float
+) -> tuple[int, float]:
+    """Requests at `rate` per second until cancelled: chats into random queues, agents' presence flipped
+    by the supervisor (audited). Returns (requests, seconds)."""
+    supervisor, integration = tokens
+    rng = random.Random(3)
+    agents = [u["id"] for u in config["users"] if u["role"] == "agent"]
+    queues = [q["id"] for q in config["queues"]]
+    started, sent = time.monotonic(), 0
+    pending: set[asyncio.Task[None]] = set()
+    in_flight = asyncio.Semaphore(IN_FLIGHT)
+
+    async def request(method: str, path: str, token: str, body: dict[str, Any]) -> None:
+        try:
+            async with http.request(
+                method, base + path, json=body, headers={"Authorization": f"Bearer {token}"}
+            ):
+                pass
+        finally:
+            in_flight.release()
+
+    try:
+        while True:
+            if rng.random() < 0.5:
+                body: dict[str, Any] = {"channel": "chat", "queue": rng.choice(queues)}
+                call = request("POST", "/api/v1/interactions", integration, body)
+            else:
+                state = "available" if rng.random() < 0.7 else "not_ready"
+                body = {"state": state, "reason": "bench" if state == "not_ready" else None}
+                call = request("PUT", f"/api/v1/agents/{rng.choice(agents)}/presence", supervisor, body)
+            await in_flight.acquire()  # a gateway slower than `rate` sets the pace instead of queueing
+            task = asyncio.create_task(call)
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+            sent += 1
+            await asyncio.sleep(max(0.0, started + sent / rate - time.monotonic()))
+    except asyncio.CancelledError:
+        await asyncio.gather(*pending, return_exceptions=True)
+        return sent, time.monotonic() - started
+
+
+async def _last_seq(page: Page) -> int:
+    return int(await page.evaluate("() => Number(document.getElementById('console').dataset.seq || 0)"))
+
+
+async def measure_browser(config: dict[str, Any], events_per_second: float, seconds: float) -> dict[str, Any]:
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory(prefix="helpline-wallboard-") as tmp:
+        gateway = _start_gateway(config, Path(tmp), port)
+        try:
+            await _healthy(base, gateway)
+            return await _drive(base, config, events_per_second, seconds)
+        finally:
+            gateway.terminate()
+            gateway.wait(10)
+
+
+async def _drive(
+    base: str, config: dict[str, Any], events_per_second: float, seconds: float
+) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as http, async_playwright() as pw:
+        tokens = (await _login(http, base, *SUPERVISOR), await _login(http, base, *INTEGRATION))
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = await browser.new_page(viewport={"width": 1600, "height": 1000})
+        await page.goto(base + "/supervisor")
+        await page.get_by_label("User").fill(SUPERVISOR[0])
+        await page.get_by_label("Password").fill(SUPERVISOR[1])
+        await page.get_by_role("button", name="Log in").click()
+        await page.wait_for_selector("#queue-rows tr", timeout=60_000)
+        await page.evaluate(_OBSERVER)
+        # calibrate: events per request, from a short run at a low rate
+        seq0 = await _last_seq(page)
+        sent, _ = await _run(_traffic(http, base, tokens, config, 20.0), 3.0)
+        await asyncio.sleep(2.0)
+        per_request = max(1.0, (await _last_seq(page) - seq0) / max(sent, 1))
+        await page.evaluate("() => { window.__board = []; }")
+        seq1 = await _last_seq(page)
+        rate = events_per_second / per_request
+        sent, took = await _run(_traffic(http, base, tokens, config, rate), seconds)
+        await asyncio.sleep(1.0)
+        seq2 = await _last_seq(page)
+        drawn = await page.evaluate("() => window.__board")
+        samples = [end - start for start, end, _ in drawn]
+        server = sorted(sent - start for start, _, sent in drawn)
+        await browser.close()
+    samples.sort()
+    return {
+        "events_per_request": round(per_request, 2),
+        "requests_per_second": sent / took,
+        "events_per_second": (seq2 - seq1) / took,
+        "changes_drawn": len(samples),
+        "p50_ms": statistics.median(samples) if samples else None,
+        "p95_ms": samples[int(0.95 * (len(samples) - 1))] if samples else None,
+        "max_ms": samples[-1] if samples else None,
+        "server_p50_ms": statistics.median(server) if server else None,  # event -> changes sent
+    }
+
+
+async def _run(traffic: Any, seconds: float) -> tuple[int, float]:
+    task = asyncio.ensure_future(traffic)
+    await asyncio.sleep(seconds)
+    task.cancel()
+    result: tuple[int, float] = await task
+    return result
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="helpline bench wallboard", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--agents", type=int, default=1000)
+    parser.add_argument("--queues", type=int, default=50)
+    parser.add_argument("--events-per-second", type=float, default=200.0)
+    parser.add_argument("--seconds", type=float, default=20.0, help="how long the browser part drives events")
+    parser.add_argument("--cpu-events", type=int, default=100_000, help="events for the CPU part")
+    parser.add_argument("--cpu-only", action="store_true", help="skip the browser part")
+    args = parser.parse_args(argv)
+    if args.agents < 1 or args.queues < 1 or args.events_per_second <= 0 or args.seconds <= 0:
+        parser.error("--agents, --queues, --events-per-second and --seconds must be > 0")
+    raw = write_config(args.agents, args.queues)
+    report: dict[str, Any] = {
+        "agents": args.agents,
+        "queues": args.queues,
+        "load_average": os.getloadavg(),
+        "cpu": measure_cpu(parse_config(raw), args.cpu_events),
+    }
+    if not args.cpu_only:
+        report["browser"] = asyncio.run(measure_browser(raw, args.events_per_second, args.seconds))
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,341 @@
+// The supervisor's console: log in (supervisors and admins only), then the wallboard kept live over the
+// `/supervisor` socket (the whole board on every connect, then what each routing event changed), and the
+// controls: an agent's state, moving or offering waiting work, and why work went where it went.
+
+import { io, type Socket } from "socket.io-client";
+import { Api, messageOf } from "../api";
+import { byId, h, setText } from "../dom";
+import type { User } from "../types";
+import { Charts } from "./charts";
+import { agentRow, agentShown, type Filter, queueRow, queueShown, tick, waited } from "./render";
+import type { AgentFigures, Board, BoardChanges, QueueFigures, Thresholds, Trace, Work } from "./types";
+
+const KEY = "helpline.console.session";
+const WORK_SHOWN = 50; // the oldest waiting work listed, all queues shown together
+const STAFF = ["supervisor", "admin"];
+
+interface Session {
+  token: string;
+  user: User;
+}
+
+function loadSession(): Session | null {
+  try {
+    const value = JSON.parse(sessionStorage.getItem(KEY) ?? "null") as Session | null;
+    return value && typeof value.token === "string" ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+class Console {
+  private session: Session | null = loadSession();
+  private socket: Socket | null = null;
+  private readonly api = new Api(
+    () => this.session?.token ?? null,
+    (message) => this.logout(`Please log in again (${message}).`),
+  );
+  private readonly queues = new Map<string, QueueFigures>();
+  private readonly agents = new Map<string, AgentFigures>();
+  private thresholds: Thresholds | null = null;
+  private readonly filter: Filter = { queue: "", skill: "" };
+  private readonly charts = new Charts(byId("chart-sl"), byId("chart-waiting"));
+  // A supervisor's half-made choice (a state, a reason, a target) survives the board's redraws.
+  private readonly controls = new Map<string, HTMLElement>();
+  private workShown = "";
+  private pending: BoardChanges[] = [];
+  private readonly dirtyQueues = new Set<string>();
+  private readonly dirtyAgents = new Set<string>();
+
+  boot(): void {
+    byId<HTMLFormElement>("login-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      void this.login(new FormData(event.target as HTMLFormElement));
+    });
+    byId("logout").addEventListener("click", () => this.logout(""));
+    for (const [id, key] of [["queue-filter", "queue"], ["skill-filter", "skill"]] as const) {
+      byId<HTMLSelectElement>(id).addEventListener("change", (event) => {
+        this.filter[key] = (event.target as HTMLSelectElement).value;
+        this.render();
+      });
+    }
+    setInterval(() => tick(byId("console")), 1000);
+    if (this.session) this.start();
+    else this.showLogin("");
+  }
+
+  private async login(form: FormData): Promise<void> {
+    const error = byId("login-error");
+    setText(error, "");
+    try {
+      const answer = await this.api.post<{ token: string; user: User }>("/auth/login", {
+        username: String(form.get("username") ?? ""),
+        password: String(form.get("password") ?? ""),
+      });
+      if (!STAFF.includes(answer.user.role)) {
+        setText(error, `This console is for supervisors; ${answer.user.id} is ${answer.user.role}.`);
+        return;
+      }
+      this.session = { token: answer.token, user: answer.user };
+      sessionStorage.setItem(KEY, JSON.stringify(this.session));
+      this.start();
+    } catch (e) {
+      setText(error, messageOf(e));
+    }
+  }
+
+  private start(): void {
+    const session = this.session;
+    if (!session) return;
+    byId("login").hidden = true;
+    byId("console").hidden = false;
+    setText(byId("user-name"), session.user.name);
+    const socket = io("/supervisor", {
+      path: "/socket.io",
+      auth: { token: session.token },
+      transports: ["websocket", "polling"],
+      tryAllTransports: true,
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 5000,
+    });
+    this.socket = socket;
+    socket.on("connect", () => this.connection(true, "live"));
+    socket.on("disconnect", (reason) => {
+      this.connection(false, reason);
+      if (reason === "io server disconnect") setTimeout(() => socket.connect(), 1000);
+    });
+    socket.on("connect_error", (error: Error) => {
+      if (socket.active) this.connection(false, error.message);
+      else this.logout(error.message);
+    });
+    socket.on("board", (board: Board) => this.board(board));
+    socket.on("board_changes", (changes: BoardChanges) => this.changes(changes));
+  }
+
+  private connection(up: boolean, why: string): void {
+    const element = byId("connection");
+    element.dataset["up"] = String(up);
+    setText(element, up ? "live" : `reconnecting (${why})`);
+  }
+
+  private board(board: Board): void {
+    this.thresholds = board.thresholds;
+    this.queues.clear();
+    this.agents.clear();
+    for (const q of board.queues) this.queues.set(q.id, q);
+    for (const a of board.agents) this.agents.set(a.id, a);
+    options(byId("queue-filter"), "All queues", board.queues.map((q) => [q.id, q.name]));
+    options(byId("skill-filter"), "All skills", board.skills.map((s) => [s, s]));
+    byId("agent-ids").replaceChildren(...board.agents.map((a) => h("option", { value: a.id }, a.name)));
+    this.render();
+  }
+
+  /** Changes are merged as they come and drawn together once per frame: a busy floor never builds up a
+   * backlog of redraws in the browser. */
+  private changes(changes: BoardChanges): void {
+    for (const q of changes.queues) {
+      this.queues.set(q.id, withIntervalsOf(this.queues.get(q.id), q));
+      this.dirtyQueues.add(q.id);
+    }
+    for (const a of changes.agents) {
+      this.agents.set(a.id, a);
+      this.dirtyAgents.add(a.id);
+    }
+    this.pending.push(changes);
+    if (this.pending.length > 1) return;
+    // the next frame, or 100 ms at most: a page the browser does not paint (hidden, throttled) still follows
+    const draw = (): void => {
+      if (this.pending.length > 0) this.drawChanges();
+    };
+    requestAnimationFrame(draw);
+    setTimeout(draw, 100);
+  }
+
+  private drawChanges(): void {
+    const t = this.thresholds;
+    const drawn = this.pending;
+    this.pending = [];
+    if (t === null) return;
+    for (const id of this.dirtyQueues) {
+      const q = this.queues.get(id);
+      if (q && queueShown(q, this.filter)) swap(`#queue-rows tr[data-queue="${CSS.escape(id)}"]`, queueRow(q, t));
+    }
+    for (const id of this.dirtyAgents) {
+      const a = this.agents.get(id);
+      if (a && agentShown(a, this.filter)) {
+        swap(`#agent-rows tr[data-agent="${CSS.escape(id)}"]`, agentRow(a, t, this.agentControl(a)));
+      }
+    }
+    if (this.dirtyQueues.size > 0) this.renderWork();
+    this.dirtyQueues.clear();
+    this.dirtyAgents.clear();
+    const root = byId("console");
+    root.dataset["seq"] = String(drawn[drawn.length - 1]?.seq ?? root.dataset["seq"] ?? "");
+    for (const changes of drawn) root.dispatchEvent(new CustomEvent("board-changed", { detail: changes }));
+  }
+
+  /** Everything again: on connect and when a filter changes (a change redraws only its own rows). */
+  private render(): void {
+    const t = this.thresholds;
+    if (t === null) return;
+    const queues = [...this.queues.values()].filter((q) => queueShown(q, this.filter));
+    const agents = [...this.agents.values()].filter((a) => agentShown(a, this.filter));
+    byId("queue-rows").replaceChildren(...queues.map((q) => queueRow(q, t)));
+    byId("agent-rows").replaceChildren(...agents.map((a) => agentRow(a, t, this.agentControl(a))));
+    this.renderWork();
+  }
+
+  private renderWork(): void {
+    const queues = [...this.queues.values()].filter((q) => queueShown(q, this.filter));
+    const work = queues
+      .flatMap((q) => q.work)
+      .sort((a, b) => a.enqueue_time - b.enqueue_time)
+      .slice(0, WORK_SHOWN);
+    const keys = work.map((w) => `work:${w.id}:${w.queue}:${w.state}:${w.agent_id ?? ""}`);
+    this.charts.update(queues);
+    if (keys.join(" ") === this.workShown) return; // nothing to redraw: a big list costs the browser dearly
+    this.workShown = keys.join(" ");
+    this.forgetControls(new Set(work.map((w) => `work:${w.id}:${w.queue}`)));
+    byId("work-rows").replaceChildren(...work.map((w) => this.workRow(w)));
+    byId("work-empty").hidden = work.length > 0;
+  }
+
+  private agentControl(agent: AgentFigures): HTMLElement {
+    const kept = this.controls.get(`agent:${agent.id}`);
+    if (kept) return kept;
+    const state = h(
+      "select",
+      { "aria-label": `New state for ${agent.name}` },
+      h("option", { value: "available" }, "Available"),
+      h("option", { value: "not_ready" }, "Not ready"),
+      h("option", { value: "offline" }, "Log out"),
+    );
+    state.value = agent.state === "offline" ? "available" : agent.state === "available" ? "not_ready" : "available";
+    const reason = h("input", { placeholder: "reason", "aria-label": `Reason for ${agent.name}`, maxlength: 64 });
+    const apply = h("button", { type: "button" }, "Apply");
+    apply.addEventListener("click", () => {
+      const body = { state: state.value, reason: reason.value.trim() || (state.value === "not_ready" ? "supervisor" : null) };
+      void this.act(`/agents/${encodeURIComponent(agent.id)}/presence`, "PUT", body);
+    });
+    const control = h("div", { class: "control" }, state, reason, apply);
+    this.controls.set(`agent:${agent.id}`, control);
+    return control;
+  }
+
+  private workRow(work: Work): HTMLLIElement {
+    return h(
+      "li",
+      { "data-interaction": work.id },
+      h("strong", {}, work.channel),
+      `${work.id.slice(0, 8)} in ${work.queue}, ${work.state}${work.agent_id ? ` at ${work.agent_id}` : ""}`,
+      waited(work.enqueue_time),
+      this.workControl(work),
+    );
+  }
+
+  private workControl(work: Work): HTMLElement {
+    const key = `work:${work.id}:${work.queue}`;
+    const kept = this.controls.get(key);
+    if (kept) return kept;
+    const queue = h("select", { "aria-label": "Move to queue" });
+    for (const q of this.queues.values()) {
+      if (q.id !== work.queue && q.channel === work.channel) queue.append(h("option", { value: q.id }, q.name));
+    }
+    // one list of agents for every row: a thousand agents must not mean a thousand options per row
+    const agent = h("input", { "aria-label": "Offer to agent", list: "agent-ids", placeholder: "agent id", size: 10 });
+    const move = h("button", { type: "button" }, "Move");
+    move.addEventListener("click", () => void this.act(`/interactions/${work.id}/move`, "POST", { queue: queue.value }));
+    const offer = h("button", { type: "button" }, "Offer");
+    offer.addEventListener("click", () => void this.act(`/interactions/${work.id}/offer`, "POST", { agent_id: agent.value.trim() }));
+    const why = h("button", { type: "button", class: "quiet" }, "Why?");
+    why.addEventListener("click", () => void this.explain(work.id));
+    const control = h("span", { class: "control" }, queue, move, agent, offer, why);
+    this.controls.set(key, control);
+    return control;
+  }
+
+  /** Controls of work no longer waiting go; agents' stay (there are as many as the configuration says). */
+  private forgetControls(live: Set<string>): void {
+    for (const key of this.controls.keys()) {
+      if (key.startsWith("work:") && !live.has(key)) this.controls.delete(key);
+    }
+  }
+
+  private async act(path: string, method: string, body: unknown): Promise<void> {
+    try {
+      const answer = await this.api.call<Trace | object>(method, path, body);
+      this.notice("");
+      if ("steps" in answer) this.showTrace(answer as Trace);
+    } catch (e) {
+      this.notice(messageOf(e));
+    }
+  }
+
+  private async explain(interactionId: string): Promise<void> {
+    try {
+      this.showTrace(await this.api.get<Trace>(`/interactions/${interactionId}/why`));
+    } catch (e) {
+      this.notice(messageOf(e));
+    }
+  }
+
+  private showTrace(trace: Trace): void {
+    const steps = trace.steps.map((s) =>
+      h(
+        "li",
+        {},
+        h("span", {}, `${new Date(s.at * 1000).toLocaleTimeString()} ${s.headline}`),
+        s.candidates.length ? h("div", {}, `Candidates: ${s.candidates.join(", ")}`) : null,
+        s.excluded.length
+          ? h("div", { class: "excluded" }, `Not chosen: ${s.excluded.map((e) => `${e.agent} (${e.why})`).join("; ")}`)
+          : null,
+      ),
+    );
+    byId("trace").replaceChildren(
+      h("h3", {}, `Why ${trace.interaction_id.slice(0, 8)} is ${trace.state} in ${trace.queue}`),
+      h("p", {}, trace.entitlement ?? ""),
+      steps.length ? h("ol", {}, ...steps) : h("p", { class: "hint" }, "No routing decision yet."),
+    );
+    byId("trace").hidden = false;
+  }
+
+  private notice(message: string): void {
+    const element = byId("notice");
+    setText(element, message);
+    element.hidden = message === "";
+  }
+
+  private logout(message: string): void {
+    this.socket?.disconnect();
+    this.socket = null;
+    this.session = null;
+    sessionStorage.removeItem(KEY);
+    this.showLogin(message);
+  }
+
+  private showLogin(message: string): void {
+    byId("console").hidden = true;
+    byId("login").hidden = false;
+    setText(byId("login-error"), message);
+  }
+}
+
+/** A change carries the current interval only: the earlier ones are kept from what the console has. */
+function withIntervalsOf(before: QueueFigures | undefined, after: QueueFigures): QueueFigures {
+  const fresh = new Set(after.intervals.map((i) => i.start));
+  const kept = (before?.intervals ?? []).filter((i) => !fresh.has(i.start));
+  return { ...after, intervals: [...kept, ...after.intervals].sort((a, b) => a.start - b.start) };
+}
+
+/** Put `row` where the row `selector` finds is (a row not there yet, say for a new agent, is left out). */
+function swap(selector: string, row: HTMLElement): void {
+  document.querySelector(selector)?.replaceWith(row);
+}
+
+function options(select: HTMLSelectElement, all: string, items: [string, string][]): void {
+  const chosen = select.value;
+  select.replaceChildren(h("option", { value: "" }, all), ...items.map(([v, t]) => h("option", { value: v }, t)));
+  select.value = items.some(([v]) => v === chosen) ? chosen : "";
+}
+
+new Console().boot();

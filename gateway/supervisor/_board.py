@@ -1,0 +1,168 @@
+"""The wallboard's model: every queue's and agent's figures for today, from the one metrics engine
+(`gateway.analytics`), with what a supervisor acts on (the work waiting, each agent's work) from the routing
+port; the whole board on connect and, after each batch of routing events, only what the batch touched."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from gateway.acd import AgentView, Event, EventType, InteractionView
+from gateway.analytics import AgentFigures, Granularity, MetricsEngine, QueueFigures
+from gateway.config import Config, QueueConfig, UserConfig
+
+__all__ = ["Board", "WorkSource"]
+
+WORK_SHOWN = 20  # the oldest waiting work of a queue the console lists (its `waiting` counts them all)
+_INTERVAL = Granularity.MIN15
+_INTERVAL_SECONDS = 15 * 60
+
+
+class WorkSource(Protocol):
+    """What the board reads of the routing server beside the figures: who is where, and what waits."""
+
+    def agent(self, agent_id: str) -> AgentView: ...
+
+    def interaction(self, interaction_id: str) -> InteractionView | None: ...
+
+    def waiting(self, queue_id: str, *, limit: int) -> list[InteractionView]:
+        """The `limit` oldest waiting or ringing, oldest first."""
+        ...
+
+
+def _serves(user: UserConfig, queue: QueueConfig) -> bool:
+    if queue.members:
+        return any(m.agent == user.id for m in queue.members)
+    return all(user.skills.get(r.skill, 0) >= r.min_level for r in queue.skills)
+
+
+def _interval(figures: QueueFigures) -> dict[str, Any]:
+    return {
+        "start": figures.start,
+        "offered": figures.offered,
+        "service_level_percent": figures.service_level_percent,
+        "longest_wait_seconds": figures.longest_wait_seconds if figures.offered else None,
+    }
+
+
+def _work(view: InteractionView) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "queue": view.queue,
+        "channel": str(view.channel),
+        "state": str(view.state),
+        "agent_id": view.agent_id,
+        "enqueue_time": view.enqueue_time,
+        "answered_at": view.answered_at,
+    }
+
+
+class Board:
+    def __init__(self, routing: WorkSource, engine: MetricsEngine, config: Config) -> None:
+        self._routing = routing
+        self._engine = engine
+        self._config = config
+        self._queues = {q.id: q for q in config.queues}
+        self._agents = {u.id: u for u in config.agents}
+        self._queues_of = {a: [q.id for q in config.queues if _serves(u, q)] for a, u in self._agents.items()}
+
+    def snapshot(self) -> dict[str, Any]:
+        """The whole day so far, sent when a console connects."""
+        now = time.time()
+        day_start = self._engine.today(now)[0]
+        return {
+            "at": now,
+            "day_start": day_start,
+            "thresholds": self._config.wallboard.thresholds.model_dump(),
+            "skills": sorted({s for u in self._agents.values() for s in u.skills}),
+            "queues": [self.queue(q, now, since=day_start) for q in self._queues],
+            "agents": [self.agent(a, now) for a in self._agents],
+        }
+
+    def changes(
+        self, queues: Iterable[str], agents: Iterable[str], *, seq: int, event_at: float
+    ) -> dict[str, Any]:
+        """The figures of `queues` and `agents` (those events touched; see `touched`) refreshed, intervals
+        the current one only. `event_at`: when the earliest event they follow happened."""
+        now = time.time()
+        current = now - now % _INTERVAL_SECONDS
+        return {
+            "at": now,
+            "seq": seq,
+            "event_at": event_at,  # how late the board is, at worst
+            "queues": [self.queue(q, now, since=current) for q in sorted(queues)],
+            "agents": [self.agent(a, now) for a in sorted(agents)],
+        }
+
+    def touched(self, events: Iterable[Event]) -> tuple[set[str], set[str]]:
+        """The queues and agents whose figures `events` may have changed."""
+        return self._touched(events)
+
+    def _touched(self, events: Iterable[Event]) -> tuple[set[str], set[str]]:
+        queues: set[str] = set()
+        agents: set[str] = set()
+        for event in events:
+            if event.agent_id in self._agents:
+                agents.add(event.agent_id)
+                queues.update(self._queues_of[event.agent_id])  # its agents by state
+            named = [q for q in (event.data.get(k) for k in ("queue", "from", "to")) if isinstance(q, str)]
+            queues.update(q for q in named if q in self._queues)
+            if (
+                not named
+                and event.interaction_id is not None
+                and event.type is not EventType.SUPERVISOR_ACTION
+            ):
+                view = self._routing.interaction(event.interaction_id)
+                if view is not None and view.queue in self._queues:
+                    queues.add(view.queue)
+        return queues, agents
+
+    def queue(self, queue_id: str, now: float, *, since: float) -> dict[str, Any]:
+        """Today's figures of a queue, with its intervals from `since` on."""
+        config, f = self._queues[queue_id], self._engine.queue(queue_id, now)
+        oldest = f.oldest_wait_seconds
+        intervals = self._engine.queue_intervals(queue_id, since, now + 1, _INTERVAL)
+        return {
+            "id": queue_id,
+            "name": config.name,
+            "channel": str(config.channel),
+            "skills": [r.skill for r in config.skills],
+            "waiting": f.waiting,
+            "oldest_enqueue_time": None if oldest is None else now - oldest,
+            "agents": f.agents_by_state or {},
+            "offered": f.offered,
+            "answered": f.answered,
+            "abandoned": f.abandoned,
+            "service_level_percent": f.service_level_percent,
+            "service_level_met": f.service_level_met,
+            "service_level_target_percent": f.service_level_target_percent,
+            "service_level_threshold_seconds": f.service_level_threshold_seconds,
+            "service_level_definition": f.service_level_definition,
+            "asa_seconds": f.asa_seconds,
+            "aht_seconds": f.aht_seconds,
+            "abandonment_percent": f.abandonment_percent,
+            "work": [_work(v) for v in self._routing.waiting(queue_id, limit=WORK_SHOWN)],
+            "intervals": [_interval(i) for i in intervals],
+        }
+
+    def agent(self, agent_id: str, now: float) -> dict[str, Any]:
+        user, f = self._agents[agent_id], self._engine.agent(agent_id, now)
+        return {
+            "id": agent_id,
+            "name": user.name,
+            "skills": dict(user.skills),
+            "queues": self._queues_of[agent_id],
+            "state": f.state,
+            "reason": f.presence_reason,
+            "since": f.since,
+            "work": self._work_of(f),
+            "handled_today": f.handled,
+            "aht_seconds": f.aht_seconds,
+            "occupancy_percent": f.occupancy_percent,
+        }
+
+    def _work_of(self, f: AgentFigures) -> list[dict[str, Any]]:
+        view = self._routing.agent(f.agent)
+        work = (self._routing.interaction(i) for i in (*view.offered, *view.assigned))
+        return [_work(w) for w in work if w is not None]
