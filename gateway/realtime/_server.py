@@ -193,8 +193,6 @@ class RealtimeServer:
             async_mode="aiohttp",
             client_manager=manager,
             cors_allowed_origins=_OriginCheck(allowed_origins),
-            logger=False,
-            engineio_logger=False,
         )
         self._supervisors = _SupervisorNamespace(tokens)
         self._namespaces: list[_Authenticated] = [self._supervisors]
