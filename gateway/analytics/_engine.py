@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 from gateway.acd import JSON, Event, EventType
 
 from ._calendar import Granularity, Period, day_of, periods
-from ._counters import AgentCounters, QueueCounters, bucket_of, spread, summed
+from ._counters import BUCKET_SECONDS, AgentCounters, QueueCounters, bucket_of, spread, summed
 from ._figures import AgentFigures, Changes, QueueFigures, Snapshot, agent_figures, queue_figures
-from ._ledger import Agent, Closing, Scope, Work, spend
+from ._ledger import Agent, Closing, Scope, Waiting, Work, spend
 from ._specs import QueueMetricsSpec, ServiceLevelSpec
 from .errors import UnknownScope
 
@@ -53,10 +53,11 @@ class MetricsEngine:
                 self._agents.setdefault(a, Agent())
                 self._queues_of.setdefault(a, []).append(q.id)
         self._work: dict[str, Work] = {}
-        self._waiting: dict[str, dict[str, float]] = {q.id: {} for q in queues}
+        self._waiting: dict[str, Waiting] = {q.id: Waiting() for q in queues}
         self._touched_queues: set[str] = set()
         self._touched_agents: set[str] = set()
         self.last_seq = 0
+        self._day_fn = self._day_of  # bound once: counters are looked up several times per event
         self._steps: dict[EventType, Callable[[Event], None]] = {
             EventType.RECEIVED: self._received,
             EventType.QUEUED: self._queued,
@@ -84,6 +85,10 @@ class MetricsEngine:
         if step is not None:
             step(event)
 
+    def changed(self) -> bool:
+        """Whether any queue or agent was touched since `changes()` was last called."""
+        return bool(self._touched_queues or self._touched_agents)
+
     def changes(self) -> Changes:
         """The queues and agents touched since the last call (what a live view must re-read)."""
         done = Changes(frozenset(self._touched_queues), frozenset(self._touched_agents))
@@ -106,7 +111,10 @@ class MetricsEngine:
         for c in self._counters(work, ev.at):
             c.offered += 1
         self._touched_queues.add(work.queue)
-        self._waiting.setdefault(work.queue, {})[ev.interaction_id or ""] = work.queued_at
+        waiting = self._waiting.get(work.queue)
+        if waiting is None:
+            waiting = self._waiting[work.queue] = Waiting()
+        waiting.add(ev.interaction_id or "", work.queued_at)
 
     def _refused(self, ev: Event) -> None:
         work = self._followed(ev)
@@ -134,7 +142,7 @@ class MetricsEngine:
             c.answer_wait_total += wait
             c.longest_wait = max(c.longest_wait, wait)
         work.agent, work.assigned_at = agent_id, ev.at
-        self._change(agent_id, ev.at, lambda a: a.work.__setitem__(ev.interaction_id or "", None))
+        self._take(agent_id, ev.interaction_id or "", ev.at)
         for a in self._agent_counters(agent_id, ev.at):
             a.answered += 1
 
@@ -193,7 +201,7 @@ class MetricsEngine:
         if work is None or agent_id is None or work.assigned_at is None:
             self._gone(ev)
             return
-        agent = self._change(agent_id, ev.at, lambda a: a.work.pop(ev.interaction_id or "", None))
+        agent = self._drop(agent_id, ev.interaction_id or "", ev.at)
         busy = max(0.0, ev.at - work.assigned_at)
         hold = min(busy, max(0.0, _number(ev.data, "hold_seconds") or 0.0))
         closing = Closing(work.queue, ev.at, busy - hold, hold)
@@ -229,10 +237,13 @@ class MetricsEngine:
             self._set_presence(ev.agent_id, "available", None, ev.at)
 
     def _set_presence(self, agent_id: str, kind: str, reason: str | None, at: float) -> None:
-        def to(a: Agent) -> None:
-            a.presence, a.reason = kind, reason
-
-        agent = self._change(agent_id, at, to)
+        agent = self._advance(agent_id, at)
+        before, state = (agent.presence, agent.reason), agent.state
+        agent.presence, agent.reason = kind, reason
+        if (kind, reason) != before or agent.entered is None:
+            agent.entered = at
+        if agent.state != state:
+            self._moved(agent_id, state, agent.state)
         if kind != "wrap_up" and agent.closing:
             closing, agent.closing = agent.closing, []
             for done in closing:
@@ -261,7 +272,7 @@ class MetricsEngine:
     def _unwait(self, work: Work, ev: Event) -> None:
         waiting = self._waiting.get(work.queue)
         if waiting is not None:
-            waiting.pop(ev.interaction_id or "", None)
+            waiting.remove(ev.interaction_id or "")
 
     @staticmethod
     def _waited(work: Work, at: float) -> float:
@@ -285,7 +296,7 @@ class MetricsEngine:
         scope = self._queues.get(queue)
         if scope is None:
             scope = self._queues[queue] = Scope(QueueCounters)
-        return scope.at(bucket_of(at), self._day_of(at))
+        return scope.at(at, self._day_fn)
 
     def _agent_scope(self, agent_id: str) -> Scope[AgentCounters]:
         scope = self._agent_scopes.get(agent_id)
@@ -295,16 +306,29 @@ class MetricsEngine:
 
     def _agent_counters(self, agent_id: str, at: float) -> tuple[AgentCounters, AgentCounters]:
         self._touched_agents.add(agent_id)
-        return self._agent_scope(agent_id).at(bucket_of(at), self._day_of(at))
+        return self._agent_scope(agent_id).at(at, self._day_fn)
 
-    def _change(self, agent_id: str, at: float, change: Callable[[Agent], object]) -> Agent:
+    # An agent's state (busy or its presence) and when it was entered change with its work and presence;
+    # spelt out per change rather than one generic comparison: two of them run for every answered call.
+
+    def _take(self, agent_id: str, interaction_id: str, at: float) -> None:
         agent = self._advance(agent_id, at)
-        before, state = agent.key(), agent.state
-        change(agent)
-        if agent.key() != before or agent.entered is None:
+        was_busy = bool(agent.work)
+        agent.work[interaction_id] = None
+        if not was_busy or agent.entered is None:
             agent.entered = at
-        if agent.state != state:
-            self._moved(agent_id, state, agent.state)
+        if not was_busy:
+            self._moved(agent_id, agent.presence, "busy")
+
+    def _drop(self, agent_id: str, interaction_id: str, at: float) -> Agent:
+        agent = self._advance(agent_id, at)
+        was_busy = bool(agent.work)
+        agent.work.pop(interaction_id, None)
+        freed = was_busy and not agent.work
+        if freed or agent.entered is None:
+            agent.entered = at
+        if freed:
+            self._moved(agent_id, "busy", agent.presence)
         return agent
 
     def _moved(self, agent_id: str, before: str, now: str) -> None:
@@ -320,18 +344,30 @@ class MetricsEngine:
         agent = self._agents.get(agent_id)
         if agent is None:
             agent = self._agents[agent_id] = Agent()
-        if agent.since is not None and at > agent.since:
-            scope = self._agent_scope(agent_id)
-            spread(agent.since, at, lambda b, s: spend(scope.at(b, self._day_of(b))[0], agent, s))
-            day, start = self._day_of(agent.since), agent.since
-            while start < at:  # the same time into the day (or days) it covers
-                end = min(at, self._day[1])
-                spend(scope.at(bucket_of(start), day)[1], agent, end - start)
-                start = end
-                day = self._day_of(start) if start < at else day
-        agent.since = at if agent.since is None or at > agent.since else agent.since
+        since = agent.since
+        if since is None or at > since:
+            if since is not None:
+                self._spend(agent_id, agent, since, at)
+            agent.since = at
         self._touched_agents.add(agent_id)
         return agent
+
+    def _spend(self, agent_id: str, agent: Agent, since: float, at: float) -> None:
+        scope = self._agent_scope(agent_id)
+        bucket, day = scope.at(since, self._day_fn)
+        if at <= bucket_of(since) + BUCKET_SECONDS and at <= self.today(since)[1]:  # the usual: one bucket
+            spend(bucket, agent, at - since)
+            spend(day, agent, at - since)
+            return
+        spread(since, at, lambda b, s: spend(scope.at(b, self._day_fn)[0], agent, s))
+        start = since
+        self._day_of(start)
+        while start < at:  # the same time into the day (or days) it covers
+            end = min(at, self._day[1])
+            spend(scope.at(start, self._day_fn)[1], agent, end - start)
+            start = end
+            if start < at:
+                self._day_of(start)
 
     # -- reading ----------------------------------------------------------------------------------------
 
@@ -358,14 +394,14 @@ class MetricsEngine:
             raise UnknownScope("queue", queue_id)
         day = self.today(now)
         counters = self._queues[queue_id].days.get(day[0]) or QueueCounters()
-        waiting = self._waiting.get(queue_id, {})
-        oldest = min(waiting.values()) if waiting else None
+        waiting = self._waiting.get(queue_id)
+        oldest = waiting.oldest() if waiting is not None else None
         return queue_figures(
             queue_id,
             day,
             counters,
             self._sl(queue_id),
-            waiting=len(waiting),
+            waiting=len(waiting.since) if waiting is not None else 0,
             oldest_wait_seconds=None if oldest is None else now - oldest,
             agents_by_state={k: n for k, n in self._by_state.get(queue_id, {}).items() if n},
         )

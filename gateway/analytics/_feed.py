@@ -42,8 +42,6 @@ class StatsFeed:
         self._clock = clock
         self._coalesce = coalesce_seconds
         self._listeners: list[StatsListener] = []
-        self._pending_queues: set[str] = set()
-        self._pending_agents: set[str] = set()
         self._timer: asyncio.TimerHandle | None = None
 
     def replay(self, events: Iterable[Event]) -> None:
@@ -52,17 +50,13 @@ class StatsFeed:
             self.engine.apply(event)
         self.engine.changes()
 
-    def fold(self, events: Sequence[Event]) -> Changes:
+    def fold(self, events: Sequence[Event]) -> None:
         """Fold a published batch; the listeners hear of what it changed with the next delta."""
         engine = self.engine
         for event in events:
             engine.apply(event)
-        changes = engine.changes()
-        if changes and self._listeners:
-            self._pending_queues |= changes.queues
-            self._pending_agents |= changes.agents
-            self._schedule()
-        return changes
+        if self._listeners and engine.changed():
+            self._schedule()  # the engine keeps what changed until the delta asks for it
 
     def _schedule(self) -> None:
         if self._timer is not None or self._coalesce is None:
@@ -75,11 +69,9 @@ class StatsFeed:
     def flush(self) -> None:
         """Send the listeners one delta of everything changed since the last one (if anything did)."""
         self._timer = None
-        if not (self._pending_queues or self._pending_agents):
+        changes = self.engine.changes()
+        if not changes or not self._listeners:
             return
-        changes = Changes(frozenset(self._pending_queues), frozenset(self._pending_agents))
-        self._pending_queues.clear()
-        self._pending_agents.clear()
         delta = self.delta(changes)
         for listener in list(self._listeners):
             try:
@@ -108,5 +100,7 @@ class StatsFeed:
 
     def subscribe(self, listener: StatsListener) -> Callable[[], None]:
         """Deltas from now on; returns the function that unsubscribes."""
+        if not self._listeners:
+            self.engine.changes()  # what changed while nobody listened is in the listener's snapshot
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None

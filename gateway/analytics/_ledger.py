@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from heapq import heappop, heappush
 from typing import Generic, TypeVar
 
 from ._calendar import Period, buckets
-from ._counters import AgentCounters, QueueCounters, summed
+from ._counters import BUCKET_SECONDS, AgentCounters, QueueCounters, bucket_of, summed
 
-__all__ = ["Agent", "Closing", "Scope", "Work", "spend"]
+__all__ = ["Agent", "Closing", "Scope", "Waiting", "Work", "spend"]
 
 C = TypeVar("C", QueueCounters, AgentCounters)
 
@@ -23,15 +24,19 @@ class Scope(Generic[C]):
     make: Callable[[], C]
     buckets: dict[int, C] = field(default_factory=dict)
     days: dict[float, C] = field(default_factory=dict)
-    _last: tuple[int, tuple[C, C]] | None = None  # most events land in the bucket of the one before
+    _start: float = float("inf")  # the bucket last counted into, [_start, _end): most events land there
+    _end: float = float("-inf")
+    _pair: tuple[C, C] | None = None
 
-    def at(self, bucket: int, day: float) -> tuple[C, C]:
-        last = self._last
-        if last is not None and last[0] == bucket:
-            return last[1]
-        found = self._at(bucket, day)
-        self._last = (bucket, found)
-        return found
+    def at(self, at: float, day_of: Callable[[float], float]) -> tuple[C, C]:
+        """The bucket's and the day's counters a fact at `at` counts into (`day_of`: its local day)."""
+        pair = self._pair
+        if pair is not None and self._start <= at < self._end:
+            return pair
+        bucket = bucket_of(at)
+        pair = self._pair = self._at(bucket, day_of(at))
+        self._start, self._end = bucket, bucket + BUCKET_SECONDS
+        return pair
 
     def _at(self, bucket: int, day: float) -> tuple[C, C]:
         b = self.buckets.get(bucket)
@@ -44,6 +49,34 @@ class Scope(Generic[C]):
 
     def period(self, period: Period) -> C:
         return summed(self.make(), (self.buckets[b] for b in buckets(period) if b in self.buckets))
+
+
+@dataclass(slots=True)
+class Waiting:
+    """The interactions waiting in one queue, each with when it first entered a queue. The oldest is kept
+    on a heap (entries of those gone are dropped as they reach the top): a console's delta reads it for
+    every changed queue, and a scan costs as much as the queue is long."""
+
+    since: dict[str, float] = field(default_factory=dict)
+    _heap: list[tuple[float, str]] = field(default_factory=list)
+
+    def add(self, interaction_id: str, since: float) -> None:
+        self.since[interaction_id] = since
+        heappush(self._heap, (since, interaction_id))
+        if len(self._heap) > 2 * len(self.since) + 64:  # stale entries behind a long wait: rebuild
+            self._heap = sorted((at, iid) for iid, at in self.since.items())
+
+    def remove(self, interaction_id: str) -> None:
+        self.since.pop(interaction_id, None)
+
+    def oldest(self) -> float | None:
+        heap, since = self._heap, self.since
+        while heap:
+            at, iid = heap[0]
+            if since.get(iid) == at:
+                return at
+            heappop(heap)
+        return None
 
 
 @dataclass(slots=True)
@@ -78,9 +111,6 @@ class Agent:
     @property
     def state(self) -> str:
         return "busy" if self.work else self.presence
-
-    def key(self) -> tuple[bool, str, str | None]:
-        return bool(self.work), self.presence, self.reason
 
 
 def spend(c: AgentCounters, agent: Agent, seconds: float) -> None:

@@ -115,13 +115,13 @@ class MetricsMachine(RuleBasedStateMachine):
     @invariant()
     def the_days_interval_is_today(self) -> None:
         for q in self.live.queue_ids():
-            (day,) = self.live.queue_intervals(q, self.now, self.now + 1, Granularity.DAY)
+            (day,) = self.live.queue_intervals(q, *self.live.today(self.now), Granularity.DAY)
             today = self.live.queue(q, self.now)
             assert _without(day.to_dict(), _LIVE_Q) == _approx(
                 _without(today.to_dict(), _LIVE_Q), day.to_dict()
             )
         for a in AGENT_IDS:
-            (day_a,) = self.live.agent_intervals(a, self.now, self.now + 1, Granularity.DAY, self.now)
+            (day_a,) = self.live.agent_intervals(a, *self.live.today(self.now), Granularity.DAY, self.now)
             today_a = self.live.agent(a, self.now)
             assert _without(day_a.to_dict(), _LIVE_A) == _approx(
                 _without(today_a.to_dict(), _LIVE_A), day_a.to_dict()
