@@ -278,6 +278,7 @@ def _chat_service(
     database: Database,
     realtime: RealtimeServer,
     cti: CtiRuntime,
+    desk: CrmDesk,
     secret: bytes,
 ) -> ChatService:
     hours = business_hours_specs(config)
@@ -292,6 +293,7 @@ def _chat_service(
         queues=[q.id for q in config.queues if q.channel is Channel.CHAT],
         is_open=lambda name: is_open(hours[name], time.time()),
         offline=CtiOffline(cti.service),
+        identify=desk.identify,
     )
     sockets.attach(chat)
     return chat
@@ -344,16 +346,17 @@ def build_app(config: Config, settings: Settings) -> web.Application:
     if cti.worker is not None:
         metrics.watch_outbox(cti.worker.outbox.pending)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    desk = CrmDesk(cti.service)
     hub = AcdServer(
         config=config,
         database=database,
         metrics=metrics,
         sockets=realtime,
-        desk=CrmDesk(cti.service),
+        desk=desk,
         stats=stats,
     )
     app[STATS] = stats
-    chat = _chat_service(config, hub, database, realtime, cti, secret)
+    chat = _chat_service(config, hub, database, realtime, cti, desk, secret)
 
     app[CONFIG], app[SETTINGS], app[DATABASE], app[ACD], app[METRICS], app[TOKENS] = (
         config,

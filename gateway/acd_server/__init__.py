@@ -13,6 +13,7 @@ from gateway.acd_server.port import (
     EventWatcher,
     RoutingPort,
     WaitEstimate,
+    WorkCompleter,
     WorkDone,
 )
 
@@ -24,5 +25,6 @@ __all__ = [
     "RoutingPort",
     "SocketPush",
     "WaitEstimate",
+    "WorkCompleter",
     "WorkDone",
 ]

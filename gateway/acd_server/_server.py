@@ -36,7 +36,14 @@ from gateway.acd_server._projection import InteractionProjection
 from gateway.acd_server._pushes import AgentPushes
 from gateway.acd_server._runner import CoreRunner
 from gateway.acd_server._writer import EventWriter, PresenceRow
-from gateway.acd_server.port import CustomerDesk, EventListener, EventWatcher, WaitEstimate, WorkDone
+from gateway.acd_server.port import (
+    CustomerDesk,
+    EventListener,
+    EventWatcher,
+    WaitEstimate,
+    WorkCompleter,
+    WorkDone,
+)
 from gateway.analytics import StatsFeed, engine_for
 from gateway.config import Config, agent_specs, queue_specs
 from gateway.logs import bind_interaction
@@ -148,6 +155,7 @@ class AcdServer:
         self._late_pops: set[asyncio.Task[None]] = set()
         self._case_log = CaseLog(desk, self._recording_links) if desk is not None else None
         self._done: dict[str, WorkDone] = {}
+        self._completers: dict[Channel, WorkCompleter] = {}
         self._agent_pushes = AgentPushes()
         self._started_at = time.time()
         self._show_monitoring = config.monitoring.show_to_agent
@@ -159,6 +167,11 @@ class AcdServer:
         """`listener` receives every batch of routing events, in order, after it is stored (e.g. the voice
         service). It runs on its own task, after the sockets have had the events."""
         self._writer.subscribe(listener)
+
+    def complete_with(self, channel: Channel, completer: WorkCompleter) -> None:
+        """Work of `channel` ended without a transcript (REST's end, say) gets what `completer` adds (the
+        chat's transcript) before its activity is logged."""
+        self._completers[channel] = completer
 
     def watch(self, watcher: EventWatcher) -> None:
         """`watcher` sees every batch as it is published, before it is stored (e.g. the supervisors'
@@ -437,6 +450,10 @@ class AcdServer:
             await self._stored(await self._running().abandon(interaction_id))
 
     async def end(self, interaction_id: str, reason: str, done: WorkDone = _NOTHING_SAID) -> InteractionView:
+        current = self.router.interaction(interaction_id)
+        completer = self._completers.get(current.channel) if current is not None else None
+        if completer is not None and done.transcript_url is None:
+            done = await completer(interaction_id, done)
         self._done[interaction_id] = done
         try:
             await self._stored(

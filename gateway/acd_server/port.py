@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from gateway.acd import (
     AgentView,
+    Channel,
     CustomerContext,
     Decision,
     Event,
@@ -22,7 +23,15 @@ from gateway.acd import (
     SupervisorAction,
 )
 
-__all__ = ["CustomerDesk", "EventListener", "EventWatcher", "RoutingPort", "WaitEstimate", "WorkDone"]
+__all__ = [
+    "CustomerDesk",
+    "EventListener",
+    "EventWatcher",
+    "RoutingPort",
+    "WaitEstimate",
+    "WorkCompleter",
+    "WorkDone",
+]
 
 EventListener = Callable[[Sequence[Event]], Awaitable[None]]
 EventWatcher = Callable[[Sequence[Event]], None]  # sees a batch as it is published; returns at once
@@ -47,6 +56,10 @@ class WorkDone:
     recording_url: str | None = None
     transcript_url: str | None = None  # a chat's transcript
     transcript: str | None = None  # and its text
+
+
+WorkCompleter = Callable[[str, WorkDone], Awaitable[WorkDone]]
+"""Given an interaction id being ended and what was said about it, what its channel adds (a transcript)."""
 
 
 class RoutingPort(Protocol):
@@ -101,6 +114,11 @@ class RoutingPort(Protocol):
 
     def subscribe(self, listener: EventListener) -> None:
         """`listener` gets every batch of routing events, in order, once stored."""
+        ...
+
+    def complete_with(self, channel: Channel, completer: WorkCompleter) -> None:
+        """Work of `channel` ended without a transcript (through REST, say) gets what `completer` adds
+        before its activity is logged."""
         ...
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Protocol
 
 from gateway.storage import ConversationRecord, MessageRecord
@@ -20,6 +21,10 @@ class ChatStore(Protocol):
     async def get(self, conversation_id: str) -> ConversationRecord | None: ...
 
     async def open_conversations(self) -> list[ConversationRecord]: ...
+
+    async def last_agent(
+        self, *, customer_id: str | None, email: str | None, since: datetime
+    ) -> str | None: ...
 
     async def append(self, message: MessageRecord) -> tuple[MessageRecord, bool]: ...
 

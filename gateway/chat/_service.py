@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any, Protocol
 
-from gateway.acd import Channel, Event, EventType
+from gateway.acd import Channel, CustomerContext, Event, EventType, NewInteraction
 from gateway.acd_server.port import RoutingPort, WorkDone
 from gateway.chat._conversation import Live, chat_interaction, now, public, seq_of
 from gateway.chat._conversation import client_id as parse_client_id
@@ -39,6 +40,8 @@ __all__ = ["ChatService", "OfflineDesk"]
 
 logger = logging.getLogger("helpline.chat")
 
+# the columns a conversation's customer is matched by (chat_conversations.customer_id, .customer_email)
+_CUSTOMER_ID_LENGTH, _EMAIL_LENGTH = 64, 200
 _ENDS = {EventType.ABANDONED: "customer", EventType.EXITED: "system", EventType.REFUSED: "system"}
 
 
@@ -62,8 +65,11 @@ class ChatService:
         queues: Collection[str],
         is_open: Callable[[str], bool] = lambda hours: True,
         offline: OfflineDesk | None = None,
+        identify: Callable[[NewInteraction], Awaitable[CustomerContext]] | None = None,
         position_every_seconds: float = 2.0,
     ) -> None:
+        """`identify` asks the CRM who the customer is (the routing server's desk); given, a chat is routed
+        with that answer (routing does not ask again) and, with `sticky_agent` on, to their last agent."""
         self._config = config
         self._routing = routing
         self._store = store
@@ -73,6 +79,7 @@ class ChatService:
         self._queues = frozenset(queues)  # the chat queues a conversation may be transferred to
         self._is_open = is_open
         self._offline = offline
+        self._identify = identify
         self._every = position_every_seconds
         self._limiter = RateLimiter(
             messages=config.rate_limit.messages, per_seconds=config.rate_limit.per_seconds
@@ -88,6 +95,7 @@ class ChatService:
     async def start(self) -> None:
         """Carry on with the conversations open before a restart; routing has replayed its log already."""
         self._routing.subscribe(self._on_events)
+        self._routing.complete_with(Channel.CHAT, self._completed)
         for record in await self._store.open_conversations():
             self._live[record.id] = Live(record, legs=int(record.interaction_id.rsplit("-", 1)[-1]))
             view = self._routing.interaction(record.interaction_id)
@@ -135,6 +143,7 @@ class ChatService:
         if entry.business_hours is not None and not self._is_open(entry.business_hours):
             return await self._leave_offline(entry, pre, offline_message)
         conversation_id = uuid.uuid4().hex
+        email = dict(pre.values).get("email", "").lower()
         record = ConversationRecord(
             id=conversation_id,
             entry=entry.id,
@@ -143,12 +152,35 @@ class ChatService:
             form=dict(pre.values),
             state="waiting",
             created_at=now(),
+            customer_email=email if 0 < len(email) <= _EMAIL_LENGTH else None,
         )
+        new = chat_interaction(record, pre, entry, leg=1)
+        if self._identify is not None:
+            customer = await self._identify(new)
+            known = customer.customer_id if not customer.crm_unavailable else None
+            record = replace(
+                record, customer_id=known if known and len(known) <= _CUSTOMER_ID_LENGTH else None
+            )
+            new = replace(new, customer=customer, preferred_agent=await self._last_agent(record))
         await self._store.create(record)
         self._live[conversation_id] = Live(record)
-        await self._routing.enqueue(chat_interaction(record, pre, self._entry(record.entry), leg=1))
+        await self._routing.enqueue(new)
         logger.info("chat %s opened on entry %s", conversation_id, entry.id)
         return {"conversation": self._summary(conversation_id), "token": self.tokens.issue(conversation_id)}
+
+    async def _last_agent(self, record: ConversationRecord) -> str | None:
+        """The agent who last served this customer, when sticky routing is on and they still take chats."""
+        sticky = self._config.sticky_agent
+        if not sticky.enabled:
+            return None
+        since = record.created_at - timedelta(days=sticky.lookback_days)
+        agent = await self._store.last_agent(
+            customer_id=record.customer_id, email=record.customer_email, since=since
+        )
+        if agent is None or agent not in self._names:
+            return None
+        logger.info("chat %s: the customer's last agent %s is preferred", record.id, agent)
+        return agent
 
     async def _leave_offline(self, entry: ChatEntryConfig, pre: PreChat, message: object) -> dict[str, Any]:
         text = check_text(message, max_length=self._config.max_message_length)
@@ -220,6 +252,15 @@ class ChatService:
         record = replace(live.record, ended_at=now(), ended_by=ended_by)
         text = transcript_text(record, await self._store.messages(record.id), self._names)
         return WorkDone(transcript_url=self.transcript_url(record.id), transcript=text)
+
+    async def _completed(self, interaction_id: str, done: WorkDone) -> WorkDone:
+        """A chat ended from outside its window (`POST /api/v1/interactions/{id}/end`): its transcript goes
+        on the case activity as when the agent ends it from the window."""
+        live = self._live.get(interaction_id.rsplit("-", 1)[0])
+        if live is None or live.record.interaction_id != interaction_id:
+            return done
+        closing = await self._closing(live, self._ending.get(interaction_id, "agent"))
+        return replace(done, transcript_url=closing.transcript_url, transcript=closing.transcript)
 
     def transcript_url(self, conversation_id: str) -> str:
         return f"/api/v1/chats/{conversation_id}/transcript"

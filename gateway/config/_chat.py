@@ -13,6 +13,7 @@ __all__ = [
     "ChatEntryConfig",
     "ChatFieldConfig",
     "ChatRateLimitConfig",
+    "ChatStickyConfig",
     "ChatTopicConfig",
     "QuickTextConfig",
 ]
@@ -99,6 +100,18 @@ class ChatRateLimitConfig(_Frozen):
     per_seconds: float = Field(default=10.0, gt=0, le=3600)
 
 
+class ChatStickyConfig(_Frozen):
+    """A returning customer's chat goes first to the agent who last served them (found by the CRM customer
+    id, else the form's e-mail). How long it waits for that agent is the chat queue's own business: with a
+    `drop_preferred_agent` relaxation step it waits for them alone until the step, then any agent may take
+    it; without one it goes to them only when they can take it at once, else to whoever the queue picks."""
+
+    enabled: bool = False
+    lookback_days: float = Field(
+        default=90.0, gt=0, le=3650, description="only a conversation this recent names the last agent"
+    )
+
+
 class ChatConfig(_Frozen):
     allowed_origins: tuple[str, ...] = Field(
         default=(),
@@ -115,6 +128,9 @@ class ChatConfig(_Frozen):
     visitor_token_ttl_seconds: int = Field(default=24 * 3600, gt=0, le=30 * 24 * 3600)
     entries: tuple[ChatEntryConfig, ...] = ()
     quick_texts: tuple[QuickTextConfig, ...] = ()
+    sticky_agent: ChatStickyConfig = Field(
+        default=ChatStickyConfig(), description="route a returning customer to the agent who last served them"
+    )
 
     @field_validator("allowed_origins")
     @classmethod

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ._database import Database, _take_lock
@@ -42,6 +42,8 @@ class ConversationRecord:
     ended_at: datetime | None = None
     ended_by: str | None = None
     rating: int | None = None
+    customer_id: str | None = None  # who the CRM said the customer is, when it knew them
+    customer_email: str | None = None  # the form's e-mail, lower-cased
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +148,24 @@ class ChatRecords:
         async with self._db._transaction() as connection:
             result = await connection.execute(query.order_by(_conversations.c.created_at))
             return [_conversation(row) for row in result]
+
+    async def last_agent(self, *, customer_id: str | None, email: str | None, since: datetime) -> str | None:
+        """The agent on the customer's most recent answered conversation since `since` (matched by CRM
+        customer id or by e-mail), or None."""
+        c = _conversations.c
+        match = [c.customer_id == customer_id] if customer_id else []
+        match += [c.customer_email == email.lower()] if email else []
+        if not match:
+            return None
+        query = (
+            select(c.agent_id)
+            .where(c.agent_id.is_not(None) & (c.created_at >= since) & or_(*match))
+            .order_by(c.answered_at.desc())
+            .limit(1)
+        )
+        async with self._db._transaction() as connection:
+            found: str | None = (await connection.execute(query)).scalar_one_or_none()
+            return found
 
     async def append(self, message: MessageRecord) -> tuple[MessageRecord, bool]:
         """Store `message` with the conversation's next seq (its own is ignored). Returns the stored message

@@ -187,6 +187,8 @@ class ChatConversation(Base):
     ended_at: Mapped[datetime | None]
     ended_by: Mapped[str | None] = mapped_column(String(16))
     rating: Mapped[int | None] = mapped_column(Integer)
+    customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    customer_email: Mapped[str | None] = mapped_column(String(200), index=True)
 
 
 class ChatMessage(Base):

@@ -55,3 +55,20 @@ def test_given_inconsistent_entry_when_loaded_then_the_problem_is_named(
 def test_given_quick_text_with_unknown_scope_when_loaded_then_refused() -> None:
     with pytest.raises(ConfigError, match="only"):
         parse_config(_config(quick_texts=[{"shortcut": "x", "text": "{case.id}"}]))
+
+
+def test_given_no_sticky_agent_section_when_loaded_then_sticky_routing_is_off() -> None:
+    sticky = parse_config(_config()).chat.sticky_agent
+    assert sticky.enabled is False
+    assert sticky.lookback_days == 90
+
+
+def test_given_sticky_agent_when_loaded_then_kept() -> None:
+    sticky = parse_config(_config(sticky_agent={"enabled": True, "lookback_days": 30})).chat.sticky_agent
+    assert (sticky.enabled, sticky.lookback_days) == (True, 30)
+
+
+@pytest.mark.parametrize("bad", [{"lookback_days": 0}, {"enabled": True, "after_seconds": 5}])
+def test_given_bad_sticky_agent_when_loaded_then_refused(bad: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError, match="sticky_agent"):
+        parse_config(_config(sticky_agent=bad))
