@@ -34,14 +34,15 @@ from gateway.chat.errors import (
     UnknownEntry,
 )
 from gateway.config import ChatConfig, ChatEntryConfig
-from gateway.storage import ConversationRecord, MessageRecord
+from gateway.storage import ConversationRecord, MessageRecord, column_length
 
 __all__ = ["ChatService", "OfflineDesk"]
 
 logger = logging.getLogger("helpline.chat")
 
-# the columns a conversation's customer is matched by (chat_conversations.customer_id, .customer_email)
-_CUSTOMER_ID_LENGTH, _EMAIL_LENGTH = 64, 200
+# what the columns a conversation's customer is matched by hold; a longer value is not kept (not matched)
+_CUSTOMER_ID_LENGTH = column_length("chat_conversations.customer_id")
+_EMAIL_LENGTH = column_length("chat_conversations.customer_email")
 _ENDS = {EventType.ABANDONED: "customer", EventType.EXITED: "system", EventType.REFUSED: "system"}
 
 

@@ -102,6 +102,8 @@ NOT_FED: dict[str, str] = {
     "chat_conversations.agent_name": "a user's name from the configuration (at most 200 characters)",
     "chat_conversations.visitor_name": "the form's name, clipped to the column by PreChat.visitor_name",
     "chat_conversations.ended_by": GENERATED,
+    "chat_conversations.customer_id": "the CRM's customer id, kept only when it fits (ChatService.open)",
+    "chat_conversations.customer_email": "the form's e-mail, kept only when it fits (ChatService.open)",
     "chat_messages.conversation_id": GENERATED,
     "chat_messages.sender": GENERATED,
     "chat_messages.author_id": CONFIGURED,
