@@ -1,16 +1,19 @@
 """Sticky chat routing through `helpline serve` over real Socket.IO: a returning customer's chat is offered
-to the agent who served them before, although another agent has been idle longer; and a chat ended through
-`POST /api/v1/interactions/{id}/end` (not from its window) still puts its transcript on the case."""
+to the agent who served them before, although another agent has been idle longer, or waits for them until
+the queue's `drop_preferred_agent` step; and a chat ended through `POST /api/v1/interactions/{id}/end` (not
+from its window) still puts its transcript on the case."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
 import pytest
+import yaml
 
 from tests.integration.chat.conftest import Customer, agent_sockets, chat_config, form, make_available
 from tests.integration.server.conftest import Server, bearer, login, start_server, stop_server
@@ -21,6 +24,25 @@ from tests.integration.server.test_routing_api import Listener
 def sticky_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("sticky")
     srv = start_server(tmp, config=chat_config(tmp, sticky_agent={"enabled": True}))
+    yield srv
+    assert srv.alive(), "the server died during the tests:\n" + srv.log_text()
+    stop_server(srv)
+
+
+WAIT_FOR_LAST_AGENT = 4.0
+
+
+@pytest.fixture(scope="module")
+def waiting_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Sticky routing on a chat queue that waits for the last agent alone for a few seconds."""
+    tmp = tmp_path_factory.mktemp("sticky-wait")
+    path = chat_config(tmp, sticky_agent={"enabled": True})
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for queue in config["queues"]:
+        if queue["id"] == "web-chat":
+            queue["relaxation"] = [{"after_seconds": WAIT_FOR_LAST_AGENT, "drop_preferred_agent": True}]
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    srv = start_server(tmp, config=path)
     yield srv
     assert srv.alive(), "the server died during the tests:\n" + srv.log_text()
     stop_server(srv)
@@ -115,3 +137,52 @@ async def test_given_returning_customer_when_chatting_again_then_offered_to_thei
     assert ended, items
     assert "My router blinks red" in ended[0]["transcript"], "the text is on the case, as from the window"
     assert "Customer: Grace Hopper" in ended[0]["transcript"]
+
+
+async def test_given_last_agent_away_when_customer_returns_then_waits_for_them_until_the_queue_step(
+    waiting_server: Server, http: aiohttp.ClientSession
+) -> None:
+    server = waiting_server
+    email = await _known_customer(http, server)
+    alice_token, bob_token = await login(http, server, "alice"), await login(http, server, "bob")
+    sam = await login(http, server, "sam")
+    await make_available(http, server, {"alice": "available", "bob": "offline", "carol": "offline"})
+    alice_offers, alice_chat = await agent_sockets(server, alice_token)
+    bob_offers, bob_chat = await agent_sockets(server, bob_token)
+    first, again = Customer(), Customer()
+    try:
+        await first.connect(server)
+        opened = await first.open(form("Grace Hopper", email, "support"))
+        offer = await alice_offers.next("offer")
+        assert (await alice_offers.call("accept", {"interaction_id": offer["interaction_id"]}))["ok"]
+        await alice_chat.next("chat")
+        ended = await alice_chat.call(
+            "end", {"conversation_id": opened["conversation"]["id"], "disposition": "resolved"}
+        )
+        assert ended["ok"], ended
+        await first.next("ended")
+
+        await make_available(http, server, {"alice": "offline", "bob": "available"})
+        await again.connect(server)
+        started = time.monotonic()
+        await again.open(form("Grace Hopper", email, "support"))
+        iid = f"{again.conversation_id}-1"
+        with pytest.raises(TimeoutError):
+            await bob_offers.next("offer", timeout=WAIT_FOR_LAST_AGENT / 2)
+        async with http.get(f"{server.base}/api/v1/interactions/{iid}", headers=bearer(sam)) as r:
+            waiting = await r.json()
+        assert waiting["state"] == "waiting", waiting
+        last = waiting["trace"][-1]
+        assert last["candidates"] == [], "bob is available but not asked"
+        assert [(e["agent_id"], e["reason"]) for e in last["excluded"]] == [("alice", "presence")], last
+
+        offer = await bob_offers.next("offer", timeout=WAIT_FOR_LAST_AGENT + 10)
+        assert offer["interaction_id"] == iid
+        assert time.monotonic() - started >= WAIT_FOR_LAST_AGENT - 0.5, "not before the queue's step"
+        await again.call("end")
+        await again.next("ended")
+    finally:
+        for closing in (first, again):
+            await closing.close()
+        for listener in (alice_offers, alice_chat, bob_offers, bob_chat):
+            await listener.close()
