@@ -69,8 +69,8 @@ class ChatService:
         identify: Callable[[NewInteraction], Awaitable[CustomerContext]] | None = None,
         position_every_seconds: float = 2.0,
     ) -> None:
-        """`identify` asks the CRM who the customer is (the routing server's desk); given, a chat is routed
-        with that answer (routing does not ask again) and, with `sticky_agent` on, to their last agent."""
+        """`identify` asks the CRM who the customer is (the routing server's desk): with `sticky_agent` on, a
+        chat is routed with that answer (routing does not ask again) and to the customer's last agent."""
         self._config = config
         self._routing = routing
         self._store = store
@@ -156,7 +156,9 @@ class ChatService:
             customer_email=email if 0 < len(email) <= _EMAIL_LENGTH else None,
         )
         new = chat_interaction(record, pre, entry, leg=1)
-        if self._identify is not None:
+        if self._identify is not None and self._config.sticky_agent.enabled:
+            # asked here, once (routing uses this answer), only when sticky routing needs it before routing:
+            # a CRM that did not answer is asked again by routing, so a CRM outage costs its timeout twice
             customer = await self._identify(new)
             known = customer.customer_id if not customer.crm_unavailable else None
             record = replace(
