@@ -91,7 +91,11 @@ class ChatService:
         """Carry on with the conversations open before a restart; routing has replayed its log already."""
         self._routing.subscribe(self._on_events)
         for record in await self._store.open_conversations():
-            self._live[record.id] = Live(record, legs=int(record.interaction_id.rsplit("-", 1)[-1]))
+            live = Live(record, legs=int(record.interaction_id.rsplit("-", 1)[-1]))
+            self._live[record.id] = live
+            if record.agent_id is not None and record.agent_id not in self._agents:
+                live.taken_by = record.agent_id  # a supervisor took it over: its routed leg is over
+                continue
             view = self._routing.interaction(record.interaction_id)
             if view is None or str(view.state) == "ended":
                 await self._finish(record.id, "system")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -14,6 +15,7 @@ import socketio
 import yaml
 
 from tests.integration.chat.conftest import Customer, agent_sockets, chat_config, form, make_available
+from tests.integration.chat.test_restart import _restart
 from tests.integration.server.conftest import Server, bearer, login, start_server, stop_server
 from tests.integration.server.test_routing_api import Listener
 
@@ -140,3 +142,48 @@ async def test_given_agent_token_when_opening_supervisor_chat_then_refused(
     alice = Listener("/supervisor-chat")
     with pytest.raises(socketio.exceptions.ConnectionError):
         await alice.connect(monitor_server, await login(http, monitor_server, "alice"))
+
+
+@pytest.fixture
+def own_server(tmp_path: Path) -> Iterator[Server]:
+    srv = start_server(tmp_path, config=chat_config(tmp_path))
+    yield srv
+    stop_server(srv)
+
+
+async def test_given_chat_taken_over_when_gateway_restarts_then_supervisor_and_customer_carry_on(
+    own_server: Server, http: aiohttp.ClientSession
+) -> None:
+    server = own_server
+    await make_available(http, server, {"alice": "available", "bob": "offline", "carol": "offline"})
+    offers, chats = await agent_sockets(server, await login(http, server, "alice"))
+    sam = Listener("/supervisor-chat")
+    await sam.connect(server, await login(http, server, "sam"))
+    customer = Customer()
+    try:
+        await customer.connect(server)
+        conversation = (await customer.open(form("Ada Lovelace")))["conversation"]["id"]
+        offer = await offers.next("offer")
+        assert (await offers.call("accept", {"interaction_id": offer["interaction_id"]}))["ok"]
+        await chats.next("chat")
+        assert (await sam.call("take_over", {"conversation_id": conversation}))["ok"]
+        await customer.next("agent_joined", where=lambda d: d.get("agent_name") == "Sam Patel")
+        for socket in (offers, chats, sam):
+            await socket.close()
+
+        _restart(server)
+        await customer.reconnect(server)
+        sam = Listener("/supervisor-chat")
+        await sam.connect(server, await login(http, server, "sam"))
+        listed = {c["id"]: c for c in (await sam.next("chats"))["chats"]}
+        assert listed[conversation]["taken_by"] == "sam", listed
+        assert (await sam.call("watch", {"conversation_id": conversation, "after": 0}))["ok"]
+        assert (await customer.send("Still there after the restart?"))["ok"]
+        await sam.next("message", match={"text": "Still there after the restart?"})
+        reply = {"conversation_id": conversation, "client_id": "s-2", "text": "Yes, still me"}
+        assert (await sam.call("send", reply))["ok"]
+        said = await customer.next("message", where=lambda d: d.get("text") == "Yes, still me")
+        assert said["author_name"] == "Sam Patel"
+    finally:
+        await sam.close()
+        await customer.close()
