@@ -290,6 +290,7 @@ def _chat_service(
         push=sockets,
         tokens=VisitorTokens(secret=secret, ttl_seconds=config.chat.visitor_token_ttl_seconds),
         agent_names={u.id: u.name for u in config.agents},
+        staff_names={u.id: u.name for u in config.users if u.role in ("supervisor", "admin")},
         queues=[q.id for q in config.queues if q.channel is Channel.CHAT],
         is_open=lambda name: is_open(hours[name], time.time()),
         offline=CtiOffline(cti.service),

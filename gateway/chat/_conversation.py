@@ -23,6 +23,8 @@ class Live:
     record: ConversationRecord
     legs: int = 1
     position: tuple[int, float] | None = None
+    help: bool = False  # the agent asked a supervisor for help
+    taken_by: str | None = None  # the supervisor who took the chat over (the routed leg has ended)
 
 
 def now() -> datetime:

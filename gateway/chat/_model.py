@@ -36,11 +36,18 @@ class ChatStore(Protocol):
 
 
 class ChatPush(Protocol):
-    """Where chat events go: the customer's sockets of one conversation, or one agent's sockets."""
+    """Where chat events go: the customer's sockets of one conversation, one agent's sockets, the supervisors
+    watching a conversation, or every supervisor's chat monitor."""
 
     async def to_customer(self, conversation_id: str, event: str, data: Mapping[str, Any]) -> None: ...
 
     async def to_agent(self, agent_id: str, event: str, data: Mapping[str, Any]) -> None: ...
+
+    async def to_watchers(self, conversation_id: str, event: str, data: Mapping[str, Any]) -> None:
+        """The supervisors reading this conversation."""
+
+    async def to_supervisors(self, event: str, data: Mapping[str, Any]) -> None:
+        """Every supervisor's chat monitor (a conversation's summary changed)."""
 
 
 def message_json(message: MessageRecord) -> dict[str, Any]:

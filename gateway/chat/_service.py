@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any, Protocol
 
-from gateway.acd import Channel, CustomerContext, Event, EventType, NewInteraction
+from gateway.acd import Channel, CustomerContext, Event, EventType, NewInteraction, SupervisorAction
 from gateway.acd_server.port import RoutingPort, WorkDone
 from gateway.chat._conversation import Live, chat_interaction, now, public, seq_of
 from gateway.chat._conversation import client_id as parse_client_id
@@ -63,6 +63,7 @@ class ChatService:
         push: ChatPush,
         tokens: VisitorTokens,
         agent_names: Mapping[str, str],
+        staff_names: Mapping[str, str] | None = None,
         queues: Collection[str],
         is_open: Callable[[str], bool] = lambda hours: True,
         offline: OfflineDesk | None = None,
@@ -76,7 +77,8 @@ class ChatService:
         self._store = store
         self._push = push
         self.tokens = tokens
-        self._names = dict(agent_names)
+        self._agents = frozenset(agent_names)  # who a chat may be transferred to
+        self._names = {**(staff_names or {}), **agent_names}  # agents and the supervisors who take chats over
         self._queues = frozenset(queues)  # the chat queues a conversation may be transferred to
         self._is_open = is_open
         self._offline = offline
@@ -98,7 +100,11 @@ class ChatService:
         self._routing.subscribe(self._on_events)
         self._routing.complete_with(Channel.CHAT, self._completed)
         for record in await self._store.open_conversations():
-            self._live[record.id] = Live(record, legs=int(record.interaction_id.rsplit("-", 1)[-1]))
+            live = Live(record, legs=int(record.interaction_id.rsplit("-", 1)[-1]))
+            self._live[record.id] = live
+            if record.agent_id is not None and record.agent_id not in self._agents:
+                live.taken_by = record.agent_id  # a supervisor took it over: its routed leg is over
+                continue
             view = self._routing.interaction(record.interaction_id)
             if view is None or str(view.state) == "ended":
                 await self._finish(record.id, "system")
@@ -180,7 +186,7 @@ class ChatService:
         agent = await self._store.last_agent(
             customer_id=record.customer_id, email=record.customer_email, since=since
         )
-        if agent is None or agent not in self._names:
+        if agent is None or agent not in self._agents:  # a supervisor who took a chat over is no agent
             return None
         logger.info("chat %s: the customer's last agent %s is preferred", record.id, agent)
         return agent
@@ -220,9 +226,10 @@ class ChatService:
 
     async def customer_typing(self, conversation_id: str, typing: object) -> None:
         live = self._open_live(conversation_id)
+        data = {"conversation_id": conversation_id, "typing": typing is True}
         if live.record.agent_id is not None:
-            data = {"conversation_id": conversation_id, "typing": typing is True}
             await self._push.to_agent(live.record.agent_id, "typing", data)
+        await self._push.to_watchers(conversation_id, "typing", {**data, "by": "customer"})
 
     async def customer_read(self, conversation_id: str, seq: object) -> None:
         live = self._open_live(conversation_id)
@@ -232,6 +239,9 @@ class ChatService:
 
     async def customer_end(self, conversation_id: str) -> None:
         live = self._open_live(conversation_id)
+        if live.taken_by is not None:  # the routed leg ended at the take-over: nothing left in routing
+            await self._finish(conversation_id, "customer")
+            return
         iid = live.record.interaction_id
         self._ending[iid] = "customer"
         view = self._routing.interaction(iid)
@@ -302,6 +312,8 @@ class ChatService:
     async def agent_typing(self, agent_id: str, conversation_id: object, typing: object) -> None:
         live = self._agent_live(agent_id, conversation_id)
         await self._push.to_customer(live.record.id, "typing", {"typing": typing is True})
+        data = {"conversation_id": live.record.id, "typing": typing is True, "by": "agent"}
+        await self._push.to_watchers(live.record.id, "typing", data)
 
     async def agent_read(self, agent_id: str, conversation_id: object, seq: object) -> None:
         live = self._agent_live(agent_id, conversation_id)
@@ -311,6 +323,9 @@ class ChatService:
         self, agent_id: str, conversation_id: object, disposition: object, notes: object
     ) -> None:
         live = self._agent_live(agent_id, conversation_id)
+        if live.taken_by is not None:
+            await self._finish(live.record.id, "agent")
+            return
         done = replace(
             await self._closing(live, "agent"),
             disposition=disposition if isinstance(disposition, str) and disposition else None,
@@ -323,6 +338,8 @@ class ChatService:
         """To `queue:<id>` or `agent:<id>`: the chat is routed again, its whole history with it; the note is a
         message only agents see."""
         live = self._agent_live(agent_id, conversation_id)
+        if live.taken_by is not None:
+            raise BadMessage("a chat taken over by a supervisor cannot be transferred")
         queue, only = self._target(live, to)
         if isinstance(note, str) and note.strip():
             text = check_text(note, max_length=self._config.max_message_length)
@@ -370,7 +387,104 @@ class ChatService:
             agent_name=self._names.get(agent_id, agent_id),
         )
 
-    # -- for supervisors (and later chat monitoring) -----------------------------------------------------
+    def set_help(self, agent_id: str, conversation_id: object, on: object) -> dict[str, Any]:
+        """The agent raises (or lowers) the chat's help flag; every supervisor's monitor shows it."""
+        live = self._agent_live(agent_id, conversation_id)
+        live.help = on is True
+        return self._summary(live.record.id)
+
+    async def help_changed(self, summary: Mapping[str, Any]) -> None:
+        await self._push.to_supervisors("chat", summary)
+
+    # -- for supervisors: monitor, whisper, take over ----------------------------------------------------
+
+    def live_chats(self) -> list[dict[str, Any]]:
+        return [self._summary(cid) for cid in self._live]
+
+    async def watch(self, supervisor_id: str, conversation_id: object, after: object) -> dict[str, Any]:
+        """What a supervisor who starts reading a live chat gets: its summary and its messages after `after`
+        (whispers too); the caller then sends them the conversation's events as they happen."""
+        live = self._any_live(conversation_id)
+        messages = await self._store.messages(live.record.id, after=seq_of(after), include_agents_only=True)
+        if seq_of(after) == 0:
+            await self._audit(supervisor_id, "chat_monitor", live)
+        return {
+            "conversation": self._summary(live.record.id),
+            "messages": [message_json(m) for m in messages],
+        }
+
+    async def whisper(
+        self, supervisor_id: str, conversation_id: object, client_id: object, text: object
+    ) -> dict[str, Any]:
+        """A message only the agent (and supervisors) see: stored with visibility `agents`, never sent to
+        the customer's sockets nor put in the customer's history or transcript."""
+        live = self._any_live(conversation_id)
+        checked = check_text(text, max_length=self._config.max_message_length)
+        message = MessageRecord(
+            live.record.id,
+            0,
+            "supervisor",
+            self._names.get(supervisor_id, supervisor_id),
+            checked,
+            now(),
+            author_id=supervisor_id,
+            client_id=parse_client_id(client_id),
+            visibility="agents",
+        )
+        stored, new = await self._store.append(message)
+        data = message_json(stored)
+        if new:
+            if live.record.agent_id is not None:
+                await self._push.to_agent(live.record.agent_id, "message", data)
+            await self._push.to_watchers(live.record.id, "message", data)
+            await self._audit(supervisor_id, "chat_whisper", live, {"seq": stored.seq})
+        return data
+
+    async def take_over(self, supervisor_id: str, conversation_id: object) -> dict[str, Any]:
+        """The supervisor becomes the chat's agent: the agent's routed leg ends (`taken_over`) so the core
+        releases them into wrap-up, and the customer carries on with the supervisor in the same chat."""
+        live = self._any_live(conversation_id)
+        agent_id, iid = live.record.agent_id, live.record.interaction_id
+        if live.taken_by is not None or agent_id is None or live.record.state != "active":
+            raise BadMessage("only a chat an agent is handling can be taken over")
+        name = self._names.get(supervisor_id, supervisor_id)
+        await self._audit(supervisor_id, "chat_take_over", live)
+        await self._routing.end(
+            iid, "taken_over", WorkDone(transcript_url=self.transcript_url(live.record.id))
+        )
+        live.taken_by, live.help = supervisor_id, False
+        live.record = replace(live.record, agent_id=supervisor_id, agent_name=name)
+        await self._store.update(live.record.id, agent_id=supervisor_id, agent_name=name)
+        data = {"conversation_id": live.record.id, "reason": "taken_over", "by": name}
+        await self._push.to_agent(agent_id, "chat_closed", data)
+        await self._push.to_customer(live.record.id, "agent_joined", {"agent_name": name})
+        system = replace(self._system(live.record.id, f"{name} took over the chat."), author_id=supervisor_id)
+        await self._post(live, system)
+        summary = self._summary(live.record.id)
+        await self._push.to_supervisors("chat", summary)
+        return {"conversation": summary}
+
+    async def _audit(
+        self, supervisor_id: str, action: str, live: Live, details: Mapping[str, Any] | None = None
+    ) -> None:
+        await self._routing.record_action(
+            SupervisorAction(
+                actor=supervisor_id,
+                action=action,
+                target=live.record.id,
+                interaction_id=live.record.interaction_id,
+                agent_id=live.record.agent_id,
+                details={"conversation_id": live.record.id, **(details or {})},
+            )
+        )
+
+    def _any_live(self, conversation_id: object) -> Live:
+        live = self._live.get(conversation_id) if isinstance(conversation_id, str) else None
+        if live is None:
+            raise ConversationEnded(f"conversation {conversation_id!r} is not open")
+        return live
+
+    # -- for supervisors (REST) --------------------------------------------------------------------------
 
     async def messages(self, conversation_id: str, *, include_whispers: bool = True) -> list[dict[str, Any]]:
         await self._record(conversation_id)
@@ -394,7 +508,7 @@ class ChatService:
             await self._assigned(cid, event.agent_id)
         elif event.type is EventType.QUEUED:
             await self._announce_position(cid)
-        elif event.type is EventType.ENDED and event.data.get("reason") != "transferred":
+        elif event.type is EventType.ENDED and event.data.get("reason") not in ("transferred", "taken_over"):
             await self._finish(cid, self._ending.pop(event.interaction_id or "", "agent"))
         elif event.type in _ENDS:
             await self._finish(cid, self._ending.pop(event.interaction_id or "", _ENDS[event.type]))
@@ -426,6 +540,7 @@ class ChatService:
             {"conversation": self._summary(cid), "messages": [message_json(m) for m in history]},
         )
         await self._post(live, replace(self._system(cid, f"{name} joined the chat."), author_id=agent_id))
+        await self._push.to_supervisors("chat", self._summary(cid))
 
     async def _finish(self, cid: str, ended_by: str) -> None:
         live = self._live.pop(cid, None)
@@ -443,6 +558,8 @@ class ChatService:
         await self._push.to_customer(cid, "ended", data)
         if live.record.agent_id is not None:
             await self._push.to_agent(live.record.agent_id, "ended", data)
+        await self._push.to_watchers(cid, "ended", data)
+        await self._push.to_supervisors("chat_ended", {"conversation_id": cid})
         logger.info("chat %s ended by %s", cid, ended_by)
 
     async def _announce_positions(self) -> None:
@@ -471,6 +588,7 @@ class ChatService:
             await self._push.to_customer(live.record.id, "message", data)
             if live.record.agent_id is not None:
                 await self._push.to_agent(live.record.agent_id, "message", data)
+            await self._push.to_watchers(live.record.id, "message", data)
         return data
 
     def _system(self, cid: str, text: str) -> MessageRecord:
@@ -484,7 +602,7 @@ class ChatService:
             return name, None
         if kind == "queue":
             raise BadMessage(f"transfer: {name!r} is not a chat queue", queues=sorted(self._queues))
-        if kind == "agent" and name in self._names:
+        if kind == "agent" and name in self._agents:
             queue = self._routing.queue_for_agent(name, Channel.CHAT, first=queue_now)
             if queue is None:
                 raise BadMessage(f"transfer: agent {name!r} takes chats in no queue")
@@ -526,4 +644,6 @@ class ChatService:
             "interaction_id": live.record.interaction_id,
             "position": live.position[0] if live.position else None,
             "wait_seconds": live.position[1] if live.position else None,
+            "help": live.help,
+            "taken_by": live.taken_by,
         }

@@ -1,8 +1,10 @@
-"""The chat over Socket.IO: `/chat` for customers (a visitor token, no login), `/agent-chat` for agents.
+"""The chat over Socket.IO: `/chat` for customers (a visitor token, no login), `/agent-chat` for agents,
+`/supervisor-chat` for supervisors monitoring, whispering to and taking over chats.
 
 Every command answers with an ack: `{"ok": true, ...}` or `{"ok": false, "error_id", "message"}`. Rooms go
-through python-socketio's manager (`conv:<id>` for a customer's tabs, `agent:<id>` for an agent's panels), so
-a Redis manager can carry them across nodes.
+through python-socketio's manager (`conv:<id>` for a customer's tabs, `agent:<id>` for an agent's panels,
+`watch:<id>` for the supervisors reading a conversation, `monitors` for every supervisor's chat list), so a
+Redis manager can carry them across nodes.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ __all__ = ["ChatSockets"]
 
 logger = logging.getLogger("helpline.chat")
 
-CUSTOMERS, AGENTS = "/chat", "/agent-chat"
+CUSTOMERS, AGENTS, SUPERVISORS = "/chat", "/agent-chat", "/supervisor-chat"
 
 
 def _data(data: object) -> Mapping[str, Any]:
@@ -214,6 +216,18 @@ class _AgentNamespace(StaffNamespace):
 
         return await _answer(work)
 
+    async def on_help(self, sid: str, data: object = None) -> dict[str, Any]:
+        raw, agent = _data(data), await self._agent(sid)
+        if agent is None:
+            return _SESSION_ENDED
+
+        async def work() -> dict[str, Any]:
+            summary = self._chat.set_help(agent, raw.get("conversation_id"), raw.get("on"))
+            await self._chat.help_changed(summary)
+            return {"conversation": summary}
+
+        return await _answer(work)
+
     async def on_quick_text(self, sid: str, data: object = None) -> dict[str, Any]:
         raw, agent = _data(data), await self._agent(sid)
         if agent is None:
@@ -225,6 +239,84 @@ class _AgentNamespace(StaffNamespace):
         return await _answer(work)
 
 
+class _SupervisorNamespace(StaffNamespace):
+    """A supervisor's chat monitor: every live chat's summary, and any chat read as it happens (`watch`
+    joins its room read-only), whispered to, or taken over (then `send`, `typing` and `end` as its agent)."""
+
+    roles = ("supervisor", "admin")
+
+    def __init__(self, tokens: TokenService, chat: ChatService) -> None:
+        super().__init__(SUPERVISORS, tokens)
+        self._chat = chat
+
+    async def on_connect(self, sid: str, environ: Mapping[str, Any], auth: object = None) -> None:
+        await self.authenticate(sid, environ, auth)
+        await self.enter_room(sid, "monitors")
+        await self.emit("chats", {"chats": self._chat.live_chats()}, to=sid)
+
+    async def _command(
+        self,
+        sid: str,
+        work: Callable[[str, Mapping[str, Any]], Awaitable[dict[str, Any] | None]],
+        data: object,
+    ) -> dict[str, Any]:
+        principal = await self.principal(sid)
+        if principal is None:
+            return _SESSION_ENDED
+        return await _answer(lambda: work(principal.user_id, _data(data)))
+
+    async def on_watch(self, sid: str, data: object = None) -> dict[str, Any]:
+        async def work(me: str, d: Mapping[str, Any]) -> dict[str, Any]:
+            seen = await self._chat.watch(me, d.get("conversation_id"), d.get("after"))
+            await self.enter_room(sid, f"watch:{seen['conversation']['id']}")
+            return seen
+
+        return await self._command(sid, work, data)
+
+    async def on_unwatch(self, sid: str, data: object = None) -> dict[str, Any]:
+        async def work(me: str, d: Mapping[str, Any]) -> None:
+            await self.leave_room(sid, f"watch:{d.get('conversation_id')}")
+
+        return await self._command(sid, work, data)
+
+    async def on_whisper(self, sid: str, data: object = None) -> dict[str, Any]:
+        async def work(me: str, d: Mapping[str, Any]) -> dict[str, Any]:
+            return {
+                "stored": await self._chat.whisper(
+                    me, d.get("conversation_id"), d.get("client_id"), d.get("text")
+                )
+            }
+
+        return await self._command(sid, work, data)
+
+    async def on_take_over(self, sid: str, data: object = None) -> dict[str, Any]:
+        async def work(me: str, d: Mapping[str, Any]) -> dict[str, Any]:
+            return await self._chat.take_over(me, d.get("conversation_id"))
+
+        return await self._command(sid, work, data)
+
+    async def on_send(self, sid: str, data: object = None) -> dict[str, Any]:
+        async def work(me: str, d: Mapping[str, Any]) -> dict[str, Any]:
+            sent = await self._chat.agent_send(
+                me, d.get("conversation_id"), d.get("client_id"), d.get("text")
+            )
+            return {"stored": sent}
+
+        return await self._command(sid, work, data)
+
+    async def on_typing(self, sid: str, data: object = None) -> dict[str, Any]:
+        async def work(me: str, d: Mapping[str, Any]) -> None:
+            await self._chat.agent_typing(me, d.get("conversation_id"), d.get("typing"))
+
+        return await self._command(sid, work, data)
+
+    async def on_end(self, sid: str, data: object = None) -> dict[str, Any]:
+        async def work(me: str, d: Mapping[str, Any]) -> None:
+            await self._chat.agent_end(me, d.get("conversation_id"), None, None)
+
+        return await self._command(sid, work, data)
+
+
 class ChatSockets:
     """The two namespaces on the gateway's Socket.IO server, and the chat's `ChatPush` through its rooms."""
 
@@ -234,9 +326,16 @@ class ChatSockets:
     def attach(self, chat: ChatService) -> None:
         self._realtime.register(_CustomerNamespace(chat))
         self._realtime.register(_AgentNamespace(self._realtime.tokens, chat))
+        self._realtime.register(_SupervisorNamespace(self._realtime.tokens, chat))
 
     async def to_customer(self, conversation_id: str, event: str, data: Mapping[str, Any]) -> None:
         await self._realtime.emit(event, data, room=f"conv:{conversation_id}", namespace=CUSTOMERS)
 
     async def to_agent(self, agent_id: str, event: str, data: Mapping[str, Any]) -> None:
         await self._realtime.emit(event, data, room=f"agent:{agent_id}", namespace=AGENTS)
+
+    async def to_watchers(self, conversation_id: str, event: str, data: Mapping[str, Any]) -> None:
+        await self._realtime.emit(event, data, room=f"watch:{conversation_id}", namespace=SUPERVISORS)
+
+    async def to_supervisors(self, event: str, data: Mapping[str, Any]) -> None:
+        await self._realtime.emit(event, data, room="monitors", namespace=SUPERVISORS)

@@ -50,7 +50,7 @@ class ConversationRecord:
 class MessageRecord:
     conversation_id: str
     seq: int
-    sender: str  # customer | agent | system
+    sender: str  # customer | agent | supervisor (a whisper) | system
     author_name: str
     text: str
     at: datetime

@@ -422,7 +422,7 @@ def routes(
             "Which supervisor is on the call, in which mode",
             SUPERVISORS,
             response=MonitorOut,
-            errors=(404,),
+            errors=(404, 409),
         ),
         ApiRoute(
             "GET",

@@ -1,5 +1,6 @@
 // The agent's chats: one window per conversation with unread counts, the customer's typing, read receipts,
-// quick texts (`/greet` then Enter), transfer with a note, and End with a disposition (over /agent-chat).
+// quick texts (`/greet` then Enter), transfer with a note, End with a disposition, a help flag for the
+// supervisors, and their whispers (over /agent-chat).
 // Every text from the customer becomes a text node (h()), never HTML.
 
 import { io, type Socket } from "socket.io-client";
@@ -67,7 +68,8 @@ export class ChatDesk {
       if (w) { w.customerRead = Math.max(w.customerRead, r.seq); this.renderLog(w); }
     });
     s.on("ended", (e: { conversation_id: string; ended_by: string }) => this.closeWindow(e.conversation_id, `Ended by the ${e.ended_by}.`));
-    s.on("chat_closed", (e: { conversation_id: string }) => this.closeWindow(e.conversation_id, "Transferred."));
+    s.on("chat_closed", (e: { conversation_id: string; reason: string; by?: string }) =>
+      this.closeWindow(e.conversation_id, e.reason === "taken_over" ? `Taken over by ${e.by ?? "a supervisor"}.` : "Transferred."));
   }
 
   close(): void {
@@ -164,7 +166,17 @@ export class ChatDesk {
       });
     });
     const end = h("button", { type: "button", class: "chat-end" }, "End chat");
-    const box = h("div", { class: "chat-actions" }, transfer, end);
+    const help = h("button", { type: "button", class: "chat-help", "aria-pressed": "false" }, "Ask for help");
+    help.addEventListener("click", () => {
+      const on = help.getAttribute("aria-pressed") !== "true";
+      void this.call("help", { conversation_id: id, on }).then((got) => {
+        const w = this.windows.get(id);
+        if (!got.ok) { if (w) setText(w.error, got.message ?? "help flag failed"); return; }
+        help.setAttribute("aria-pressed", String(on));
+        setText(help, on ? "Lower help flag" : "Ask for help");
+      });
+    });
+    const box = h("div", { class: "chat-actions" }, transfer, help, end);
     end.addEventListener("click", () => {
       end.disabled = true;
       const form = wrapUpForm("End and wrap up", (values: WrapUpValues, f) => {
@@ -228,7 +240,7 @@ export class ChatDesk {
     if (!w) return;
     w.ended = true;
     w.typing.hidden = true;
-    for (const control of Array.from(w.element.querySelectorAll<HTMLButtonElement | HTMLInputElement | HTMLTextAreaElement>(".chat-composer *, .chat-transfer *, .chat-end"))) control.disabled = true;
+    for (const control of Array.from(w.element.querySelectorAll<HTMLButtonElement | HTMLInputElement | HTMLTextAreaElement>(".chat-composer *, .chat-transfer *, .chat-end, .chat-help"))) control.disabled = true;
     append(w.element, h("p", { class: "hint chat-over" }, why));
     const dismiss = h("button", { type: "button", class: "quiet" }, "Close window");
     dismiss.addEventListener("click", () => {

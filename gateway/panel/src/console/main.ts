@@ -1,12 +1,14 @@
 // The supervisor's console: log in (supervisors and admins only), then the wallboard kept live over the
 // `/supervisor` socket (the whole board on every connect, then what each routing event changed), and the
-// controls: an agent's state, moving or offering waiting work, and why work went where it went.
+// controls: an agent's state, moving or offering waiting work, and why work went where it went. Live chats
+// are monitored, whispered to and taken over in ./chats.ts.
 
 import { io, type Socket } from "socket.io-client";
 import { Api, messageOf } from "../api";
 import { byId, h, setText } from "../dom";
 import type { User } from "../types";
 import { Charts } from "./charts";
+import { type ChatMonitor, startMonitor } from "./chats";
 import { agentRow, agentShown, type Filter, queueRow, queueShown, tick, waited } from "./render";
 import type { AgentFigures, Board, BoardChanges, QueueFigures, Thresholds, Trace, Work } from "./types";
 
@@ -31,6 +33,7 @@ function loadSession(): Session | null {
 class Console {
   private session: Session | null = loadSession();
   private socket: Socket | null = null;
+  private monitor: ChatMonitor | null = null;
   private readonly api = new Api(
     () => this.session?.token ?? null,
     (message) => this.logout(`Please log in again (${message}).`),
@@ -99,6 +102,7 @@ class Console {
       reconnectionDelayMax: 5000,
     });
     this.socket = socket;
+    this.monitor = startMonitor(byId("chat-monitor"), session.token, session.user.id);
     socket.on("connect", () => this.connection(true, "live"));
     socket.on("disconnect", (reason) => {
       this.connection(false, reason);
@@ -308,6 +312,8 @@ class Console {
   private logout(message: string): void {
     this.socket?.disconnect();
     this.socket = null;
+    this.monitor?.close();
+    this.monitor = null;
     this.session = null;
     sessionStorage.removeItem(KEY);
     this.showLogin(message);
