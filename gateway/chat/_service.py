@@ -183,10 +183,13 @@ class ChatService:
         if not sticky.enabled:
             return None
         since = record.created_at - timedelta(days=sticky.lookback_days)
-        agent = await self._store.last_agent(
+        recent = await self._store.last_agents(
             customer_id=record.customer_id, email=record.customer_email, since=since
         )
-        if agent is None or agent not in self._agents:  # a supervisor who took a chat over is no agent
+        # a chat a supervisor took over names the supervisor, and an agent may have left the configuration:
+        # the latest of the recent ones who is an agent now
+        agent = next((a for a in recent if a in self._agents), None)
+        if agent is None:
             return None
         logger.info("chat %s: the customer's last agent %s is preferred", record.id, agent)
         return agent

@@ -149,23 +149,24 @@ class ChatRecords:
             result = await connection.execute(query.order_by(_conversations.c.created_at))
             return [_conversation(row) for row in result]
 
-    async def last_agent(self, *, customer_id: str | None, email: str | None, since: datetime) -> str | None:
-        """The agent on the customer's most recent answered conversation since `since` (matched by CRM
-        customer id or by e-mail), or None."""
+    async def last_agents(
+        self, *, customer_id: str | None, email: str | None, since: datetime, limit: int = 5
+    ) -> list[str]:
+        """Who was on the customer's most recent answered conversations since `since` (matched by CRM
+        customer id or by e-mail, any case), latest first: at most `limit`."""
         c = _conversations.c
         match = [c.customer_id == customer_id] if customer_id else []
         match += [c.customer_email == email.lower()] if email else []
         if not match:
-            return None
+            return []
         query = (
             select(c.agent_id)
             .where(c.agent_id.is_not(None) & (c.created_at >= since) & or_(*match))
             .order_by(c.answered_at.desc())
-            .limit(1)
+            .limit(limit)
         )
         async with self._db._transaction() as connection:
-            found: str | None = (await connection.execute(query)).scalar_one_or_none()
-            return found
+            return [str(agent) for agent in (await connection.execute(query)).scalars()]
 
     async def append(self, message: MessageRecord) -> tuple[MessageRecord, bool]:
         """Store `message` with the conversation's next seq (its own is ignored). Returns the stored message

@@ -52,9 +52,12 @@ async def test_given_several_conversations_when_asked_then_the_latest_answered_o
         _conversation(4, agent_id="carol", email="someone@example.com", minutes=30),
     )
 
-    found = await chats.last_agent(customer_id=None, email="Ada@Example.com", since=NINE_AM)
+    found = await chats.last_agents(customer_id=None, email="Ada@Example.com", since=NINE_AM)
 
-    assert found == "alice"
+    assert found == ["alice", "bob"]
+    assert await chats.last_agents(customer_id=None, email="ada@example.com", since=NINE_AM, limit=1) == [
+        "alice"
+    ]
 
 
 async def test_given_crm_customer_id_when_email_changed_then_found_by_id(database: Database) -> None:
@@ -64,8 +67,8 @@ async def test_given_crm_customer_id_when_email_changed_then_found_by_id(databas
         _conversation(2, agent_id="carol", email="new@example.com", minutes=5),
     )
 
-    assert await chats.last_agent(customer_id="cust-7", email="other@example.com", since=NINE_AM) == "bob"
-    assert await chats.last_agent(customer_id=None, email=None, since=NINE_AM) is None
+    assert await chats.last_agents(customer_id="cust-7", email="other@example.com", since=NINE_AM) == ["bob"]
+    assert await chats.last_agents(customer_id=None, email=None, since=NINE_AM) == []
 
 
 async def test_given_conversation_older_than_lookback_when_asked_then_none(database: Database) -> None:
@@ -73,4 +76,4 @@ async def test_given_conversation_older_than_lookback_when_asked_then_none(datab
 
     later = NINE_AM + timedelta(minutes=1)
 
-    assert await chats.last_agent(customer_id=None, email="ada@example.com", since=later) is None
+    assert await chats.last_agents(customer_id=None, email="ada@example.com", since=later) == []
