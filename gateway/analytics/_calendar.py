@@ -4,13 +4,13 @@ whole 15-minute buckets (see `_counters`)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from .errors import BadPeriod
 
-__all__ = ["MAX_RANGE_SECONDS", "Granularity", "Period", "day_of", "periods"]
+__all__ = ["MAX_RANGE_SECONDS", "Granularity", "Period", "day_of", "periods", "zone"]
 
 from ._counters import BUCKET_SECONDS, bucket_of
 
@@ -28,11 +28,18 @@ class Granularity(StrEnum):
 Period = tuple[float, float]  # [start, end) in epoch seconds
 
 
-def _local(at: float, tz: ZoneInfo) -> datetime:
+def zone(name: str) -> tzinfo:
+    """The time zone called `name`. UTC (the default) needs no file: the engine is often built on the event
+    loop, where reading the zone database would block; other zones were read when the configuration was
+    checked at start, and `ZoneInfo` keeps them cached."""
+    return UTC if name == "UTC" else ZoneInfo(name)
+
+
+def _local(at: float, tz: tzinfo) -> datetime:
     return datetime.fromtimestamp(at, tz)
 
 
-def _start_of(at: float, size: Granularity, tz: ZoneInfo) -> float:
+def _start_of(at: float, size: Granularity, tz: tzinfo) -> float:
     local = _local(at, tz)
     if size is Granularity.DAY or size is Granularity.WEEK:
         day = local.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -46,13 +53,13 @@ def _start_of(at: float, size: Granularity, tz: ZoneInfo) -> float:
     return local_seconds - local_seconds % (minutes * 60) - offset.total_seconds()
 
 
-def day_of(at: float, tz: ZoneInfo) -> Period:
+def day_of(at: float, tz: tzinfo) -> Period:
     """The local day that contains `at`."""
     start = _start_of(at, Granularity.DAY, tz)
     return start, _next(start, Granularity.DAY, tz)
 
 
-def _next(start: float, size: Granularity, tz: ZoneInfo) -> float:
+def _next(start: float, size: Granularity, tz: tzinfo) -> float:
     if size is Granularity.DAY or size is Granularity.WEEK:
         local = _local(start, tz)
         step = timedelta(days=7 if size is Granularity.WEEK else 1)
@@ -61,7 +68,7 @@ def _next(start: float, size: Granularity, tz: ZoneInfo) -> float:
     return start + int(size) * 60
 
 
-def periods(start: float, end: float, size: Granularity, tz: ZoneInfo) -> Iterator[Period]:
+def periods(start: float, end: float, size: Granularity, tz: tzinfo) -> Iterator[Period]:
     """The periods of `size` that cover [start, end), the first starting at or before `start`."""
     if end <= start:
         raise BadPeriod("end", "must be after start")

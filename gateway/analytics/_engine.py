@@ -9,11 +9,10 @@ buckets, plus, for an agent, the state they are still in up to `now`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from zoneinfo import ZoneInfo
 
 from gateway.acd import JSON, Event, EventType
 
-from ._calendar import Granularity, Period, day_of, periods
+from ._calendar import Granularity, Period, day_of, periods, zone
 from ._counters import BUCKET_SECONDS, AgentCounters, QueueCounters, bucket_of, spread, summed
 from ._figures import AgentFigures, Changes, QueueFigures, Snapshot, agent_figures, queue_figures
 from ._ledger import Agent, Closing, Scope, Waiting, Work, spend
@@ -39,7 +38,7 @@ class MetricsEngine:
     def __init__(
         self, queues: Sequence[QueueMetricsSpec], agents: Iterable[str] = (), *, timezone: str = "UTC"
     ) -> None:
-        self.tz = ZoneInfo(timezone)
+        self.tz = zone(timezone)
         self._specs = {q.id: q for q in queues}
         self._queues: dict[str, Scope[QueueCounters]] = {q.id: Scope(QueueCounters) for q in queues}
         self._agent_scopes: dict[str, Scope[AgentCounters]] = {}
