@@ -250,5 +250,6 @@ def _audit_log(db: Path) -> list[tuple[str, str, str, str, dict[str, Any]]]:
     out = []
     for payload, agent in rows:
         data = json.loads(payload)
-        out.append((data["action"], data["by"], data["target"], agent, data["details"]))
+        if str(data["action"]).startswith("monitor_"):  # the listening-in entries, not other audit rows
+            out.append((data["action"], data["by"], data["target"], agent, data["details"]))
     return out
