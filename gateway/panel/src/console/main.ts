@@ -168,12 +168,13 @@ class Console {
     if (t === null) return;
     for (const id of this.dirtyQueues) {
       const q = this.queues.get(id);
-      if (q && queueShown(q, this.filter)) swap(`#queue-rows tr[data-queue="${CSS.escape(id)}"]`, queueRow(q, t));
+      const row = document.querySelector<HTMLTableRowElement>(`#queue-rows tr[data-queue="${CSS.escape(id)}"]`);
+      if (q && row && queueShown(q, this.filter)) patchRow(row, queueRow(q, t), 0);
     }
     for (const id of this.dirtyAgents) {
       const row = this.agentRows.get(id); // an agent out of view is drawn from its figures when scrolled to
       const a = this.agents.get(id);
-      if (row && a) patchAgentRow(row, agentRow(a, t, h("span")));
+      if (row && a) patchRow(row, agentRow(a, t, h("span")), 1); // its controls stay as they are
     }
     if (this.dirtyQueues.size > 0) this.renderWork();
     this.dirtyQueues.clear();
@@ -391,11 +392,11 @@ function withIntervalsOf(before: QueueFigures | undefined, after: QueueFigures):
   return { ...after, intervals: [...kept, ...after.intervals].sort((a, b) => a.start - b.start) };
 }
 
-/** Bring `row` to what `fresh` shows, replacing only the cells that differ (the last, the controls, stays). */
-function patchAgentRow(row: HTMLTableRowElement, fresh: HTMLTableRowElement): void {
+/** Bring `row` to what `fresh` shows, replacing only the cells that differ (but the `kept` last ones). */
+function patchRow(row: HTMLTableRowElement, fresh: HTMLTableRowElement, kept: number): void {
   const cells = [...row.cells];
   const next = [...fresh.cells];
-  for (let i = 0; i < next.length - 1; i++) {
+  for (let i = 0; i < next.length - kept; i++) {
     const [old, cell] = [cells[i], next[i]];
     if (old && cell && !old.isEqualNode(cell)) old.replaceWith(cell);
   }
@@ -406,11 +407,6 @@ function spacer(height: number): HTMLTableRowElement {
   const row = h("tr", { class: "spacer", "aria-hidden": "true" }, h("td", { colspan: 8 }));
   row.style.height = `${height}px`;
   return row;
-}
-
-/** Put `row` where the row `selector` finds is (a row not there yet, say for a new agent, is left out). */
-function swap(selector: string, row: HTMLElement): void {
-  document.querySelector(selector)?.replaceWith(row);
 }
 
 function options(select: HTMLSelectElement, all: string, items: [string, string][]): void {
