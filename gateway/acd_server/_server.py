@@ -89,6 +89,8 @@ class SocketPush(Protocol):
 
     async def to_supervisors(self, event: str, data: Mapping[str, Any]) -> None: ...
 
+    async def event_to_supervisors(self, data: Mapping[str, Any]) -> None: ...
+
 
 def _stored_clock() -> float:
     """Now, to the microsecond: the event log keeps times to the microsecond, so figures folded live and
@@ -310,7 +312,7 @@ class AcdServer:
         if sockets is None:
             return
         payload = event.to_dict()
-        await sockets.to_supervisors("event", payload)
+        await sockets.event_to_supervisors(payload)
         if event.type is EventType.SUPERVISOR_ACTION:
             self._push_monitoring(sockets, event, payload)
             return

@@ -1,9 +1,9 @@
 """Socket.IO namespaces authenticated with the REST bearer token.
 
 An agent's socket joins the room `agent:<id>` and only that room, so it receives its own offers
-and presence; supervisors and admins join `/supervisor` and receive every routing event. A socket whose
-token expires or is revoked gets `session_ended` and is disconnected (checked on every event, and swept
-every second).
+and presence; supervisors and admins join `/supervisor` and receive the wallboard, and every routing event
+when they connect with `events: true`. A socket whose token expires or is revoked gets `session_ended` and
+is disconnected (checked on every event, and swept every second).
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ def _error(error_id: str, message: str) -> dict[str, Any]:
 
 _SESSION_ENDED = _error("session_ended", "the token has expired or been revoked; log in again")
 _SWEEP_SECONDS = 1.0
+_RAW_EVENTS = "supervisors:events"  # the `/supervisor` sockets that asked for every routing event
 
 
 class _Authenticated(socketio.AsyncNamespace):  # type: ignore[misc]
@@ -177,6 +178,8 @@ class _SupervisorNamespace(_Authenticated):
     async def on_connect(self, sid: str, environ: Mapping[str, Any], auth: object = None) -> None:
         principal = await self.authenticate(sid, environ, auth)
         await self.enter_room(sid, "supervisors")
+        if isinstance(auth, dict) and auth.get("events") is True:
+            await self.enter_room(sid, _RAW_EVENTS)  # every routing event too (the console does not ask)
         logger.info("supervisor %s connected (sid %s)", principal.user_id, sid)
         if self.console is not None:
             await self.emit("board", await self.console.board(), to=sid)
@@ -241,6 +244,10 @@ class RealtimeServer:
 
     async def to_supervisors(self, event: str, data: Mapping[str, Any]) -> None:
         await self._sio.emit(event, dict(data), room="supervisors", namespace="/supervisor")
+
+    async def event_to_supervisors(self, data: Mapping[str, Any]) -> None:
+        """A routing event, as `event`, to the `/supervisor` sockets that connected with `events: true`."""
+        await self._sio.emit("event", dict(data), room=_RAW_EVENTS, namespace="/supervisor")
 
     async def close(self) -> None:
         if self._sweeper is not None:

@@ -111,7 +111,7 @@ def test_given_a_supervisor_socket_when_alice_changes_state_in_her_panel_then_th
 
 
 async def _supervisor(server: Server, token: str) -> Listener:
-    listener = Listener("/supervisor")  # made on the loop it listens on
+    listener = Listener("/supervisor", events=True)  # made on the loop it listens on
     await listener.connect(server, token)
     return listener
 

@@ -64,7 +64,7 @@ async def test_given_redis_url_when_serving_then_socket_events_flow_through_redi
     tmp_path: Path, http: aiohttp.ClientSession, redis: Service
 ) -> None:
     server = start_server(tmp_path, extra=("--redis-url", redis.url))
-    supervisor = Listener("/supervisor")
+    supervisor = Listener("/supervisor", events=True)
     try:
         await supervisor.connect(server, await login(http, server, "sam"))
         bob = await login(http, server, "bob")

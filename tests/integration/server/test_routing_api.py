@@ -16,8 +16,8 @@ from tests.integration.server.conftest import Server, bearer, login
 class Listener:
     """A Socket.IO client that records every event it hears."""
 
-    def __init__(self, namespace: str) -> None:
-        self.namespace = namespace
+    def __init__(self, namespace: str, *, events: bool = False) -> None:
+        self.namespace, self.raw_events = namespace, events  # `events`: a supervisor asking for every event
         self.client = socketio.AsyncClient(reconnection=False)
         self.events: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
 
@@ -30,7 +30,7 @@ class Listener:
         await self.client.connect(
             server.base,
             namespaces=[self.namespace],
-            auth={"token": token} if token else None,
+            auth={"token": token, "events": self.raw_events} if token else None,
             transports=["websocket"],
             wait_timeout=10,
         )
@@ -99,7 +99,7 @@ async def test_given_available_agent_when_chat_created_then_agent_socket_gets_of
     server: Server, http: aiohttp.ClientSession, tokens: dict[str, str], listeners: list[Listener]
 ) -> None:
     await all_offline(http, server, tokens["sam"])
-    alice, sup = Listener("/agent"), Listener("/supervisor")
+    alice, sup = Listener("/agent"), Listener("/supervisor", events=True)
     listeners += [alice, sup]
     await alice.connect(server, tokens["alice"])
     await sup.connect(server, tokens["sam"])
@@ -209,7 +209,7 @@ async def test_given_agent_when_touching_others_then_each_refusal_is_403(
 async def test_given_supervisor_when_changing_agent_presence_then_allowed_and_visible(
     server: Server, http: aiohttp.ClientSession, tokens: dict[str, str], listeners: list[Listener]
 ) -> None:
-    sup, bob = Listener("/supervisor"), Listener("/agent")
+    sup, bob = Listener("/supervisor", events=True), Listener("/agent")
     listeners += [sup, bob]
     await sup.connect(server, tokens["sam"])
     await bob.connect(server, tokens["bob"])
@@ -218,6 +218,25 @@ async def test_given_supervisor_when_changing_agent_presence_then_allowed_and_vi
     assert event["data"]["presence"] == {"kind": "not_ready", "reason": "coaching", "until": None}
     pushed = await bob.next("presence")
     assert pushed["agent_id"] == "bob"
+
+
+async def test_given_a_console_socket_not_asking_for_events_when_presence_changes_then_only_board_changes(
+    server: Server, http: aiohttp.ClientSession, tokens: dict[str, str], listeners: list[Listener]
+) -> None:
+    plain = Listener("/supervisor")  # what the console connects as
+    listeners.append(plain)
+    await plain.connect(server, tokens["sam"])
+    await plain.next("board")
+    assert (await presence(http, server, tokens["sam"], "bob", "not_ready", "huddle")).status == 200
+    heard: list[str] = []
+    async with asyncio.timeout(10):
+        while True:
+            name, data = await plain.events.get()
+            heard.append(name)
+            bob = [a for a in data.get("agents", []) if a["id"] == "bob"] if name == "board_changes" else []
+            if bob and (bob[0]["state"], bob[0]["reason"]) == ("not_ready", "huddle"):
+                break
+    assert "event" not in heard  # raw routing events only go to sockets that connect with `events: true`
 
 
 async def test_given_agent_socket_when_other_agents_get_offers_then_it_hears_nothing_of_them(

@@ -37,6 +37,9 @@ class Sockets:
     async def to_supervisors(self, event: str, data: Mapping[str, Any]) -> None:
         self.supervisors.append(dict(data))
 
+    async def event_to_supervisors(self, data: Mapping[str, Any]) -> None:
+        self.supervisors.append(dict(data))
+
 
 async def _pushes(sockets: Sockets, until: str) -> list[str]:
     """What alice's socket got (a `supervisor` push by its action), once `until` is there (pushes go out on

@@ -15,6 +15,8 @@ import type { AgentFigures, Board, BoardChanges, QueueFigures, Thresholds, Trace
 const KEY = "helpline.console.session";
 const WORK_SHOWN = 50; // the oldest waiting work listed, all queues shown together
 const STAFF = ["supervisor", "admin"];
+const ROW_HEIGHT = 40; // px, an agent row until one is measured
+const OVERSCAN = 8; // agent rows drawn beyond the view each side
 
 interface Session {
   token: string;
@@ -49,6 +51,12 @@ class Console {
   private pending: BoardChanges[] = [];
   private readonly dirtyQueues = new Set<string>();
   private readonly dirtyAgents = new Set<string>();
+  // The agents' table draws only the rows in view (a thousand rows cost the browser seconds to lay out):
+  // `agentOrder` is every agent the filter shows, `agentRows` the rows drawn, between two spacer rows.
+  private agentOrder: string[] = [];
+  private readonly agentRows = new Map<string, HTMLTableRowElement>();
+  private rowHeight = 0;
+  private windowQueued = false;
 
   boot(): void {
     byId<HTMLFormElement>("login-form").addEventListener("submit", (event) => {
@@ -62,6 +70,8 @@ class Console {
         this.render();
       });
     }
+    byId("agent-scroll").addEventListener("scroll", () => this.queueWindow(), { passive: true });
+    window.addEventListener("resize", () => this.queueWindow());
     setInterval(() => tick(byId("console")), 1000);
     if (this.session) this.start();
     else this.showLogin("");
@@ -162,13 +172,13 @@ class Console {
     if (t === null) return;
     for (const id of this.dirtyQueues) {
       const q = this.queues.get(id);
-      if (q && queueShown(q, this.filter)) swap(`#queue-rows tr[data-queue="${CSS.escape(id)}"]`, queueRow(q, t));
+      const row = document.querySelector<HTMLTableRowElement>(`#queue-rows tr[data-queue="${CSS.escape(id)}"]`);
+      if (q && row && queueShown(q, this.filter)) patchRow(row, queueRow(q, t), 0);
     }
     for (const id of this.dirtyAgents) {
+      const row = this.agentRows.get(id); // an agent out of view is drawn from its figures when scrolled to
       const a = this.agents.get(id);
-      if (a && agentShown(a, this.filter)) {
-        swap(`#agent-rows tr[data-agent="${CSS.escape(id)}"]`, agentRow(a, t, this.agentControl(a)));
-      }
+      if (row && a) patchRow(row, agentRow(a, t, h("span")), 1); // its controls stay as they are
     }
     if (this.dirtyQueues.size > 0) this.renderWork();
     this.dirtyQueues.clear();
@@ -185,8 +195,63 @@ class Console {
     const queues = [...this.queues.values()].filter((q) => queueShown(q, this.filter));
     const agents = [...this.agents.values()].filter((a) => agentShown(a, this.filter));
     byId("queue-rows").replaceChildren(...queues.map((q) => queueRow(q, t)));
-    byId("agent-rows").replaceChildren(...agents.map((a) => agentRow(a, t, this.agentControl(a))));
+    this.agentOrder = agents.map((a) => a.id);
+    this.agentRows.clear();
+    this.drawWindow();
     this.renderWork();
+  }
+
+  private queueWindow(): void {
+    if (this.windowQueued) return;
+    this.windowQueued = true;
+    requestAnimationFrame(() => {
+      this.windowQueued = false;
+      this.drawWindow();
+    });
+  }
+
+  /** The agent rows scrolled into view (and a few either side), rows already drawn kept as they are. */
+  private drawWindow(): void {
+    const t = this.thresholds;
+    if (t === null) return;
+    const scroll = byId("agent-scroll");
+    const body = byId("agent-rows");
+    const total = this.agentOrder.length;
+    if (this.rowHeight === 0 && total > 0) {
+      // measured once on a real row: the spacers stand for the rows not drawn, at this height each
+      const probe = agentRow(this.agents.get(this.agentOrder[0] ?? "") as AgentFigures, t, h("span"));
+      body.replaceChildren(probe);
+      this.rowHeight = probe.getBoundingClientRect().height || ROW_HEIGHT;
+    }
+    const height = this.rowHeight || ROW_HEIGHT;
+    // where the table's body begins in the scrolled box (below the column headings)
+    const bodyTop = body.getBoundingClientRect().top - scroll.getBoundingClientRect().top + scroll.scrollTop;
+    const headed = scroll.scrollTop - bodyTop;
+    const first = Math.max(0, Math.min(total, Math.floor(headed / height) - OVERSCAN));
+    const last = Math.max(first, Math.min(total, Math.ceil((headed + scroll.clientHeight) / height) + OVERSCAN));
+    const rows: HTMLTableRowElement[] = [];
+    const drawn = new Map<string, HTMLTableRowElement>();
+    for (const id of this.agentOrder.slice(first, last)) {
+      const a = this.agents.get(id);
+      if (a === undefined) continue;
+      const row = this.agentRows.get(id) ?? agentRow(a, t, this.agentControl(a));
+      drawn.set(id, row);
+      rows.push(row);
+    }
+    const now = [...body.children];
+    const same = now.length === rows.length + 2 && rows.every((row, i) => now[i + 1] === row);
+    const top = spacer(first * height);
+    const bottom = spacer((total - last) * height);
+    if (same) {
+      now[0]?.replaceWith(top); // scrolled within the rows drawn: only the spacers change
+      now[now.length - 1]?.replaceWith(bottom);
+    } else {
+      body.replaceChildren(top, ...rows, bottom);
+    }
+    this.agentRows.clear();
+    for (const [id, row] of drawn) this.agentRows.set(id, row);
+    body.dataset["first"] = String(first);
+    body.dataset["total"] = String(total);
   }
 
   private renderWork(): void {
@@ -333,9 +398,21 @@ function withIntervalsOf(before: QueueFigures | undefined, after: QueueFigures):
   return { ...after, intervals: [...kept, ...after.intervals].sort((a, b) => a.start - b.start) };
 }
 
-/** Put `row` where the row `selector` finds is (a row not there yet, say for a new agent, is left out). */
-function swap(selector: string, row: HTMLElement): void {
-  document.querySelector(selector)?.replaceWith(row);
+/** Bring `row` to what `fresh` shows, replacing only the cells that differ (but the `kept` last ones). */
+function patchRow(row: HTMLTableRowElement, fresh: HTMLTableRowElement, kept: number): void {
+  const cells = [...row.cells];
+  const next = [...fresh.cells];
+  for (let i = 0; i < next.length - kept; i++) {
+    const [old, cell] = [cells[i], next[i]];
+    if (old && cell && !old.isEqualNode(cell)) old.replaceWith(cell);
+  }
+}
+
+/** A row standing for `height` pixels of agent rows not drawn. */
+function spacer(height: number): HTMLTableRowElement {
+  const row = h("tr", { class: "spacer", "aria-hidden": "true" }, h("td", { colspan: 8 }));
+  row.style.height = `${height}px`;
+  return row;
 }
 
 function options(select: HTMLSelectElement, all: string, items: [string, string][]): void {
