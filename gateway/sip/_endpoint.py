@@ -38,10 +38,13 @@ def _slots_to_ask_for(options: WorkerOptions) -> int:
     return wanted
 
 
-def transport_config(options: WorkerOptions) -> Any:
+def transport_config(options: WorkerOptions, port: int) -> Any:
+    """pjsua's SIP transport: behind a guard, bound to the private address and advertising the guard's."""
     config = pj.TransportConfig()
-    config.port = options.port
-    config.boundAddress = options.host
+    config.port = port
+    config.boundAddress = options.private_host or options.host
+    if options.private_host:
+        config.publicAddress = options.host
     return config
 
 

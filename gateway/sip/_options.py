@@ -26,6 +26,8 @@ class WorkerOptions:
     clock_rate: int = 8000
     """The conference bridge's rate: 8 kHz like G.711 and the 8 kHz prompts, so nothing is resampled."""
     pj_log_level: int = 1
+    private_host: str = ""
+    """Where pjsua listens behind the worker's SIP guard (a loopback address, same port); "": no guard."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -38,6 +40,8 @@ class WorkerOptions:
             raise ValueError(f"worker: poll_ms must be 1..1000, got {self.poll_ms}")
         if not 1 <= self.idle_poll_ms <= 1000:
             raise ValueError(f"worker: idle_poll_ms must be 1..1000, got {self.idle_poll_ms}")
+        if self.private_host and self.private_host == self.host:
+            raise ValueError(f"worker: private_host must differ from host {self.host!r}")
         if self.clock_rate not in _CLOCK_RATES:
             raise ValueError(f"worker: clock_rate must be one of {_CLOCK_RATES}, got {self.clock_rate}")
 
@@ -55,6 +59,9 @@ def parse_args(argv: Sequence[str] | None = None) -> WorkerOptions:
     parser.add_argument("--idle-poll-ms", type=int, default=100, help="polling interval with no call up")
     parser.add_argument("--clock-rate", type=int, default=8000, help="conference bridge rate (Hz)")
     parser.add_argument("--pj-log-level", type=int, default=1, help="pjsua log level (to stderr)")
+    parser.add_argument(
+        "--private-host", default="", help="pjsua listens here (same port) behind a SIP guard on --host"
+    )
     args = parser.parse_args(argv)
     try:
         return WorkerOptions(
@@ -67,6 +74,7 @@ def parse_args(argv: Sequence[str] | None = None) -> WorkerOptions:
             idle_poll_ms=args.idle_poll_ms,
             clock_rate=args.clock_rate,
             pj_log_level=args.pj_log_level,
+            private_host=args.private_host,
         )
     except ValueError as exc:
         parser.error(str(exc))

@@ -1,16 +1,18 @@
 """The gateway's side of the media workers: start N worker processes, relay their events, restart the dead.
 
 Worker `i` listens on `base_port + i` and keeps that port across restarts, so the SIP dispatcher in front
-needs no change when a worker is replaced. A worker that stops answering (stopped, or stuck inside pjsua)
-is found by a heartbeat: a `Ping` every `ping_interval` seconds must be followed by some frame within
-`ping_timeout`, else the worker is killed and handled like one that died. Everything here is asyncio; no
-call blocks the event loop.
+needs no change when a worker is replaced. On a loopback host that port is owned by the worker's SIP guard
+(see `_guard`), with pjsua on the same port of `private_host`. A worker that stops answering (stopped, or
+stuck inside pjsua) is found by a heartbeat: a `Ping` every `ping_interval` seconds must be followed by
+some frame within `ping_timeout`, else the worker is killed and handled like one that died. Everything
+here is asyncio; no call blocks the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import os
 import sys
@@ -35,7 +37,7 @@ from gateway.sip._protocol import (
 from gateway.sip._worker_log import log_worker_line
 from gateway.sip.errors import ProtocolError, WorkerUnavailableError
 
-__all__ = ["EventHandler", "LostCallsHandler", "WorkerPool", "WorkerStatus"]
+__all__ = ["EventHandler", "LostCallsHandler", "WorkerPool", "WorkerStatus", "guard_private_host"]
 
 logger = logging.getLogger("helpline.sip")
 
@@ -133,6 +135,7 @@ class WorkerPool:
         ping_timeout: float = 5.0,
         restart_delay: float = 0.5,
         max_restart_delay: float = 30.0,
+        guard: bool = True,
     ) -> None:
         if size < 1:
             raise ValueError(f"worker pool: size must be >= 1, got {size}")
@@ -147,6 +150,10 @@ class WorkerPool:
         self._on_worker_lost = on_worker_lost
         self._host = host
         self._worker_args = tuple(worker_args)
+        self.private_host = guard_private_host(host) if guard else None
+        """Where the workers' pjsua listen behind their guards; None: unguarded."""
+        if guard and self.private_host is None:
+            logger.warning("media workers on %s run without a SIP guard: it needs a loopback host", host)
         self._python = python
         self._start_timeout = start_timeout
         self._stop_timeout = stop_timeout
@@ -272,6 +279,8 @@ class WorkerPool:
 
     async def _spawn(self, slot: _Slot) -> asyncio.subprocess.Process:
         argv = [self._python, "-m", "gateway.sip.worker", "--host", self._host, "--port", str(slot.port)]
+        if self.private_host is not None:
+            argv += ["--private-host", self.private_host]
         return await asyncio.create_subprocess_exec(
             *argv,
             *self._worker_args,
@@ -371,3 +380,18 @@ async def _relay_log(worker_id: int, process: asyncio.subprocess.Process) -> Non
         if not line:
             return
         log_worker_line(worker_id, line)
+
+
+def guard_private_host(host: str) -> str | None:
+    """The loopback address pjsua listens on behind a guard on `host`, or None if `host` cannot have one.
+
+    pjsua's own requests leave from this address, and a loopback source can only reach loopback addresses:
+    so only workers on an IPv4 loopback address (as behind Kamailio on the same machine) are guarded.
+    """
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if address.version != 4 or not address.is_loopback:
+        return None
+    return "127.0.0.3" if host == "127.0.0.2" else "127.0.0.2"

@@ -25,6 +25,7 @@ from typing import Any
 from gateway.sip._channel import ControlChannel
 from gateway.sip._codec import parse_command
 from gateway.sip._endpoint import account_config, endpoint_config, message_headers, transport_config
+from gateway.sip._guard import GuardProcess
 from gateway.sip._legs import Graveyard, Leg, WorkerAccount, WorkerCall
 from gateway.sip._options import WorkerOptions, parse_args
 from gateway.sip._pjsua import PjError, call_op, describe, library_version, max_call_slots, pj
@@ -61,7 +62,7 @@ from gateway.sip._protocol import (
     Unhold,
 )
 from gateway.sip._worker_log import capture_pjlib_console, send_logs_to_gateway
-from gateway.sip.errors import ProtocolError
+from gateway.sip.errors import GuardError, ProtocolError
 
 __all__ = ["MediaWorker", "main"]
 
@@ -92,6 +93,8 @@ class MediaWorker:
         self._limit = 0
         self._endpoint: Any = None
         self._account: WorkerAccount | None = None
+        self._guard: GuardProcess | None = None
+        self._guard_died = False
 
     # --- life cycle -------------------------------------------------------------------------------
 
@@ -106,7 +109,7 @@ class MediaWorker:
     def _serve(self) -> int:
         try:
             self._start()
-        except PjError as exc:
+        except (PjError, GuardError) as exc:
             logger.error(
                 "media worker cannot start on %s:%d: %s",
                 self._options.host,
@@ -121,7 +124,7 @@ class MediaWorker:
             self._drain()
         finally:
             self._destroy()
-        return 0
+        return 1 if self._guard_died else 0
 
     def stop(self) -> None:
         self._stopping = True
@@ -131,7 +134,13 @@ class MediaWorker:
         self._endpoint.libCreate()
         self._endpoint.libInit(endpoint_config(self._options))
         self._endpoint.audDevManager().setNullDev()
-        transport_id = self._endpoint.transportCreate(pj.PJSIP_TRANSPORT_UDP, transport_config(self._options))
+        port = self._options.port
+        if self._options.private_host:
+            self._guard = GuardProcess.start(self._options.host, port, self._options.private_host)
+            port = self._guard.port
+        transport_id = self._endpoint.transportCreate(
+            pj.PJSIP_TRANSPORT_UDP, transport_config(self._options, port)
+        )
         self._endpoint.libStart()
         self._limit = self._measure_limit()
         host, port = self._local_address(transport_id)
@@ -166,6 +175,9 @@ class MediaWorker:
         if not self._channel.frames.empty():
             self._read_frames()
         self._collect_garbage()
+        if self._guard is not None and not self._guard.running:
+            logger.error("the SIP guard has died: stopping (the gateway starts the worker again)")
+            self._guard_died = self._stopping = True
 
     def _end_prompts(self) -> None:
         now = time.monotonic()
@@ -205,6 +217,8 @@ class MediaWorker:
         if self._endpoint is not None:
             self._endpoint.libDestroy()
             self._endpoint = None
+        if self._guard is not None:
+            self._guard.stop()
 
     # --- control channel --------------------------------------------------------------------------
 

@@ -1,0 +1,228 @@
+"""A media worker's SIP guard: a small process that owns the worker's advertised SIP address.
+
+pjsua binds the same port on a private loopback address and advertises the guard's address in its Via and
+Contact, so every request to the worker (initial, ACK, BYE, re-INVITE) and every answer to the worker's
+own requests arrives here first. Each datagram is checked (`check_datagram`); a refused request is
+answered (400, 413, 415, 488, 513) when it can be, anything else refused is dropped, and the rest is passed
+to pjsua. pjsua's own requests leave from its private address (Kamailio maps that address back to the
+worker's, see its template).
+
+pjsua answers a request to the address it came from when its top Via has `rport`, so the guard adds
+`rport` to requests that lack it, remembers where each request came from under its Via branch, and sends
+pjsua's answers on with the top Via as the sender wrote it. A separate process, not a thread in the
+worker: the 2.10 wheel holds the GIL while pjsua polls, which would hold a guard thread up to 100 ms.
+
+The guard ends when its worker does (its stdin, a pipe from the worker, reaches end of file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import secrets
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from gateway.sip._sipcheck import CheckedMessage, Refused, check_datagram, refusal
+from gateway.sip._worker_log import send_logs_to_gateway
+from gateway.sip.errors import GuardError
+
+__all__ = ["Guard", "GuardProcess", "main"]
+
+logger = logging.getLogger("helpline.sip.guard")
+
+_MAX_DATAGRAM = 65535
+_RECEIVE_BUFFER = 4 * 1024 * 1024
+_SENDER_SECONDS = 300.0
+"""How long an answer from pjsua can still find its request's sender (a call may ring this long)."""
+_MAX_SENDERS = 50_000
+_REPORT_SECONDS = 10.0
+_FIRST_VIA = re.compile(rb"\r\n(?:Via|v)[ \t]*:[ \t]*([^\r\n,]*)", re.IGNORECASE)
+_BRANCH = re.compile(rb";[ \t]*branch=([^;, \t\r\n]+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class _Sender:
+    address: tuple[str, int]
+    top_via: bytes
+    expires: float
+
+
+class Guard:
+    """Relays between the world (on `sock`) and pjsua (at `inner`); call `serve` to run."""
+
+    def __init__(self, sock: socket.socket, inner: tuple[str, int]) -> None:
+        self._sock = sock
+        self._inner = inner
+        self._senders: dict[bytes, _Sender] = {}
+        self._tag = secrets.token_hex(4)
+        self._refused = 0
+        self._next_report = 0.0
+        self.passed = 0
+
+    def serve(self, stop_fd: int) -> None:
+        """Relay until `stop_fd` (the worker's pipe) is readable: end of file, the worker has gone."""
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._sock, selectors.EVENT_READ)
+            selector.register(stop_fd, selectors.EVENT_READ)
+            while True:
+                for key, _ in selector.select():
+                    if key.fd == stop_fd:
+                        return
+                    self._receive()
+
+    def _receive(self) -> None:
+        try:
+            data, source = self._sock.recvfrom(_MAX_DATAGRAM)
+        except (BlockingIOError, InterruptedError):
+            return
+        self.on_datagram(data, (str(source[0]), int(source[1])))
+
+    def on_datagram(self, data: bytes, source: tuple[str, int]) -> None:
+        if source == self._inner:
+            self._from_worker(data)
+            return
+        try:
+            message = check_datagram(data)
+        except Refused as refused:
+            self._refuse(data, source, refused)
+            return
+        if message.request:
+            data = self._remember(data, message, source)
+        self.passed += 1
+        self._send(data, self._inner)
+
+    def _remember(self, data: bytes, message: CheckedMessage, source: tuple[str, int]) -> bytes:
+        via = message.via
+        top = data[via.start : via.end]
+        address = source if via.rport else (source[0], via.port)
+        now = time.monotonic()
+        self._senders.pop(via.branch, None)
+        self._senders[via.branch] = _Sender(address, top, now + _SENDER_SECONDS)
+        self._forget(now)
+        if via.rport:
+            return data
+        return data[: via.end] + b";rport" + data[via.end :]
+
+    def _forget(self, now: float) -> None:
+        while self._senders:
+            branch, sender = next(iter(self._senders.items()))
+            if sender.expires > now and len(self._senders) <= _MAX_SENDERS:
+                return
+            del self._senders[branch]
+
+    def _from_worker(self, data: bytes) -> None:
+        """pjsua answers a request that came through here: back to its sender, Via as it was."""
+        if not data.startswith(b"SIP/2.0 "):
+            logger.debug("request from pjsua to its own guard dropped")
+            return
+        via = _FIRST_VIA.search(data)
+        branch = _BRANCH.search(via.group(1)) if via is not None else None
+        sender = self._senders.get(branch.group(1)) if branch is not None else None
+        if via is None or sender is None:
+            logger.debug("answer from pjsua to an unknown request dropped")
+            return
+        restored = data[: via.start(1)] + sender.top_via + data[via.end(1) :]
+        self._send(restored, sender.address)
+
+    def _refuse(self, data: bytes, source: tuple[str, int], refused: Refused) -> None:
+        answer = refusal(data, refused, to_tag=self._tag)
+        if answer is not None:
+            self._send(answer, source)
+        # One line at once, then at most one every _REPORT_SECONDS: a flood must not flood the log.
+        self._refused += 1
+        now = time.monotonic()
+        if now >= self._next_report:
+            logger.warning(
+                "refused %d malformed SIP datagram(s); the last from %s:%d: %s",
+                self._refused,
+                source[0],
+                source[1],
+                refused,
+            )
+            self._refused, self._next_report = 0, now + _REPORT_SECONDS
+
+    def _send(self, data: bytes, address: tuple[str, int]) -> None:
+        try:
+            self._sock.sendto(data, address)
+        except OSError as exc:
+            logger.warning("could not send %d bytes to %s:%d: %s", len(data), address[0], address[1], exc)
+
+
+class GuardProcess:
+    """The worker's side: starts the guard, learns its port, tells whether it runs, stops it."""
+
+    def __init__(self, process: subprocess.Popen[bytes], port: int) -> None:
+        self._process = process
+        self.port = port
+
+    @classmethod
+    def start(cls, host: str, port: int, inner_host: str, *, within: float = 10.0) -> GuardProcess:
+        """Blocks until the guard listens (the worker has nothing else to do before that)."""
+        argv = [sys.executable, "-m", "gateway.sip.guard", "--host", host, "--port", str(port)]
+        process = subprocess.Popen(
+            [*argv, "--inner-host", inner_host], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )  # its stderr is the worker's: its log reaches the gateway the same way
+        assert process.stdout is not None
+        with selectors.DefaultSelector() as selector:
+            selector.register(process.stdout, selectors.EVENT_READ)
+            ready = selector.select(within)
+        line = process.stdout.readline() if ready else b""
+        if not line.startswith(b"listening "):
+            cls(process, port).stop()
+            raise GuardError(f"the SIP guard for {host}:{port} did not start (see its log above)")
+        return cls(process, int(line.split()[1]))
+
+    @property
+    def running(self) -> bool:
+        return self._process.poll() is None
+
+    def stop(self) -> None:
+        if self._process.stdin is not None:
+            self._process.stdin.close()  # end of file: the guard returns
+        try:
+            self._process.wait(2.0)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RECEIVE_BUFFER)
+    sock.bind((host, port))
+    sock.setblocking(False)
+    return sock
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gateway.sip.guard", description=__doc__)
+    parser.add_argument("--host", required=True, help="the worker's advertised SIP address")
+    parser.add_argument("--port", type=int, required=True, help="its port (0: any free port)")
+    parser.add_argument("--inner-host", required=True, help="where pjsua listens, on the same port")
+    args = parser.parse_args(argv)
+    send_logs_to_gateway()
+    try:
+        sock = bind(args.host, args.port)
+    except OSError as exc:
+        logger.error("SIP guard cannot listen on %s:%d: %s", args.host, args.port, exc)
+        return 1
+    port = int(sock.getsockname()[1])
+    # The worker reads this line, then binds pjsua to the same port on the inner address.
+    sys.stdout.write(f"listening {port}\n")
+    sys.stdout.flush()
+    # Ctrl-C reaches the whole process group: the worker stops on it and then closes the guard's stdin.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with sock:
+        Guard(sock, (args.inner_host, port)).serve(sys.stdin.fileno())
+    return 0
