@@ -141,6 +141,7 @@ class Bench:
             runtime_dir=self.folder / "kamailio",
             domain="bench.helpline.test",
             options=FrontOptions(),
+            worker_private_host=self.pool.private_host,
         )
         self.kamailio = KamailioProcess(files, binary=binary)
         await self.kamailio.start()

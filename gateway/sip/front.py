@@ -167,6 +167,7 @@ class SipFront:
             domain=self._domain,
             limits=self._limits,
             transports=self._transports,
+            worker_private_host=self.pool.private_host,
         )
         self._kamailio = KamailioSupervisor(files, binary=binary)
         await self._kamailio.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,6 +176,8 @@ class KamailioFiles:
     runtime_dir: Path
     config: str
     dispatcher_list: str
+    probe_token: str = ""
+    """Sent by the gateway's health probe in `X-Helpline-Probe`: answered before the flood limit counts."""
 
     @property
     def config_path(self) -> Path:
@@ -195,8 +198,12 @@ def render_config(
     options: FrontOptions | None = None,
     limits: SipLimits | None = None,
     transports: SipTransports | None = None,
+    worker_private_host: str | None = None,
 ) -> KamailioFiles:
-    """Kamailio's files for these workers and agents (SIP user -> password); ValueError names bad input."""
+    """Kamailio's files for these workers and agents (SIP user -> password); ValueError names bad input.
+
+    `worker_private_host`: where the workers' pjsua listen behind their SIP guards (see `WorkerPool`).
+    """
     options = options or FrontOptions()
     limits = limits or SipLimits()
     transports = transports or SipTransports()
@@ -205,6 +212,7 @@ def render_config(
     _check_tls_port(listen, workers, transports)
     _check_domain(domain)
     _check_runtime_dir(runtime_dir)
+    probe_token = secrets.token_hex(12)
     values = {
         "children": str(options.children),
         "listen": str(listen),
@@ -226,6 +234,8 @@ def render_config(
         "sdp_origin": SDP_ORIGIN,
         "sdp_media": SDP_MEDIA,
         "usrloc_url": f"sqlite:///{runtime_dir / USRLOC_DB_NAME}",  # sqlite:/// + an absolute path
+        "probe_token": probe_token,
+        "worker_private_source": _private_source(workers, worker_private_host),
         **_limit_values(limits),
         **_transport_values(listen, transports),
     }
@@ -234,7 +244,18 @@ def render_config(
         runtime_dir=runtime_dir,
         config=_fill(TEMPLATE, values),
         dispatcher_list=_dispatcher_list(workers),
+        probe_token=probe_token,
     )
+
+
+def _private_source(workers: Sequence[WorkerAddress], private_host: str | None) -> str:
+    if private_host is None:
+        return ""
+    _check_ip(private_host, "worker_private_host")
+    hosts = {worker.host for worker in workers}
+    if len(hosts) != 1:
+        raise ValueError(f"kamailio: workers behind SIP guards must share one host, got {sorted(hosts)}")
+    return f'\tif ($si == "{private_host}") {{\n\t\tset_source_address("udp:{hosts.pop()}:$sp");\n\t}}'
 
 
 def _limit_values(limits: SipLimits) -> dict[str, str]:

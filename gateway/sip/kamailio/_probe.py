@@ -23,14 +23,17 @@ class _FirstResponse(asyncio.DatagramProtocol):
             self.status.set_result(first_line)
 
 
-async def sip_ping(target: SipAddress, *, within: float) -> str:
-    """The status line of the first response to OPTIONS; TimeoutError if none comes `within` seconds."""
+async def sip_ping(target: SipAddress, *, within: float, token: str = "") -> str:
+    """The status line of the first response to OPTIONS; TimeoutError if none comes `within` seconds.
+
+    `token` (Kamailio's `probe_token`) has Kamailio answer without counting the probe as traffic.
+    """
     host = _ANY_ADDRESS.get(target.host, target.host)
     loop = asyncio.get_running_loop()
     transport, protocol = await loop.create_datagram_endpoint(_FirstResponse, remote_addr=(host, target.port))
     try:
         local_host, local_port = transport.get_extra_info("sockname")[:2]
-        request = _options(SipAddress(host, target.port), SipAddress(local_host, local_port))
+        request = _options(SipAddress(host, target.port), SipAddress(local_host, local_port), token)
         async with asyncio.timeout(within):
             while True:
                 transport.sendto(request)
@@ -41,8 +44,9 @@ async def sip_ping(target: SipAddress, *, within: float) -> str:
         transport.close()
 
 
-def _options(target: SipAddress, local: SipAddress) -> bytes:
+def _options(target: SipAddress, local: SipAddress, probe_token: str) -> bytes:
     token = secrets.token_hex(8)
+    probe = f"X-Helpline-Probe: {probe_token}\r\n" if probe_token else ""
     return (
         f"OPTIONS sip:{target} SIP/2.0\r\n"
         f"Via: SIP/2.0/UDP {local};branch=z9hG4bK-{token};rport\r\n"
@@ -51,5 +55,6 @@ def _options(target: SipAddress, local: SipAddress) -> bytes:
         f"To: <sip:{target}>\r\n"
         f"Call-ID: {token}@helpline-probe\r\n"
         "CSeq: 1 OPTIONS\r\n"
+        f"{probe}"
         "Content-Length: 0\r\n\r\n"
     ).encode()

@@ -179,7 +179,9 @@ class KamailioProcess:
             raise KamailioStartError(f"could not run {self._binary}: {exc}") from exc
 
     async def _wait_listening(self, process: asyncio.subprocess.Process) -> None:
-        ping = asyncio.create_task(sip_ping(self._files.listen, within=self._start_timeout))
+        ping = asyncio.create_task(
+            sip_ping(self._files.listen, within=self._start_timeout, token=self._files.probe_token)
+        )
         exited = asyncio.create_task(_main_exited(process))
         try:
             await asyncio.wait({ping, exited}, return_when=asyncio.FIRST_COMPLETED)

@@ -58,6 +58,7 @@ class KamailioSupervisor:
         if stable_uptime <= 0:
             raise ValueError("kamailio supervisor: stable_uptime must be > 0")
         self._listen = files.listen
+        self._probe_token = files.probe_token
         self._process = KamailioProcess(
             files, binary=binary, on_exit=self._exited, start_timeout=start_timeout
         )
@@ -101,7 +102,7 @@ class KamailioSupervisor:
         answers = False
         if state is KamailioState.UP:
             with contextlib.suppress(TimeoutError, OSError):
-                await sip_ping(self._listen, within=within)
+                await sip_ping(self._listen, within=within, token=self._probe_token)
                 answers = True
         # An answer from a Kamailio restarted while the ping was out does not mean the one asked was up.
         answers = answers and (self._state, self._process.pid, self._restarts) == (state, pid, restarts)

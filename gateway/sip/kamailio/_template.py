@@ -1,6 +1,9 @@
 """The kamailio.cfg that Helpline generates, with `{{name}}` holes filled by `_config.render_config`.
 
 Routing, in the order the request route applies it:
+  a request from a media worker's private address (pjsua behind its SIP guard) is taken as coming from the
+  worker's advertised address, which its guard owns, so that answers to it pass the guard too; the
+  gateway's health probe (a secret header) is answered at once;
   a request that is not a media worker's own is first counted per source address (`pike`: a flood gets 503),
   checked for well-formed SIP (`sanity`, CSeq below 2^31) and its body checked against what pjsua's SDP
   parser can take (its assertions abort the whole worker otherwise); then
@@ -129,8 +132,14 @@ modparam("dispatcher", "ds_ping_from", "sip:dispatcher@{{domain}}")
 
 ####### Routing #########
 request_route {
+{{worker_private_source}}
 	if (!mf_process_maxfwd_header("10")) {
 		sl_send_reply("483", "Too Many Hops");
+		exit;
+	}
+	# The gateway's own health probe (/healthz) must not use up its address's flood allowance.
+	if (is_method("OPTIONS") && $hdr(X-Helpline-Probe) == "{{probe_token}}") {
+		sl_send_reply("200", "OK");
 		exit;
 	}
 	# A media worker's own requests (to agents' phones, BYEs) are ours: neither limited nor checked.

@@ -157,6 +157,7 @@ def start_front(kamailio: str, demo_agents: dict[str, str], prompt_wav: Path, tm
                 runtime_dir=tmp_path / "kamailio",
                 domain=DOMAIN,
                 limits=limits,
+                worker_private_host=pool.private_host,
             )
             process = KamailioProcess(files, binary=kamailio)
             kamailio_holder.append(process)

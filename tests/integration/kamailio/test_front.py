@@ -27,6 +27,7 @@ async def test_given_the_demo_agents_when_the_config_is_rendered_then_kamailio_a
         agents=demo_agents,
         runtime_dir=tmp_path,
         domain=DOMAIN,
+        worker_private_host="127.0.0.2",
     )
     files.config_path.write_text(files.config)
     files.dispatcher_path.write_text(files.dispatcher_list)
