@@ -4,8 +4,10 @@ pjsua binds the same port on a private loopback address and advertises the guard
 Contact, so every request to the worker (initial, ACK, BYE, re-INVITE) and every answer to the worker's
 own requests arrives here first. Each datagram is checked (`check_datagram`); a refused request is
 answered (400, 413, 415, 488, 513) when it can be, anything else refused is dropped, and the rest is passed
-to pjsua. pjsua's own requests leave from its private address (Kamailio maps that address back to the
-worker's, see its template).
+to pjsua. New calls are paced as Kamailio paces them (503 beyond): a burst of INVITEs, even quickly
+refused ones, would exhaust the 64 sockets of pjsua's select() ioqueue, which aborts the worker. pjsua's
+own requests leave from its private address (Kamailio maps that address back to the worker's, see its
+template).
 
 pjsua answers a request to the address it came from when its top Via has `rport`, so the guard adds
 `rport` to requests that lack it, remembers where each request came from under its Via branch, and sends
@@ -33,6 +35,7 @@ from dataclasses import dataclass
 from gateway.sip._sipcheck import CheckedMessage, Refused, check_datagram, refusal
 from gateway.sip._worker_log import send_logs_to_gateway
 from gateway.sip.errors import GuardError
+from gateway.sip.kamailio._config import INVITES_PER_WORKER_SECOND
 
 __all__ = ["Guard", "GuardProcess", "main"]
 
@@ -44,6 +47,10 @@ _SENDER_SECONDS = 300.0
 """How long an answer from pjsua can still find its request's sender (a call may ring this long)."""
 _MAX_SENDERS = 50_000
 _REPORT_SECONDS = 10.0
+_NEW_CALLS_PER_SECOND = float(INVITES_PER_WORKER_SECOND)
+_NEW_CALLS_BURST = 10.0
+"""With at most 15 call slots, 2 sockets per call and 2 more per call ended in the last 0.5 s, a burst of 10
+at 7 a second keeps 2 x (15 + 10 + 3.5) = 57 of pjsua's 64 sockets at most in use."""
 _FIRST_VIA = re.compile(rb"\r\n(?:Via|v)[ \t]*:[ \t]*([^\r\n,]*)", re.IGNORECASE)
 _BRANCH = re.compile(rb";[ \t]*branch=([^;, \t\r\n]+)", re.IGNORECASE)
 
@@ -65,6 +72,8 @@ class Guard:
         self._tag = secrets.token_hex(4)
         self._refused = 0
         self._next_report = 0.0
+        self._call_tokens = _NEW_CALLS_BURST
+        self._tokens_at = time.monotonic()
         self.passed = 0
 
     def serve(self, stop_fd: int) -> None:
@@ -94,10 +103,23 @@ class Guard:
         except Refused as refused:
             self._refuse(data, source, refused)
             return
+        if message.new_call and not self._take_call_token():
+            self._refuse(data, source, Refused(503, "Media worker busy"))
+            return
         if message.request:
             data = self._remember(data, message, source)
         self.passed += 1
         self._send(data, self._inner)
+
+    def _take_call_token(self) -> bool:
+        now = time.monotonic()
+        earned = (now - self._tokens_at) * _NEW_CALLS_PER_SECOND
+        self._call_tokens = min(_NEW_CALLS_BURST, self._call_tokens + earned)
+        self._tokens_at = now
+        if self._call_tokens < 1.0:
+            return False
+        self._call_tokens -= 1.0
+        return True
 
     def _remember(self, data: bytes, message: CheckedMessage, source: tuple[str, int]) -> bytes:
         via = message.via
@@ -141,7 +163,7 @@ class Guard:
         now = time.monotonic()
         if now >= self._next_report:
             logger.warning(
-                "refused %d malformed SIP datagram(s); the last from %s:%d: %s",
+                "refused %d SIP datagram(s); the last from %s:%d: %s",
                 self._refused,
                 source[0],
                 source[1],

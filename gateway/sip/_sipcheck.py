@@ -58,14 +58,32 @@ _NAME_ADDR = re.compile(
     rb"(?:[ \t]*;[ \t]*[A-Za-z0-9.!%*_+`'~-]{1,32}(?:=[!-~]{1,128})?)*"
 )
 _CALL_ID = re.compile(rb"[!-~]{1,256}")
+_TAG = re.compile(rb";[ \t]*tag=", re.IGNORECASE)
 _DIGITS = re.compile(rb"[0-9]{1,5}")
 _MAX_FORWARDS = re.compile(rb"[0-9]{1,3}")
 _PRINTABLE_BODY = re.compile(rb"[\t\n\r -~]*")
 _SDP_LINE = re.compile(r"[a-z]=[ -~]*")
-_SDP_TIME = re.compile(r"t=[0-9]{1,20} [0-9]{1,20}")
+_SDP_TIME = re.compile(r"t=[0-9]{1,10} [0-9]{1,10}")
 _SDP_CONNECTION = re.compile(r"c=IN IP[46] [A-Za-z0-9.:-]{1,64}(/[0-9]{1,3}){0,2}")
 _SDP_ORIGIN = re.compile(SDP_ORIGIN.strip("^$"))
 _SDP_MEDIA = re.compile(SDP_MEDIA.strip("^$"))
+_PAYLOAD_TYPE = r"(?:1[01][0-9]|12[0-7]|[1-9]?[0-9])"
+_SDP_RTP = re.compile(r"RTP/[A-Z/]{1,16}")
+_SDP_RTP_FORMATS = re.compile(
+    rf"m=[a-z]{{1,16}} [0-9]{{1,5}}(/[1-9])? [A-Z/]{{1,20}}( {_PAYLOAD_TYPE}){{1,32}}"
+)
+_SDP_RTPMAP = re.compile(
+    rf"a=rtpmap:{_PAYLOAD_TYPE} [A-Za-z0-9_.-]{{1,32}}/[1-9][0-9]{{0,5}}(/[1-9][0-9]?)?"
+    rf"|a=fmtp:{_PAYLOAD_TYPE} [ -~]{{1,256}}"
+)
+_SDP_ATTRIBUTE = re.compile(r"a=[A-Za-z0-9_.-]{1,32}(:[ -~]{0,256})?")
+_SDP_LINE_SYNTAX = {
+    "o": (_SDP_ORIGIN, "Malformed SDP origin"),
+    "t": (_SDP_TIME, "Malformed SDP time"),
+    "c": (_SDP_CONNECTION, "Malformed SDP connection"),
+    "m": (_SDP_MEDIA, "Malformed SDP media"),
+    "a": (_SDP_ATTRIBUTE, "Malformed SDP attribute"),
+}
 _SDP_ORDER = re.compile(r"v[^v]*o[^v]*s[^v]*t")
 _SDP_REPEATED = re.compile(r"o.*o|s.*s")
 _SDP_MAX_LINES, _SDP_MAX_MEDIA, _SDP_MAX_ATTRS, _SDP_MAX_BANDS = 100, 4, 64, 4
@@ -100,6 +118,8 @@ class CheckedMessage:
     method: str
     """The request's method, or for a response the method in its CSeq."""
     via: TopVia
+    new_call: bool
+    """An INVITE outside a dialog (no To tag): pjsua gives it a call slot and media sockets."""
 
 
 @dataclass(slots=True)
@@ -130,7 +150,8 @@ def check_datagram(data: bytes) -> CheckedMessage:
     _check_length(head)
     via = _check_vias(head, request)
     _check_body(head, method)
-    return CheckedMessage(request=request is not None, method=method, via=via)
+    new_call = request == "INVITE" and _TAG.search(head.values(b"to")[0]) is None
+    return CheckedMessage(request=request is not None, method=method, via=via, new_call=new_call)
 
 
 def _split(data: bytes) -> _Head:
@@ -255,24 +276,13 @@ def _check_sdp(body: str) -> None:
     types: list[str] = []
     session_c, media_c = False, True
     for line in lines:
-        if _SDP_LINE.fullmatch(line) is None:
-            raise Refused(400, "Malformed SDP line")
-        kind = line[0]
+        kind = _check_sdp_line(line)
         types.append(kind)
-        if kind == "o" and _SDP_ORIGIN.fullmatch(line) is None:
-            raise Refused(400, "Malformed SDP origin")
-        if kind == "t" and _SDP_TIME.fullmatch(line) is None:
-            raise Refused(400, "Malformed SDP time")
-        if kind == "c":
-            if _SDP_CONNECTION.fullmatch(line) is None:
-                raise Refused(400, "Malformed SDP connection")
-            if "m" in types:
-                media_c = True
-            else:
-                session_c = True
-        if kind == "m":
-            if _SDP_MEDIA.fullmatch(line) is None:
-                raise Refused(400, "Malformed SDP media")
+        if kind == "c" and "m" in types:
+            media_c = True
+        elif kind == "c":
+            session_c = True
+        elif kind == "m":
             if not (session_c or media_c):
                 raise Refused(400, "SDP media without connection")
             media_c = False
@@ -285,6 +295,21 @@ def _check_sdp(body: str) -> None:
     within = media <= _SDP_MAX_MEDIA and attributes <= _SDP_MAX_ATTRS and bandwidths <= _SDP_MAX_BANDS
     if media < 1 or not within:
         raise Refused(488, "SDP beyond the media workers' limits")
+
+
+def _check_sdp_line(line: str) -> str:
+    """The line's type once its syntax is checked; stricter than Kamailio on numbers a fuzz bends."""
+    if _SDP_LINE.fullmatch(line) is None:
+        raise Refused(400, "Malformed SDP line")
+    kind = line[0]
+    pattern, reason = _SDP_LINE_SYNTAX.get(kind, (None, ""))
+    if pattern is not None and pattern.fullmatch(line) is None:
+        raise Refused(400, reason)
+    if kind == "m" and _SDP_RTP.fullmatch(line.split(" ", 3)[2]) and not _SDP_RTP_FORMATS.fullmatch(line):
+        raise Refused(400, "Malformed SDP media")
+    if kind == "a" and line.startswith(("a=rtpmap:", "a=fmtp:")) and _SDP_RTPMAP.fullmatch(line) is None:
+        raise Refused(400, "Malformed SDP rtpmap or fmtp")
+    return kind
 
 
 def refusal(data: bytes, refused: Refused, *, to_tag: str) -> bytes | None:
@@ -310,10 +335,13 @@ def refusal(data: bytes, refused: Refused, *, to_tag: str) -> bytes | None:
     if _CSEQ.fullmatch(copied[b"cseq"][0]) is None or _CALL_ID.fullmatch(copied[b"call-id"][0]) is None:
         return None
     to = copied[b"to"][0]
-    if not re.search(rb";[ \t]*tag=", to, re.IGNORECASE):
+    if _TAG.search(to) is None:
         to += b";tag=" + to_tag.encode()
     lines_out = [f"SIP/2.0 {refused.code} {refused.reason}".encode()]
     lines_out += [b"Via: " + value for value in copied[b"via"]]
     lines_out += [b"From: " + copied[b"from"][0], b"To: " + to, b"Call-ID: " + copied[b"call-id"][0]]
-    lines_out += [b"CSeq: " + copied[b"cseq"][0], b"Server: Helpline media worker", b"Content-Length: 0"]
+    lines_out += [b"CSeq: " + copied[b"cseq"][0], b"Server: Helpline media worker"]
+    if refused.code == 503:
+        lines_out.append(b"Retry-After: 1")
+    lines_out.append(b"Content-Length: 0")
     return b"\r\n".join(lines_out) + b"\r\n\r\n"

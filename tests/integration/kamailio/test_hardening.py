@@ -1,4 +1,5 @@
-"""Hostile SIP through Kamailio: packets that abort pjsua, a mutation fuzz, floods and password guessing."""
+"""Hostile SIP through Kamailio and straight to a media worker's port (its SIP guard): packets that abort
+pjsua, a mutation fuzz, floods and password guessing."""
 
 from __future__ import annotations
 
@@ -93,6 +94,74 @@ async def _fuzz(raw: RawSip, rng: random.Random, count: int) -> None:
         raw.send(mutate(raw.invite(call_id=raw.new_call_id(), user="fuzz"), rng))
         if index % 10 == 9:
             await asyncio.sleep(0.02)  # keep under the loopback socket's buffer with the 64 KB ones
+
+
+async def test_given_invites_that_abort_pjsua_when_sent_straight_to_a_worker_then_its_guard_answers_400(
+    start_front: FrontFactory, sipp_run: Sipp
+) -> None:
+    async with start_front(1, limits=NO_FLOOD, answer_only="support") as front:
+        pids = _pids(front)
+        raw = await open_raw_sip(front.worker_port(0))
+        try:
+            codes = {}
+            for name, body in CRASHING_SDP_BODIES.items():
+                call_id = raw.new_call_id()
+                raw.send(raw.invite(body, call_id=call_id))
+                codes[name] = (await raw.final(call_id)).code
+            call_id = raw.new_call_id()
+            raw.send(raw.invite(call_id=call_id, cseq=2**32 - 1))
+            codes["CSeq 2^32-1"] = (await raw.final(call_id)).code
+            call_id = raw.new_call_id()
+            raw.send(raw.invite(call_id=call_id, user="fuzz"))
+            codes["a good INVITE, refused by the test's call handler"] = (await raw.final(call_id)).code
+        finally:
+            raw.close()
+        status, errors = await sipp_run.run(
+            sipp_run.scenario("caller.xml", hold_ms=500), "-s", "support", target=front.port
+        )
+
+        assert codes == {
+            "no c= and a port of 99999999": 400,
+            "200 m= lines": 400,
+            "binary garbage": 400,
+            "CSeq 2^32-1": 400,
+            "a good INVITE, refused by the test's call handler": 486,
+        }
+        assert status == 0, errors
+        assert (_pids(front), _restarts(front)) == (pids, 0)
+
+
+async def test_given_a_mutation_fuzz_straight_to_each_worker_when_two_callers_then_call_both_answer(
+    start_front: FrontFactory, sipp_run: Sipp
+) -> None:
+    async with start_front(2, limits=NO_FLOOD, answer_only="support") as front:
+        pids = _pids(front)
+        for worker_id in (0, 1):
+            raw = await open_raw_sip(front.worker_port(worker_id))
+            try:
+                await _fuzz(raw, random.Random(14 + worker_id), FUZZ_DATAGRAMS)
+                # the last good INVITE of the fuzz is answered after everything before it
+                call_id = raw.new_call_id()
+                raw.send(raw.invite(call_id=call_id, user="fuzz"))
+                assert (await raw.final(call_id, within=20)).code == 486
+            finally:
+                raw.close()
+        before = len(front.events.of(Incoming))
+
+        calls = [
+            await sipp_run.start(
+                sipp_run.scenario("caller.xml", hold_ms=2000), "-s", "support", target=front.port
+            )
+            for _ in range(2)
+        ]
+        results = [await sipp_run.finish(call) for call in calls]
+
+        assert [status for status, _ in results] == [0, 0], "".join(errors for _, errors in results)
+        answered = [
+            w for w, e in front.events.items[before:] if isinstance(e, Incoming) and "support" in e.to_uri
+        ]
+        assert sorted(answered) == [0, 1]
+        assert (_pids(front), _restarts(front)) == (pids, 0)
 
 
 async def test_given_password_guessing_when_the_limit_is_reached_then_the_user_is_blocked_for_a_while(

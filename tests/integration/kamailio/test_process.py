@@ -19,13 +19,17 @@ from gateway.sip.kamailio import (
     KamailioState,
     KamailioSupervisor,
     SipAddress,
+    SipLimits,
     WorkerAddress,
     render_config,
 )
 from tests.integration.kamailio.conftest import DOMAIN
+from tests.integration.kamailio.rawsip import open_raw_sip
 
 
-def _files(runtime_dir: Path, agents: dict[str, str], workers: int = 1) -> KamailioFiles:
+def _files(
+    runtime_dir: Path, agents: dict[str, str], workers: int = 1, limits: SipLimits | None = None
+) -> KamailioFiles:
     port = free_udp_ports(1 + workers)
     return render_config(
         listen=SipAddress("127.0.0.1", port),
@@ -33,6 +37,7 @@ def _files(runtime_dir: Path, agents: dict[str, str], workers: int = 1) -> Kamai
         agents=agents,
         runtime_dir=runtime_dir,
         domain=DOMAIN,
+        limits=limits,
     )
 
 
@@ -146,3 +151,27 @@ async def test_given_supervised_kamailio_when_it_dies_after_running_well_then_ba
     assert single_crash < 4.0 <= repeated_crash, (single_crash, repeated_crash)
     assert (health.state, health.restarts) == (KamailioState.UP, 2)
     assert (await supervisor.health()).state is KamailioState.STOPPED
+
+
+async def test_given_health_probes_beyond_the_flood_limit_when_the_same_address_sends_then_it_is_answered(
+    kamailio: str, demo_agents: dict[str, str], tmp_path: Path
+) -> None:
+    limits = SipLimits(flood_requests=20, flood_window_seconds=5)
+    files = _files(tmp_path / "kamailio", demo_agents, limits=limits)
+    supervisor = KamailioSupervisor(files, binary=kamailio)
+    await supervisor.start()
+    try:
+        probes = [(await supervisor.health()).answers for _ in range(3 * limits.flood_requests)]
+        raw = await open_raw_sip(supervisor.listen.port)
+        try:
+            call_id = raw.new_call_id()
+            raw.send(raw.options(call_id=call_id))
+            after_probes = (await raw.final(call_id)).code
+        finally:
+            raw.close()
+    finally:
+        await supervisor.stop()
+
+    assert probes == [True] * 3 * limits.flood_requests
+    # both from 127.0.0.1: had the probes counted, this would be over the limit (503)
+    assert after_probes == 200
