@@ -14,30 +14,31 @@ pjsua answers a request to the address it came from when its top Via has `rport`
 pjsua's answers on with the top Via as the sender wrote it. A separate process, not a thread in the
 worker: the 2.10 wheel holds the GIL while pjsua polls, which would hold a guard thread up to 100 ms.
 
-The guard ends when its worker does (its stdin, a pipe from the worker, reaches end of file).
+The guard is forked by its worker and ends when the worker does (a pipe from the worker reaches end of
+file); a worker whose guard has died stops, and the gateway starts both again.
 """
 
 from __future__ import annotations
 
-import argparse
+import contextlib
+import errno
+import gc
 import logging
+import os
 import re
 import secrets
 import selectors
 import signal
 import socket
-import subprocess
-import sys
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NoReturn
 
 from gateway.sip._sipcheck import CheckedMessage, Refused, check_datagram, refusal
-from gateway.sip._worker_log import send_logs_to_gateway
 from gateway.sip.errors import GuardError
 from gateway.sip.kamailio._config import INVITES_PER_WORKER_SECOND
 
-__all__ = ["Guard", "GuardProcess", "main"]
+__all__ = ["Guard", "GuardProcess"]
 
 logger = logging.getLogger("helpline.sip.guard")
 
@@ -47,6 +48,7 @@ _SENDER_SECONDS = 300.0
 """How long an answer from pjsua can still find its request's sender (a call may ring this long)."""
 _MAX_SENDERS = 50_000
 _REPORT_SECONDS = 10.0
+_BIND_SECONDS = 1.0
 _NEW_CALLS_PER_SECOND = float(INVITES_PER_WORKER_SECOND)
 _NEW_CALLS_BURST = 10.0
 """With at most 15 call slots, 2 sockets per call and 2 more per call ended in the last 0.5 s, a burst of 10
@@ -179,43 +181,88 @@ class Guard:
 
 
 class GuardProcess:
-    """The worker's side: starts the guard, learns its port, tells whether it runs, stops it."""
+    """The worker's side: forks the guard, tells whether it runs, stops it.
 
-    def __init__(self, process: subprocess.Popen[bytes], port: int) -> None:
-        self._process = process
+    Forked before pjsua starts (no pjsua thread exists yet), so it costs no interpreter start-up and shares
+    the worker's pages; the guard closes every descriptor it does not need, so the gateway still sees the
+    worker's pipes close when the worker dies.
+    """
+
+    def __init__(self, pid: int, stop_fd: int, port: int) -> None:
+        self._pid = pid
+        self._stop_fd = stop_fd
+        self._exited = False
         self.port = port
 
     @classmethod
-    def start(cls, host: str, port: int, inner_host: str, *, within: float = 10.0) -> GuardProcess:
-        """Blocks until the guard listens (the worker has nothing else to do before that)."""
-        argv = [sys.executable, "-m", "gateway.sip.guard", "--host", host, "--port", str(port)]
-        process = subprocess.Popen(
-            [*argv, "--inner-host", inner_host], stdin=subprocess.PIPE, stdout=subprocess.PIPE
-        )  # its stderr is the worker's: its log reaches the gateway the same way
-        assert process.stdout is not None
-        with selectors.DefaultSelector() as selector:
-            selector.register(process.stdout, selectors.EVENT_READ)
-            ready = selector.select(within)
-        line = process.stdout.readline() if ready else b""
-        if not line.startswith(b"listening "):
-            cls(process, port).stop()
-            raise GuardError(f"the SIP guard for {host}:{port} did not start (see its log above)")
-        return cls(process, int(line.split()[1]))
+    def start(cls, host: str, port: int, inner_host: str) -> GuardProcess:
+        sock = _bind_when_free(host, port)
+        port = int(sock.getsockname()[1])
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(write_fd)
+            _run_forked(sock, (inner_host, port), read_fd)
+        os.close(read_fd)
+        sock.close()
+        return cls(pid, write_fd, port)
 
     @property
     def running(self) -> bool:
-        return self._process.poll() is None
+        if not self._exited:
+            self._exited = os.waitpid(self._pid, os.WNOHANG) != (0, 0)
+        return not self._exited
 
     def stop(self) -> None:
-        if self._process.stdin is not None:
-            self._process.stdin.close()  # end of file: the guard returns
+        os.close(self._stop_fd)  # end of file: the guard returns
+        deadline = time.monotonic() + 2.0
+        while self.running and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if self.running:
+            os.kill(self._pid, signal.SIGKILL)
+            os.waitpid(self._pid, 0)
+            self._exited = True
+
+
+def _run_forked(sock: socket.socket, inner: tuple[str, int], stop_fd: int) -> NoReturn:
+    code = 1
+    try:
+        _detach({sock.fileno(), stop_fd, 2})
+        gc.enable()  # the worker runs its collector by hand; here nothing else would
+        Guard(sock, inner).serve(stop_fd)
+        code = 0
+    except BaseException:
+        logger.exception("the SIP guard failed")
+    finally:
+        os._exit(code)  # never the worker's clean-up: it is still running
+
+
+def _detach(keep: set[int]) -> None:
+    """Stop being the worker: its signal handlers, stdin, stdout and other descriptors are not the guard's."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # Ctrl-C reaches the whole process group: the worker stops on it and then closes the guard's pipe.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    keep = keep | {0, 1}
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd not in keep:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def _bind_when_free(host: str, port: int) -> socket.socket:
+    """The guard's socket; a killed worker's guard may hold the port a few milliseconds longer."""
+    deadline = time.monotonic() + _BIND_SECONDS
+    while True:
         try:
-            self._process.wait(2.0)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-        if self._process.stdout is not None:
-            self._process.stdout.close()
+            return bind(host, port)
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE or time.monotonic() >= deadline:
+                raise GuardError(f"the SIP guard cannot listen on {host}:{port}: {exc}") from exc
+        time.sleep(0.05)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -225,26 +272,3 @@ def bind(host: str, port: int) -> socket.socket:
     sock.bind((host, port))
     sock.setblocking(False)
     return sock
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gateway.sip.guard", description=__doc__)
-    parser.add_argument("--host", required=True, help="the worker's advertised SIP address")
-    parser.add_argument("--port", type=int, required=True, help="its port (0: any free port)")
-    parser.add_argument("--inner-host", required=True, help="where pjsua listens, on the same port")
-    args = parser.parse_args(argv)
-    send_logs_to_gateway()
-    try:
-        sock = bind(args.host, args.port)
-    except OSError as exc:
-        logger.error("SIP guard cannot listen on %s:%d: %s", args.host, args.port, exc)
-        return 1
-    port = int(sock.getsockname()[1])
-    # The worker reads this line, then binds pjsua to the same port on the inner address.
-    sys.stdout.write(f"listening {port}\n")
-    sys.stdout.flush()
-    # Ctrl-C reaches the whole process group: the worker stops on it and then closes the guard's stdin.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    with sock:
-        Guard(sock, (args.inner_host, port)).serve(sys.stdin.fileno())
-    return 0

@@ -130,14 +130,15 @@ class MediaWorker:
         self._stopping = True
 
     def _start(self) -> None:
+        port = self._options.port
+        if self._options.private_host:
+            # Forked before pjsua starts any thread of its own.
+            self._guard = GuardProcess.start(self._options.host, port, self._options.private_host)
+            port = self._guard.port
         self._endpoint = pj.Endpoint()
         self._endpoint.libCreate()
         self._endpoint.libInit(endpoint_config(self._options))
         self._endpoint.audDevManager().setNullDev()
-        port = self._options.port
-        if self._options.private_host:
-            self._guard = GuardProcess.start(self._options.host, port, self._options.private_host)
-            port = self._guard.port
         transport_id = self._endpoint.transportCreate(
             pj.PJSIP_TRANSPORT_UDP, transport_config(self._options, port)
         )
