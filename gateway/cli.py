@@ -118,6 +118,12 @@ def _parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     kinds.add_parser(
+        "sip-guard",
+        help="CPU and latency a media worker's SIP guard adds per datagram",
+        description="See `helpline bench sip-guard --help`.",
+        add_help=False,
+    )
+    kinds.add_parser(
         "metrics",
         help="metrics engine CPU per routing event, beside the routing core's",
         description="See `helpline bench metrics --help`.",
@@ -212,6 +218,7 @@ def _serve(args: argparse.Namespace, config_path: Path) -> int:
 _OWN_PARSERS = {
     ("bench", "routing"): "bench.routing",
     ("bench", "sip"): "bench.sip",
+    ("bench", "sip-guard"): "bench.sipguard",
     ("bench", "pop"): "bench.pop",
     ("bench", "wallboard"): "bench.wallboard",
     ("bench", "metrics"): "bench.metrics",

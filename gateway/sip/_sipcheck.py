@@ -41,6 +41,10 @@ _REQUEST_LINE = re.compile(rb"([A-Z]{1,16}) ((?:sips?|tel):[!-~]{1,1024}) SIP/2\
 _STATUS_LINE = re.compile(rb"SIP/2\.0 ([1-6][0-9]{2}) [ -~\t\x80-\xff]{0,256}")
 _HEADER = re.compile(rb"([A-Za-z0-9.!%*_+`'~-]{1,64})[ \t]*:[ \t]*(.*)", re.DOTALL)
 _TEXT = re.compile(rb"[\t -~\x80-\xff]*")
+_HEAD_TEXT = re.compile(rb"[\t\r\n -~\x80-\xff]*")
+_HEADER_LINE = re.compile(
+    rb"\r\n(?:([A-Za-z0-9.!%*_+`'~-]{1,64})[ \t]*:[ \t]*([^\r\n]*)(?=\r\n)|([^\r\n]*)(?=\r\n))"
+)
 _CSEQ = re.compile(rb"([0-9]{1,10})[ \t]+([A-Z]{1,16})")
 _CSEQ_NUMBER = re.compile(CSEQ_BELOW_2_31.encode())
 _VIA = re.compile(
@@ -125,12 +129,12 @@ class CheckedMessage:
 @dataclass(slots=True)
 class _Head:
     start: bytes
-    headers: list[tuple[bytes, bytes, int]]
-    """(lower-case full name, value, offset of the value in the datagram), in order."""
+    headers: dict[bytes, list[tuple[bytes, int]]]
+    """Lower-case full name -> (value, offset of the value in the datagram), in order."""
     body: bytes
 
     def values(self, name: bytes) -> list[bytes]:
-        return [value for header, value, _ in self.headers if header == name]
+        return [value for value, _ in self.headers.get(name, ())]
 
 
 def check_datagram(data: bytes) -> CheckedMessage:
@@ -158,25 +162,23 @@ def _split(data: bytes) -> _Head:
     end = data.find(b"\r\n\r\n")
     if end < 0:
         raise Refused(400, "No end of headers")
-    lines = data[:end].split(b"\r\n")
-    headers = []
-    offset = len(lines[0]) + 2
-    for line in lines[1:]:
-        if not _TEXT.fullmatch(line):
-            raise Refused(400, "Control character in a header")
-        if line[:1] in (b" ", b"\t"):
-            raise Refused(400, "Folded header line")
-        found = _HEADER.fullmatch(line)
-        if found is None:
-            raise Refused(400, "Malformed header line")
-        name = found.group(1).lower()
-        headers.append((_COMPACT.get(name, name), found.group(2).rstrip(b" \t"), offset + found.start(2)))
-        offset += len(line) + 2
+    head = data[: end + 2]
+    line_ends = head.count(b"\r\n")
+    if not _HEAD_TEXT.fullmatch(head) or not head.count(b"\n") == line_ends == head.count(b"\r"):
+        raise Refused(400, "Control character in a header")
     try:
-        data[:end].decode()
+        head.decode()
     except UnicodeDecodeError:
         raise Refused(400, "Headers are not UTF-8") from None
-    return _Head(start=lines[0], headers=headers, body=data[end + 4 :])
+    start = head.find(b"\r\n")
+    headers: dict[bytes, list[tuple[bytes, int]]] = {}
+    for line in _HEADER_LINE.finditer(head, start):
+        if line.group(1) is None:
+            folded = line.group(3)[:1] in (b" ", b"\t")
+            raise Refused(400, "Folded header line" if folded else "Malformed header line")
+        name = line.group(1).lower()
+        headers.setdefault(_COMPACT.get(name, name), []).append((line.group(2).rstrip(b" \t"), line.start(2)))
+    return _Head(start=data[:start], headers=headers, body=data[end + 4 :])
 
 
 def _check_start_line(line: bytes) -> str | None:
@@ -226,7 +228,7 @@ def _check_length(head: _Head) -> None:
 
 
 def _check_vias(head: _Head, method: str | None) -> TopVia:
-    vias = [(value, offset) for name, value, offset in head.headers if name == b"via"]
+    vias = head.headers[b"via"]
     for value, _ in vias:
         for part in value.split(b","):
             if _VIA.fullmatch(part.strip()) is None:
