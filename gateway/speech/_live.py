@@ -133,10 +133,18 @@ class LiveRecogniser:
             await asyncio.to_thread(self._reports.put, None)  # ends the reader thread
         if reader is not None:
             await asyncio.to_thread(reader.join, 5)
+        await asyncio.to_thread(self._close_queues)
         self._process = self._reader = None
         self._ready.clear()
         if self._folder is not None:
             await asyncio.to_thread(shutil.rmtree, self._folder, True)
+
+    def _close_queues(self) -> None:
+        for channel in (self._commands, self._reports):
+            if channel is not None:
+                channel.close()
+                channel.join_thread()
+        self._commands = self._reports = None
 
     def _read(self) -> None:
         """The reader thread: reports from the process, handed to the event loop."""

@@ -145,7 +145,7 @@ def sipp(pcap_dir: Path, tmp_path: Path) -> Callable[[Path], Caller]:
     binary = need("sipp", "sip-tester")
 
     def caller(media: Path) -> Caller:
-        folder = tmp_path / f"sipp-{media.name}"
+        folder = tmp_path / f"sipp-{len(list(tmp_path.glob('sipp-*')))}"
         folder.mkdir()
         return Caller(binary=binary, pcap_dir=pcap_dir, media=media, folder=folder)
 
