@@ -42,7 +42,7 @@ CONFIG = {
     "skills": [{"id": "support"}],
     "queues": [{"id": "support", "name": "Support", "skills": [{"skill": "support"}]}],
     "flows": {
-        "speech": [{"menu": {**_MENU, "options": {"2": {"goto": "support", "speech": [WORD]}}}}],
+        "main": [{"menu": {**_MENU, "options": {"2": {"goto": "support", "speech": [WORD]}}}}],
         "plain": [{"menu": {**_MENU, "options": {"2": "support"}}}],
         "support": [{"queue": {"queue": "support"}}],
     },
@@ -177,7 +177,7 @@ async def _stop(parts: tuple[VoiceService, WorkerPool, AcdServer, Database, int]
 
 
 async def _latencies(bench: _Bench, speech: Path, calls: int) -> list[float]:
-    parts = await bench.gateway("speech")
+    parts = await bench.gateway("main")
     try:
         for _ in range(calls):
             process = await bench.call(parts[4], speech, 4.0)
@@ -218,7 +218,7 @@ async def _run(model: Path, calls: int, concurrent: int, hold: float, rounds: in
             for _ in range(rounds):
                 idle.append(await _worker_cpu(bench, "plain", quiet, 0, hold))
                 plain.append(await _worker_cpu(bench, "plain", quiet, concurrent, hold))
-                listening.append(await _worker_cpu(bench, "speech", quiet, concurrent, hold))
+                listening.append(await _worker_cpu(bench, "main", quiet, concurrent, hold))
         finally:
             await bench.listener.close()
     window = hold - 4.0
