@@ -54,6 +54,10 @@ flows:
     - queue: {queue: support}
   operator:
     - queue: {queue: operator}
+  confirm:
+    - collect: {attribute: confirmed, prompt: "Is this about your order? Say yes or no.", max_length: 1,
+                timeout: 3, retries: 1, speech: {'1': [네], '2': [아니요]}}
+    - queue: {queue: support}
 """
 
 
@@ -96,7 +100,7 @@ async def speech_gateway(prompt_dir: Path, tmp_path: Path) -> AsyncIterator[Call
     """The voice test gateway with a live recogniser, as `gateway.app` builds it when speech is on."""
     parts: list[tuple[Gateway, AcdServer, LiveRecogniser]] = []
 
-    async def start() -> tuple[Gateway, LiveRecogniser]:
+    async def start(entry: str = "main") -> tuple[Gateway, LiveRecogniser]:
         config = parse_config(yaml.safe_load(CONFIG))
         flows = parse_flows(
             config.flows, queues={q.id for q in config.queues}, business_hours=set(), path="flows"
@@ -115,6 +119,7 @@ async def speech_gateway(prompt_dir: Path, tmp_path: Path) -> AsyncIterator[Call
             pool,
             flows,
             hub,
+            entry_flow=entry,
             prompts=PromptCache(prompt_dir),
             recordings_dir=tmp_path / "recordings",
             agent_uri=lambda _agent: None,
@@ -214,3 +219,18 @@ async def test_given_a_speech_menu_when_the_caller_says_something_else_then_the_
     heard = [r.getMessage() for r in caplog.records if "the speech menu heard" in r.getMessage()]
     assert len(heard) == 2 and "'[unk]'" in heard[0] and "'지원'" in heard[1], heard
     assert queues(gateway) == ["support"]
+
+
+@pytest.mark.timeout(600)
+async def test_given_a_yes_no_collect_when_the_caller_says_yes_then_the_interaction_carries_it(
+    speech_gateway: Callable[..., Any], sipp: Callable[[Path], Caller], tmp_path: Path
+) -> None:
+    gateway, _ = await speech_gateway("confirm")
+    media = says(tmp_path / "yes", (1.0, "네"))
+
+    status, errors = await sipp(media).call(gateway.port, [("pause", 8000)])
+
+    assert status == 0, errors
+    [received] = gateway.of(EventType.RECEIVED)
+    assert received.data["queue"] == "support"
+    assert received.data["attributes"]["confirmed"] == "1"
