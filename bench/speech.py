@@ -1,4 +1,6 @@
-"""Speech benchmark: the transcription pipeline's real-time factor beside raw Vosk on the same audio.
+"""Speech benchmark: the transcription pipeline's real-time factor beside raw Vosk on the same audio,
+then speech menus on real calls (decision latency, the media worker's CPU per listening call: see
+`bench/speech_menu.py`).
 
 Raw Vosk: this process feeds the WAV to a `KaldiRecognizer` in 0.5 s chunks (the model loaded before
 timing). Pipeline: the gateway's `TranscriptionService` (one spawned worker process, warmed up by a first
@@ -109,8 +111,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=3, help="times the default Korean text is spoken")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("--menu-calls", type=int, default=10, help="speech menu calls timed (0: skip)")
+    parser.add_argument("--menu-concurrent", type=int, default=8, help="callers in a menu for the CPU cost")
+    parser.add_argument("--menu-hold", type=float, default=14.0, help="seconds each of those callers stays")
     args = parser.parse_args(argv)
-    result = run(args.model or _default_model(), args.audio, args.rounds, args.repeat)
+    model = args.model or _default_model()
+    result: dict[str, Any] = dict(run(model, args.audio, args.rounds, args.repeat))
+    if args.menu_calls > 0:
+        from bench.speech_menu import run_menu
+
+        calls, concurrent, hold = args.menu_calls, args.menu_concurrent, args.menu_hold
+        result |= run_menu(model, calls=calls, concurrent=concurrent, hold=hold, rounds=args.rounds)
     if args.json:
         print(json.dumps(result))
     else:

@@ -54,6 +54,7 @@ from gateway.cti import CrmDesk, answer_lookup_by
 from gateway.cti import http as cti_http
 from gateway.health import Check, HealthService, database_check, redis_check, sip_check
 from gateway.health import http as health_http
+from gateway.ivr import Menu
 from gateway.logs import configure_logging, hide_in_logs
 from gateway.metrics import Metrics
 from gateway.panel import add_routes as add_panel_routes
@@ -61,7 +62,14 @@ from gateway.panel import dist_dir as panel_dist_dir
 from gateway.realtime import RealtimeServer
 from gateway.sip import WorkerPool
 from gateway.sip.front import SipFront
-from gateway.speech import SpeechStatus, TranscribingSink, TranscriptionService, speech_status
+from gateway.speech import (
+    Hearing,
+    LiveRecogniser,
+    SpeechStatus,
+    TranscribingSink,
+    TranscriptionService,
+    speech_status,
+)
 from gateway.speech import http as speech_http
 from gateway.storage import ChatRecords, Database
 from gateway.storage import metadata as storage_metadata
@@ -196,6 +204,7 @@ def _voice_service(
     cti: CtiRuntime,
     transcriber: TranscriptionService | None,
     at_rest: RecordingsAtRest,
+    listener: LiveRecogniser | None,
 ) -> VoiceService:
     sip_users = {u.id: u.sip.user for u in config.agents if u.sip is not None}
     phones = {u.id: u.sip.user for u in config.users if u.sip is not None}  # supervisors' too
@@ -227,6 +236,7 @@ def _voice_service(
         agent_uri=agent_uri,
         is_open=lambda name, now: is_open(hours[name], now.timestamp()),
         recording_sink=_recording_sink(database, hub, transcriber),
+        speech=listener,
         music_on_hold=music,
         media_root=settings.config_dir,
         lookup=answer_lookup_by(cti.service),
@@ -333,6 +343,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
     sip = _sip_front(config, settings) if settings.sip_enabled else None
     voices: list[VoiceService] = []
     transcribers: list[TranscriptionService] = []  # one when speech is on (known once the loop runs)
+    listeners: list[LiveRecogniser] = []  # one when speech is on and a menu takes `speech:` keywords
 
     def voice() -> VoiceService | None:
         return voices[0] if voices else None
@@ -404,7 +415,10 @@ def build_app(config: Config, settings: Settings) -> web.Application:
             logger.warning("no IVR flows in the configuration: inbound calls are refused with 480")
             return
         transcriber = transcribers[0] if transcribers else None
-        voice = _voice_service(config, settings, pool, hub, database, sip, cti, transcriber, at_rest)
+        listener = listeners[0] if listeners else None
+        voice = _voice_service(
+            config, settings, pool, hub, database, sip, cti, transcriber, at_rest, listener
+        )
         sip.attach(voice)
         await voice.start()
         voices.append(voice)
@@ -425,6 +439,13 @@ def build_app(config: Config, settings: Settings) -> web.Application:
             )
             await transcriber.start()
             transcribers.append(transcriber)
+        if speech.model_dir is not None and sip is not None and _menus_take_speech(config):
+            # the model loads in the background; until it has, menus take DTMF only
+            listener = LiveRecogniser(
+                model_dir=speech.model_dir, hearing=Hearing(confidence=config.speech.menu_confidence)
+            )
+            await listener.start()
+            listeners.append(listener)
         await chat.start()
         if sip is not None:
             await sip.start(before_calls=attach_voice)
@@ -440,6 +461,8 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         await chat.stop()
         for transcriber in transcribers:
             await transcriber.stop()
+        for listener in listeners:
+            await listener.close()
         await hub.stop()
         await console.close()
         await realtime.close()
@@ -468,6 +491,16 @@ def build_app(config: Config, settings: Settings) -> web.Application:
 
     app.cleanup_ctx.append(purging)
     return app
+
+
+def _menus_take_speech(config: Config) -> bool:
+    return any(
+        option.speech
+        for flow in parsed_flows(config).values()
+        for step in flow.steps
+        if isinstance(step.verb, Menu)
+        for option in step.verb.options
+    )
 
 
 async def _announce_speech(config: Config, settings: Settings) -> SpeechStatus:

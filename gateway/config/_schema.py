@@ -450,6 +450,8 @@ class SpeechConfig(_Frozen):
     model_dir: str | None = None
     # queue id -> category -> words or phrases spotted in that queue's call transcripts
     keywords: dict[Identifier, dict[Identifier, tuple[Annotated[str, Field(min_length=1)], ...]]] = {}
+    # speech menus: a word heard with a lower confidence (0..1) counts as not understood
+    menu_confidence: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
 
     @field_validator("language")
     @classmethod

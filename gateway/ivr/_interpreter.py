@@ -52,6 +52,7 @@ from gateway.ivr._model import (
     Queue,
     Say,
     SetAttributes,
+    SpokenValue,
     Target,
     TargetKind,
     Transfer,
@@ -256,17 +257,19 @@ class FlowRun:
             collect.terminator,
             collect.timeout_seconds,
             sensitive=collect.sensitive,
+            speech=tuple(word for spoken in collect.speech for word in spoken.words),
         )
         for attempt in range(collect.retries + 1):
             if attempt and collect.invalid_prompt is not None:
                 yield from self._await(collect.invalid_prompt, MediaDone)
-            reply = yield from self._await(ask, DigitsCollected, NoInput)
+            reply = yield from self._await(ask, DigitsCollected, NoInput, SpeechRecognized)
             digits = _entry(collect, reply)
             shown = "*" * len(digits) if collect.sensitive else digits
             if _valid_entry(collect, digits):
                 self._note(where, "collect", "collected", shown)
                 return digits
-            self._note(where, "collect", "rejected" if digits else "no_input", shown)
+            rejected = digits or isinstance(reply, SpeechRecognized)
+            self._note(where, "collect", "rejected" if rejected else "no_input", shown or _heard(reply))
         return None
 
     def _lookup(self, lookup: Lookup, where: str) -> Handler:
@@ -353,8 +356,15 @@ def _said(keyword: str, text: str) -> bool:
 
 
 def _entry(collect: Collect, reply: Input) -> str:
+    if isinstance(reply, SpeechRecognized):
+        return _spoken(collect.speech, reply.text.lower())
     digits = _heard(reply)
     return digits.removesuffix(collect.terminator) if collect.terminator else digits
+
+
+def _spoken(values: tuple[SpokenValue, ...], text: str) -> str:
+    """The value whose keyword was said ("" when none was)."""
+    return next((v.value for v in values if any(_said(word, text) for word in v.words)), "")
 
 
 def _valid_entry(collect: Collect, digits: str) -> bool:

@@ -35,6 +35,7 @@ __all__ = [
     "Queue",
     "Say",
     "SetAttributes",
+    "SpokenValue",
     "Step",
     "Target",
     "TargetKind",
@@ -99,6 +100,14 @@ class MenuOption:
 
 
 @dataclass(frozen=True, slots=True)
+class SpokenValue:
+    """A `collect` answered by voice: saying one of `words` enters `value` (e.g. "1" for yes)."""
+
+    value: str
+    words: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Menu:
     prompt: Prompt
     options: tuple[MenuOption, ...]
@@ -126,6 +135,7 @@ class Collect:
     sensitive: bool = False  # recording pauses while the caller types; history masks the digits
     on_failure: Target = HANGUP
     invalid_prompt: Prompt | None = None
+    speech: tuple[SpokenValue, ...] = ()  # heard once speech recognition is on (never when sensitive)
 
 
 class Operator(StrEnum):

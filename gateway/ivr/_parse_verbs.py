@@ -22,6 +22,7 @@ from gateway.ivr._model import (
     Prompt,
     Say,
     SetAttributes,
+    SpokenValue,
     Transfer,
     Voicemail,
 )
@@ -195,6 +196,7 @@ _COLLECT_KEYS = (
     "sensitive",
     "on_failure",
     "invalid_prompt",
+    "speech",
 )
 
 
@@ -221,8 +223,29 @@ def parse_collect(scope: Scope, value: object, path: str) -> Collect | None:
         sensitive=props.flag("sensitive", False),
         on_failure=props.target("on_failure", HANGUP),
         invalid_prompt=_optional_prompt(scope, props, "invalid_prompt"),
+        speech=_spoken_values(scope, props.get("speech"), props.path("speech")),
     )
+    if collect.speech and collect.sensitive:
+        scope.error(props.path("speech"), "a sensitive collect takes DTMF only (nothing it hears is kept)")
     return collect if attribute and prompt else None
+
+
+def _spoken_values(scope: Scope, value: object, path: str) -> tuple[SpokenValue, ...]:
+    """`{'1': [yes, yeah], '2': no}`: what the caller may say instead of keying each value."""
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping) or not value:
+        scope.error(path, f"expected a mapping of value to keywords, got {describe(value)}")
+        return ()
+    spoken = []
+    for key, words in value.items():
+        where = child(path, str(key))
+        entry = str(key)
+        if not entry or not all(c.isdigit() or c in "*#" for c in entry):
+            scope.error(where, f"expected digits to enter, got {describe(key)}")
+            continue
+        spoken.append(SpokenValue(entry, _keywords(scope, words, where)))
+    return tuple(spoken)
 
 
 def _terminator(scope: Scope, props: Props) -> str | None:

@@ -110,7 +110,8 @@ def wav_byte_rate(path: str) -> int:
 
 
 class Leg:
-    """One call and the media attached to it: at most one prompt, one recorder, and bridged partners."""
+    """One call and the media attached to it: at most one prompt, one recorder, one listener (a second
+    recorder whose file a speech recogniser reads as it grows) and bridged partners."""
 
     def __init__(self, call: WorkerCall, graveyard: Graveyard) -> None:
         self.call = call
@@ -123,6 +124,7 @@ class Leg:
         self._prompt_deadline: float | None = None
         """When the prompt ends (monotonic clock); set once the prompt is connected to the call's audio."""
         self._recorder: Any = None
+        self._listener: Any = None
 
     def audio(self) -> Any:
         """The call's conference port, or None while the call has no usable audio."""
@@ -172,14 +174,29 @@ class Leg:
     def record_stop(self) -> None:
         """Disconnect the recorder from the call's audio, then destroy it (which closes the file)."""
         recorder, self._recorder = self._recorder, None
-        if recorder is not None:
-            try:
-                audio = self.audio()
-                if audio is not None:
-                    audio.stopTransmit(recorder)
-            except PjError:
-                pass  # the call's media is already gone, and the connection with it
+        self._unhook(recorder)
         # `recorder` held the last reference: pjsua closes the file and destroys it on return.
+
+    def listen_start(self, path: str) -> None:
+        self.listen_stop()
+        listener = pj.AudioMediaRecorder()
+        listener.createRecorder(path)
+        self._listener = listener
+        self.connect_media()
+
+    def listen_stop(self) -> None:
+        listener, self._listener = self._listener, None
+        self._unhook(listener)
+
+    def _unhook(self, recorder: Any) -> None:
+        if recorder is None:
+            return
+        try:
+            audio = self.audio()
+            if audio is not None:
+                audio.stopTransmit(recorder)
+        except PjError:
+            pass  # the call's media is already gone, and the connection with it
 
     def connect_media(self) -> None:
         """(Re)connect the prompt and the recorder; a no-op until the call has audio."""
@@ -192,11 +209,13 @@ class Leg:
                 # pjsua's conference bridge reads a player only while it transmits somewhere, so the
                 # prompt starts playing now.
                 self._prompt_deadline = time.monotonic() + self._prompt_seconds
-        if self._recorder is not None:
-            audio.startTransmit(self._recorder)
+        for recorder in (self._recorder, self._listener):
+            if recorder is not None:
+                audio.startTransmit(recorder)
 
     def release(self) -> None:
         """Stop the call's prompt and recording and destroy them; on the main thread, as the call ends."""
         self.stop_play()
         self.record_stop()
+        self.listen_stop()
         self.bridged.clear()

@@ -27,6 +27,8 @@ __all__ = [
     "Headers",
     "Hold",
     "Incoming",
+    "ListenStart",
+    "ListenStop",
     "Load",
     "MakeCall",
     "MediaEnded",
@@ -123,6 +125,24 @@ class RecordStop:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ListenStart:
+    """Write what the caller says to `path` as it comes (a WAV a speech recogniser reads while it grows),
+    beside the call's own recorder; one listener per call."""
+
+    TYPE: ClassVar[str] = "listen_start"
+    call_id: str
+    path: str
+    command_id: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListenStop:
+    TYPE: ClassVar[str] = "listen_stop"
+    call_id: str
+    command_id: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Bridge:
     TYPE: ClassVar[str] = "bridge"
     call_a: str
@@ -204,6 +224,8 @@ Command = (
     | StopPlay
     | RecordStart
     | RecordStop
+    | ListenStart
+    | ListenStop
     | Bridge
     | Unbridge
     | Transmit
@@ -334,6 +356,8 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         StopPlay,
         RecordStart,
         RecordStop,
+        ListenStart,
+        ListenStop,
         Bridge,
         Unbridge,
         Transmit,

@@ -43,6 +43,8 @@ from gateway.sip._protocol import (
     Hangup,
     Hold,
     Incoming,
+    ListenStart,
+    ListenStop,
     Load,
     MakeCall,
     MediaEnded,
@@ -277,6 +279,10 @@ class MediaWorker:
                 self._leg(command.call_id).record_start(command.path)
             case RecordStop():
                 self._leg(command.call_id).record_stop()
+            case ListenStart():
+                self._leg(command.call_id).listen_start(command.path)
+            case ListenStop():
+                self._leg(command.call_id).listen_stop()
             case Bridge():
                 self._bridge(self._leg(command.call_a), self._leg(command.call_b))
             case Unbridge():

@@ -3,13 +3,17 @@
 service = TranscriptionService(model_dir=model, keywords={"support": {"cancel": ["취소"]}})
 sink = TranscribingSink(recordings, service, queue_of=...)   # the recording clerk's sink, transcribing
 status = speech_status(config.speech, data_dir)               # on, or off and why
+live = LiveRecogniser(model_dir=model)                         # speech menus: VoiceService(speech=live)
 
-Recognition runs in spawned worker processes behind a bounded backlog, never on the event loop.
+Recognition runs in spawned worker processes (transcripts behind a bounded backlog; speech menus in one
+process holding the model for every call), never on the event loop.
 """
 
 from __future__ import annotations
 
 from ._filing import TRANSCRIPT_FILE, TranscribingSink
+from ._hearing import Hearing
+from ._live import LiveRecogniser
 from ._model_install import MODEL_LIST_URL, ModelEntry, choose_model, install_model, read_model_list
 from ._speech_model import SpeechStatus, is_vosk_model, speech_status
 from ._transcription import LegFile, TranscriptionJob, TranscriptionService, transcript_document
@@ -18,7 +22,9 @@ from .errors import ModelInstallError, SpeechError
 __all__ = [
     "MODEL_LIST_URL",
     "TRANSCRIPT_FILE",
+    "Hearing",
     "LegFile",
+    "LiveRecogniser",
     "ModelEntry",
     "ModelInstallError",
     "SpeechError",

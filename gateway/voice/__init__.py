@@ -25,6 +25,7 @@ from gateway.voice._agents import AgentUri
 from gateway.voice._at_rest import SEALED_SUFFIX, RecordingsAtRest, load_key
 from gateway.voice._control import DialUri, TargetKind, TransferTarget, parse_target
 from gateway.voice._ivr import CustomerLookup
+from gateway.voice._listening import SpeechHeard, SpeechListener, SpeechStarted
 from gateway.voice._monitor import MonitorStatus
 from gateway.voice._numbers import OwnNumbers
 from gateway.voice._prompts import RATES, PromptCache
@@ -74,6 +75,9 @@ __all__ = [
     "RecordingSink",
     "RecordingUnreadable",
     "RecordingsAtRest",
+    "SpeechHeard",
+    "SpeechListener",
+    "SpeechStarted",
     "TargetKind",
     "TransferTarget",
     "VoiceError",

@@ -33,6 +33,7 @@ from gateway.voice._agents import AgentDesk
 from gateway.voice._at_rest import RecordingsAtRest, private_dirs
 from gateway.voice._filing import RecordingClerk
 from gateway.voice._ivr import IvrDriver
+from gateway.voice._listening import SpeechHeard, SpeechStarted
 from gateway.voice._media import Media, PromptReady, TimerFired, TimerKind
 from gateway.voice._monitor import Supervision
 from gateway.voice._numbers import OwnNumbers
@@ -253,6 +254,15 @@ class Dispatcher:
             elif fired.token == session.timer_token:
                 session.timer = None
                 await self._ivr.timer(session, fired.kind)
+        await self._settle(session)
+
+    async def speech(self, report: SpeechStarted | SpeechHeard) -> None:
+        key = report.listen_id.rpartition("-")[0]  # the IVR driver's ids: "<session key>-<n>"
+        session = self._calls.sessions.get(key)
+        if session is None:
+            return
+        with bind_interaction(session.interaction_id):
+            await self._ivr.heard(session, report)
         await self._settle(session)
 
     async def prompt_ready(self, ready: PromptReady) -> None:

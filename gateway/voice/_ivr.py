@@ -3,13 +3,16 @@
 Digits barge in on a `collect` or `menu` prompt; the time-out runs from the prompt's end and again
 from each digit. A sensitive `collect` stops the caller's recorder for its duration (the gap becomes
 silence when the recording is assembled). Speech prompts render in the background: the prompt starts
-when `PromptReady` arrives.
+when `PromptReady` arrives. A menu with `speech:` keywords also listens when a speech recogniser is
+given (and its model loaded): the caller's first words barge in, and what was heard chooses the option.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +21,7 @@ from typing import Protocol
 from gateway.acd import CustomerContext
 from gateway.ivr import (
     Action,
+    CallerHungUp,
     CollectDigits,
     End,
     Hangup,
@@ -31,12 +35,14 @@ from gateway.ivr import (
     RecordVoicemail,
     ResumeRecording,
     Say,
+    SpeechRecognized,
     StartQueue,
     TransferCall,
 )
 from gateway.logs import bind_interaction
 from gateway.voice._at_rest import private_dirs
 from gateway.voice._digits import DigitBuffer
+from gateway.voice._listening import SpeechHeard, SpeechListener, SpeechStarted
 from gateway.voice._media import Media, TimerKind
 from gateway.voice._session import Phase, Playing, Session
 
@@ -58,10 +64,19 @@ class TransferDialer(Protocol):
 
 
 class IvrDriver:
-    def __init__(self, media: Media, *, recordings_dir: Path, lookup: CustomerLookup | None = None) -> None:
+    def __init__(
+        self,
+        media: Media,
+        *,
+        recordings_dir: Path,
+        lookup: CustomerLookup | None = None,
+        listener: SpeechListener | None = None,
+    ) -> None:
         self._media = media
         self._recordings_dir = recordings_dir
         self._lookup = lookup
+        self._listener = listener
+        self._listens = itertools.count(1)
         self._queue: QueueEntrance | None = None
         self._transfer: TransferDialer | None = None
 
@@ -75,6 +90,8 @@ class IvrDriver:
         """Answer the flow's pending action; the flow's next action is performed at once."""
         if session.run.finished:
             return
+        if isinstance(event, CallerHungUp):
+            await self._stop_listening(session)
         try:
             action = session.run.feed(event)
         except IvrError:
@@ -88,6 +105,7 @@ class IvrDriver:
             await self._media.prompt(session, action)
         elif isinstance(action, CollectDigits):
             session.buffer = DigitBuffer(action)
+            await self._listen(session, action)
             await self._media.prompt(session, action.prompt)
         elif isinstance(action, PauseRecording | ResumeRecording):
             await self._recording(session, action)
@@ -138,10 +156,49 @@ class IvrDriver:
         elif kind is TimerKind.VOICEMAIL:
             await self.finish_voicemail(session)
 
+    async def heard(self, session: Session, report: SpeechStarted | SpeechHeard) -> None:
+        """The recogniser's report on what the caller is saying to the menu waiting now."""
+        if session.listening != report.listen_id or session.buffer is None:
+            return  # a late report for an input already complete
+        if isinstance(report, SpeechStarted):
+            session.cancel_timer()  # the caller is answering: no "no input" now, the result will follow
+            if session.playing is Playing.PROMPT:
+                await self._media.stop(session)  # barge-in
+            return
+        latency = time.time() - report.speech_ended
+        logger.info(
+            "call %s: the speech menu heard %r %.0f ms after the caller stopped speaking",
+            session.key,
+            report.text,
+            latency * 1000,
+        )
+        await self._collected(session, SpeechRecognized(report.text))
+        if self._listener is not None:
+            self._listener.decided(latency)
+
     async def _collected(self, session: Session, result: Input) -> None:
         session.buffer = None
         session.cancel_timer()
+        await self._stop_listening(session)
         await self.feed(session, result)
+
+    async def _listen(self, session: Session, action: CollectDigits) -> None:
+        listener = self._listener
+        if not action.speech or listener is None or not listener.ready or session.caller_call is None:
+            return  # DTMF only
+        listen_id = f"{session.key}-{next(self._listens)}"
+        path = listener.folder / f"{listen_id}.wav"
+        session.listening = listen_id
+        started = time.time()
+        await self._media.listen(session, path)
+        await listener.listen(listen_id, path, action.speech, started)
+
+    async def _stop_listening(self, session: Session) -> None:
+        listen_id, session.listening = session.listening, None
+        if listen_id is None or self._listener is None:
+            return
+        await self._media.stop_listening(session)
+        await self._listener.stop(listen_id)
 
     # --- actions ----------------------------------------------------------------------------------
 

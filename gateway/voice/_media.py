@@ -21,6 +21,8 @@ from gateway.sip import (
     Bridge,
     Command,
     Hangup,
+    ListenStart,
+    ListenStop,
     Play,
     RecordStart,
     RecordStop,
@@ -210,6 +212,15 @@ class Media:
     async def stop_voicemail(self, session: Session) -> None:
         if session.caller_call is not None:
             await self.send(session.worker_id, RecordStop(call_id=session.caller_call))
+
+    async def listen(self, session: Session, path: Path) -> None:
+        """Have the worker write what the caller says to `path` (a speech menu is listening)."""
+        if session.caller_call is not None:
+            await self.send(session.worker_id, ListenStart(call_id=session.caller_call, path=str(path)))
+
+    async def stop_listening(self, session: Session) -> None:
+        if session.caller_call is not None:
+            await self.send(session.worker_id, ListenStop(call_id=session.caller_call))
 
     async def bridge(self, session: Session, leg: Leg) -> None:
         if session.caller_call is not None and leg.call_id is not None:

@@ -25,6 +25,7 @@ from gateway.voice._at_rest import RecordingsAtRest
 from gateway.voice._control import CallControl
 from gateway.voice._dispatch import Dispatcher
 from gateway.voice._ivr import CustomerLookup, IvrDriver
+from gateway.voice._listening import SpeechHeard, SpeechListener, SpeechStarted
 from gateway.voice._media import Media, PromptReady, TimerFired
 from gateway.voice._monitor import MonitorStatus, Supervision
 from gateway.voice._numbers import OwnNumbers
@@ -68,7 +69,7 @@ class VoiceService:
     `dial_uri` routes phone numbers (transfers, callbacks, click-to-dial); `outbound_queue` is the queue
     click-to-dial calls are filed under (default: the agent's first voice queue). `monitor`,
     `monitor_mode` and `stop_monitoring` let a supervisor listen in from the phone `user_uri` gives
-    (default: `agent_uri`).
+    (default: `agent_uri`). With `speech` (a recogniser), menus with `speech:` keywords listen as well.
     """
 
     def __init__(
@@ -92,6 +93,7 @@ class VoiceService:
         own_numbers: OwnNumbers | None = None,
         user_uri: AgentUri | None = None,
         at_rest: RecordingsAtRest | None = None,
+        speech: SpeechListener | None = None,
     ) -> None:
         for flow in {entry_flow, *(own_numbers.flows() if own_numbers is not None else ())}:
             if flow not in flows:
@@ -109,7 +111,9 @@ class VoiceService:
             media_root=media_root,
             music_on_hold=music_on_hold,
         )
-        ivr = IvrDriver(self._media, recordings_dir=recordings_dir, lookup=lookup)
+        ivr = IvrDriver(self._media, recordings_dir=recordings_dir, lookup=lookup, listener=speech)
+        if speech is not None:
+            speech.connect(self._inbox.put_nowait)
         waiting = WaitingRoom(self._media, routing, self._calls)
         desk = AgentDesk(self._media, routing, self._calls, agent_uri=agent_uri, dial_uri=dial_uri)
         self._supervision = Supervision(self._media, routing, self._calls, phone_uri=user_uri or agent_uri)
@@ -281,6 +285,8 @@ class VoiceService:
             await self._dispatch.timer(item)
         elif isinstance(item, PromptReady):
             await self._dispatch.prompt_ready(item)
+        elif isinstance(item, SpeechStarted | SpeechHeard):
+            await self._dispatch.speech(item)
         elif isinstance(item, _LostItem):
             await self._dispatch.worker_lost(item.worker_id, item.call_ids)
         elif isinstance(item, _Request):

@@ -100,6 +100,7 @@ class Session:
     timer: asyncio.TimerHandle | None = None
     announce: asyncio.TimerHandle | None = None
     buffer: DigitBuffer | None = None
+    listening: str | None = None  # the speech recogniser's id for the menu listening to the caller now
     queue: StartQueue | None = None
     music: Path | None = None
     interaction_id: str | None = None  # the current interaction

