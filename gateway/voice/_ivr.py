@@ -39,6 +39,7 @@ from gateway.voice._at_rest import private_dirs
 from gateway.voice._digits import DigitBuffer
 from gateway.voice._media import Media, TimerKind
 from gateway.voice._session import Phase, Playing, Session
+from gateway.voice._trail import IvrTrail
 
 __all__ = ["CustomerLookup", "IvrDriver", "QueueEntrance", "TransferDialer"]
 
@@ -58,8 +59,16 @@ class TransferDialer(Protocol):
 
 
 class IvrDriver:
-    def __init__(self, media: Media, *, recordings_dir: Path, lookup: CustomerLookup | None = None) -> None:
+    def __init__(
+        self,
+        media: Media,
+        *,
+        recordings_dir: Path,
+        lookup: CustomerLookup | None = None,
+        trail: IvrTrail | None = None,
+    ) -> None:
         self._media = media
+        self._trail = trail
         self._recordings_dir = recordings_dir
         self._lookup = lookup
         self._queue: QueueEntrance | None = None
@@ -69,7 +78,10 @@ class IvrDriver:
         self._queue, self._transfer = queue, transfer
 
     async def start(self, session: Session) -> None:
-        await self.perform(session, session.run.start())
+        action = session.run.start()
+        if self._trail is not None:
+            await self._trail.saw(session, None, action)
+        await self.perform(session, action)
 
     async def feed(self, session: Session, event: Input) -> None:
         """Answer the flow's pending action; the flow's next action is performed at once."""
@@ -80,6 +92,8 @@ class IvrDriver:
         except IvrError:
             logger.exception("call %s: the flow refused %r", session.key, event)
             return
+        if self._trail is not None:
+            await self._trail.saw(session, event, action)
         await self.perform(session, action)
 
     async def perform(self, session: Session, action: Action) -> None:

@@ -32,6 +32,7 @@ from gateway.voice._outbound import DialUri, Outbound
 from gateway.voice._prompts import RATES, PromptCache
 from gateway.voice._recording import RecordingSink
 from gateway.voice._session import Calls, MonitorMode
+from gateway.voice._trail import IvrTrail
 from gateway.voice._waiting import WaitingRoom
 
 __all__ = ["EventRelay", "VoiceService"]
@@ -109,7 +110,8 @@ class VoiceService:
             media_root=media_root,
             music_on_hold=music_on_hold,
         )
-        ivr = IvrDriver(self._media, recordings_dir=recordings_dir, lookup=lookup)
+        trail = IvrTrail(routing, flows)
+        ivr = IvrDriver(self._media, recordings_dir=recordings_dir, lookup=lookup, trail=trail)
         waiting = WaitingRoom(self._media, routing, self._calls)
         desk = AgentDesk(self._media, routing, self._calls, agent_uri=agent_uri, dial_uri=dial_uri)
         self._supervision = Supervision(self._media, routing, self._calls, phone_uri=user_uri or agent_uri)
