@@ -56,7 +56,8 @@ _LEAVINGS = ("queue", "hung_up", "transferred", "voicemail", "hangup")
 class IvrStep:
     """What a caller did in the IVR, logged as an `ivr` event for the IVR report. `call` is the caller's
     call id (the interaction id comes later, once the call is queued); `node` is the step it happened at
-    (`flow.label`, or `flow[i]` for a step without an `id`), `verb` that step's verb. `left` says how the
+    (`flow.label`, or `flow[i]` for a step without an `id`; for `started`, the flow entered), `verb` that
+    step's verb. `left` says how the
     caller left the IVR: queue (then `queue` names it), hung_up, transferred, voicemail or hangup (the flow
     hung up). No caller input but the chosen option is kept: what was typed or said stays out of the log."""
 

@@ -8,7 +8,7 @@ import io
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, get_origin
 
 from aiohttp import web
 
@@ -171,7 +171,7 @@ def routes(
         if r.format == "csv":
             rows = [row.model_dump() for row in (out.nodes if part == "nodes" else out.totals)]
             model = IvrNodeOut if part == "nodes" else IvrTotalsOut
-            columns = [k for k, f in model.model_fields.items() if f.annotation is not dict[str, int]]
+            columns = [k for k, f in model.model_fields.items() if get_origin(f.annotation) is not dict]
             name = f"helpline-ivr-{part}-{out.size}.csv"
             return _csv_rows(rows, engine, name, missing=0, columns=columns)
         return json_response(out)

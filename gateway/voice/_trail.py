@@ -72,7 +72,7 @@ class IvrTrail:
 
     def _read(self, session: Session, fed: Input | None, action: Action) -> list[IvrStep]:
         run, mark = session.run, self._marks.setdefault(session.key, _Mark())
-        steps = [self._step(session, _K.STARTED)] if fed is None else []
+        steps = [self._started(session)] if fed is None else []
         for entry in run.history[mark.history :]:
             steps.extend(self._from_history(session, mark, entry, fed))
         mark.history = len(run.history)
@@ -111,6 +111,12 @@ class IvrTrail:
         if isinstance(action, Hangup):
             return [self._left(session, mark, "hangup", where)]
         return []
+
+    @staticmethod
+    def _started(session: Session) -> IvrStep:
+        found = _WHERE.match(session.run.where)
+        flow = found["flow"] if found is not None else ""
+        return IvrStep(call=session.key, kind=_K.STARTED, node=flow, interaction_id=session.interaction_id)
 
     def _left(self, session: Session, mark: _Mark, how: str, where: str, queue: str | None = None) -> IvrStep:
         mark.left = True
