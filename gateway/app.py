@@ -61,7 +61,13 @@ from gateway.panel import dist_dir as panel_dist_dir
 from gateway.realtime import RealtimeServer
 from gateway.sip import WorkerPool
 from gateway.sip.front import SipFront
-from gateway.speech import SpeechStatus, TranscribingSink, TranscriptionService, speech_status
+from gateway.speech import (
+    SpeechStatus,
+    TranscribingSink,
+    TranscriptionService,
+    TranscriptStored,
+    speech_status,
+)
 from gateway.speech import http as speech_http
 from gateway.storage import ChatRecords, Database
 from gateway.storage import metadata as storage_metadata
@@ -196,6 +202,7 @@ def _voice_service(
     cti: CtiRuntime,
     transcriber: TranscriptionService | None,
     at_rest: RecordingsAtRest,
+    transcript_stored: TranscriptStored,
 ) -> VoiceService:
     sip_users = {u.id: u.sip.user for u in config.agents if u.sip is not None}
     phones = {u.id: u.sip.user for u in config.users if u.sip is not None}  # supervisors' too
@@ -226,7 +233,7 @@ def _voice_service(
         recordings_dir=settings.data_dir / "recordings",
         agent_uri=agent_uri,
         is_open=lambda name, now: is_open(hours[name], now.timestamp()),
-        recording_sink=_recording_sink(database, hub, transcriber),
+        recording_sink=_recording_sink(database, hub, transcriber, transcript_stored),
         music_on_hold=music,
         media_root=settings.config_dir,
         lookup=answer_lookup_by(cti.service),
@@ -239,7 +246,10 @@ def _voice_service(
 
 
 def _recording_sink(
-    database: Database, hub: AcdServer, transcriber: TranscriptionService | None
+    database: Database,
+    hub: AcdServer,
+    transcriber: TranscriptionService | None,
+    transcript_stored: TranscriptStored,
 ) -> RecordingSink:
     sink = voice_http.DatabaseRecordings(database)
     if transcriber is None:
@@ -249,7 +259,7 @@ def _recording_sink(
         view = hub.interaction(interaction_id)
         return view.queue if view is not None else None
 
-    return TranscribingSink(sink, transcriber, queue_of=queue_of)
+    return TranscribingSink(sink, transcriber, queue_of=queue_of, on_stored=transcript_stored)
 
 
 def _private_dir(path: Path) -> None:
@@ -404,7 +414,9 @@ def build_app(config: Config, settings: Settings) -> web.Application:
             logger.warning("no IVR flows in the configuration: inbound calls are refused with 480")
             return
         transcriber = transcribers[0] if transcribers else None
-        voice = _voice_service(config, settings, pool, hub, database, sip, cti, transcriber, at_rest)
+        voice = _voice_service(
+            config, settings, pool, hub, database, sip, cti, transcriber, at_rest, desk.transcript_stored
+        )
         sip.attach(voice)
         await voice.start()
         voices.append(voice)

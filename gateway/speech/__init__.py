@@ -9,7 +9,7 @@ Recognition runs in spawned worker processes behind a bounded backlog, never on 
 
 from __future__ import annotations
 
-from ._filing import TRANSCRIPT_FILE, TranscribingSink
+from ._filing import TRANSCRIPT_FILE, TranscribingSink, TranscriptStored, transcript_url
 from ._model_install import MODEL_LIST_URL, ModelEntry, choose_model, install_model, read_model_list
 from ._speech_model import SpeechStatus, is_vosk_model, speech_status
 from ._transcription import LegFile, TranscriptionJob, TranscriptionService, transcript_document
@@ -24,6 +24,7 @@ __all__ = [
     "SpeechError",
     "SpeechStatus",
     "TranscribingSink",
+    "TranscriptStored",
     "TranscriptionJob",
     "TranscriptionService",
     "choose_model",
@@ -32,4 +33,5 @@ __all__ = [
     "read_model_list",
     "speech_status",
     "transcript_document",
+    "transcript_url",
 ]
