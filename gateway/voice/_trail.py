@@ -33,6 +33,7 @@ __all__ = ["IvrLog", "IvrTrail"]
 
 logger = logging.getLogger("helpline.voice")
 
+_FOLLOWED = 10_000  # calls followed at most: a run that never finishes must not hold its mark for ever
 _WHERE = re.compile(r"^(?P<flow>.+)\[(?P<index>\d+)\]$")
 _K = IvrStepKind
 # history entries (verb, event) the report counts, as the step kind they are
@@ -71,7 +72,11 @@ class IvrTrail:
             logger.exception("call %s: the IVR trail could not be logged", session.key)
 
     def _read(self, session: Session, fed: Input | None, action: Action) -> list[IvrStep]:
-        run, mark = session.run, self._marks.setdefault(session.key, _Mark())
+        run, mark = session.run, self._marks.get(session.key)
+        if mark is None:
+            mark = self._marks[session.key] = _Mark()
+            if len(self._marks) > _FOLLOWED:
+                del self._marks[next(iter(self._marks))]
         steps = [self._started(session)] if fed is None else []
         for entry in run.history[mark.history :]:
             steps.extend(self._from_history(session, mark, entry, fed))
