@@ -246,3 +246,8 @@ class CrmAdapter(Protocol):
     ) -> Case:
         """Change what is given; None leaves a field as it is. Raises CaseNotFound."""
         ...
+
+    async def link_transcript(self, case_id: str, interaction_id: str, transcript_url: str) -> None:
+        """Give the case's activity for `interaction_id` its transcript's link (a call's transcript is made
+        after the call, often after its activity was logged). Raises CaseNotFound."""
+        ...

@@ -225,6 +225,24 @@ class CtiService:
             {"case_id": case.case_id, "key": case.key, "activity": activity_to_json(activity)},
         )
 
+    async def link_transcript(self, case: CaseRef, interaction_id: str, transcript_url: str) -> None:
+        """The call's transcript is stored: its activity on the case gets the link (queued for an external
+        CRM, in order after the activity itself)."""
+        if not self._queues_case_writes():
+            await self._adapter.link_transcript(_confirmed(case), interaction_id, transcript_url)
+        else:
+            payload = {"interaction_id": interaction_id, "transcript_url": transcript_url}
+            await self._enqueue_case_write("link_transcript", case, payload)
+        await self.publish(
+            "case.activity_updated",
+            {
+                "case_id": case.case_id,
+                "key": case.key,
+                "interaction_id": interaction_id,
+                "transcript_url": transcript_url,
+            },
+        )
+
     async def update_case(
         self,
         case: CaseRef,

@@ -68,6 +68,7 @@ from gateway.speech import (
     SpeechStatus,
     TranscribingSink,
     TranscriptionService,
+    TranscriptStored,
     speech_status,
 )
 from gateway.speech import http as speech_http
@@ -205,6 +206,7 @@ def _voice_service(
     transcriber: TranscriptionService | None,
     at_rest: RecordingsAtRest,
     listener: LiveRecogniser | None,
+    transcript_stored: TranscriptStored,
 ) -> VoiceService:
     sip_users = {u.id: u.sip.user for u in config.agents if u.sip is not None}
     phones = {u.id: u.sip.user for u in config.users if u.sip is not None}  # supervisors' too
@@ -235,7 +237,7 @@ def _voice_service(
         recordings_dir=settings.data_dir / "recordings",
         agent_uri=agent_uri,
         is_open=lambda name, now: is_open(hours[name], now.timestamp()),
-        recording_sink=_recording_sink(database, hub, transcriber),
+        recording_sink=_recording_sink(database, hub, transcriber, transcript_stored),
         speech=listener,
         music_on_hold=music,
         media_root=settings.config_dir,
@@ -249,7 +251,10 @@ def _voice_service(
 
 
 def _recording_sink(
-    database: Database, hub: AcdServer, transcriber: TranscriptionService | None
+    database: Database,
+    hub: AcdServer,
+    transcriber: TranscriptionService | None,
+    transcript_stored: TranscriptStored,
 ) -> RecordingSink:
     sink = voice_http.DatabaseRecordings(database)
     if transcriber is None:
@@ -259,7 +264,7 @@ def _recording_sink(
         view = hub.interaction(interaction_id)
         return view.queue if view is not None else None
 
-    return TranscribingSink(sink, transcriber, queue_of=queue_of)
+    return TranscribingSink(sink, transcriber, queue_of=queue_of, on_stored=transcript_stored)
 
 
 def _private_dir(path: Path) -> None:
@@ -417,7 +422,17 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         transcriber = transcribers[0] if transcribers else None
         listener = listeners[0] if listeners else None
         voice = _voice_service(
-            config, settings, pool, hub, database, sip, cti, transcriber, at_rest, listener
+            config,
+            settings,
+            pool,
+            hub,
+            database,
+            sip,
+            cti,
+            transcriber,
+            at_rest,
+            listener,
+            desk.transcript_stored,
         )
         sip.attach(voice)
         await voice.start()

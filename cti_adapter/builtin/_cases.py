@@ -128,6 +128,17 @@ async def append_activity(
     await _add_interaction(connection, case, activity.interaction_id, now)
 
 
+async def link_transcript(
+    connection: AsyncConnection, case_id: str, interaction_id: str, transcript_url: str, now: datetime
+) -> None:
+    await lock(connection, case_id, now)
+    await connection.execute(
+        update(activities)
+        .where((activities.c.case_id == case_id) & (activities.c.interaction_id == interaction_id))
+        .values(transcript_url=transcript_url)
+    )
+
+
 async def expire_recording(connection: AsyncConnection, recording_url: str, now: datetime) -> int:
     result = await connection.execute(
         update(activities)

@@ -104,6 +104,10 @@ class BuiltinCrm:
         async with transaction(self._engine) as connection:
             await _cases.append_activity(connection, case_id, activity, self._clock())
 
+    async def link_transcript(self, case_id: str, interaction_id: str, transcript_url: str) -> None:
+        async with transaction(self._engine) as connection:
+            await _cases.link_transcript(connection, case_id, interaction_id, transcript_url, self._clock())
+
     async def update_case(
         self,
         case_id: str,

@@ -131,6 +131,18 @@ class RestCrm:
             not_found=CaseNotFound(case_id),
         )
 
+    async def link_transcript(
+        self, case_id: str, interaction_id: str, transcript_url: str, *, idempotency_key: str | None = None
+    ) -> None:
+        await self._send(
+            "PATCH",
+            f"/cases/{quote(case_id, safe='')}/activities/{quote(interaction_id, safe='')}",
+            {"transcript_url": transcript_url},
+            what="transcript link",
+            key=idempotency_key,
+            not_found=CaseNotFound(case_id),
+        )
+
     async def update_case(
         self,
         case_id: str,

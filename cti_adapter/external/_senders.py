@@ -20,7 +20,8 @@ __all__ = ["CaseWriteSender", "WebhookSender"]
 
 
 class CaseWriteSender:
-    """Delivers `attach_case`, `log_activity` and `update_case` outbox entries to a RestCrm."""
+    """Delivers `attach_case`, `log_activity`, `link_transcript` and `update_case` outbox entries to a
+    RestCrm."""
 
     def __init__(self, crm: RestCrm) -> None:
         self._crm = crm
@@ -35,6 +36,10 @@ class CaseWriteSender:
             raise CrmRejected(0, f"outbox {entry.kind} {key}: no case id")
         if entry.kind == "log_activity":
             await self._crm.log_activity(target, activity_from_json(payload["activity"]), idempotency_key=key)
+            return target
+        if entry.kind == "link_transcript":
+            iid, url = payload["interaction_id"], payload["transcript_url"]
+            await self._crm.link_transcript(target, iid, url, idempotency_key=key)
             return target
         if entry.kind == "update_case":
             status = payload.get("status")

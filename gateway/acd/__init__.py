@@ -46,7 +46,7 @@ from .errors import (
     UnknownInteraction,
     UnknownQueue,
 )
-from .events import JSON, Event, EventType, SupervisorAction
+from .events import JSON, Event, EventType, IvrStep, IvrStepKind, SupervisorAction
 from .specs import (
     AgentSpec,
     BusinessHours,
@@ -87,6 +87,8 @@ __all__ = [
     "InteractionState",
     "InteractionView",
     "InvalidTransition",
+    "IvrStep",
+    "IvrStepKind",
     "NewInteraction",
     "NotOffered",
     "OpeningWindow",

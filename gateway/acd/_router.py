@@ -39,7 +39,7 @@ from .errors import (
     UnknownInteraction,
     UnknownQueue,
 )
-from .events import JSON, Event, EventType, SupervisorAction
+from .events import JSON, Event, EventType, IvrStep, SupervisorAction
 from .specs import AgentSpec, ExitAction, ExitKind, QueueSpec
 
 __all__ = ["Router"]
@@ -225,6 +225,15 @@ class Router:
                 EventType.SUPERVISOR_ACTION, now, action.interaction_id, action.agent_id, action.data()
             ),
         )
+
+    def record_ivr(self, steps: Sequence[IvrStep], now: float) -> list[Event]:
+        """The caller's steps through the IVR (`ivr` events); the routing state does not change."""
+
+        def body(now: float) -> None:
+            for step in steps:
+                self._journal.emit(EventType.IVR, now, step.interaction_id, data=step.data())
+
+        return self._transaction(now, body)
 
     def end(
         self, interaction_id: str, now: float, reason: str = "completed", *, hold_seconds: float = 0.0

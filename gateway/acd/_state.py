@@ -100,6 +100,7 @@ class RoutingState:
             EventType.PRESENCE_CHANGED: self._presence_changed,
             EventType.WRAP_UP_ENDED: self._wrap_up_ended,
             EventType.SUPERVISOR_ACTION: lambda ev: None,  # the audit record; its effects are own events
+            EventType.IVR: lambda ev: None,  # the caller's way through the IVR, for reports
         }
 
     def _add_agent(self, spec: AgentSpec, order: int) -> None:

@@ -11,7 +11,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import NamedTuple, TypeAlias
 
-__all__ = ["JSON", "Event", "EventType", "SupervisorAction"]
+__all__ = ["JSON", "Event", "EventType", "IvrStep", "IvrStepKind", "SupervisorAction"]
 
 JSON: TypeAlias = str | int | float | bool | list["JSON"] | dict[str, "JSON"] | None
 _NO_DATA: Mapping[str, JSON] = MappingProxyType({})  # a shared default must not be mutable
@@ -36,6 +36,60 @@ class EventType(StrEnum):
     WRAP_UP_ENDED = "wrap_up_ended"
     # a supervisor's command or act, logged before the events it causes: who (`by`), what (`action`), on what
     SUPERVISOR_ACTION = "supervisor_action"
+    # a caller's step through the IVR (menu reached, option chosen, hung up at a node, ...): see `IvrStep`
+    IVR = "ivr"
+
+
+class IvrStepKind(StrEnum):
+    STARTED = "started"  # the call entered the IVR
+    REACHED = "reached"  # the caller reached a step that waits (a prompt, menu, collect, queue, ...)
+    CHOSE = "chose"  # a menu option was chosen (`option`, `by` DTMF or speech)
+    NO_INPUT = "no_input"  # a menu or collect heard nothing in time
+    INVALID_INPUT = "invalid_input"  # ... or something that is not an option / not a valid entry
+    LEFT = "left"  # the caller left the IVR (`left`: how), once per call
+
+
+_LEAVINGS = ("queue", "hung_up", "transferred", "voicemail", "hangup")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IvrStep:
+    """What a caller did in the IVR, logged as an `ivr` event for the IVR report. `call` is the caller's
+    call id (the interaction id comes later, once the call is queued); `node` is the step it happened at
+    (`flow.label`, or `flow[i]` for a step without an `id`; for `started`, the flow entered), `verb` that
+    step's verb. `left` says how the
+    caller left the IVR: queue (then `queue` names it), hung_up, transferred, voicemail or hangup (the flow
+    hung up). No caller input but the chosen option is kept: what was typed or said stays out of the log."""
+
+    call: str
+    kind: IvrStepKind
+    node: str = ""
+    verb: str = ""
+    option: str | None = None
+    by: str | None = None  # dtmf | speech
+    left: str | None = None
+    queue: str | None = None
+    interaction_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.call:
+            raise ValueError("ivr step: call must not be empty")
+        if self.kind is not IvrStepKind.STARTED and not self.node:
+            raise ValueError(f"ivr step {self.kind}: node must not be empty")
+        if (self.kind is IvrStepKind.LEFT) != (self.left is not None):
+            raise ValueError(f"ivr step {self.kind}: left is set for, and only for, a `left` step")
+        if self.left is not None and self.left not in _LEAVINGS:
+            raise ValueError(f"ivr step: left must be one of {', '.join(_LEAVINGS)}, got {self.left!r}")
+        if (self.kind is IvrStepKind.CHOSE) != (self.option is not None):
+            raise ValueError(f"ivr step {self.kind}: option is set for, and only for, a `chose` step")
+
+    def data(self) -> dict[str, JSON]:
+        data: dict[str, JSON] = {"call": self.call, "step": str(self.kind)}
+        for name in ("node", "verb", "option", "by", "left", "queue"):
+            value = getattr(self, name)
+            if value:
+                data[name] = value
+        return data
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

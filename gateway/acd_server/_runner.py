@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 
-from gateway.acd import Event, NewInteraction, Presence, Router, SupervisorAction
+from gateway.acd import Event, IvrStep, NewInteraction, Presence, Router, SupervisorAction
 
 __all__ = ["Clock", "CoreRunner", "EventSink"]
 
@@ -65,6 +65,9 @@ class CoreRunner:
 
     async def record_action(self, action: SupervisorAction) -> list[Event]:
         return await self._publish(self.router.record_action(action, self._clock()))
+
+    async def record_ivr(self, steps: Sequence[IvrStep]) -> list[Event]:
+        return await self._publish(self.router.record_ivr(steps, self._clock()))
 
     async def tick(self) -> list[Event]:
         return await self._publish(self.router.tick(self._clock()))

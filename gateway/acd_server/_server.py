@@ -23,6 +23,7 @@ from gateway.acd import (
     EventType,
     InteractionState,
     InteractionView,
+    IvrStep,
     NewInteraction,
     Presence,
     Router,
@@ -485,6 +486,11 @@ class AcdServer:
     async def record_action(self, action: SupervisorAction) -> None:
         with bind_interaction(action.interaction_id):
             await self._stored(await self._running().record_action(action))
+
+    async def record_ivr(self, steps: Sequence[IvrStep]) -> None:
+        # Published, not waited on until stored: a caller's next prompt must not wait for the database.
+        if steps:
+            await self._running().record_ivr(steps)
 
     async def set_presence(self, agent_id: str, presence: Presence, *, by: str | None = None) -> AgentView:
         await self._stored(await self._running().set_presence(agent_id, presence, by=by))

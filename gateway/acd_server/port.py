@@ -18,6 +18,7 @@ from gateway.acd import (
     Decision,
     Event,
     InteractionView,
+    IvrStep,
     NewInteraction,
     Presence,
     SupervisorAction,
@@ -98,6 +99,11 @@ class RoutingPort(Protocol):
 
     async def record_action(self, action: SupervisorAction) -> None:
         """Store an audit entry (a `supervisor_action` event) in the event log, in order with the rest."""
+        ...
+
+    async def record_ivr(self, steps: Sequence[IvrStep]) -> None:
+        """Log callers' steps through the IVR (`ivr` events), in order with the rest; returns once they are
+        published, without waiting for the database."""
         ...
 
     def interaction(self, interaction_id: str) -> InteractionView | None: ...

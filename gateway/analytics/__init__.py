@@ -5,6 +5,7 @@ engine = MetricsEngine([QueueMetricsSpec("support", ServiceLevelSpec(20, 80, "of
 for event in log: engine.apply(event)          # pure fold, live or replayed: the same figures
 engine.queue("support", now) / engine.agent("alice", now)    # today, with live state
 engine.queue_intervals("support", start, end, Granularity.MIN15)
+engine.ivr_intervals(start, end, Granularity.DAY)  # the IVR report: totals, and per step of the flows
 engine.snapshot(now)                           # the whole day, for a console on connect
 engine.changes()                               # queues/agents touched since last asked (deltas)
 
@@ -24,6 +25,7 @@ from ._engine import MetricsEngine
 from ._erlang import ErlangC, erlang_c, erlang_c_agents
 from ._feed import StatsFeed, StatsListener
 from ._figures import AgentFigures, Changes, QueueFigures, Snapshot, service_level
+from ._ivr import IvrNodeFigures, IvrTotals
 from ._progress import ProgressBar
 from ._simulator import IntervalFigures, Simulation, SimulationResult
 from ._specs import QueueMetricsSpec, ServiceLevelDefinition, ServiceLevelSpec
@@ -39,6 +41,8 @@ __all__ = [
     "ErlangC",
     "Granularity",
     "IntervalFigures",
+    "IvrNodeFigures",
+    "IvrTotals",
     "MetricsEngine",
     "ProgressBar",
     "QueueFigures",

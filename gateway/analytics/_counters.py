@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from typing import TypeVar
 
-__all__ = ["BUCKET_SECONDS", "AgentCounters", "QueueCounters", "bucket_of", "spread", "summed"]
+__all__ = ["BUCKET_SECONDS", "AgentCounters", "IvrCounters", "QueueCounters", "bucket_of", "spread", "summed"]
 
 BUCKET_SECONDS = 900  # every time zone in use today is offset from UTC by a multiple of 15 minutes
 
@@ -83,6 +83,26 @@ class AgentCounters:
         )
 
 
+@dataclass(slots=True)
+class IvrCounters:
+    reached: int = 0  # a node: times a caller reached it; the whole IVR: calls that entered it
+    options: dict[str, float] = field(default_factory=dict)  # menu option -> times chosen
+    by_speech: int = 0  # options chosen by voice rather than by keypad
+    no_input: int = 0
+    invalid_input: int = 0
+    hung_up: int = 0  # the caller hung up while in the IVR (at this node)
+    queued: dict[str, float] = field(default_factory=dict)  # queue -> callers who left the IVR for it
+    ended: dict[str, float] = field(default_factory=dict)  # transferred / voicemail / hangup (by the flow)
+
+    def add(self, other: IvrCounters) -> None:
+        for name in ("reached", "by_speech", "no_input", "invalid_input", "hung_up"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in ("options", "queued", "ended"):
+            mine, theirs = getattr(self, name), getattr(other, name)
+            for key, value in theirs.items():
+                mine[key] = mine.get(key, 0) + value
+
+
 def _add(into: QueueCounters | AgentCounters, other: QueueCounters | AgentCounters) -> None:
     for f in fields(into):
         mine, theirs = getattr(into, f.name), getattr(other, f.name)
@@ -105,7 +125,7 @@ def spread(start: float, end: float, add: Callable[[int, float], None]) -> None:
         at = upto
 
 
-C = TypeVar("C", QueueCounters, AgentCounters)
+C = TypeVar("C", QueueCounters, AgentCounters, IvrCounters)
 
 
 def summed(empty: C, parts: Iterable[C]) -> C:

@@ -15,6 +15,7 @@ from gateway.acd import JSON, Event, EventType
 from ._calendar import Granularity, Period, day_of, periods, zone
 from ._counters import BUCKET_SECONDS, AgentCounters, QueueCounters, bucket_of, spread, summed
 from ._figures import AgentFigures, Changes, QueueFigures, Snapshot, agent_figures, queue_figures
+from ._ivr import IvrLedger, IvrNodeFigures, IvrTotals
 from ._ledger import Agent, Closing, Scope, Waiting, Work, spend
 from ._specs import QueueMetricsSpec, ServiceLevelSpec
 from .errors import UnknownScope
@@ -55,6 +56,7 @@ class MetricsEngine:
         self._waiting: dict[str, Waiting] = {q.id: Waiting() for q in queues}
         self._touched_queues: set[str] = set()
         self._touched_agents: set[str] = set()
+        self._ivr = IvrLedger()
         self.last_seq = 0
         self._day_fn = self._day_of  # bound once: counters are looked up several times per event
         self._steps: dict[EventType, Callable[[Event], None]] = {
@@ -71,6 +73,7 @@ class MetricsEngine:
             EventType.ENDED: self._ended,
             EventType.PRESENCE_CHANGED: self._presence_changed,
             EventType.WRAP_UP_ENDED: self._wrap_up_ended,
+            EventType.IVR: lambda ev: self._ivr.apply(ev, self._day_fn),
         }
 
     # -- folding --------------------------------------------------------------------------------------
@@ -458,6 +461,13 @@ class MetricsEngine:
         if agent_id not in self._agents:
             raise UnknownScope("agent", agent_id)
         return [self._agent_period(agent_id, p, now) for p in periods(start, end, size, self.tz)]
+
+    def ivr_intervals(
+        self, start: float, end: float, size: Granularity
+    ) -> tuple[list[IvrTotals], list[IvrNodeFigures]]:
+        """The IVR per period: the whole of it (calls in, how they left), and each step that saw a caller."""
+        spans = list(periods(start, end, size, self.tz))
+        return self._ivr.totals(spans), self._ivr.nodes(spans)
 
     def _queue_period(self, queue_id: str, period: Period) -> QueueFigures:
         return queue_figures(queue_id, period, self._queues[queue_id].period(period), self._sl(queue_id))

@@ -9,11 +9,11 @@ from heapq import heappop, heappush
 from typing import Generic, TypeVar
 
 from ._calendar import Period, buckets
-from ._counters import BUCKET_SECONDS, AgentCounters, QueueCounters, bucket_of, summed
+from ._counters import BUCKET_SECONDS, AgentCounters, IvrCounters, QueueCounters, bucket_of, summed
 
 __all__ = ["Agent", "Closing", "Scope", "Waiting", "Work", "spend"]
 
-C = TypeVar("C", QueueCounters, AgentCounters)
+C = TypeVar("C", QueueCounters, AgentCounters, IvrCounters)
 
 
 @dataclass(slots=True)

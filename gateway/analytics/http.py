@@ -8,7 +8,7 @@ import io
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, get_origin
 
 from aiohttp import web
 
@@ -20,7 +20,16 @@ from ._calendar import Granularity
 from ._engine import MetricsEngine
 from ._figures import AgentFigures, QueueFigures
 from .errors import BadPeriod, UnknownScope
-from .schemas import AgentStatsList, AgentStatsOut, IntervalList, QueueStatsList, QueueStatsOut
+from .schemas import (
+    AgentStatsList,
+    AgentStatsOut,
+    IntervalList,
+    IvrNodeOut,
+    IvrReport,
+    IvrTotalsOut,
+    QueueStatsList,
+    QueueStatsOut,
+)
 
 __all__ = ["ERRORS", "routes"]
 
@@ -48,13 +57,10 @@ def _agent_out(f: AgentFigures, names: Mapping[str, str]) -> AgentStatsOut:
     return AgentStatsOut(name=names.get(f.agent, f.agent), **f.to_dict())
 
 
-class _Query:
-    """The query string of an intervals request, read once into values (400 naming the field otherwise)."""
+class _Range:
+    """A report request's period, interval size and format, read once (400 naming the field otherwise)."""
 
     def __init__(self, query: Mapping[str, str], engine: MetricsEngine, now: float) -> None:
-        self.scope = query.get("scope", "queue")
-        if self.scope not in _SCOPES:
-            raise _bad("scope", f"must be one of {', '.join(_SCOPES)}")
         try:
             self.size = Granularity(query.get("size", "15"))
         except ValueError:
@@ -62,10 +68,20 @@ class _Query:
         self.format = query.get("format", "json")
         if self.format not in ("json", "csv"):
             raise _bad("format", "must be json or csv")
-        self.id = query.get("id")
         today = engine.today(now)
         self.start = _instant(query.get("start"), "start", engine, today[0])
         self.end = _instant(query.get("end"), "end", engine, engine.today(self.start)[1])
+
+
+class _Query(_Range):
+    """An intervals request: the range, and the scope and id it is about."""
+
+    def __init__(self, query: Mapping[str, str], engine: MetricsEngine, now: float) -> None:
+        self.scope = query.get("scope", "queue")
+        if self.scope not in _SCOPES:
+            raise _bad("scope", f"must be one of {', '.join(_SCOPES)}")
+        self.id = query.get("id")
+        super().__init__(query, engine, now)
 
 
 def _instant(raw: str | None, field: str, engine: MetricsEngine, default: float) -> float:
@@ -138,6 +154,28 @@ def routes(
             return _csv(out, engine)
         return json_response(out)
 
+    async def ivr(request: web.Request) -> web.StreamResponse:
+        r = _Range(request.query, engine, clock())
+        part = request.query.get("part", "nodes")
+        if part not in ("nodes", "totals"):
+            raise _bad("part", "must be nodes or totals")
+        totals, nodes = engine.ivr_intervals(r.start, r.end, r.size)
+        out = IvrReport(
+            size=str(r.size),
+            timezone=tz,
+            start=r.start,
+            end=r.end,
+            totals=[IvrTotalsOut(**t.to_dict()) for t in totals],
+            nodes=[IvrNodeOut(**n.to_dict()) for n in nodes],
+        )
+        if r.format == "csv":
+            rows = [row.model_dump() for row in (out.nodes if part == "nodes" else out.totals)]
+            model = IvrNodeOut if part == "nodes" else IvrTotalsOut
+            columns = [k for k, f in model.model_fields.items() if get_origin(f.annotation) is not dict]
+            name = f"helpline-ivr-{part}-{out.size}.csv"
+            return _csv_rows(rows, engine, name, missing=0, columns=columns)
+        return json_response(out)
+
     return [
         ApiRoute(
             "GET",
@@ -176,6 +214,24 @@ def routes(
                 ("format", "json (default) or csv"),
             ),
         ),
+        ApiRoute(
+            "GET",
+            "/api/v1/stats/ivr",
+            ivr,
+            "The IVR report per interval over a date range: calls into the IVR and how they left it, and per "
+            "step of the flows how often it was reached, the menu options chosen (by keypad or voice), no "
+            "input, invalid input, callers who hung up there and who left there for a queue; JSON or CSV",
+            ("supervisor", "admin", "integration"),
+            response=IvrReport,
+            errors=(400, 403),
+            query=(
+                ("start", "ISO date or date-time (default: today's start, in the configured time zone)"),
+                ("end", "ISO date or date-time (default: the end of start's day)"),
+                ("size", "15 (default), 30, 60, day or week"),
+                ("format", "json (default) or csv"),
+                ("part", "csv only: nodes (default, one row per step and interval) or totals"),
+            ),
+        ),
     ]
 
 
@@ -183,21 +239,42 @@ def _csv(out: IntervalList, engine: MetricsEngine) -> web.Response:
     rows: Sequence[dict[str, Any]] = [
         r.model_dump() for r in (out.agents if out.scope == "agent" else out.queues)
     ]
+    return _csv_rows(rows, engine, f"helpline-{out.scope}-{out.size}.csv")
+
+
+def _csv_rows(
+    rows: Sequence[Mapping[str, Any]],
+    engine: MetricsEngine,
+    name: str,
+    *,
+    missing: object = "",
+    columns: Sequence[str] = (),
+) -> web.Response:
+    """`missing`: what a row shows in a column only others have (an option nobody chose then: 0); `columns`:
+    the header when there is no row."""
     flat = [_flatten(row, engine) for row in rows]
-    header: list[str] = []
-    for row in flat:
-        header.extend(k for k in row if k not in header)
+    header = _header(rows) if rows else list(columns)
     buffer = io.StringIO(newline="")
-    writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\r\n")
+    writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\r\n", restval=missing)
     writer.writeheader()
     writer.writerows(flat)
-    name = f"helpline-{out.scope}-{out.size}.csv"
     return web.Response(
         body=("\ufeff" + buffer.getvalue()).encode("utf-8"),  # the BOM: spreadsheets then read UTF-8
         content_type="text/csv",
         charset="utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+def _header(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Each field in order; a mapping's keys, from every row, sorted in its place (`options.1`, ...)."""
+    header: list[str] = []
+    for key, value in rows[0].items():
+        if isinstance(value, dict):
+            header.extend(f"{key}.{k}" for k in sorted({k for row in rows for k in row[key]}))
+        else:
+            header.append(key)
+    return header
 
 
 def _flatten(row: Mapping[str, Any], engine: MetricsEngine) -> dict[str, Any]:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-__all__ = ["AgentStatsList", "AgentStatsOut", "IntervalList", "QueueStatsList", "QueueStatsOut"]
+__all__ = [
+    "AgentStatsList",
+    "AgentStatsOut",
+    "IntervalList",
+    "IvrNodeOut",
+    "IvrReport",
+    "IvrTotalsOut",
+    "QueueStatsList",
+    "QueueStatsOut",
+]
 
 
 class QueueStatsOut(BaseModel):
@@ -82,3 +91,36 @@ class IntervalList(BaseModel):
     end: float
     queues: list[QueueStatsOut] = []  # scope queue or channel (a channel's figures use the `queue` field)
     agents: list[AgentStatsOut] = []
+
+
+class IvrNodeOut(BaseModel):
+    node: str  # `flow.label`, or `flow[i]` for a step without an id
+    verb: str
+    start: float
+    end: float
+    reached: int
+    options: dict[str, int]  # menu option -> times chosen
+    by_speech: int
+    no_input: int
+    invalid_input: int
+    hung_up: int  # callers who hung up at this step
+    queued: dict[str, int]  # queue -> callers who left the IVR for it here
+    ended: dict[str, int]  # transferred / voicemail / hangup (the flow hung up)
+
+
+class IvrTotalsOut(BaseModel):
+    start: float
+    end: float
+    calls: int
+    hung_up: int
+    queued: dict[str, int]
+    ended: dict[str, int]
+
+
+class IvrReport(BaseModel):
+    size: str
+    timezone: str
+    start: float
+    end: float
+    totals: list[IvrTotalsOut]
+    nodes: list[IvrNodeOut]

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Mapping
 from contextlib import suppress
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -36,6 +38,7 @@ _PHONE_KEYS = ("caller", "phone", "customer.phone")
 _ACCOUNT_KEYS = ("account_number", "account", "customer.account_number")
 _EMAIL_KEYS = ("email", "customer.email")
 _SUBJECT_KEYS = ("intent", "subject", "topic", "reason")
+_REMEMBERED = 1024  # logged calls whose transcript may still come, and transcripts before their activity
 
 
 def customer_context(context: CallerContext) -> CustomerContext:
@@ -72,6 +75,9 @@ class CrmDesk:
         self._render_wait = render_wait_seconds
         self._cases: dict[str, asyncio.Task[CaseRef | None]] = {}
         self._publishing: set[asyncio.Task[None]] = set()
+        # A call's transcript is stored a while after the call, before or after its activity is logged.
+        self._logged: OrderedDict[str, CaseRef] = OrderedDict()
+        self._transcripts: OrderedDict[str, str] = OrderedDict()
 
     async def identify(self, new: NewInteraction) -> CustomerContext:
         attributes = dict(new.attributes)
@@ -141,11 +147,27 @@ class CrmDesk:
     async def finish(self, view: InteractionView, agent_id: str | None, done: WorkDone) -> None:
         case = await self._case(view.id, within=self._service.lookup_timeout)
         self.forget(view.id)
+        early = self._transcripts.pop(view.id, None)
         if case is None:
             return
+        if early is not None and done.transcript_url is None:
+            done = replace(done, transcript_url=early)
         await self._service.log_activity(case, _activity(view, agent_id, done))
+        _remember(self._logged, view.id, case)
+        late = self._transcripts.pop(view.id, None)  # stored while the activity was being logged
+        if late is not None:
+            await self._service.link_transcript(case, view.id, late)
         if done.disposition is not None or done.notes is not None:
             await self._service.update_case(case, disposition=done.disposition, notes=done.notes)
+
+    async def transcript_stored(self, interaction_id: str, url: str) -> None:
+        """A call's transcript is stored: its activity on the case links it, now if it is logged already,
+        else when it is."""
+        case = self._logged.get(interaction_id)
+        if case is None:
+            _remember(self._transcripts, interaction_id, url)
+            return
+        await self._service.link_transcript(case, interaction_id, url)
 
     def forget(self, interaction_id: str) -> None:
         task = self._cases.pop(interaction_id, None)
@@ -158,6 +180,13 @@ class CrmDesk:
             task.cancel()
         if self._publishing:
             await asyncio.gather(*self._publishing, return_exceptions=True)
+
+
+def _remember(kept: OrderedDict[str, Any], key: str, value: Any) -> None:
+    kept[key] = value
+    kept.move_to_end(key)
+    while len(kept) > _REMEMBERED:
+        kept.popitem(last=False)
 
 
 def _activity(view: InteractionView, agent_id: str | None, done: WorkDone) -> Activity:

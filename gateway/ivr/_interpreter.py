@@ -106,6 +106,8 @@ class FlowRun:
         self._expected: tuple[type[Input], ...] = ()
         self._instant = 0
         self._finished = False
+        self._where = ""
+        self._entered = 0
 
     @property
     def attributes(self) -> Mapping[str, str]:
@@ -120,6 +122,17 @@ class FlowRun:
     def sensitive_attributes(self) -> frozenset[str]:
         """Attributes collected with `sensitive: true`: keep them out of logs, traces and transcripts."""
         return frozenset(self._sensitive)
+
+    @property
+    def where(self) -> str:
+        """The step the run is at, as history entries name it (`flow[i]`); "" before it starts."""
+        return self._where
+
+    @property
+    def steps_entered(self) -> int:
+        """How many steps the run has entered: it changes whenever a step is entered, even the same one
+        again (a `repeat`, a `goto` back), so a step's first action can be told from its later ones."""
+        return self._entered
 
     @property
     def finished(self) -> bool:
@@ -165,6 +178,7 @@ class FlowRun:
         self._instant += 1
         if self._instant > self._max_instant:
             return _Go(HANGUP, "loop_detected")
+        self._where, self._entered = f"{flow}[{i}]", self._entered + 1
         return (yield from self._execute(steps[i].verb, f"{flow}[{i}]"))
 
     def _execute(self, verb: Verb, where: str) -> Handler:

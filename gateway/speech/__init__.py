@@ -11,7 +11,7 @@ process holding the model for every call), never on the event loop.
 
 from __future__ import annotations
 
-from ._filing import TRANSCRIPT_FILE, TranscribingSink
+from ._filing import TRANSCRIPT_FILE, TranscribingSink, TranscriptStored, transcript_url
 from ._hearing import Hearing
 from ._live import LiveRecogniser
 from ._model_install import MODEL_LIST_URL, ModelEntry, choose_model, install_model, read_model_list
@@ -30,6 +30,7 @@ __all__ = [
     "SpeechError",
     "SpeechStatus",
     "TranscribingSink",
+    "TranscriptStored",
     "TranscriptionJob",
     "TranscriptionService",
     "choose_model",
@@ -38,4 +39,5 @@ __all__ = [
     "read_model_list",
     "speech_status",
     "transcript_document",
+    "transcript_url",
 ]

@@ -1,18 +1,25 @@
 """Recorded calls to transcripts: a `RecordingSink` in front of the gateway's own that, once a call's
-caller and agent legs are both filed, hands them to the transcription service."""
+caller and agent legs are both filed, hands them to the transcription service, and says when a transcript
+is stored (the call's case activity then links it)."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from gateway.voice import RecordingInfo, RecordingKind, RecordingSink
 
 from ._dialogue import Transcript
 from ._transcription import LegFile, TranscriptionJob, TranscriptionService
 
-__all__ = ["TRANSCRIPT_FILE", "TranscribingSink"]
+__all__ = ["TRANSCRIPT_FILE", "TranscribingSink", "TranscriptStored", "transcript_url"]
+
+logger = logging.getLogger("helpline.speech")
+
+TranscriptStored = Callable[[str, str], Awaitable[None]]
+"""`stored(interaction_id, url)`: the call's transcript is stored and served at `url`."""
 
 TRANSCRIPT_FILE = "transcript.json"  # beside caller.wav and agent.wav
 _PENDING = 256  # caller legs waiting for their agent leg; a call no agent answered never gets one
@@ -25,9 +32,12 @@ class TranscribingSink:
         transcriber: TranscriptionService,
         *,
         queue_of: Callable[[str], str | None],
+        on_stored: TranscriptStored | None = None,
     ) -> None:
         self._inner, self._transcriber, self._queue_of = inner, transcriber, queue_of
+        self._on_stored = on_stored
         self._callers: OrderedDict[str, RecordingInfo] = OrderedDict()
+        self._telling: set[asyncio.Task[None]] = set()
 
     async def save(self, info: RecordingInfo) -> None:
         await self._inner.save(info)
@@ -41,12 +51,31 @@ class TranscribingSink:
         elif info.kind is RecordingKind.AGENT and (caller := self._callers.pop(iid, None)) is not None:
             # waits while the backlog is full: this holds back the filing task, never the call
             done = await self._transcriber.submit(_job(iid, self._queue_of(iid), caller, info))
-            done.add_done_callback(_consumed)  # failures are logged by the service; nobody awaits this
+            done.add_done_callback(lambda finished: self._stored(iid, finished))
+
+    def _stored(self, iid: str, done: asyncio.Future[Transcript]) -> None:
+        if not _consumed(done) or self._on_stored is None:
+            return  # failures are logged by the service
+        task = asyncio.create_task(self._tell(iid, self._on_stored), name=f"helpline.speech.stored.{iid}")
+        self._telling.add(task)
+        task.add_done_callback(self._telling.discard)
+
+    @staticmethod
+    async def _tell(iid: str, stored: TranscriptStored) -> None:
+        try:
+            await stored(iid, transcript_url(iid))
+        except Exception:
+            logger.exception("interaction %s: the stored transcript could not be linked", iid)
 
 
-def _consumed(done: asyncio.Future[Transcript]) -> None:
-    if not done.cancelled():
-        done.exception()
+def transcript_url(interaction_id: str) -> str:
+    """Where the API serves a call's transcript (`gateway.speech.http`)."""
+    return f"/api/v1/interactions/{interaction_id}/transcript"
+
+
+def _consumed(done: asyncio.Future[Transcript]) -> bool:
+    """Whether the transcript was stored (an exception is read, so asyncio does not log it again)."""
+    return not done.cancelled() and done.exception() is None
 
 
 def _job(iid: str, queue: str | None, caller: RecordingInfo, agent: RecordingInfo) -> TranscriptionJob:

@@ -45,6 +45,7 @@ from gateway.voice._digits import DigitBuffer
 from gateway.voice._listening import SpeechHeard, SpeechListener, SpeechStarted
 from gateway.voice._media import Media, TimerKind
 from gateway.voice._session import Phase, Playing, Session
+from gateway.voice._trail import IvrTrail
 
 __all__ = ["CustomerLookup", "IvrDriver", "QueueEntrance", "TransferDialer"]
 
@@ -71,8 +72,10 @@ class IvrDriver:
         recordings_dir: Path,
         lookup: CustomerLookup | None = None,
         listener: SpeechListener | None = None,
+        trail: IvrTrail | None = None,
     ) -> None:
         self._media = media
+        self._trail = trail
         self._recordings_dir = recordings_dir
         self._lookup = lookup
         self._listener = listener
@@ -84,7 +87,10 @@ class IvrDriver:
         self._queue, self._transfer = queue, transfer
 
     async def start(self, session: Session) -> None:
-        await self.perform(session, session.run.start())
+        action = session.run.start()
+        if self._trail is not None:
+            await self._trail.saw(session, None, action)
+        await self.perform(session, action)
 
     async def feed(self, session: Session, event: Input) -> None:
         """Answer the flow's pending action; the flow's next action is performed at once."""
@@ -97,6 +103,8 @@ class IvrDriver:
         except IvrError:
             logger.exception("call %s: the flow refused %r", session.key, event)
             return
+        if self._trail is not None:
+            await self._trail.saw(session, event, action)
         await self.perform(session, action)
 
     async def perform(self, session: Session, action: Action) -> None:

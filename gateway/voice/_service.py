@@ -33,6 +33,7 @@ from gateway.voice._outbound import DialUri, Outbound
 from gateway.voice._prompts import RATES, PromptCache
 from gateway.voice._recording import RecordingSink
 from gateway.voice._session import Calls, MonitorMode
+from gateway.voice._trail import IvrTrail
 from gateway.voice._waiting import WaitingRoom
 
 __all__ = ["EventRelay", "VoiceService"]
@@ -111,7 +112,10 @@ class VoiceService:
             media_root=media_root,
             music_on_hold=music_on_hold,
         )
-        ivr = IvrDriver(self._media, recordings_dir=recordings_dir, lookup=lookup, listener=speech)
+        trail = IvrTrail(routing, flows)
+        ivr = IvrDriver(
+            self._media, recordings_dir=recordings_dir, lookup=lookup, listener=speech, trail=trail
+        )
         if speech is not None:
             speech.connect(self._inbox.put_nowait)
         waiting = WaitingRoom(self._media, routing, self._calls)

@@ -60,6 +60,7 @@ class FakeCrm:
         app.router.add_post("/cases", self._idempotent(self._post_case))
         app.router.add_post("/cases/{id}/activities", self._idempotent(self._post_activity))
         app.router.add_patch("/cases/{id}", self._idempotent(self._patch_case))
+        app.router.add_patch("/cases/{id}/activities/{interaction}", self._idempotent(self._patch_activity))
         app.router.add_post("/hooks", self._hook)
         self._runner = web.AppRunner(app, shutdown_timeout=0.1)
         await self._runner.setup()
@@ -180,6 +181,15 @@ class FakeCrm:
             return 404, {"error": "no case"}
         self.activities.setdefault(case_id, []).append(await request.json())
         return 201, {}
+
+    async def _patch_activity(self, request: web.Request) -> tuple[int, Any]:
+        case_id, iid = request.match_info["id"], request.match_info["interaction"]
+        found = [a for a in self.activities.get(case_id, []) if a.get("interaction_id") == iid]
+        if not found:
+            return 404, {"error": "no activity"}
+        for activity in found:
+            activity.update(await request.json())
+        return 200, {}
 
     async def _patch_case(self, request: web.Request) -> tuple[int, Any]:
         case = self.cases.get(request.match_info["id"])

@@ -142,6 +142,28 @@ async def test_given_a_crm_that_is_down_when_calls_are_filed_then_every_write_la
     assert [a["interaction_id"] for a in fake_crm.activities[case["id"]]] == ["call-1", "call-2"]
 
 
+async def test_given_a_calls_transcript_stored_later_when_linked_then_its_activity_gets_the_link_in_order(
+    service: CtiService, fake_crm: FakeCrm, worker: OutboxWorker
+) -> None:
+    context = await service.identify(caller=ANN_PHONE)
+    await fake_crm.stop()  # the link waits in the outbox behind the activity it changes
+    case = await service.file_case("call-1", context, "Router")
+    assert case is not None
+    await service.log_activity(case, activity("call-1"))
+
+    await service.link_transcript(case, "call-1", "/api/v1/interactions/call-1/transcript")
+    await fake_crm.start()
+    await eventually(lambda: _pending_is_zero(worker))
+    await eventually(lambda: _pending_is_zero(worker, Lane.WEBHOOK))
+
+    [stored] = fake_crm.cases.values()
+    [logged] = fake_crm.activities[stored["id"]]
+    assert logged["transcript_url"] == "/api/v1/interactions/call-1/transcript"
+    assert logged["recording_url"] == "https://helpline.example/rec/call-1.wav"
+    kinds = [hook["type"] for hook in fake_crm.webhooks]
+    assert kinds[-2:] == ["case.activity_logged", "case.activity_updated"]
+
+
 async def test_given_answers_lost_on_the_way_back_when_writes_are_retried_then_the_crm_keeps_one_of_each(
     service: CtiService, fake_crm: FakeCrm, worker: OutboxWorker
 ) -> None:

@@ -24,9 +24,11 @@ ALWAYS_OPEN = """business_hours:
 """
 
 
-def start_sip_server(folder: Path, *, sip_port: int, trunk_port: int | None = None) -> Server:
+def start_sip_server(
+    folder: Path, *, sip_port: int, trunk_port: int | None = None, extra: str = ""
+) -> Server:
     """`helpline serve` on the demo configuration with its SIP front; with `trunk_port`, phone numbers are
-    called through a trunk to 127.0.0.1 there (the demo has none)."""
+    called through a trunk to 127.0.0.1 there (the demo has none); `extra`: YAML sections added at the end."""
     demo = DEMO.read_text(encoding="utf-8")
     hours, queues = demo.index("business_hours:"), demo.index("\nqueues:")
     text = demo[:hours] + ALWAYS_OPEN + demo[queues:]
@@ -34,7 +36,7 @@ def start_sip_server(folder: Path, *, sip_port: int, trunk_port: int | None = No
         trunk = f'    trunk: {{uri: "sip:{{number}}@127.0.0.1:{trunk_port}"}}\n'
         text = text.replace("\n  sip:\n", "\n  sip:\n" + trunk, 1)  # next to the demo line's numbers
     config = folder / "helpline.yaml"
-    config.write_text(text, encoding="utf-8")
+    config.write_text(text + extra, encoding="utf-8")
     return start_server(folder, config=config, sip_port=sip_port)
 
 

