@@ -107,7 +107,8 @@ class Guard:
         except Refused as refused:
             self._refuse(data, source, refused)
             return
-        if message.new_call and not self._take_call_token():
+        retransmission = message.via.branch in self._senders
+        if message.new_call and not retransmission and not self._take_call_token():
             self._refuse(data, source, Refused(503, "Media worker busy"))
             return
         if message.request:
