@@ -97,7 +97,9 @@ class Guard:
         self.on_datagram(data, (str(source[0]), int(source[1])))
 
     def on_datagram(self, data: bytes, source: tuple[str, int]) -> None:
-        if source == self._inner:
+        # pjsua's answers come back here (rport); its requests to its own address (a worker calling
+        # itself) are checked and passed like anyone's.
+        if source == self._inner and data.startswith(b"SIP/2.0 "):
             self._from_worker(data)
             return
         try:
@@ -105,7 +107,8 @@ class Guard:
         except Refused as refused:
             self._refuse(data, source, refused)
             return
-        if message.new_call and not self._take_call_token():
+        retransmission = message.via.branch in self._senders
+        if message.new_call and not retransmission and not self._take_call_token():
             self._refuse(data, source, Refused(503, "Media worker busy"))
             return
         if message.request:
@@ -144,9 +147,6 @@ class Guard:
 
     def _from_worker(self, data: bytes) -> None:
         """pjsua answers a request that came through here: back to its sender, Via as it was."""
-        if not data.startswith(b"SIP/2.0 "):
-            logger.debug("request from pjsua to its own guard dropped")
-            return
         via = _FIRST_VIA.search(data)
         branch = _BRANCH.search(via.group(1)) if via is not None else None
         sender = self._senders.get(branch.group(1)) if branch is not None else None

@@ -76,15 +76,40 @@ def test_given_a_burst_of_new_calls_when_relayed_then_those_beyond_the_pace_get_
     guard_sock, pjsua, caller = sockets
     guard = Guard(guard_sock, pjsua.getsockname())
 
-    codes = []
-    for n in range(20):
-        invite = _invite().replace(b"call-1@", f"call-{n}@".encode())
+    invites = [
+        _invite().replace(b"call-1@", f"call-{n}@".encode()).replace(b"bK-1", f"bK-{n}".encode())
+        for n in range(20)
+    ]
+    for invite in [*invites, invites[0]]:  # the last one: a retransmission of the first, passed, call
         caller.sendto(invite, guard_sock.getsockname())
         _relay_one(guard, guard_sock)
+    codes = []
     caller.setblocking(False)
     with pytest.raises(BlockingIOError):
         while True:
             codes.append(caller.recv(65535).split(b"\r\n")[0])
 
-    assert 10 <= guard.passed <= 12  # a burst of 10, then 7 a second while the loop runs
-    assert codes == [b"SIP/2.0 503 Media worker busy"] * (20 - guard.passed)
+    assert 11 <= guard.passed <= 13  # a burst of 10, then 7 a second while the loop runs; the resent one
+    assert codes == [b"SIP/2.0 503 Media worker busy"] * (21 - guard.passed)
+
+
+def test_given_pjsua_calling_its_own_address_when_relayed_then_the_request_and_its_answer_reach_it(
+    sockets: tuple[socket.socket, socket.socket, socket.socket],
+) -> None:
+    guard_sock, pjsua, _ = sockets
+    inner = pjsua.getsockname()
+    guard = Guard(guard_sock, inner)
+    via = VIA.replace("5999", str(guard_sock.getsockname()[1])) + ";rport"
+
+    pjsua.sendto(_invite(via=via), guard_sock.getsockname())
+    _relay_one(guard, guard_sock)
+    request = pjsua.recv(65535)
+    pjsua.sendto(
+        f"SIP/2.0 100 Trying\r\n{via}=1;received=127.0.0.1\r\nCall-ID: call-1@127.0.0.1\r\n\r\n".encode(),
+        guard_sock.getsockname(),
+    )
+    _relay_one(guard, guard_sock)
+    answer = pjsua.recv(65535)
+
+    assert request.startswith(b"INVITE sip:")
+    assert answer.split(b"\r\n")[:2] == [b"SIP/2.0 100 Trying", via.encode()]

@@ -80,6 +80,9 @@ def test_given_a_body_that_aborted_pjsua_when_checked_then_it_is_refused_with_40
             (488, "SDP beyond the media workers' limits"),
         ),
         (_invite()[:60], (400, "No end of headers")),
+        # pjsua copies the Vias into its answer: 51 of them aborted a worker
+        (_invite(via="\r\n".join([VIA] * 51)), (400, "Too many headers")),
+        (_invite(via="\r\n".join([VIA] * 9)), (400, "More than 8 Via entries")),
     ],
 )
 def test_given_a_malformed_invite_when_checked_then_the_reason_names_the_fault(
