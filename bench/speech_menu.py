@@ -187,17 +187,21 @@ async def _latencies(bench: _Bench, speech: Path, calls: int) -> list[float]:
     return list(bench.listener.latencies)
 
 
-async def _worker_cpu(bench: _Bench, entry: str, quiet: Path, concurrent: int, hold: float) -> float:
-    """CPU seconds the worker spent in a `hold - 4` s window with `concurrent` callers in the menu."""
+async def _worker_cpu(
+    bench: _Bench, entry: str, quiet: Path, concurrent: int, hold: float
+) -> tuple[float, float]:
+    """CPU seconds the worker and the recognition process spent in a `hold - 4` s window with
+    `concurrent` callers in the menu."""
     parts = await bench.gateway(entry)
     try:
         [worker] = parts[1].status()
         assert worker.pid is not None
         processes = [await bench.call(parts[4], quiet, hold) for _ in range(concurrent)]
         await asyncio.sleep(3.0)  # answered, prompt rendered and playing, listening
-        before = cpu_ticks([worker.pid])
+        recogniser = [bench.listener.pid or 0]
+        before, heard_before = cpu_ticks([worker.pid]), cpu_ticks(recogniser)
         await asyncio.sleep(hold - 4.0)
-        used = (cpu_ticks([worker.pid]) - before) / CLK_TCK
+        used = (cpu_ticks([worker.pid]) - before) / CLK_TCK, (cpu_ticks(recogniser) - heard_before) / CLK_TCK
         for process in processes:
             await process.wait()
     finally:
@@ -214,16 +218,19 @@ async def _run(model: Path, calls: int, concurrent: int, hold: float, rounds: in
         try:
             await bench.listener.wait_ready(300)
             latencies = await _latencies(bench, speech, calls)
-            idle, plain, listening = [], [], []
+            idle, plain, listening, heard = [], [], [], []
             for _ in range(rounds):
-                idle.append(await _worker_cpu(bench, "plain", quiet, 0, hold))
-                plain.append(await _worker_cpu(bench, "plain", quiet, concurrent, hold))
-                listening.append(await _worker_cpu(bench, "main", quiet, concurrent, hold))
+                idle.append((await _worker_cpu(bench, "plain", quiet, 0, hold))[0])
+                plain.append((await _worker_cpu(bench, "plain", quiet, concurrent, hold))[0])
+                worker, recogniser = await _worker_cpu(bench, "main", quiet, concurrent, hold)
+                listening.append(worker)
+                heard.append(recogniser)
         finally:
             await bench.listener.close()
     window = hold - 4.0
     per_call = (statistics.median(plain) - statistics.median(idle)) / concurrent / window
     extra = (statistics.median(listening) - statistics.median(plain)) / concurrent / window
+    recognising = statistics.median(heard) / concurrent / window
     ordered = sorted(latencies) or [float("nan")]
     p95 = ordered[max(0, -(-95 * len(ordered) // 100) - 1)]  # nearest rank
     return {
@@ -232,6 +239,7 @@ async def _run(model: Path, calls: int, concurrent: int, hold: float, rounds: in
         "menu_decision_p95_ms": round(1000 * p95, 1),
         "menu_worker_cpu_per_dtmf_call_pct": round(100 * per_call, 2),
         "menu_worker_cpu_extra_per_listening_call_pct": round(100 * extra, 2),
+        "menu_recogniser_cpu_per_listening_call_pct": round(100 * recognising, 2),
         "menu_concurrent_calls": concurrent,
         "load_average_1m_after_menu": round(os.getloadavg()[0], 2),
     }

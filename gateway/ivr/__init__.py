@@ -32,7 +32,7 @@ Durations are in seconds. Queue and business-hours names must exist in the confi
         - collect: {attribute: account_number, prompt: "Your account number, then hash",
                     min_length: 8, max_length: 8, terminator: '#', pattern: '^[0-9]+$',
                     timeout: 10, retries: 2, sensitive: true, on_failure: main.front_desk}
-        - collect: {attribute: confirmed, prompt: "Is it about your last bill? Say yes or no, or press 1 or 2",
+        - collect: {attribute: confirmed, prompt: "Your last bill? Say yes or no, or press 1 or 2",
                     max_length: 1, speech: {'1': [yes, yeah], '2': no}}   # never with sensitive: true
         - set: {reason: billing}
         - queue: {queue: billing, priority: 5, skills: [billing, {skill: english, min_level: 2}],

@@ -83,7 +83,11 @@ class LiveRecogniser:
         self._loop = asyncio.get_running_loop()
         self._folder = await asyncio.to_thread(_listening_folder, self._parent)
         # making the queues (semaphores, pipes) and the process blocks: a thread does it
-        await asyncio.to_thread(self._spawn)
+        try:
+            await asyncio.to_thread(self._spawn)
+        except BaseException:
+            await asyncio.to_thread(shutil.rmtree, self._folder, True)
+            raise
         self._reader = threading.Thread(target=self._read, name="helpline.speech.menus", daemon=True)
         self._reader.start()
 
