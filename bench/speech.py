@@ -8,6 +8,9 @@ job so the model is loaded) transcribes the same WAV as a one-leg call: IPC, rec
 dialogue building and the JSON written beside it. Both are wall-clock over the audio's length (RTF < 1 is
 faster than real time), run alternately `--rounds` times; the median is reported. The default audio is
 Korean speech rendered by espeak-ng and resampled to 16 kHz by sox.
+
+`--ivr-calls N` adds live calls beside a transcription backlog: the SIP bench's IVR step at N concurrent
+calls, alone and then while `--transcribers` worker processes are kept busy (`bench.speech_ivr`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.speech_ivr import ivr_beside_backlog
 from gateway.speech import LegFile, TranscriptionJob, TranscriptionService
 
 __all__ = ["main", "run"]
@@ -98,10 +102,26 @@ async def _run(model_dir: Path, wav_path: Path, rounds: int) -> dict[str, float]
     }
 
 
-def run(model_dir: Path, audio: Path | None, rounds: int, repeat: int) -> dict[str, float]:
+def run(
+    model_dir: Path,
+    audio: Path | None,
+    rounds: int,
+    repeat: int,
+    *,
+    ivr_calls: int = 0,
+    transcribers: int = 1,
+) -> dict[str, Any]:
+    """`ivr_calls` > 0: also the SIP bench's IVR step at that N, alone and beside a transcription backlog
+    kept full for `transcribers` worker processes (see `bench.speech_ivr`)."""
     with tempfile.TemporaryDirectory(prefix="helpline-bench-speech-") as tmp:
         wav_path = audio if audio is not None else _render(Path(tmp), repeat)
-        return asyncio.run(_run(model_dir, wav_path, rounds))
+        result: dict[str, Any] = dict(asyncio.run(_run(model_dir, wav_path, rounds)))
+        if ivr_calls > 0:
+            backlog = 2 * transcribers
+            live = ivr_beside_backlog(ivr_calls, model_dir, wav_path, workers=transcribers, backlog=backlog)
+            result.update(asyncio.run(live))
+            result["load_average_1m_after"] = round(os.getloadavg()[0], 2)
+        return result
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -110,13 +130,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--audio", type=Path, help="a 16-bit mono WAV (default: Korean from espeak-ng)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=3, help="times the default Korean text is spoken")
+    parser.add_argument(
+        "--ivr-calls",
+        type=int,
+        default=0,
+        help="also run the SIP bench's IVR step at this many concurrent calls, alone and beside a full "
+        "transcription backlog (needs sipp; 0: skip)",
+    )
+    parser.add_argument("--transcribers", type=int, default=1, help="transcription worker processes")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--menu-calls", type=int, default=10, help="speech menu calls timed (0: skip)")
     parser.add_argument("--menu-concurrent", type=int, default=8, help="callers in a menu for the CPU cost")
     parser.add_argument("--menu-hold", type=float, default=14.0, help="seconds each of those callers stays")
     args = parser.parse_args(argv)
+    if args.ivr_calls < 0 or args.transcribers < 1:
+        parser.error("--ivr-calls must be >= 0 and --transcribers >= 1")
     model = args.model or _default_model()
-    result: dict[str, Any] = dict(run(model, args.audio, args.rounds, args.repeat))
+    result = run(
+        model, args.audio, args.rounds, args.repeat, ivr_calls=args.ivr_calls, transcribers=args.transcribers
+    )
     if args.menu_calls > 0:
         from bench.speech_menu import run_menu
 

@@ -22,3 +22,18 @@ def test_given_korean_audio_when_benchmarked_then_both_real_time_factors_and_the
     assert result["pipeline_over_raw"] == pytest.approx(
         result["pipeline_rtf"] / result["raw_vosk_rtf"], abs=0.01
     )
+
+
+@pytest.mark.timeout(600)
+def test_given_ivr_calls_when_benchmarked_then_live_calls_are_measured_alone_and_beside_a_backlog(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from gateway.cli import main
+
+    assert main(["bench", "speech", "--rounds", "1", "--repeat", "1", "--ivr-calls", "4", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["calls"], result["transcription_workers"]) == (4, 1)
+    for run in ("ivr_alone", "ivr_beside_backlog"):
+        assert result[run]["peak_concurrency"] >= 1 and result[run]["calls_per_second"] > 0, result
+        assert result[run]["cpu_percent_per_call"] > 0, result
+    assert result["transcriptions_finished_meanwhile"] >= 1  # the backlog was worked on during the step
