@@ -26,6 +26,7 @@ __all__ = ["LegAudio", "recognise_leg", "speech_activity"]
 _MODELS: dict[str, Any] = {}
 _FRAME_SECONDS = 0.02
 _CHUNK_FRAMES = 8000
+_NUMBER_MARKS = frozenset({("[", "]"), ("(", ")"), ("{", "}")})
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +81,18 @@ def _words(model: Any, rate: int, frames: bytes) -> list[Word]:
             results.append(json.loads(recogniser.Result()))
     results.append(json.loads(recogniser.FinalResult()))
     return [
-        Word(str(w["word"]), float(w["start"]), float(w["end"]), float(w.get("conf", 1.0)))
+        Word(_written(str(w["word"])), float(w["start"]), float(w["end"]), float(w.get("conf", 1.0)))
         for r in results
         for w in r.get("result", [])
     ]
+
+
+def _written(word: str) -> str:
+    """A word as a reader writes it. Some models mark how a number was read in their vocabulary: the
+    Korean one says `[4]` or `[사]` for a digit read alone, `(백)` and `{만}` for place values."""
+    if len(word) > 2 and (word[0], word[-1]) in _NUMBER_MARKS:
+        return word[1:-1]
+    return word
 
 
 def speech_activity(samples: array.array[int], rate: int) -> list[tuple[float, float]]:
