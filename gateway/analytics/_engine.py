@@ -402,8 +402,12 @@ class MetricsEngine:
             self._sl(queue_id),
             waiting=len(waiting.since) if waiting is not None else 0,
             oldest_wait_seconds=None if oldest is None else now - oldest,
-            agents_by_state={k: n for k, n in self._by_state.get(queue_id, {}).items() if n},
+            agents_by_state=self.agents_by_state(queue_id),
         )
+
+    def agents_by_state(self, queue_id: str) -> dict[str, int]:
+        """How many of the queue's agents are in each state now (states nobody is in left out)."""
+        return {k: n for k, n in self._by_state.get(queue_id, {}).items() if n}
 
     def agent(self, agent_id: str, now: float) -> AgentFigures:
         """The agent's figures for the local day of `now`, with the state they are in now."""
@@ -436,6 +440,16 @@ class MetricsEngine:
         if queue_id not in self._queues:
             raise UnknownScope("queue", queue_id)
         return [self._queue_period(queue_id, p) for p in periods(start, end, size, self.tz)]
+
+    def queue_interval(self, queue_id: str, at: float) -> QueueFigures:
+        """The queue's figures for the 15-minute interval holding `at`: one bucket, read as it is (every
+        time zone in use is offset from UTC by a multiple of 15 minutes)."""
+        scope = self._queues.get(queue_id)
+        if scope is None:
+            raise UnknownScope("queue", queue_id)
+        start = bucket_of(at)
+        counters = scope.buckets.get(start) or QueueCounters()
+        return queue_figures(queue_id, (start, start + BUCKET_SECONDS), counters, self._sl(queue_id))
 
     def channel_intervals(
         self, channel: str, start: float, end: float, size: Granularity
