@@ -59,7 +59,8 @@ _OBSERVER = """() => {
   document.getElementById("console").addEventListener("board-changed", (e) => {
     const at = e.detail.event_at * 1000, sent = e.detail.at * 1000;
     const handled = performance.timeOrigin + performance.now();
-    requestAnimationFrame(() => window.__board.push([at, performance.timeOrigin + performance.now(), sent, handled]));
+    const drawn = () => window.__board.push([at, performance.timeOrigin + performance.now(), sent, handled]);
+    requestAnimationFrame(drawn);
   });
 }"""
 
@@ -428,8 +429,11 @@ async def _drive(
         "p95_ms": samples[int(0.95 * (len(samples) - 1))] if samples else None,
         "max_ms": samples[-1] if samples else None,
         "server_p50_ms": statistics.median(server) if server else None,  # event -> changes sent
+        "server_p95_ms": _p95(server),
         "sent_to_drawn_p50_ms": statistics.median(arrived) if arrived else None,
+        "sent_to_drawn_p95_ms": _p95(arrived),
         "drawn_to_frame_p50_ms": statistics.median(painted) if painted else None,
+        "drawn_to_frame_p95_ms": _p95(painted),
         "cpu_seconds_per_second": cpu,  # each process's CPU while the traffic ran
         "renderer_per_second": renderer,  # the page's main thread: seconds (counts) per second of traffic
         "elements": elements,
@@ -475,6 +479,10 @@ def _cpu_by_process() -> dict[str, float]:
         )
         totals[kind] = totals.get(kind, 0.0) + cpu[pid]
     return totals
+
+
+def _p95(ordered: Sequence[float]) -> float | None:
+    return ordered[int(0.95 * (len(ordered) - 1))] if ordered else None
 
 
 _RENDERER = ("TaskDuration", "ScriptDuration", "RecalcStyleDuration", "LayoutDuration", "LayoutCount")

@@ -49,6 +49,19 @@ class Touched:
         self.agents |= other.agents
 
 
+def _ends_wrap_up(event: Event) -> bool:
+    if event.type is EventType.WRAP_UP_ENDED:
+        return True
+    if event.type is not EventType.PRESENCE_CHANGED:
+        return False
+    before, after = event.data.get("previous"), event.data.get("presence")
+    return (
+        isinstance(before, dict)
+        and before.get("kind") == "wrap_up"
+        and not (isinstance(after, dict) and after.get("kind") == "wrap_up")
+    )
+
+
 def _serves(user: UserConfig, queue: QueueConfig) -> bool:
     if queue.members:
         return any(m.agent == user.id for m in queue.members)
@@ -128,7 +141,8 @@ class Board:
             agent = event.agent_id
             if agent is not None and agent in self._agents:
                 agents.add(agent)
-                states.update(self._queues_of[agent])
+                # its queues' agents-by-state; their figures too when a wrap-up ended (its work is handled)
+                (queues if _ends_wrap_up(event) else states).update(self._queues_of[agent])
             data = event.data
             named = False
             for key in ("queue", "from", "to"):

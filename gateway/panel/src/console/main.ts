@@ -436,14 +436,29 @@ function withIntervalsOf(before: QueueFigures | undefined, after: QueueFigures):
   return { ...after, intervals: [...kept, ...after.intervals].sort((a, b) => a.start - b.start) };
 }
 
-/** Bring `row` to what `fresh` shows, replacing only the cells that differ (but the `kept` last ones). */
+/** Bring `row` to what `fresh` shows, changing only the cells that differ (but the `kept` last ones). */
 function patchRow(row: HTMLTableRowElement, fresh: HTMLTableRowElement, kept: number): void {
   const cells = [...row.cells];
   const next = [...fresh.cells];
   for (let i = 0; i < next.length - kept; i++) {
     const [old, cell] = [cells[i], next[i]];
-    if (old && cell && !old.isEqualNode(cell)) old.replaceWith(cell);
+    if (old && cell && !old.isEqualNode(cell)) patchCell(old, cell);
   }
+}
+
+/** A cell of text is changed in place (a new cell element would make the browser lay the table out anew);
+ * others are replaced. */
+function patchCell(old: HTMLTableCellElement, cell: HTMLTableCellElement): void {
+  if (old.childElementCount > 0 || cell.childElementCount > 0 || old.tagName !== cell.tagName) {
+    old.replaceWith(cell);
+    return;
+  }
+  for (const name of old.getAttributeNames()) if (!cell.hasAttribute(name)) old.removeAttribute(name);
+  for (const name of cell.getAttributeNames()) {
+    const value = cell.getAttribute(name) ?? "";
+    if (old.getAttribute(name) !== value) old.setAttribute(name, value);
+  }
+  if (old.textContent !== cell.textContent) old.textContent = cell.textContent;
 }
 
 /** A row standing for `height` pixels of agent rows not drawn. */
