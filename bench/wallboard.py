@@ -138,9 +138,10 @@ def _clock_cost() -> float:
     return sorted(spans)[500]
 
 
-def _script(config: Config, events_wanted: int, seed: int) -> Script:
+def _script(config: Config, events_wanted: int, seed: int) -> tuple[Script, float]:
     """Commands of the mix (agents sign in, chats arrive, offers are accepted, chats end) at 200 per
-    simulated second, chosen by driving a router, until they made `events_wanted` events."""
+    simulated second, chosen by driving a router, until they made `events_wanted` events; and the simulated
+    seconds they took."""
     rng = random.Random(seed)
     router = Router(queues=queue_specs(config), agents=agent_specs(config))
     agents, queues = [a.id for a in config.agents], [q.id for q in config.queues]
@@ -157,7 +158,7 @@ def _script(config: Config, events_wanted: int, seed: int) -> Script:
             script.append((name, args))
         offered.extend((e.interaction_id or "", e.agent_id or "") for e in batch if e.type == "offered")
         events, n = events + len(batch), n + 1
-    return script
+    return script, now - T0
 
 
 def _routing_pass(config: Config, script: Script) -> tuple[float, list[list[Event]]]:
@@ -219,7 +220,7 @@ def measure_cpu(
     (one span over the whole script); the metrics engine folding their events (one span over all batches,
     as the routing server folds each batch); the console reading what each batch touched and the board's
     figures of it once per `window` of simulated time."""
-    script = _script(config, events_wanted, seed)
+    script, simulated = _script(config, events_wanted, seed)
     routing, fold, board = [], [], []
     batches: list[list[Event]] = []
     pushes = 0
@@ -234,6 +235,7 @@ def measure_cpu(
     return {
         "events": events,
         "commands": len(script),
+        "simulated_seconds": round(simulated, 2),
         "board_pushes": pushes,
         "window_seconds": window,
         "us_per_event": {k: round(1e6 * v / events, 2) for k, v in cpu.items()},
