@@ -4,14 +4,17 @@ metrics engine costs per event next to the routing decisions that made the event
 Two parts, on one synthetic contact center (`--agents` agents with 3 of `--queues` skills, one chat queue
 per skill):
 
-- CPU, in this process: the gateway's router and metrics feed (`gateway.analytics.StatsFeed`, with a
-  listener, so each batch's delta is read as a console would get it) driven by the same command mix;
-  thread CPU time per event of the routing commands, and of the metrics fold + delta.
+- CPU, in this process: one script of routing commands replayed in separate passes, each timed as a whole
+  on the thread's CPU clock (medians of `--runs`): the router alone; the metrics engine
+  (`gateway.analytics.StatsFeed`) folding the batches; the console's work on the production road
+  (`Board.touched` per batch, the board's figures of what they touched once per `--window` of simulated
+  time, the waiting work from the routing server's `WaitingWork`).
 - Browser: a gateway started on the same configuration (`helpline serve --no-sip`), one supervisor's
   console at `/supervisor` in headless Chromium, and REST traffic (new chats, presence changes) at about
   `--events-per-second` routing events for `--seconds`. For every change the console draws, the time from
   the batch's first event (`event_at`, the server's clock) to the frame after the console redrew
-  (requestAnimationFrame; same machine, same clock).
+  (requestAnimationFrame; same machine, same clock), split into server, push -> page, page -> frame; and
+  each process's CPU per second of traffic, Chromium's main-thread counters, long tasks.
 """
 
 from __future__ import annotations
