@@ -29,7 +29,8 @@ class QueueCounters:
     abandoned_after_threshold_short: int = 0  # both (only when the cut-off exceeds the threshold)
     exited: int = 0  # voicemail, callback, disconnect at max wait or closed hours
     refused: int = 0  # the queue was full
-    overflowed: int = 0  # left this queue for another
+    overflowed: int = 0  # left this queue for another by its overflow rules
+    moved: int = 0  # a supervisor moved it to another queue
     missed_offers: int = 0  # offers that rang out unanswered
     transfers: int = 0  # answered work its agent transferred away
     answer_wait_total: float = 0.0

@@ -164,8 +164,12 @@ class MetricsEngine:
         if work is None:
             return
         self._unwait(work, ev)
+        moved = _text(ev.data, "reason") == "moved"  # by a supervisor, not by the queue's rules
         for c in self._counters(work, ev.at):
-            c.overflowed += 1
+            if moved:
+                c.moved += 1
+            else:
+                c.overflowed += 1
         work.queue = _text(ev.data, "to") or work.queue
 
     def _exited(self, ev: Event) -> None:

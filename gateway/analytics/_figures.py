@@ -31,6 +31,7 @@ class QueueFigures(NamedTuple):
     exited: int
     refused: int
     overflowed: int
+    moved: int
     missed_offers: int
     transfers: int
     handled: int
@@ -155,6 +156,7 @@ def queue_figures(
         c.exited,
         c.refused,
         c.overflowed,
+        c.moved,
         c.missed_offers,
         c.transfers,
         c.handled,

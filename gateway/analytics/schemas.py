@@ -20,6 +20,7 @@ class QueueStatsOut(BaseModel):
     exited: int
     refused: int
     overflowed: int
+    moved: int
     missed_offers: int
     transfers: int
     handled: int
