@@ -57,7 +57,8 @@ class AgentCounters:
     wrap_total: float = 0.0
     busy_seconds: float = 0.0  # holding at least one interaction
     wrap_up_seconds: float = 0.0  # in wrap-up with no interaction
-    idle_seconds: float = 0.0  # available with no interaction
+    idle_seconds: float = 0.0  # available with no interaction and no offer ringing
+    ringing_seconds: float = 0.0  # available with an offer ringing and no interaction
     presence_seconds: dict[str, float] = field(default_factory=dict)  # by presence kind
     not_ready_seconds: dict[str, float] = field(default_factory=dict)  # by reason
 
@@ -79,6 +80,7 @@ class AgentCounters:
             self.busy_seconds,
             self.wrap_up_seconds,
             self.idle_seconds,
+            self.ringing_seconds,
             dict(self.presence_seconds),
             dict(self.not_ready_seconds),
         )

@@ -52,6 +52,7 @@ class MetricsEngine:
                 self._agents.setdefault(a, Agent())
                 self._queues_of.setdefault(a, []).append(q.id)
         self._work: dict[str, Work] = {}
+        self._ringing_at: dict[str, str] = {}  # interaction -> the agent its offer rings at
         self._waiting: dict[str, Waiting] = {q.id: Waiting() for q in queues}
         self._touched_queues: set[str] = set()
         self._touched_agents: set[str] = set()
@@ -65,6 +66,7 @@ class MetricsEngine:
             EventType.ASSIGNED: self._assigned,
             EventType.REJECTED: self._rejected,
             EventType.TIMED_OUT: self._timed_out,
+            EventType.OFFER_REVOKED: self._unring,
             EventType.OVERFLOWED: self._overflowed,
             EventType.EXITED: self._exited,
             EventType.ABANDONED: self._abandoned,
@@ -125,10 +127,15 @@ class MetricsEngine:
 
     def _offered(self, ev: Event) -> None:
         if ev.agent_id is not None:
+            self._unring(ev)
+            if ev.interaction_id is not None:
+                self._advance(ev.agent_id, ev.at).ringing[ev.interaction_id] = None
+                self._ringing_at[ev.interaction_id] = ev.agent_id
             for c in self._agent_counters(ev.agent_id, ev.at):
                 c.offers += 1
 
     def _assigned(self, ev: Event) -> None:
+        self._unring(ev)
         work, agent_id = self._followed(ev), ev.agent_id
         if work is None or agent_id is None:
             return
@@ -146,11 +153,13 @@ class MetricsEngine:
             a.answered += 1
 
     def _rejected(self, ev: Event) -> None:
+        self._unring(ev)
         if ev.agent_id is not None:
             for c in self._agent_counters(ev.agent_id, ev.at):
                 c.rejected += 1
 
     def _timed_out(self, ev: Event) -> None:
+        self._unring(ev)
         work = self._followed(ev)
         if work is not None:
             for c in self._counters(work, ev.at):
@@ -160,6 +169,7 @@ class MetricsEngine:
                 a.missed += 1
 
     def _overflowed(self, ev: Event) -> None:
+        self._unring(ev)
         work = self._followed(ev)
         if work is None:
             return
@@ -173,6 +183,7 @@ class MetricsEngine:
         work.queue = _text(ev.data, "to") or work.queue
 
     def _exited(self, ev: Event) -> None:
+        self._unring(ev)
         work = self._followed(ev)
         if work is None:
             return
@@ -184,6 +195,7 @@ class MetricsEngine:
         self._gone(ev)
 
     def _abandoned(self, ev: Event) -> None:
+        self._unring(ev)
         work = self._followed(ev)
         if work is None:
             return
@@ -268,6 +280,13 @@ class MetricsEngine:
         if work is not None:
             self._touched_queues.add(work.queue)
         return work
+
+    def _unring(self, ev: Event) -> None:
+        """The offer of `ev`'s interaction no longer rings (if it did): its agent's time up to now was
+        ringing time."""
+        agent_id = self._ringing_at.pop(ev.interaction_id or "", None)
+        if agent_id is not None:
+            self._advance(agent_id, ev.at).ringing.pop(ev.interaction_id or "", None)
 
     def _gone(self, ev: Event) -> None:
         self._work.pop(ev.interaction_id or "", None)

@@ -54,6 +54,7 @@ class AgentStatsOut(BaseModel):
     busy_seconds: float
     wrap_up_seconds: float
     idle_seconds: float
+    ringing_seconds: float
     presence_seconds: dict[str, float]
     not_ready_seconds: dict[str, float]
     state: str | None = None
