@@ -4,14 +4,17 @@ metrics engine costs per event next to the routing decisions that made the event
 Two parts, on one synthetic contact center (`--agents` agents with 3 of `--queues` skills, one chat queue
 per skill):
 
-- CPU, in this process: the gateway's router and metrics feed (`gateway.analytics.StatsFeed`, with a
-  listener, so each batch's delta is read as a console would get it) driven by the same command mix;
-  thread CPU time per event of the routing commands, and of the metrics fold + delta.
+- CPU, in this process: one script of routing commands replayed in separate passes, each timed as a whole
+  on the thread's CPU clock (medians of `--runs`): the router alone; the metrics engine
+  (`gateway.analytics.StatsFeed`) folding the batches; the console's work on the production road
+  (`Board.touched` per batch, the board's figures of what they touched once per `--window` of simulated
+  time, the waiting work from the routing server's `WaitingWork`).
 - Browser: a gateway started on the same configuration (`helpline serve --no-sip`), one supervisor's
   console at `/supervisor` in headless Chromium, and REST traffic (new chats, presence changes) at about
   `--events-per-second` routing events for `--seconds`. For every change the console draws, the time from
   the batch's first event (`event_at`, the server's clock) to the frame after the console redrew
-  (requestAnimationFrame; same machine, same clock).
+  (requestAnimationFrame; same machine, same clock), split into server, push -> page, page -> frame; and
+  each process's CPU per second of traffic, Chromium's main-thread counters, long tasks.
 """
 
 from __future__ import annotations
@@ -36,9 +39,10 @@ from argon2 import PasswordHasher
 from playwright.async_api import Page, async_playwright
 
 from gateway.acd import AgentView, Channel, Event, InteractionView, NewInteraction, Presence, Router
+from gateway.acd_server import WaitingWork
 from gateway.analytics import StatsFeed, engine_for
 from gateway.config import Config, agent_specs, parse_config, queue_specs
-from gateway.supervisor import Board
+from gateway.supervisor import Board, Touched
 
 __all__ = ["main", "measure_cpu", "write_config"]
 
@@ -51,9 +55,15 @@ T0 = 1_700_000_000.0
 # Records, for every change the console drew, the batch's first event time and the frame after the redraw.
 _OBSERVER = """() => {
   window.__board = [];
+  window.__long = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) window.__long.push([performance.timeOrigin + e.startTime, e.duration]);
+  }).observe({ type: "longtask" });
   document.getElementById("console").addEventListener("board-changed", (e) => {
     const at = e.detail.event_at * 1000, sent = e.detail.at * 1000;
-    requestAnimationFrame(() => window.__board.push([at, performance.timeOrigin + performance.now(), sent]));
+    const handled = performance.timeOrigin + performance.now();
+    const drawn = () => window.__board.push([at, performance.timeOrigin + performance.now(), sent, handled]);
+    requestAnimationFrame(drawn);
   });
 }"""
 
@@ -94,23 +104,22 @@ def write_config(agents: int, queues: int, seed: int = 7) -> dict[str, Any]:
 
 # -- CPU: routing decisions vs metrics, in this process ----------------------------------------------------
 
+Script = list[tuple[str, tuple[Any, ...]]]
+"""The routing commands of one run, by router method name and arguments: every pass replays the same."""
+
 
 class _Routing:
-    """The board's view of the routing server, over a bare router (what `AcdServer` answers from)."""
+    """The board's view of the routing server over a bare router: the interactions and agents from the
+    router, the waiting work from the routing server's own read model (`WaitingWork`)."""
 
-    def __init__(self, router: Router) -> None:
+    def __init__(self, router: Router, queues: Sequence[str]) -> None:
         self.router = router
-        self._waiting: dict[str, dict[str, None]] = {}
+        self.work = WaitingWork(queues)
 
     def follow(self, events: Sequence[Event]) -> None:
+        work = self.work
         for e in events:
-            if e.type in ("queued", "overflowed") and e.interaction_id:
-                self._waiting.setdefault(str(e.data.get("queue") or e.data.get("to")), {})[
-                    e.interaction_id
-                ] = None
-            elif e.type in ("assigned", "abandoned", "exited", "refused") and e.interaction_id:
-                for members in self._waiting.values():
-                    members.pop(e.interaction_id, None)
+            work.follow(e, self.router.interaction(e.interaction_id or "") if work.entered(e) else None)
 
     def agent(self, agent_id: str) -> AgentView:
         return self.router.agent(agent_id)
@@ -119,53 +128,123 @@ class _Routing:
         return self.router.interaction(interaction_id)
 
     def waiting(self, queue_id: str, *, limit: int) -> list[InteractionView]:
-        members = list(self._waiting.get(queue_id, {}))[:limit]  # in queue order: oldest first
-        views = (self.router.interaction(i) for i in members)
+        views = (self.router.interaction(i) for i in self.work.oldest(queue_id, limit))
         return [v for v in views if v is not None]
 
 
-def measure_cpu(config: Config, events_wanted: int, *, window: float = 0.1, seed: int = 11) -> dict[str, Any]:
-    """Thread CPU per event: the routing commands; the metrics engine folding their events (as the routing
-    server does for every batch); the wallboard reading the figures they touched, once per `window` of
-    simulated time (as the console does)."""
+def _clock_cost() -> float:
+    """What one read of the thread's CPU clock adds to a span it ends (median of back-to-back reads)."""
+    spans = []
+    for _ in range(1_001):
+        begin = time.thread_time()
+        spans.append(time.thread_time() - begin)
+    return sorted(spans)[500]
+
+
+def _script(config: Config, events_wanted: int, seed: int) -> tuple[Script, float]:
+    """Commands of the mix (agents sign in, chats arrive, offers are accepted, chats end) at 200 per
+    simulated second, chosen by driving a router, until they made `events_wanted` events; and the simulated
+    seconds they took."""
     rng = random.Random(seed)
-    routing = _Routing(Router(queues=queue_specs(config), agents=agent_specs(config)))
-    feed = StatsFeed(engine_for(config))
-    board = Board(routing, feed.engine, config)
+    router = Router(queues=queue_specs(config), agents=agent_specs(config))
     agents, queues = [a.id for a in config.agents], [q.id for q in config.queues]
     offered: list[tuple[str, str]] = []
     assigned: list[str] = []
-    cpu = {"routing": 0.0, "fold": 0.0, "board": 0.0}
-    touched: tuple[set[str], set[str]] = (set(), set())
+    script: Script = []
     events = n = 0
-    now = flushed = T0
+    now = T0
     while events < events_wanted:
-        now += 1 / 200  # 200 commands per simulated second
-        started = time.thread_time()
-        batch = _command(routing.router, rng, now, agents, queues, offered, assigned, n)
-        mid = time.thread_time()
-        feed.fold(batch)
-        done = time.thread_time()
-        routing.follow(batch)
+        now += 1 / 200
+        name, args = _command(router, rng, now, agents, queues, offered, assigned, n)
+        batch: list[Event] = getattr(router, name)(*args) if name else []
+        if name:
+            script.append((name, args))
         offered.extend((e.interaction_id or "", e.agent_id or "") for e in batch if e.type == "offered")
-        again = time.thread_time()
-        q, a = board.touched(batch)
-        touched[0].update(q)
-        touched[1].update(a)
-        if now - flushed >= window and (touched[0] or touched[1]):
-            board.changes(*touched, seq=batch[-1].seq if batch else 0, event_at=now)
-            touched, flushed = (set(), set()), now
-        cpu["routing"] += mid - started
-        cpu["fold"] += done - mid
-        cpu["board"] += time.thread_time() - again
         events, n = events + len(batch), n + 1
-    per_event = {k: round(1e6 * v / events, 1) for k, v in cpu.items()}
+    return script, now - T0
+
+
+def _routing_pass(config: Config, script: Script) -> tuple[float, list[list[Event]]]:
+    router = Router(queues=queue_specs(config), agents=agent_specs(config))
+    calls = [(getattr(router, name), args) for name, args in script]
+    batches: list[list[Event]] = []
+    keep = batches.append
+    started = time.thread_time()
+    for call, args in calls:
+        keep(call(*args))
+    return time.thread_time() - started, batches
+
+
+def _fold_pass(config: Config, batches: Sequence[Sequence[Event]]) -> float:
+    feed = StatsFeed(engine_for(config))
+    fold = feed.fold
+    started = time.thread_time()
+    for batch in batches:
+        fold(batch)
+    return time.thread_time() - started
+
+
+def _board_pass(config: Config, script: Script, window: float) -> tuple[float, int]:
+    """The routing server's road untimed (router, metrics fold, waiting work), and timed: the console's
+    reading of what each batch touched and, at most once per `window` of simulated time, the board's
+    figures of all it touched (`Console`'s work). Returns (CPU seconds, pushes)."""
+    now = T0
+    router = Router(queues=queue_specs(config), agents=agent_specs(config))
+    routing = _Routing(router, [q.id for q in config.queues])
+    feed = StatsFeed(engine_for(config))
+    board = Board(routing, feed.engine, config, clock=lambda: now)
+    clock = _clock_cost()
+    pending: list[Sequence[Event]] = []
+    spent, pushes, pushed = 0.0, 0, float("-inf")
+    for name, args in script:
+        now = args[-1]  # every command's last argument is its time
+        batch = getattr(routing.router, name)(*args)
+        feed.fold(batch)
+        routing.follow(batch)
+        if batch:
+            pending.append(batch)
+        if pending and now - pushed >= window:  # a change after a quiet window goes at once
+            started = time.thread_time()
+            touched = Touched()
+            for seen in pending:
+                touched.update(board.touched(seen))
+            if touched:
+                board.changes(touched, seq=pending[-1][-1].seq, event_at=pending[0][0].at)
+            spent += time.thread_time() - started - clock
+            pending.clear()
+            pushes, pushed = pushes + 1, now
+    return spent, pushes
+
+
+def measure_cpu(
+    config: Config, events_wanted: int, *, window: float = 0.05, seed: int = 11, runs: int = 3
+) -> dict[str, Any]:
+    """Thread CPU per event, medians of `runs` passes of the same command script: the routing commands
+    (one span over the whole script); the metrics engine folding their events (one span over all batches,
+    as the routing server folds each batch); the console reading what each batch touched and the board's
+    figures of it once per `window` of simulated time."""
+    script, simulated = _script(config, events_wanted, seed)
+    routing, fold, board = [], [], []
+    batches: list[list[Event]] = []
+    pushes = 0
+    for _ in range(runs):
+        spent, batches = _routing_pass(config, script)
+        routing.append(spent)
+        fold.append(_fold_pass(config, batches))
+        spent, pushes = _board_pass(config, script, window)
+        board.append(spent)
+    events = sum(len(b) for b in batches)
+    cpu = {k: statistics.median(v) for k, v in (("routing", routing), ("fold", fold), ("board", board))}
     return {
         "events": events,
-        "waiting_at_end": sum(len(w) for w in routing._waiting.values()),
-        "us_per_event": per_event,
+        "commands": len(script),
+        "simulated_seconds": round(simulated, 2),
+        "board_pushes": pushes,
+        "window_seconds": window,
+        "us_per_event": {k: round(1e6 * v / events, 2) for k, v in cpu.items()},
         "metrics_to_routing": round((cpu["fold"] + cpu["board"]) / cpu["routing"], 3),
         "fold_to_routing": round(cpu["fold"] / cpu["routing"], 3),
+        "board_to_routing": round(cpu["board"] / cpu["routing"], 3),
     }
 
 
@@ -178,25 +257,25 @@ def _command(
     offered: list[tuple[str, str]],
     assigned: list[str],
     n: int,
-) -> list[Event]:
-    """One command of the mix: agents sign in, chats arrive, offers are accepted, chats end."""
+) -> tuple[str, tuple[Any, ...]]:
+    """One command of the mix, as (router method, arguments); ("", ()) for none."""
     roll = rng.random()
     if roll < 0.15 or n < len(agents) // 2:
         presence = Presence.available() if rng.random() < 0.8 else Presence.not_ready("break")
-        return router.set_presence(rng.choice(agents), presence, now)
+        return "set_presence", (rng.choice(agents), presence, now)
     if roll < 0.4:
         new = NewInteraction(id=f"c{n}", queue=rng.choice(queues), channel=Channel.CHAT)
-        return router.enqueue(new, now)
+        return "enqueue", (new, now)
     if roll < 0.7 and offered:
         iid, agent = offered.pop(rng.randrange(len(offered)))
         view = router.interaction(iid)
         if view is not None and view.agent_id == agent and str(view.state) == "offered":
             assigned.append(iid)
-            return router.accept(iid, agent, now)
-        return []
+            return "accept", (iid, agent, now)
+        return "", ()
     if assigned:
-        return router.end(assigned.pop(rng.randrange(len(assigned))), now)
-    return router.tick(now)
+        return "end", (assigned.pop(rng.randrange(len(assigned))), now)
+    return "tick", (now,)
 
 
 # -- Browser: event -> figure on the console -----------------------------------------------------------------
@@ -323,15 +402,27 @@ async def _drive(
         sent, _ = await _run(_traffic(http, base, tokens, config, 20.0), 3.0)
         await asyncio.sleep(2.0)
         per_request = max(1.0, (await _last_seq(page) - seq0) / max(sent, 1))
-        await page.evaluate("() => { window.__board = []; }")
+        await page.evaluate("() => { window.__board = []; window.__long = []; }")
         seq1 = await _last_seq(page)
         rate = events_per_second / per_request
+        cdp = await page.context.new_cdp_session(page)
+        await cdp.send("Performance.enable")
+        before, cpu_before = await _renderer(cdp), _cpu_by_process()
         sent, took = await _run(_traffic(http, base, tokens, config, rate), seconds)
+        renderer = {k: round((v - before[k]) / took, 3) for k, v in (await _renderer(cdp)).items()}
+        cpu = {k: round((v - cpu_before.get(k, 0.0)) / took, 3) for k, v in _cpu_by_process().items()}
         await asyncio.sleep(1.0)
         seq2 = await _last_seq(page)
         drawn = await page.evaluate("() => window.__board")
-        samples = [end - start for start, end, _ in drawn]
-        server = sorted(sent - start for start, _, sent in drawn)
+        long_tasks = await page.evaluate("() => window.__long")
+        elements = await page.evaluate(
+            "() => Object.fromEntries([...document.querySelectorAll('*')].reduce((m, e) =>"
+            " m.set(e.tagName, (m.get(e.tagName) || 0) + 1), new Map()))"
+        )
+        samples = [end - start for start, end, _, _ in drawn]
+        server = sorted(sent - start for start, _, sent, _ in drawn)
+        arrived = sorted(handled - sent for _, _, sent, handled in drawn)  # socket + waiting for the page
+        painted = sorted(end - handled for _, end, _, handled in drawn)  # the redraw to the next frame
         await browser.close()
     samples.sort()
     return {
@@ -343,7 +434,69 @@ async def _drive(
         "p95_ms": samples[int(0.95 * (len(samples) - 1))] if samples else None,
         "max_ms": samples[-1] if samples else None,
         "server_p50_ms": statistics.median(server) if server else None,  # event -> changes sent
+        "server_p95_ms": _p95(server),
+        "sent_to_drawn_p50_ms": statistics.median(arrived) if arrived else None,
+        "sent_to_drawn_p95_ms": _p95(arrived),
+        "drawn_to_frame_p50_ms": statistics.median(painted) if painted else None,
+        "drawn_to_frame_p95_ms": _p95(painted),
+        "cpu_seconds_per_second": cpu,  # each process's CPU while the traffic ran
+        "renderer_per_second": renderer,  # the page's main thread: seconds (counts) per second of traffic
+        "elements": elements,
+        "long_tasks": len(long_tasks),
+        "long_task_ms": round(sum(d for _, d in long_tasks)),
+        "long_task_max_ms": round(max((d for _, d in long_tasks), default=0)),
     }
+
+
+def _cpu_by_process() -> dict[str, float]:
+    """CPU seconds so far of this process's descendants, by kind: the gateway, Chromium's renderer, the rest
+    of Chromium (browser, GPU, network), Playwright's driver."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parent: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    command: dict[int, str] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            command[int(entry)] = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        parent[int(entry)] = int(stat[1])
+        cpu[int(entry)] = (int(stat[11]) + int(stat[12])) / ticks
+    totals: dict[str, float] = {}
+    for pid in cpu:
+        up = pid
+        while up in parent and up != os.getpid():
+            up = parent[up]
+        if up != os.getpid() or pid == os.getpid():
+            continue
+        line = command.get(pid, "")
+        kind = (
+            "gateway"
+            if "gateway.cli" in line
+            else "chromium_renderer"
+            if "--type=renderer" in line
+            else "chromium_other"
+            if "chromium" in line
+            else "playwright_driver"
+        )
+        totals[kind] = totals.get(kind, 0.0) + cpu[pid]
+    return totals
+
+
+def _p95(ordered: Sequence[float]) -> float | None:
+    return ordered[int(0.95 * (len(ordered) - 1))] if ordered else None
+
+
+_RENDERER = ("TaskDuration", "ScriptDuration", "RecalcStyleDuration", "LayoutDuration", "LayoutCount")
+
+
+async def _renderer(cdp: Any) -> dict[str, float]:
+    """Chromium's counters of the page's main thread (CDP `Performance.getMetrics`)."""
+    metrics = (await cdp.send("Performance.getMetrics"))["metrics"]
+    return {m["name"]: float(m["value"]) for m in metrics if m["name"] in _RENDERER}
 
 
 async def _run(traffic: Any, seconds: float) -> tuple[int, float]:
@@ -369,6 +522,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--events-per-second", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=20.0, help="how long the browser part drives events")
     parser.add_argument("--cpu-events", type=int, default=100_000, help="events for the CPU part")
+    parser.add_argument("--window", type=float, default=0.05, help="the console's push window (CPU part)")
+    parser.add_argument("--runs", type=int, default=3, help="passes of the CPU part (medians)")
     parser.add_argument("--cpu-only", action="store_true", help="skip the browser part")
     args = parser.parse_args(argv)
     if args.agents < 1 or args.queues < 1 or args.events_per_second <= 0 or args.seconds <= 0:
@@ -378,7 +533,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "agents": args.agents,
         "queues": args.queues,
         "load_average": os.getloadavg(),
-        "cpu": measure_cpu(parse_config(raw), args.cpu_events),
+        "cpu": measure_cpu(parse_config(raw), args.cpu_events, window=args.window, runs=args.runs),
     }
     if not args.cpu_only:
         report["browser"] = asyncio.run(measure_browser(raw, args.events_per_second, args.seconds))

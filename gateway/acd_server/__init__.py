@@ -7,6 +7,7 @@ plugs in as a `CustomerDesk`.
 from __future__ import annotations
 
 from gateway.acd_server._server import AcdServer, SocketPush
+from gateway.acd_server._waiting import WaitingWork
 from gateway.acd_server.port import (
     CustomerDesk,
     EventListener,
@@ -25,6 +26,7 @@ __all__ = [
     "RoutingPort",
     "SocketPush",
     "WaitEstimate",
+    "WaitingWork",
     "WorkCompleter",
     "WorkDone",
 ]

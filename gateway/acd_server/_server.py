@@ -6,7 +6,6 @@ statistics, counted in metrics and pushed to the right sockets at once, then sto
 from __future__ import annotations
 
 import asyncio
-import heapq
 import logging
 import math
 import time
@@ -36,6 +35,7 @@ from gateway.acd_server._activities import CaseLog
 from gateway.acd_server._projection import InteractionProjection
 from gateway.acd_server._pushes import AgentPushes
 from gateway.acd_server._runner import CoreRunner
+from gateway.acd_server._waiting import WaitingWork
 from gateway.acd_server._writer import EventWriter, PresenceRow
 from gateway.acd_server.port import (
     CustomerDesk,
@@ -71,13 +71,6 @@ _AGENT_EVENTS = {
 _MONITOR_ACTIONS = ("monitor_join", "monitor_mode", "monitor_leave")
 _PRESENCE = (EventType.PRESENCE_CHANGED, EventType.WRAP_UP_ENDED)
 _WAITING = (InteractionState.WAITING, InteractionState.OFFERED)
-_LEFT_QUEUE = (
-    EventType.ASSIGNED,
-    EventType.ABANDONED,
-    EventType.EXITED,
-    EventType.REFUSED,
-    EventType.ENDED,
-)
 
 
 _NOTHING_SAID = WorkDone()
@@ -153,8 +146,7 @@ class AcdServer:
             database, on_dead_letter=lambda letter: metrics.storage_dead_letters.labels(letter.kind).inc()
         )
         self._queue_ids = {q.id for q in self._queues}
-        # what waits (or rings) in each queue, with its enqueue time
-        self._waiting: dict[str, dict[str, float]] = {q.id: {} for q in self._queues}
+        self._waiting = WaitingWork(q.id for q in self._queues)
         self._late_pops: set[asyncio.Task[None]] = set()
         self._case_log = CaseLog(desk, self._recording_links) if desk is not None else None
         self._done: dict[str, WorkDone] = {}
@@ -275,18 +267,9 @@ class AcdServer:
             self._monitored[iid] = {"id": event.data.get("by"), "mode": mode}
 
     def _track_waiting(self, event: Event, router: Router) -> None:
-        iid = event.interaction_id
-        if iid is None:
-            return
-        if event.type in (EventType.QUEUED, EventType.OVERFLOWED):
-            for members in self._waiting.values():
-                members.pop(iid, None)
-            view = router.interaction(iid)
-            if view is not None and view.queue in self._waiting:
-                self._waiting[view.queue][iid] = view.enqueue_time
-        elif event.type in _LEFT_QUEUE:
-            for members in self._waiting.values():
-                members.pop(iid, None)
+        waiting = self._waiting
+        view = router.interaction(event.interaction_id or "") if waiting.entered(event) else None
+        waiting.follow(event, view)
 
     async def _stored(self, events: Sequence[Event]) -> None:
         """Until `events` are in the database: a command's caller may read them back from there.
@@ -543,7 +526,7 @@ class AcdServer:
             return None
         mine = (-view.priority, view.enqueue_time)
         ahead = 0
-        for other_id in self._waiting.get(view.queue, ()):
+        for other_id in self._waiting.members(view.queue):
             other = self.router.interaction(other_id) if other_id != interaction_id else None
             ahead += other is not None and (-other.priority, other.enqueue_time) < mine
         position = ahead + 1
@@ -556,9 +539,7 @@ class AcdServer:
 
     def waiting(self, queue_id: str, *, limit: int) -> list[InteractionView]:
         """The `limit` oldest of the work waiting or ringing in a queue, oldest first (for the console)."""
-        members = self._waiting.get(queue_id, {})
-        oldest = heapq.nsmallest(limit, members.items(), key=lambda item: (item[1], item[0]))
-        views = (self.router.interaction(iid) for iid, _ in oldest)
+        views = (self.router.interaction(iid) for iid in self._waiting.oldest(queue_id, limit))
         return [v for v in views if v is not None]
 
     def interaction_dict(self, interaction_id: str) -> dict[str, Any]:

@@ -29,7 +29,8 @@ class QueueCounters:
     abandoned_after_threshold_short: int = 0  # both (only when the cut-off exceeds the threshold)
     exited: int = 0  # voicemail, callback, disconnect at max wait or closed hours
     refused: int = 0  # the queue was full
-    overflowed: int = 0  # left this queue for another
+    overflowed: int = 0  # left this queue for another by its overflow rules
+    moved: int = 0  # a supervisor moved it to another queue
     missed_offers: int = 0  # offers that rang out unanswered
     transfers: int = 0  # answered work its agent transferred away
     answer_wait_total: float = 0.0
@@ -56,7 +57,8 @@ class AgentCounters:
     wrap_total: float = 0.0
     busy_seconds: float = 0.0  # holding at least one interaction
     wrap_up_seconds: float = 0.0  # in wrap-up with no interaction
-    idle_seconds: float = 0.0  # available with no interaction
+    idle_seconds: float = 0.0  # available with no interaction and no offer ringing
+    ringing_seconds: float = 0.0  # available with an offer ringing and no interaction
     presence_seconds: dict[str, float] = field(default_factory=dict)  # by presence kind
     not_ready_seconds: dict[str, float] = field(default_factory=dict)  # by reason
 
@@ -78,6 +80,7 @@ class AgentCounters:
             self.busy_seconds,
             self.wrap_up_seconds,
             self.idle_seconds,
+            self.ringing_seconds,
             dict(self.presence_seconds),
             dict(self.not_ready_seconds),
         )

@@ -53,6 +53,7 @@ class MetricsEngine:
                 self._agents.setdefault(a, Agent())
                 self._queues_of.setdefault(a, []).append(q.id)
         self._work: dict[str, Work] = {}
+        self._ringing_at: dict[str, str] = {}  # interaction -> the agent its offer rings at
         self._waiting: dict[str, Waiting] = {q.id: Waiting() for q in queues}
         self._touched_queues: set[str] = set()
         self._touched_agents: set[str] = set()
@@ -67,6 +68,7 @@ class MetricsEngine:
             EventType.ASSIGNED: self._assigned,
             EventType.REJECTED: self._rejected,
             EventType.TIMED_OUT: self._timed_out,
+            EventType.OFFER_REVOKED: self._unring,
             EventType.OVERFLOWED: self._overflowed,
             EventType.EXITED: self._exited,
             EventType.ABANDONED: self._abandoned,
@@ -128,10 +130,15 @@ class MetricsEngine:
 
     def _offered(self, ev: Event) -> None:
         if ev.agent_id is not None:
+            self._unring(ev)
+            if ev.interaction_id is not None:
+                self._advance(ev.agent_id, ev.at).ringing[ev.interaction_id] = None
+                self._ringing_at[ev.interaction_id] = ev.agent_id
             for c in self._agent_counters(ev.agent_id, ev.at):
                 c.offers += 1
 
     def _assigned(self, ev: Event) -> None:
+        self._unring(ev)
         work, agent_id = self._followed(ev), ev.agent_id
         if work is None or agent_id is None:
             return
@@ -149,11 +156,13 @@ class MetricsEngine:
             a.answered += 1
 
     def _rejected(self, ev: Event) -> None:
+        self._unring(ev)
         if ev.agent_id is not None:
             for c in self._agent_counters(ev.agent_id, ev.at):
                 c.rejected += 1
 
     def _timed_out(self, ev: Event) -> None:
+        self._unring(ev)
         work = self._followed(ev)
         if work is not None:
             for c in self._counters(work, ev.at):
@@ -163,15 +172,21 @@ class MetricsEngine:
                 a.missed += 1
 
     def _overflowed(self, ev: Event) -> None:
+        self._unring(ev)
         work = self._followed(ev)
         if work is None:
             return
         self._unwait(work, ev)
+        moved = _text(ev.data, "reason") == "moved"  # by a supervisor, not by the queue's rules
         for c in self._counters(work, ev.at):
-            c.overflowed += 1
+            if moved:
+                c.moved += 1
+            else:
+                c.overflowed += 1
         work.queue = _text(ev.data, "to") or work.queue
 
     def _exited(self, ev: Event) -> None:
+        self._unring(ev)
         work = self._followed(ev)
         if work is None:
             return
@@ -183,6 +198,7 @@ class MetricsEngine:
         self._gone(ev)
 
     def _abandoned(self, ev: Event) -> None:
+        self._unring(ev)
         work = self._followed(ev)
         if work is None:
             return
@@ -267,6 +283,13 @@ class MetricsEngine:
         if work is not None:
             self._touched_queues.add(work.queue)
         return work
+
+    def _unring(self, ev: Event) -> None:
+        """The offer of `ev`'s interaction no longer rings (if it did): its agent's time up to now was
+        ringing time."""
+        agent_id = self._ringing_at.pop(ev.interaction_id or "", None)
+        if agent_id is not None:
+            self._advance(agent_id, ev.at).ringing.pop(ev.interaction_id or "", None)
 
     def _gone(self, ev: Event) -> None:
         self._work.pop(ev.interaction_id or "", None)
@@ -405,8 +428,12 @@ class MetricsEngine:
             self._sl(queue_id),
             waiting=len(waiting.since) if waiting is not None else 0,
             oldest_wait_seconds=None if oldest is None else now - oldest,
-            agents_by_state={k: n for k, n in self._by_state.get(queue_id, {}).items() if n},
+            agents_by_state=self.agents_by_state(queue_id),
         )
+
+    def agents_by_state(self, queue_id: str) -> dict[str, int]:
+        """How many of the queue's agents are in each state now (states nobody is in left out)."""
+        return {k: n for k, n in self._by_state.get(queue_id, {}).items() if n}
 
     def agent(self, agent_id: str, now: float) -> AgentFigures:
         """The agent's figures for the local day of `now`, with the state they are in now."""
@@ -439,6 +466,16 @@ class MetricsEngine:
         if queue_id not in self._queues:
             raise UnknownScope("queue", queue_id)
         return [self._queue_period(queue_id, p) for p in periods(start, end, size, self.tz)]
+
+    def queue_interval(self, queue_id: str, at: float) -> QueueFigures:
+        """The queue's figures for the 15-minute interval holding `at`: one bucket, read as it is (every
+        time zone in use is offset from UTC by a multiple of 15 minutes)."""
+        scope = self._queues.get(queue_id)
+        if scope is None:
+            raise UnknownScope("queue", queue_id)
+        start = bucket_of(at)
+        counters = scope.buckets.get(start) or QueueCounters()
+        return queue_figures(queue_id, (start, start + BUCKET_SECONDS), counters, self._sl(queue_id))
 
     def channel_intervals(
         self, channel: str, start: float, end: float, size: Granularity

@@ -31,6 +31,7 @@ class QueueFigures(NamedTuple):
     exited: int
     refused: int
     overflowed: int
+    moved: int
     missed_offers: int
     transfers: int
     handled: int
@@ -69,6 +70,7 @@ class AgentFigures(NamedTuple):
     busy_seconds: float
     wrap_up_seconds: float
     idle_seconds: float
+    ringing_seconds: float
     presence_seconds: dict[str, float]
     not_ready_seconds: dict[str, float]
     state: str | None = None  # offline | available | busy | wrap_up | not_ready
@@ -155,6 +157,7 @@ def queue_figures(
         c.exited,
         c.refused,
         c.overflowed,
+        c.moved,
         c.missed_offers,
         c.transfers,
         c.handled,
@@ -202,6 +205,7 @@ def agent_figures(
         c.busy_seconds,
         c.wrap_up_seconds,
         c.idle_seconds,
+        c.ringing_seconds,
         c.presence_seconds,
         c.not_ready_seconds,
         state,

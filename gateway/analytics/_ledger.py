@@ -106,6 +106,7 @@ class Agent:
     since: float | None = None  # up to when its time is counted; None before the agent's first event
     entered: float | None = None  # when the current state (busy, presence, reason) began
     work: dict[str, None] = field(default_factory=dict)
+    ringing: dict[str, None] = field(default_factory=dict)  # offers ringing at the agent
     closing: list[Closing] = field(default_factory=list)
 
     @property
@@ -124,4 +125,7 @@ def spend(c: AgentCounters, agent: Agent, seconds: float) -> None:
     elif agent.presence == "wrap_up":
         c.wrap_up_seconds += seconds
     elif agent.presence == "available":
-        c.idle_seconds += seconds
+        if agent.ringing:  # an offer rings: not idle, and not yet work (occupancy leaves it out)
+            c.ringing_seconds += seconds
+        else:
+            c.idle_seconds += seconds

@@ -29,6 +29,7 @@ class QueueStatsOut(BaseModel):
     exited: int
     refused: int
     overflowed: int
+    moved: int
     missed_offers: int
     transfers: int
     handled: int
@@ -62,6 +63,7 @@ class AgentStatsOut(BaseModel):
     busy_seconds: float
     wrap_up_seconds: float
     idle_seconds: float
+    ringing_seconds: float
     presence_seconds: dict[str, float]
     not_ready_seconds: dict[str, float]
     state: str | None = None

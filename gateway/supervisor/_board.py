@@ -5,18 +5,18 @@ port; the whole board on connect and, after each batch of routing events, only w
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from gateway.acd import AgentView, Event, EventType, InteractionView
 from gateway.analytics import AgentFigures, Granularity, MetricsEngine, QueueFigures
 from gateway.config import Config, QueueConfig, UserConfig
 
-__all__ = ["Board", "WorkSource"]
+__all__ = ["Board", "Touched", "WorkSource"]
 
 WORK_SHOWN = 20  # the oldest waiting work of a queue the console lists (its `waiting` counts them all)
 _INTERVAL = Granularity.MIN15
-_INTERVAL_SECONDS = 15 * 60
 
 
 class WorkSource(Protocol):
@@ -29,6 +29,37 @@ class WorkSource(Protocol):
     def waiting(self, queue_id: str, *, limit: int) -> list[InteractionView]:
         """The `limit` oldest waiting or ringing, oldest first."""
         ...
+
+
+@dataclass(slots=True)
+class Touched:
+    """What routing events may have changed on the board: `queues` whose figures or waiting work moved,
+    `states` whose agents-by-state only (an agent of theirs changed state), and `agents`."""
+
+    queues: set[str] = field(default_factory=set)
+    states: set[str] = field(default_factory=set)
+    agents: set[str] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.queues or self.states or self.agents)
+
+    def update(self, other: Touched) -> None:
+        self.queues |= other.queues
+        self.states |= other.states
+        self.agents |= other.agents
+
+
+def _ends_wrap_up(event: Event) -> bool:
+    if event.type is EventType.WRAP_UP_ENDED:
+        return True
+    if event.type is not EventType.PRESENCE_CHANGED:
+        return False
+    before, after = event.data.get("previous"), event.data.get("presence")
+    return (
+        isinstance(before, dict)
+        and before.get("kind") == "wrap_up"
+        and not (isinstance(after, dict) and after.get("kind") == "wrap_up")
+    )
 
 
 def _serves(user: UserConfig, queue: QueueConfig) -> bool:
@@ -59,7 +90,15 @@ def _work(view: InteractionView) -> dict[str, Any]:
 
 
 class Board:
-    def __init__(self, routing: WorkSource, engine: MetricsEngine, config: Config) -> None:
+    def __init__(
+        self,
+        routing: WorkSource,
+        engine: MetricsEngine,
+        config: Config,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._clock = clock
         self._routing = routing
         self._engine = engine
         self._config = config
@@ -69,7 +108,7 @@ class Board:
 
     def snapshot(self) -> dict[str, Any]:
         """The whole day so far, sent when a console connects."""
-        now = time.time()
+        now = self._clock()
         day_start = self._engine.today(now)[0]
         return {
             "at": now,
@@ -80,34 +119,38 @@ class Board:
             "agents": [self.agent(a, now) for a in self._agents],
         }
 
-    def changes(
-        self, queues: Iterable[str], agents: Iterable[str], *, seq: int, event_at: float
-    ) -> dict[str, Any]:
-        """The figures of `queues` and `agents` (those events touched; see `touched`) refreshed, intervals
-        the current one only. `event_at`: when the earliest event they follow happened."""
-        now = time.time()
-        current = now - now % _INTERVAL_SECONDS
+    def changes(self, touched: Touched, *, seq: int, event_at: float) -> dict[str, Any]:
+        """The figures `touched` names (see `touched`) refreshed, intervals the current one only; a queue
+        whose agents only changed state gets its agents-by-state alone. `event_at`: when the earliest event
+        they follow happened."""
+        now = self._clock()
         return {
             "at": now,
             "seq": seq,
             "event_at": event_at,  # how late the board is, at worst
-            "queues": [self.queue(q, now, since=current) for q in sorted(queues)],
-            "agents": [self.agent(a, now) for a in sorted(agents)],
+            "queues": [self.queue(q, now) for q in sorted(touched.queues)]
+            + [self._states(q) for q in sorted(touched.states - touched.queues)],
+            "agents": [self.agent(a, now) for a in sorted(touched.agents)],
         }
 
-    def touched(self, events: Iterable[Event]) -> tuple[set[str], set[str]]:
+    def touched(self, events: Iterable[Event]) -> Touched:
         """The queues and agents whose figures `events` may have changed."""
-        return self._touched(events)
-
-    def _touched(self, events: Iterable[Event]) -> tuple[set[str], set[str]]:
-        queues: set[str] = set()
-        agents: set[str] = set()
+        touched = Touched()
+        queues, states, agents = touched.queues, touched.states, touched.agents
         for event in events:
-            if event.agent_id in self._agents:
-                agents.add(event.agent_id)
-                queues.update(self._queues_of[event.agent_id])  # its agents by state
-            named = [q for q in (event.data.get(k) for k in ("queue", "from", "to")) if isinstance(q, str)]
-            queues.update(q for q in named if q in self._queues)
+            agent = event.agent_id
+            if agent is not None and agent in self._agents:
+                agents.add(agent)
+                # its queues' agents-by-state; their figures too when a wrap-up ended (its work is handled)
+                (queues if _ends_wrap_up(event) else states).update(self._queues_of[agent])
+            data = event.data
+            named = False
+            for key in ("queue", "from", "to"):
+                q = data.get(key)
+                if isinstance(q, str):
+                    named = True
+                    if q in self._queues:
+                        queues.add(q)
             if (
                 not named
                 and event.interaction_id is not None
@@ -116,13 +159,19 @@ class Board:
                 view = self._routing.interaction(event.interaction_id)
                 if view is not None and view.queue in self._queues:
                     queues.add(view.queue)
-        return queues, agents
+        return touched
 
-    def queue(self, queue_id: str, now: float, *, since: float) -> dict[str, Any]:
-        """Today's figures of a queue, with its intervals from `since` on."""
+    def _states(self, queue_id: str) -> dict[str, Any]:
+        return {"id": queue_id, "agents": self._engine.agents_by_state(queue_id)}
+
+    def queue(self, queue_id: str, now: float, *, since: float | None = None) -> dict[str, Any]:
+        """Today's figures of a queue, with its intervals from `since` on (None: the current one)."""
         config, f = self._queues[queue_id], self._engine.queue(queue_id, now)
         oldest = f.oldest_wait_seconds
-        intervals = self._engine.queue_intervals(queue_id, since, now + 1, _INTERVAL)
+        if since is None:
+            intervals = [self._engine.queue_interval(queue_id, now)]
+        else:
+            intervals = self._engine.queue_intervals(queue_id, since, now + 1, _INTERVAL)
         return {
             "id": queue_id,
             "name": config.name,

@@ -85,9 +85,15 @@ def test_given_the_reference_log_then_alices_day_is_the_hand_computed_one() -> N
     a = engine().agent("alice", NOW)
     assert (a.offers, a.answered, a.missed, a.rejected, a.transfers, a.handled) == (2, 2, 0, 0, 1, 2)
     assert a.aht_seconds == 337.5
-    # busy 14-74 and 130-730; wrap-up 74-84 and 730-735; idle 0-14, 84-130, 735-900
-    assert (a.busy_seconds, a.wrap_up_seconds, a.idle_seconds) == (660.0, 15.0, 225.0)
-    assert a.occupancy_percent == 75.0  # 675 / 900
+    # busy 14-74 and 130-730; wrap-up 74-84 and 730-735; idle 0-10, 84-120, 735-900; offers ringing 10-14
+    # and 120-130 (available, but neither idle nor working)
+    assert (a.busy_seconds, a.wrap_up_seconds, a.idle_seconds, a.ringing_seconds) == (
+        660.0,
+        15.0,
+        211.0,
+        14.0,
+    )
+    assert a.occupancy_percent == 100 * 675 / (675 + 211)
     assert a.presence_seconds == {"available": 885.0, "wrap_up": 15.0}
     assert a.not_ready_seconds == {}
     assert (a.state, a.presence, a.since, a.work) == ("available", "available", at(735), ())
@@ -99,7 +105,8 @@ def test_given_the_reference_log_then_bobs_day_is_the_hand_computed_one() -> Non
     # available 0-25, 90-120, 700-900; not ready: lunch 25-90, missed 120-700
     assert b.presence_seconds == {"available": 255.0, "not_ready": 645.0}
     assert b.not_ready_seconds == {"lunch": 65.0, "missed": 580.0}
-    assert (b.busy_seconds, b.idle_seconds, b.occupancy_percent) == (0.0, 255.0, 0.0)
+    # ringing 20-23 (c2, until abandoned) and 100-120 (c4, until it rang out)
+    assert (b.busy_seconds, b.idle_seconds, b.ringing_seconds, b.occupancy_percent) == (0.0, 232.0, 23.0, 0.0)
     assert (b.state, b.since) == ("available", at(700))
 
 
@@ -123,8 +130,9 @@ def test_given_presence_across_the_boundary_then_each_interval_gets_its_share() 
     assert bob2.not_ready_seconds == {"missed": 100.0}
     assert bob2.presence_seconds == {"available": 200.0, "not_ready": 100.0}  # up to NOW
     alice1, alice2 = eng.agent_intervals("alice", at(-300), at(1500), Granularity.MIN15, NOW)
-    assert (alice1.busy_seconds, alice1.wrap_up_seconds, alice1.idle_seconds) == (530.0, 10.0, 60.0)
-    assert alice1.occupancy_percent == 90.0
+    assert (alice1.busy_seconds, alice1.wrap_up_seconds, alice1.idle_seconds) == (530.0, 10.0, 46.0)
+    assert alice1.ringing_seconds == 14.0
+    assert alice1.occupancy_percent == 100 * 540 / (540 + 46)
     assert (alice2.busy_seconds, alice2.wrap_up_seconds, alice2.idle_seconds) == (130.0, 5.0, 165.0)
     assert alice2.occupancy_percent == 45.0
     assert (alice1.handled, alice1.aht_seconds, alice2.handled, alice2.aht_seconds) == (1, 70.0, 1, 605.0)

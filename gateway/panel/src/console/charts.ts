@@ -36,6 +36,7 @@ class Chart {
       width: Math.max(300, this.element.clientWidth),
       height: 200,
       scales: { x: { time: true } },
+      legend: { live: false }, // the series' names only: values that follow the cursor cost a redraw of both legends
       axes: [{}, { label: this.unit }],
       series: [
         {},

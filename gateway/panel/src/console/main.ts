@@ -49,9 +49,11 @@ class Console {
   // A supervisor's half-made choice (a state, a reason, a target) survives the board's redraws.
   private readonly controls = new Map<string, HTMLElement>();
   private workShown = "";
+  private readonly workItems = new Map<string, HTMLLIElement>(); // by `work:<id>:<queue>`, as the controls
   private pending: BoardChanges[] = [];
   private readonly dirtyQueues = new Set<string>();
   private readonly dirtyAgents = new Set<string>();
+  private workChanged = false; // a queue's figures changed, not only its agents-by-state
   // The agents' table draws only the rows in view (a thousand rows cost the browser seconds to lay out):
   // `agentOrder` is every agent the filter shows, `agentRows` the rows drawn, between two spacer rows.
   private agentOrder: string[] = [];
@@ -150,7 +152,13 @@ class Console {
    * backlog of redraws in the browser. */
   private changes(changes: BoardChanges): void {
     for (const q of changes.queues) {
-      this.queues.set(q.id, withIntervalsOf(this.queues.get(q.id), q));
+      const before = this.queues.get(q.id);
+      if ("intervals" in q) {
+        this.queues.set(q.id, withIntervalsOf(before, q));
+        this.workChanged = true;
+      } else if (before) {
+        this.queues.set(q.id, { ...before, agents: q.agents });
+      }
       this.dirtyQueues.add(q.id);
     }
     for (const a of changes.agents) {
@@ -182,7 +190,8 @@ class Console {
       const a = this.agents.get(id);
       if (row && a) patchRow(row, agentRow(a, t, h("span")), 1); // its controls stay as they are
     }
-    if (this.dirtyQueues.size > 0) this.renderWork();
+    if (this.workChanged) this.renderWork();
+    this.workChanged = false;
     this.dirtyQueues.clear();
     this.dirtyAgents.clear();
     const root = byId("console");
@@ -266,9 +275,34 @@ class Console {
     this.charts.update(queues);
     if (keys.join(" ") === this.workShown) return; // nothing to redraw: a big list costs the browser dearly
     this.workShown = keys.join(" ");
-    this.forgetControls(new Set(work.map((w) => `work:${w.id}:${w.queue}`)));
-    byId("work-rows").replaceChildren(...work.map((w) => this.workRow(w)));
+    const live = new Set(work.map((w) => `work:${w.id}:${w.queue}`));
+    this.forgetControls(live);
+    for (const key of this.workItems.keys()) if (!live.has(key)) this.workItems.delete(key);
+    // Items already listed stay in place (re-inserting one lays out its controls again, a select of every
+    // queue among them): the gone are removed, the new inserted, a changed state rewritten in its text.
+    const items = work.map((w) => this.workItem(w));
+    const list = byId("work-rows");
+    const wanted = new Set<Element>(items);
+    for (const child of [...list.children]) if (!wanted.has(child)) child.remove();
+    items.forEach((item, i) => {
+      const at = list.children[i];
+      if (at !== item) list.insertBefore(item, at ?? null);
+    });
     byId("work-empty").hidden = work.length > 0;
+  }
+
+  private workItem(work: Work): HTMLLIElement {
+    const key = `work:${work.id}:${work.queue}`;
+    const kept = this.workItems.get(key);
+    if (kept === undefined) {
+      const item = this.workRow(work);
+      this.workItems.set(key, item);
+      return item;
+    }
+    const text = kept.childNodes[1];
+    const now = workText(work);
+    if (text && text.textContent !== now) text.textContent = now;
+    return kept;
   }
 
   private agentControl(agent: AgentFigures): HTMLElement {
@@ -298,7 +332,7 @@ class Console {
       "li",
       { "data-interaction": work.id },
       h("strong", {}, work.channel),
-      `${work.id.slice(0, 8)} in ${work.queue}, ${work.state}${work.agent_id ? ` at ${work.agent_id}` : ""}`,
+      workText(work),
       waited(work.enqueue_time),
       this.workControl(work),
     );
@@ -393,6 +427,10 @@ class Console {
   }
 }
 
+function workText(work: Work): string {
+  return `${work.id.slice(0, 8)} in ${work.queue}, ${work.state}${work.agent_id ? ` at ${work.agent_id}` : ""}`;
+}
+
 /** A change carries the current interval only: the earlier ones are kept from what the console has. */
 function withIntervalsOf(before: QueueFigures | undefined, after: QueueFigures): QueueFigures {
   const fresh = new Set(after.intervals.map((i) => i.start));
@@ -400,14 +438,29 @@ function withIntervalsOf(before: QueueFigures | undefined, after: QueueFigures):
   return { ...after, intervals: [...kept, ...after.intervals].sort((a, b) => a.start - b.start) };
 }
 
-/** Bring `row` to what `fresh` shows, replacing only the cells that differ (but the `kept` last ones). */
+/** Bring `row` to what `fresh` shows, changing only the cells that differ (but the `kept` last ones). */
 function patchRow(row: HTMLTableRowElement, fresh: HTMLTableRowElement, kept: number): void {
   const cells = [...row.cells];
   const next = [...fresh.cells];
   for (let i = 0; i < next.length - kept; i++) {
     const [old, cell] = [cells[i], next[i]];
-    if (old && cell && !old.isEqualNode(cell)) old.replaceWith(cell);
+    if (old && cell && !old.isEqualNode(cell)) patchCell(old, cell);
   }
+}
+
+/** A cell of text is changed in place (a new cell element would make the browser lay the table out anew);
+ * others are replaced. */
+function patchCell(old: HTMLTableCellElement, cell: HTMLTableCellElement): void {
+  if (old.childElementCount > 0 || cell.childElementCount > 0 || old.tagName !== cell.tagName) {
+    old.replaceWith(cell);
+    return;
+  }
+  for (const name of old.getAttributeNames()) if (!cell.hasAttribute(name)) old.removeAttribute(name);
+  for (const name of cell.getAttributeNames()) {
+    const value = cell.getAttribute(name) ?? "";
+    if (old.getAttribute(name) !== value) old.setAttribute(name, value);
+  }
+  if (old.textContent !== cell.textContent) old.textContent = cell.textContent;
 }
 
 /** A row standing for `height` pixels of agent rows not drawn. */

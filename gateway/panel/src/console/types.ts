@@ -74,11 +74,14 @@ export interface Board {
   agents: AgentFigures[];
 }
 
+/** A queue whose figures changed, or one whose agents only changed state (its agents-by-state alone). */
+export type QueueChange = QueueFigures | Pick<QueueFigures, "id" | "agents">;
+
 export interface BoardChanges {
   at: number;
   seq: number;
   event_at: number;
-  queues: QueueFigures[];
+  queues: QueueChange[];
   agents: AgentFigures[];
 }
 

@@ -1,0 +1,133 @@
+"""What the console's live side pushes to supervisors, wired as the app wires it (the routing server's
+published batches, the board over the one metrics engine): a change after a quiet spell goes out at once,
+changes under load at most once per window, and a queue whose agents only changed state sends its
+agents-by-state alone."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.acd import Channel, NewInteraction, Presence
+from gateway.acd_server import AcdServer
+from gateway.config import parse_config
+from gateway.metrics import Metrics
+from gateway.storage import Database
+from gateway.supervisor import Board, Console
+
+CONFIG = {
+    "users": [
+        {"id": "alice", "name": "Alice", "role": "agent", "password_hash": "$argon2id$test",
+         "skills": {"billing": 5, "sales": 5}},
+        {"id": "bob", "name": "Bob", "role": "agent", "password_hash": "$argon2id$test",
+         "skills": {"billing": 5}},
+    ],
+    "skills": [{"id": "billing"}, {"id": "sales"}],
+    "queues": [
+        {"id": "billing", "name": "Billing", "channel": "chat", "skills": [{"skill": "billing"}]},
+        {"id": "sales", "name": "Sales", "channel": "chat", "skills": [{"skill": "sales"}],
+         "wrap_up_seconds": 30},
+    ],
+}  # fmt: skip
+WINDOW = 1.0  # the longest the console allows: a push that waited for it would be plain to see
+
+
+class Supervisors:
+    """The supervisors' sockets: what was pushed, and when by the loop's clock."""
+
+    def __init__(self) -> None:
+        self.pushed: list[tuple[float, dict[str, Any]]] = []
+
+    async def to_supervisors(self, event: str, data: Mapping[str, Any]) -> None:
+        assert event == "board_changes"
+        self.pushed.append((asyncio.get_running_loop().time(), dict(data)))
+
+    async def until(self, wanted: Callable[[dict[str, Any]], bool]) -> int:
+        """How many pushes went out up to the first that is `wanted`."""
+        async with asyncio.timeout(5):
+            while not any(wanted(c) for _, c in self.pushed):
+                await asyncio.sleep(0.01)
+        return next(n + 1 for n, (_, c) in enumerate(self.pushed) if wanted(c))
+
+    async def pushes(self, count: int) -> list[tuple[float, dict[str, Any]]]:
+        async with asyncio.timeout(5):
+            while len(self.pushed) < count:
+                await asyncio.sleep(0.01)
+        return self.pushed
+
+
+@pytest.fixture
+async def wired(tmp_path: Path) -> AsyncIterator[tuple[AcdServer, Supervisors]]:
+    config = parse_config(CONFIG)
+    database = Database(f"sqlite:///{tmp_path / 'console.db'}", connect_timeout=10)
+    await database.start()
+    hub = AcdServer(config=config, database=database, metrics=Metrics())
+    await hub.start()
+    supervisors = Supervisors()
+    console = Console(Board(hub, hub.stats.engine, config), supervisors, window=WINDOW)
+    hub.watch(console.saw)
+    yield hub, supervisors
+    await console.close()
+    await hub.stop()
+    await database.close()
+
+
+async def test_given_a_quiet_console_when_alice_becomes_available_then_her_queues_get_agents_by_state_alone(
+    wired: tuple[AcdServer, Supervisors],
+) -> None:
+    hub, supervisors = wired
+    published = asyncio.get_running_loop().time()
+
+    await hub.set_presence("alice", Presence.available())
+    ((at, changes),) = await supervisors.pushes(1)
+
+    assert at - published < WINDOW / 2  # at once, not after the window
+    # billing: alice and bob serve it, bob is still offline; sales: alice alone
+    assert changes["queues"] == [
+        {"id": "billing", "agents": {"available": 1, "offline": 1}},
+        {"id": "sales", "agents": {"available": 1}},
+    ]
+    assert [(a["id"], a["state"]) for a in changes["agents"]] == [("alice", "available")]
+
+
+async def test_given_a_push_just_went_when_a_chat_arrives_then_it_waits_the_window_with_the_queues_figures(
+    wired: tuple[AcdServer, Supervisors],
+) -> None:
+    hub, supervisors = wired
+    await hub.set_presence("bob", Presence.not_ready("lunch"))
+    await supervisors.pushes(1)
+
+    await hub.enqueue(NewInteraction(id="c1", channel=Channel.CHAT, queue="billing"))
+    (first_at, _), (at, changes) = await supervisors.pushes(2)
+
+    assert at - first_at >= WINDOW - 0.01  # at most one push per window
+    (billing,) = changes["queues"]  # nobody's state changed: sales is not in it
+    assert (billing["id"], billing["offered"], billing["waiting"]) == ("billing", 1, 1)
+    assert [w["id"] for w in billing["work"]] == ["c1"]
+    assert billing["agents"] == {"not_ready": 1, "offline": 1}
+    assert [i["offered"] for i in billing["intervals"]] == [1]  # the current interval only
+    assert changes["agents"] == []
+
+
+async def test_given_alice_in_wrap_up_when_it_ends_then_her_queues_figures_count_the_work_handled(
+    wired: tuple[AcdServer, Supervisors],
+) -> None:
+    hub, supervisors = wired
+    await hub.set_presence("alice", Presence.available())
+    await hub.enqueue(NewInteraction(id="c1", channel=Channel.CHAT, queue="sales"))
+    await hub.accept("c1", "alice")
+    await hub.end("c1", "completed")
+    assert str(hub.router.agent("alice").presence.kind) == "wrap_up"
+    pushed = await supervisors.until(
+        lambda c: ("alice", "wrap_up") in [(a["id"], a["state"]) for a in c["agents"]]
+    )
+
+    await hub.set_presence("alice", Presence.available())  # done with her wrap-up early
+    *_, (_, changes) = await supervisors.pushes(pushed + 1)
+
+    sales = next(q for q in changes["queues"] if q["id"] == "sales")
+    assert sales.get("aht_seconds") is not None  # not her agents-by-state alone: the handled work's AHT
