@@ -183,14 +183,19 @@ async def _run(share: Share, pipe: Connection) -> None:
     customers = await (_helpline_customers if share.kind == "helpline" else _relay_customers)(share)
     pipe.send("chats open")
     start, interval, seconds = await asyncio.to_thread(pipe.recv)
+    cpu = [time.process_time()]
     sent = await _paced(customers, start, interval, seconds)
     drained = start + seconds + 1.0  # the paced phase's last messages arrive
     heard.flat_window = (drained + 0.5, drained + 0.5 + seconds)
+    await asyncio.sleep(max(0.0, heard.flat_window[0] - time.perf_counter()))
+    cpu.append(time.process_time())
     await _flat_out(customers, *heard.flat_window)
+    cpu.append(time.process_time())
     await asyncio.sleep(max(0.0, heard.flat_window[1] + 0.5 - time.perf_counter()))
     for c in [*customers, *agents]:
         await c.disconnect()
-    pipe.send({"paced_sent": sent, "latencies": heard.paced, "flat": heard.flat})
+    report = {"paced_sent": sent, "latencies": heard.paced, "flat": heard.flat}
+    pipe.send({**report, "cpu_paced": cpu[1] - cpu[0], "cpu_flat": cpu[2] - cpu[1]})
 
 
 def run_share(share: Share, pipe: Connection) -> None:

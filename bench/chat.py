@@ -226,6 +226,8 @@ async def _measure(kind: str, n: int, args: argparse.Namespace, workdir: Path) -
         "kib_per_chat": round((rss_open - rss_before) / n, 1),
         "server_cpu_ms_per_msg_paced": round((cpu[1] - cpu[0]) * 1000 / max(paced, 1), 3),
         "server_cpu_ms_per_msg_flat": round((cpu[2] - cpu[1]) * 1000 / max(flat, 1), 3),
+        "clients_cpu_ms_per_msg_paced": round(sum(r["cpu_paced"] for r in reports) * 1000 / max(paced, 1), 3),
+        "clients_cpu_ms_per_msg_flat": round(sum(r["cpu_flat"] for r in reports) * 1000 / max(flat, 1), 3),
         "load": [round(x, 2) for x in os.getloadavg()],
     }
 
@@ -269,12 +271,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{'server':9} {'chats':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'msgs/s':>8} {'KiB/chat':>8}",
         end="",
     )
-    print(f" {'CPU ms/msg paced':>16} {'CPU ms/msg flat':>15} {'load (1 min)':>12}")
+    print(f" {'CPU ms/msg: server paced':>24} {'flat':>6} {'clients paced':>13} {'flat':>6} {'load':>5}")
     for r in results:
         print(f"{r['server']:9} {r['chats']:>6} {r['p50_ms']:>8} {r['p99_ms']:>8} {r['max_ms']:>8}", end="")
         print(f" {r['flat_out_msgs_per_s']:>8} {r['kib_per_chat']:>8}", end="")
-        cpu = (r["server_cpu_ms_per_msg_paced"], r["server_cpu_ms_per_msg_flat"])
-        print(f" {cpu[0]:>16} {cpu[1]:>15} {r['load'][0]:>12}")
+        cpu = [
+            r[f"{who}_cpu_ms_per_msg_{phase}"] for who in ("server", "clients") for phase in ("paced", "flat")
+        ]
+        print(f" {cpu[0]:>24} {cpu[1]:>6} {cpu[2]:>13} {cpu[3]:>6} {r['load'][0]:>5}")
     for n in sizes:
         mine = next(r for r in results if r["server"] == "helpline" and r["chats"] == n)
         relay = next(r for r in results if r["server"] == "relay" and r["chats"] == n)
