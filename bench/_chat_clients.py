@@ -185,8 +185,10 @@ async def _run(share: Share, pipe: Connection) -> None:
     start, interval, seconds = await asyncio.to_thread(pipe.recv)
     cpu = [time.process_time()]
     sent = await _paced(customers, start, interval, seconds)
-    drained = start + seconds + 1.0  # the paced phase's last messages arrive
-    heard.flat_window = (drained + 0.5, drained + 0.5 + seconds)
+    # a server that fell behind answers the last paced sends late: the flat-out window starts once every
+    # process is done with them, at the time the parent gives
+    pipe.send("paced done")
+    heard.flat_window = await asyncio.to_thread(pipe.recv)
     await asyncio.sleep(max(0.0, heard.flat_window[0] - time.perf_counter()))
     cpu.append(time.process_time())
     await _flat_out(customers, *heard.flat_window)

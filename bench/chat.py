@@ -195,7 +195,11 @@ async def _measure(kind: str, n: int, args: argparse.Namespace, workdir: Path) -
             pipe.send((start, args.interval, args.seconds))
         await asyncio.sleep(max(0.0, start - time.perf_counter()))
         cpu = [_cpu_seconds(process.pid)]
-        flat_start = start + args.seconds + 1.5  # as the client processes time it
+        await _all(pipes)  # paced sends all answered
+        await asyncio.sleep(1.0)  # their last deliveries arrive
+        flat_start = time.perf_counter() + 0.5
+        for pipe in pipes:
+            pipe.send((flat_start, flat_start + args.seconds))
         await asyncio.sleep(max(0.0, flat_start - time.perf_counter()))
         cpu.append(_cpu_seconds(process.pid))
         await asyncio.sleep(max(0.0, flat_start + args.seconds - time.perf_counter()))
