@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ._database import Database, _take_lock
 from ._tables import ChatConversation, ChatMessage
-from .errors import DatabaseUnavailable
 
 __all__ = ["ChatRecords", "ConversationRecord", "MessageRecord"]
 
@@ -121,7 +120,6 @@ class ChatRecords:
             asyncio.Queue()
         )
         self._writer: asyncio.Task[None] | None = None
-        self._connection: AsyncConnection | None = None  # the writer's own, between its batches
 
     async def create(self, record: ConversationRecord) -> None:
         async with self._db._transaction() as connection:
@@ -175,8 +173,7 @@ class ChatRecords:
         and True, or the one stored earlier under the same sender and client id and False.
 
         Messages waiting at the same time are written in one transaction (one commit, one fsync): under
-        load a batch per round trip, not a transaction per message. The writer keeps its connection
-        between batches (no pool checkout, ping and reset per batch)."""
+        load a batch per round trip, not a transaction per message."""
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_batches(), name="chat-messages-writer")
         done: asyncio.Future[tuple[MessageRecord, bool]] = asyncio.get_running_loop().create_future()
@@ -189,13 +186,6 @@ class ChatRecords:
             with suppress(asyncio.CancelledError):
                 await self._writer
             self._writer = None
-        await self._let_go()
-
-    async def _let_go(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            with suppress(Exception):  # a broken connection: the pool discards it
-                await connection.close()
 
     async def _write_batches(self) -> None:
         while True:
@@ -203,9 +193,8 @@ class ChatRecords:
             while not self._pending.empty() and len(batch) < _BATCH:
                 batch.append(self._pending.get_nowait())
             try:
-                stored = await self._write_once_more_if_dropped([m for m, _ in batch])
+                stored = await self._write(m for m, _ in batch)
             except Exception as exc:  # each sender gets the error and may resend (idempotent)
-                await self._let_go()  # the next batch starts on a fresh connection
                 for _, done in batch:
                     if not done.done():
                         done.set_exception(exc)
@@ -214,25 +203,10 @@ class ChatRecords:
                 if not done.done():
                     done.set_result(result)
 
-    async def _write_once_more_if_dropped(
-        self, batch: list[MessageRecord]
-    ) -> list[tuple[MessageRecord, bool]]:
-        try:
-            return await self._write(batch)
-        except DatabaseUnavailable:
-            if self._connection is None:
-                raise
-            # the held connection may have been dropped while idle (a database restart, an idle timeout):
-            # once more on a fresh one; the senders' client ids make a write that did commit harmless
-            await self._let_go()
-            return await self._write(batch)
-
     async def _write(self, messages: Iterable[MessageRecord]) -> list[tuple[MessageRecord, bool]]:
         batch = list(messages)
         conversations = sorted({m.conversation_id for m in batch})
-        if self._connection is None:
-            self._connection = await self._db._held_connection()
-        async with self._db._transaction(lock=f"chat:{conversations[0]}", on=self._connection) as connection:
+        async with self._db._transaction(lock=f"chat:{conversations[0]}") as connection:
             if connection.dialect.name == "postgresql":
                 for name in conversations[1:]:  # sorted: two writers never wait on each other in a circle
                     await _take_lock(connection, f"chat:{name}")

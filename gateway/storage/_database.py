@@ -354,22 +354,17 @@ class Database:
             )
 
     @asynccontextmanager
-    async def _transaction(
-        self, *, lock: str | None = None, on: AsyncConnection | None = None
-    ) -> AsyncIterator[AsyncConnection]:
+    async def _transaction(self, *, lock: str | None = None) -> AsyncIterator[AsyncConnection]:
         """One transaction; with `lock`, transactions naming the same lock never interleave.
 
         For read-then-write transactions: `SELECT ... FOR UPDATE` locks no row that does not exist yet
         (and SQLite ignores it), so PostgreSQL takes a transaction-scoped advisory lock on the name and
         SQLite, whose transactions start deferred, takes its write lock up front.
-
-        `on`: a connection the caller holds (`_held_connection`) instead of one from the pool for this
-        transaction alone (a busy writer saves the checkout's ping and the return's reset every time).
         """
         if self._engine is None:
             raise RuntimeError("Database.start() must complete before the database is used")
         try:
-            async with self._engine.begin() if on is None else _begun(on) as connection:
+            async with self._engine.begin() as connection:
                 if lock is not None:
                     await _take_lock(connection, lock)
                 yield connection
@@ -384,15 +379,6 @@ class Database:
         except (TypeError, OverflowError) as exc:  # raised by a driver while binding a value
             raise RejectedData(self._redacted, self._describe(exc)) from exc
 
-    async def _held_connection(self) -> AsyncConnection:
-        """A connection of the caller's own until it closes it (a failed one is closed and replaced)."""
-        if self._engine is None:
-            raise RuntimeError("Database.start() must complete before the database is used")
-        try:
-            return await self._engine.connect()
-        except (SQLAlchemyError, OSError, sqlite3.Error) as exc:
-            raise DatabaseUnavailable(self._redacted, self._describe(exc)) from exc
-
     def _describe(self, exc: BaseException) -> str:
         if isinstance(exc, TimeoutError) and not str(exc):
             return f"no answer within {self._connect_timeout:g} s"
@@ -402,12 +388,6 @@ class Database:
         first = re.sub(r"^<class '[\w.]+'>: ", "", lines[0]) if lines else ""
         message = f"{type(cause).__name__}: {first}" if first else type(cause).__name__
         return message.replace(self._password, "***") if self._password else message
-
-
-@asynccontextmanager
-async def _begun(connection: AsyncConnection) -> AsyncIterator[AsyncConnection]:
-    async with connection.begin():
-        yield connection
 
 
 async def _take_lock(connection: AsyncConnection, name: str) -> None:
