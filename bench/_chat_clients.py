@@ -114,16 +114,21 @@ async def _helpline_customers(share: Share) -> list[socketio.AsyncClient]:
     for batch in range(0, share.count, 50):
         some = customers[batch : batch + 50]
         await asyncio.gather(*(_connect(c, share.base, "/chat", None) for c in some))
-        opened = await asyncio.gather(
-            *(
-                c.call("open", {"entry": "bench", "form": {"name": f"C{share.first + batch + i}"}}, "/chat")
-                for i, c in enumerate(some)
-            )
-        )
-        assert all(o["ok"] for o in opened), opened[:3]
+        await asyncio.gather(*(_open(c, f"C{share.first + batch + i}") for i, c in enumerate(some)))
     for _ in customers:
         await asyncio.wait_for(joined.acquire(), 600)
     return customers
+
+
+async def _open(customer: socketio.AsyncClient, name: str) -> None:
+    for _ in range(5):
+        opened = await customer.call("open", {"entry": "bench", "form": {"name": name}}, "/chat")
+        if opened["ok"]:
+            return
+        if opened.get("error_id") != "database_unavailable":
+            break
+        await asyncio.sleep(1.0)  # as the widget's user would: try again in a moment
+    raise RuntimeError(f"open refused: {opened}")
 
 
 async def _relay_customers(share: Share) -> list[socketio.AsyncClient]:
