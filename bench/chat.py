@@ -1,12 +1,15 @@
 """Chat benchmark: N concurrent customer/agent pairs over real Socket.IO against a gateway it starts itself
-(`helpline serve --no-sip`, SQLite in a temporary directory), every message persisted; then the same load
-through a bare python-socketio relay (`bench._relay`) on the same machine as the baseline.
+(`helpline serve --no-sip`, SQLite in a temporary directory), every message persisted; then the same load,
+from the same client processes, through a bare python-socketio relay (`bench._relay`) as the baseline.
 
-Phase 1 (paced): every customer sends one message every `--interval` s for `--seconds` s; latency is customer
-send -> agent receive (both clients live in this process, one clock). Phase 2 (flat out): every customer
-sends its next message as soon as the previous one is acknowledged, for `--seconds` s; messages/s is what
-the agents received. Memory per chat: the gateway's RSS growth from before the chats to N chats open, / N.
-The clients share the machine with the server: on a small machine they take part of its CPU.
+The clients run in `--client-processes` processes (`bench._chat_clients`), so that thousands of Socket.IO
+clients are not one event loop that becomes the bottleneck before the server does. Phase 1 (paced): every
+customer sends one message every `--interval` s for `--seconds` s; latency is customer send -> agent receive
+on the machine's monotonic clock. Phase 2 (flat out): every customer sends its next message as soon as the
+previous one is acknowledged, for `--seconds` s; messages/s is what the agents received. Memory per chat: the
+server's RSS growth from before the chats to N chats open, / N. Server CPU per message: the server process's
+CPU time (user + system, all its threads) during each phase / the messages of that phase, what the server
+itself spends whatever the clients take. The clients share the machine with the server.
 """
 
 from __future__ import annotations
@@ -14,24 +17,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import socketio
 import yaml
 from argon2 import PasswordHasher
 
-__all__ = ["main"]
+from bench._chat_clients import PER_AGENT, Share, run_share
 
-PER_AGENT = 50  # chats per benchmark agent (capacity units)
+__all__ = ["main"]
 
 
 def _config(agents: int) -> str:
@@ -86,23 +89,10 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
-@dataclass
-class _Run:
-    latencies: list[float] = field(default_factory=list)
-    received: int = 0
-    sent: int = 0
-    measuring: bool = False
-
-
-def _client() -> socketio.AsyncClient:
-    return socketio.AsyncClient(reconnection=False, request_timeout=30)
-
-
-async def _connect(
-    client: socketio.AsyncClient, base: str, namespace: str, auth: dict[str, Any] | None
-) -> None:
-    # a loaded machine may take seconds to accept a namespace: the client's default wait is 1 s
-    await client.connect(base, namespaces=[namespace], auth=auth, transports=["websocket"], wait_timeout=60)
+def _cpu_seconds(pid: int) -> float:
+    """The process's user + system CPU time so far, all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _wait_up(url: str, process: subprocess.Popen[bytes]) -> None:
@@ -120,122 +110,26 @@ async def _wait_up(url: str, process: subprocess.Popen[bytes]) -> None:
     raise SystemExit(f"{url} did not come up")
 
 
-def _on_message(run: _Run) -> Any:
-    async def heard(data: dict[str, Any]) -> None:
-        if data.get("sender") != "customer":
-            return
-        sent_at = float(str(data["text"]).split("|", 1)[0])
-        run.received += 1
-        if run.measuring:
-            run.latencies.append(time.perf_counter() - sent_at)
-
-    return heard
-
-
-async def _helpline_pairs(
-    base: str, n: int, run: _Run
-) -> tuple[list[socketio.AsyncClient], list[socketio.AsyncClient]]:
-    agents: list[socketio.AsyncClient] = []
-    chats_open = asyncio.Event()
-    assigned = 0
-    async with aiohttp.ClientSession() as http:
-        for k in range((n + PER_AGENT - 1) // PER_AGENT):
-            async with http.post(
-                f"{base}/api/v1/auth/login", json={"username": f"chat{k}", "password": f"chat{k}-bench"}
-            ) as r:
-                token = (await r.json())["token"]
-            offers, chat = _client(), _client()
-
-            async def accept(data: dict[str, Any], offers: socketio.AsyncClient = offers) -> None:
-                await offers.emit("accept", {"interaction_id": data["interaction_id"]}, namespace="/agent")
-
-            async def got_chat(data: dict[str, Any]) -> None:
-                nonlocal assigned
-                assigned += 1
-                if assigned == n:
-                    chats_open.set()
-
-            offers.on("offer", accept, namespace="/agent")
-            chat.on("chat", got_chat, namespace="/agent-chat")
-            chat.on("message", _on_message(run), namespace="/agent-chat")
-            await _connect(offers, base, "/agent", {"token": token})
-            await _connect(chat, base, "/agent-chat", {"token": token})
-            async with http.put(
-                f"{base}/api/v1/agents/chat{k}/presence",
-                json={"state": "available"},
-                headers={"Authorization": f"Bearer {token}"},
-            ) as r:
-                assert r.status == 200, await r.text()
-            agents += [offers, chat]
-    customers = [_client() for _ in range(n)]
-    for batch in range(0, n, 50):
-        await asyncio.gather(*(_connect(c, base, "/chat", None) for c in customers[batch : batch + 50]))
-        opened = await asyncio.gather(
-            *(
-                c.call("open", {"entry": "bench", "form": {"name": f"C{i}"}}, namespace="/chat")
-                for i, c in enumerate(customers[batch : batch + 50])
-            )
-        )
-        assert all(o["ok"] for o in opened), opened[:3]
-    await asyncio.wait_for(chats_open.wait(), 600)
-    return customers, agents
+def _shares(kind: str, base: str, n: int, processes: int) -> list[Share]:
+    """The chats' customers and agents dealt out over the client processes as evenly as they go."""
+    agents = (n + PER_AGENT - 1) // PER_AGENT
+    shares, first = [], 0
+    for p in range(processes):
+        count = n // processes + (1 if p < n % processes else 0)
+        mine = tuple(range(p, agents, processes))
+        if count or mine:
+            shares.append(Share(kind=kind, base=base, agents=mine, first=first, count=count))
+        first += count
+    return shares
 
 
-async def _relay_pairs(
-    base: str, n: int, run: _Run
-) -> tuple[list[socketio.AsyncClient], list[socketio.AsyncClient]]:
-    agents = []
-    for k in range((n + PER_AGENT - 1) // PER_AGENT):
-        chat = _client()
-        chat.on("message", _on_message(run), namespace="/agent-chat")
-        await _connect(chat, base, "/agent-chat", {"agent": k})
-        agents.append(chat)
-    customers = [_client() for _ in range(n)]
-    for batch in range(0, n, 50):
-        await asyncio.gather(
-            *(
-                _connect(c, base, "/chat", {"agent": (batch + i) // PER_AGENT})
-                for i, c in enumerate(customers[batch : batch + 50])
-            )
-        )
-    return customers, agents
-
-
-async def _paced(customers: list[socketio.AsyncClient], run: _Run, interval: float, seconds: float) -> None:
-    async def one(i: int, c: socketio.AsyncClient) -> None:
-        await asyncio.sleep(interval * i / len(customers))  # spread the senders over the interval
-        deadline = time.perf_counter() + seconds
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            await c.call(
-                "send",
-                {"text": f"{started}|paced {i}", "client_id": f"p{i}-{started}"},
-                namespace="/chat",
-                timeout=60,
-            )
-            run.sent += 1
-            await asyncio.sleep(max(0.0, interval - (time.perf_counter() - started)))
-
-    run.measuring = True
-    await asyncio.gather(*(one(i, c) for i, c in enumerate(customers)))
-    await asyncio.sleep(1.0)
-    run.measuring = False
-
-
-async def _flat_out(customers: list[socketio.AsyncClient], run: _Run, seconds: float) -> float:
-    stop = time.perf_counter() + seconds
-    received_before = run.received
-
-    async def one(i: int, c: socketio.AsyncClient) -> None:
-        while time.perf_counter() < stop:
-            now = time.perf_counter()
-            await c.call(
-                "send", {"text": f"{now}|flat {i}", "client_id": f"f{i}-{now}"}, namespace="/chat", timeout=60
-            )
-
-    started = time.perf_counter()
-    await asyncio.gather(*(one(i, c) for i, c in enumerate(customers)))
-    return (run.received - received_before) / (time.perf_counter() - started)
+async def _all(pipes: list[Connection]) -> list[Any]:
+    """The next report of every client process (a failed one stops the benchmark)."""
+    answers = await asyncio.gather(*(asyncio.to_thread(p.recv) for p in pipes))
+    for answer in answers:
+        if isinstance(answer, dict) and "error" in answer:
+            raise SystemExit(f"a client process failed: {answer['error']}")
+    return answers
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -279,29 +173,66 @@ def _spawn(kind: str, n: int, workdir: Path) -> tuple[subprocess.Popen[bytes], s
 
 async def _measure(kind: str, n: int, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     process, base, health = _spawn(kind, n, workdir)
-    run = _Run()
+    spawn = multiprocessing.get_context("spawn")
+    workers: list[Any] = []  # the client processes
     try:
         await _wait_up(health, process)
         rss_before = _rss_kib(process.pid)
-        pairs = _helpline_pairs if kind == "helpline" else _relay_pairs
-        customers, agents = await pairs(base, n, run)
+        pipes = []
+        for share in _shares(kind, base, n, args.client_processes):
+            mine, theirs = spawn.Pipe()
+            worker = spawn.Process(target=run_share, args=(share, theirs), daemon=True)
+            worker.start()
+            workers.append(worker)
+            pipes.append(mine)
+        await _all(pipes)  # agents ready
+        for pipe in pipes:
+            pipe.send("open")
+        await _all(pipes)  # chats open
         rss_open = _rss_kib(process.pid)
-        await _paced(customers, run, args.interval, args.seconds)
-        rate = await _flat_out(customers, run, args.seconds)
-        for c in [*customers, *agents]:
-            await c.disconnect()
+        start = time.perf_counter() + 1.0
+        for pipe in pipes:
+            pipe.send((start, args.interval, args.seconds))
+        await asyncio.sleep(max(0.0, start - time.perf_counter()))
+        cpu = [_cpu_seconds(process.pid)]
+        await _all(pipes)  # paced sends all answered
+        await asyncio.sleep(1.0)  # their last deliveries arrive
+        flat_start = time.perf_counter() + 0.5
+        for pipe in pipes:
+            pipe.send((flat_start, flat_start + args.seconds))
+        await asyncio.sleep(max(0.0, flat_start - time.perf_counter()))
+        cpu.append(_cpu_seconds(process.pid))
+        await asyncio.sleep(max(0.0, flat_start + args.seconds - time.perf_counter()))
+        cpu.append(_cpu_seconds(process.pid))
+        reports = await _all(pipes)
     finally:
+        for worker in workers:
+            await asyncio.to_thread(worker.join, 30)
+            if worker.is_alive():
+                worker.kill()
         process.terminate()
-        await asyncio.to_thread(process.wait, 30)
+        try:
+            await asyncio.to_thread(process.wait, 30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            await asyncio.to_thread(process.wait, 30)
+    latencies = [x for r in reports for x in r["latencies"]]
+    paced, flat = sum(r["paced_sent"] for r in reports), sum(r["flat"] for r in reports)
     return {
         "server": kind,
         "chats": n,
-        "paced_messages": len(run.latencies),
-        "p50_ms": round(_pct(run.latencies, 0.50), 1),
-        "p99_ms": round(_pct(run.latencies, 0.99), 1),
-        "max_ms": round(max(run.latencies, default=float("nan")) * 1000, 1),
-        "flat_out_msgs_per_s": round(rate, 1),
+        "paced_messages": len(latencies),
+        "paced_sent": paced,
+        "p50_ms": round(_pct(latencies, 0.50), 1),
+        "p99_ms": round(_pct(latencies, 0.99), 1),
+        "max_ms": round(max(latencies, default=float("nan")) * 1000, 1),
+        "flat_out_msgs_per_s": round(flat / args.seconds, 1),
         "kib_per_chat": round((rss_open - rss_before) / n, 1),
+        "server_cpu_ms_per_msg_paced": round((cpu[1] - cpu[0]) * 1000 / max(paced, 1), 3),
+        "server_cpu_ms_per_msg_flat": round((cpu[2] - cpu[1]) * 1000 / max(flat, 1), 3),
+        "clients_cpu_ms_per_msg_paced": round(sum(r["cpu_paced"] for r in reports) * 1000 / max(paced, 1), 3),
+        "clients_cpu_ms_per_msg_flat": round(sum(r["cpu_flat"] for r in reports) * 1000 / max(flat, 1), 3),
+        "load": [round(x, 2) for x in os.getloadavg()],
     }
 
 
@@ -316,6 +247,9 @@ def _parser() -> argparse.ArgumentParser:
         "--interval", type=float, default=5.0, help="seconds between a customer's messages (paced phase)"
     )
     parser.add_argument("--seconds", type=float, default=15.0, help="length of each phase")
+    parser.add_argument(
+        "--client-processes", type=int, default=2, help="processes the clients are spread over (default 2)"
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     return parser
 
@@ -323,8 +257,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     sizes = args.chats or [100]
-    if any(n < 1 for n in sizes) or args.interval <= 0 or args.seconds <= 0:
-        raise SystemExit("--chats, --interval and --seconds must be > 0")
+    if any(n < 1 for n in sizes) or args.interval <= 0 or args.seconds <= 0 or args.client_processes < 1:
+        raise SystemExit("--chats, --interval, --seconds and --client-processes must be > 0")
     results = []
     with tempfile.TemporaryDirectory(prefix="helpline-bench-chat-") as tmp:
         for n in sizes:
@@ -338,12 +272,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {os.cpu_count()} CPUs")
     print(
-        f"{'server':9} {'chats':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'msgs/s':>9} {'KiB/chat':>9}"
+        f"{'server':9} {'chats':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'msgs/s':>8} {'KiB/chat':>8}",
+        end="",
     )
+    print(f" {'CPU ms/msg: server paced':>24} {'flat':>6} {'clients paced':>13} {'flat':>6} {'load':>5}")
     for r in results:
-        figures = [r[k] for k in ("chats", "p50_ms", "p99_ms", "max_ms")]
-        print(f"{r['server']:9} " + " ".join(f"{v:>8}" for v in figures), end=" ")
-        print(f"{r['flat_out_msgs_per_s']:>9} {r['kib_per_chat']:>9}")
+        print(f"{r['server']:9} {r['chats']:>6} {r['p50_ms']:>8} {r['p99_ms']:>8} {r['max_ms']:>8}", end="")
+        print(f" {r['flat_out_msgs_per_s']:>8} {r['kib_per_chat']:>8}", end="")
+        cpu = [
+            r[f"{who}_cpu_ms_per_msg_{phase}"] for who in ("server", "clients") for phase in ("paced", "flat")
+        ]
+        print(f" {cpu[0]:>24} {cpu[1]:>6} {cpu[2]:>13} {cpu[3]:>6} {r['load'][0]:>5}")
     for n in sizes:
         mine = next(r for r in results if r["server"] == "helpline" and r["chats"] == n)
         relay = next(r for r in results if r["server"] == "relay" and r["chats"] == n)

@@ -39,7 +39,11 @@ class ChatPush(Protocol):
     """Where chat events go: the customer's sockets of one conversation, one agent's sockets, the supervisors
     watching a conversation, or every supervisor's chat monitor."""
 
-    async def to_customer(self, conversation_id: str, event: str, data: Mapping[str, Any]) -> None: ...
+    async def to_customer(
+        self, conversation_id: str, event: str, data: Mapping[str, Any], *, skip: str | None = None
+    ) -> None:
+        """The customer's connections to the conversation (a page in several tabs), but `skip`: the one a
+        message came from, whose acknowledgement carries it already."""
 
     async def to_agent(self, agent_id: str, event: str, data: Mapping[str, Any]) -> None: ...
 

@@ -210,7 +210,11 @@ class ChatService:
         summary = self._summary(conversation_id) if conversation_id in self._live else public(record)
         return {"conversation": summary, "messages": [message_json(m) for m in messages]}
 
-    async def customer_send(self, conversation_id: str, client_id: object, text: object) -> dict[str, Any]:
+    async def customer_send(
+        self, conversation_id: str, client_id: object, text: object, *, connection: str | None = None
+    ) -> dict[str, Any]:
+        """Store the customer's message and tell the agent, the supervisors watching and the customer's
+        connections but `connection`, the one it came from (its ack carries the stored message)."""
         live = self._open_live(conversation_id)
         checked = check_text(text, max_length=self._config.max_message_length)
         if not self._limiter.allow(conversation_id):
@@ -225,7 +229,7 @@ class ChatService:
             now(),
             client_id=parse_client_id(client_id),
         )
-        return await self._post(live, message)
+        return await self._post(live, message, skip=connection)
 
     async def customer_typing(self, conversation_id: str, typing: object) -> None:
         live = self._open_live(conversation_id)
@@ -583,12 +587,12 @@ class ChatService:
 
     # -- helpers -----------------------------------------------------------------------------------------
 
-    async def _post(self, live: Live, message: MessageRecord) -> dict[str, Any]:
+    async def _post(self, live: Live, message: MessageRecord, *, skip: str | None = None) -> dict[str, Any]:
         """Store, then tell both sides: a message is acknowledged only once it has its seq in the database."""
         stored, new = await self._store.append(message)
         data = message_json(stored)
         if new:
-            await self._push.to_customer(live.record.id, "message", data)
+            await self._push.to_customer(live.record.id, "message", data, skip=skip)
             if live.record.agent_id is not None:
                 await self._push.to_agent(live.record.agent_id, "message", data)
             await self._push.to_watchers(live.record.id, "message", data)

@@ -89,7 +89,7 @@ class _CustomerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         sid, data = args[0], _data(args[1] if len(args) > 1 else None)
 
         async def work() -> dict[str, Any] | None:
-            return await command(self._chat, await self._conversation(sid), data)
+            return await command(self._chat, await self._conversation(sid), data, sid)
 
         return await _answer(work)
 
@@ -113,25 +113,27 @@ class _CustomerNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         return await _answer(work)
 
 
-Command = Callable[[ChatService, str, Mapping[str, Any]], Awaitable[dict[str, Any] | None]]
+# (the service, the conversation, the command's data, the customer's connection)
+Command = Callable[[ChatService, str, Mapping[str, Any], str], Awaitable[dict[str, Any] | None]]
 
 
-async def _send(chat: ChatService, c: str, d: Mapping[str, Any]) -> dict[str, Any]:
-    return {"stored": await chat.customer_send(c, d.get("client_id"), d.get("text"))}
+async def _send(chat: ChatService, c: str, d: Mapping[str, Any], sid: str) -> dict[str, Any]:
+    # the sending tab has the stored message in its ack: only the conversation's other tabs are sent it
+    return {"stored": await chat.customer_send(c, d.get("client_id"), d.get("text"), connection=sid)}
 
 
-async def _transcript(chat: ChatService, c: str, d: Mapping[str, Any]) -> dict[str, Any]:
+async def _transcript(chat: ChatService, c: str, d: Mapping[str, Any], sid: str) -> dict[str, Any]:
     return {"text": await chat.transcript(c)}
 
 
 # What a customer's socket may do once it holds a conversation (its token, or the chat it opened).
 _CUSTOMER_COMMANDS: dict[str, Command] = {
-    "resume": lambda chat, c, d: chat.resume(c, d.get("after")),
+    "resume": lambda chat, c, d, sid: chat.resume(c, d.get("after")),
     "send": _send,
-    "typing": lambda chat, c, d: chat.customer_typing(c, d.get("typing")),
-    "read": lambda chat, c, d: chat.customer_read(c, d.get("seq")),
-    "end": lambda chat, c, d: chat.customer_end(c),
-    "rate": lambda chat, c, d: chat.rate(c, d.get("stars")),
+    "typing": lambda chat, c, d, sid: chat.customer_typing(c, d.get("typing")),
+    "read": lambda chat, c, d, sid: chat.customer_read(c, d.get("seq")),
+    "end": lambda chat, c, d, sid: chat.customer_end(c),
+    "rate": lambda chat, c, d, sid: chat.rate(c, d.get("stars")),
     "transcript": _transcript,
 }
 
@@ -328,8 +330,10 @@ class ChatSockets:
         self._realtime.register(_AgentNamespace(self._realtime.tokens, chat))
         self._realtime.register(_SupervisorNamespace(self._realtime.tokens, chat))
 
-    async def to_customer(self, conversation_id: str, event: str, data: Mapping[str, Any]) -> None:
-        await self._realtime.emit(event, data, room=f"conv:{conversation_id}", namespace=CUSTOMERS)
+    async def to_customer(
+        self, conversation_id: str, event: str, data: Mapping[str, Any], *, skip: str | None = None
+    ) -> None:
+        await self._realtime.emit(event, data, room=f"conv:{conversation_id}", namespace=CUSTOMERS, skip=skip)
 
     async def to_agent(self, agent_id: str, event: str, data: Mapping[str, Any]) -> None:
         await self._realtime.emit(event, data, room=f"agent:{agent_id}", namespace=AGENTS)

@@ -184,3 +184,52 @@ async def test_given_entry_closed_when_form_sent_then_offline_message_opens_a_ca
     assert any(
         a["disposition"] == "offline message" and a["notes"] == "Call me <b>back</b>" for a in items
     ), items
+
+
+async def test_given_chat_open_in_two_tabs_when_one_sends_then_the_other_tab_and_the_agent_get_it_once(
+    chat_server: Server, http: aiohttp.ClientSession
+) -> None:
+    server = chat_server
+    alice_token = await login(http, server, "alice")
+    await make_available(http, server, {"alice": "available", "bob": "offline", "carol": "offline"})
+    alice_offers, alice_chat = await agent_sockets(server, alice_token)
+    first_tab, second_tab = Customer(), Customer()
+    try:
+        await first_tab.connect(server)
+        await first_tab.open(form("Two Tabs"))
+        second_tab.token = first_tab.token
+        await second_tab.connect(server)
+        offer = await alice_offers.next("offer")
+        assert (await alice_offers.call("accept", {"interaction_id": offer["interaction_id"]}))["ok"]
+        await first_tab.next("agent_joined")
+
+        sent = await first_tab.send("Typed in the first tab", client_id="tab-1")
+        assert sent["ok"] and sent["stored"]["text"] == "Typed in the first tab", (
+            "the ack carries the message"
+        )
+        # an echo would have been written to the sending tab's socket before its ack
+        echoed = [e for e in _drained(first_tab) if e[0] == "message" and e[1]["sender"] == "customer"]
+        assert echoed == [], "the sending tab shows its message from the ack, not a second time"
+        shown = await second_tab.next("message", where=lambda m: m["sender"] == "customer")
+        assert (shown["seq"], shown["text"]) == (sent["stored"]["seq"], "Typed in the first tab")
+        heard = await alice_chat.next("message", match={"sender": "customer"})
+        assert heard["seq"] == sent["stored"]["seq"]
+
+        reply = {"conversation_id": first_tab.conversation_id, "client_id": "r-1", "text": "Seen in both"}
+        assert (await alice_chat.call("send", reply))["ok"]
+        for tab in (first_tab, second_tab):
+            assert (await tab.next("message", where=lambda m: m["sender"] == "agent"))[
+                "text"
+            ] == "Seen in both"
+    finally:
+        for tab in (first_tab, second_tab):
+            await tab.close()
+        await alice_offers.close()
+        await alice_chat.close()
+
+
+def _drained(customer: Customer) -> list[tuple[str, dict[str, object]]]:
+    events = []
+    while not customer.events.empty():
+        events.append(customer.events.get_nowait())
+    return events

@@ -87,7 +87,9 @@ async def test_given_chat_under_way_when_gateway_killed_and_restarted_then_both_
         assert (await offers.call("accept", {"interaction_id": offer["interaction_id"]}))["ok"]
         agent_log.add((await agent.next("chat"))["messages"])
         for n in range(3):
-            assert (await customer.send(f"before {n}", client_id=f"c{n}"))["ok"]
+            said = await customer.send(f"before {n}", client_id=f"c{n}")
+            assert said["ok"], said
+            customer_log.add([said["stored"]])  # as the widget does: the sending tab shows the ack's message
             sent = await agent.call(
                 "send", {"conversation_id": conversation, "client_id": f"a{n}", "text": f"reply {n}"}
             )
@@ -111,7 +113,9 @@ async def test_given_chat_under_way_when_gateway_killed_and_restarted_then_both_
         agent_log.add(history["messages"])
 
         for n in range(2):
-            assert (await customer.send(f"after {n}", client_id=f"d{n}"))["ok"]
+            said = await customer.send(f"after {n}", client_id=f"d{n}")
+            assert said["ok"], said
+            customer_log.add([said["stored"]])
             sent = await agent.call(
                 "send", {"conversation_id": conversation, "client_id": f"b{n}", "text": f"ack {n}"}
             )
