@@ -129,14 +129,15 @@ class Ear:
 
     def _result(self) -> tuple[str, ...]:
         self.done = True
-        result = json.loads(self._recogniser.FinalResult())
+        words = json.loads(self._recogniser.FinalResult()).get("result", [])
         kept = [
             str(w["word"])
-            for w in result.get("result", [])
+            for w in words
             if float(w.get("conf", 1.0)) >= self._hearing.confidence and w["word"] != UNKNOWN
         ]
         ended = self.started + self._last_voiced * _FRAME_SECONDS
-        return ("heard", self.listen_id, " ".join(kept) or UNKNOWN, repr(ended))
+        scored = " ".join(f"{w['word']}:{float(w.get('conf', 1.0)):.2f}" for w in words)
+        return ("heard", self.listen_id, " ".join(kept) or UNKNOWN, repr(ended), scored)
 
 
 def _dbfs(frame: bytes) -> float:

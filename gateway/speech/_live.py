@@ -163,7 +163,7 @@ class LiveRecogniser:
             elif kind == "started":
                 self._deliver(SpeechStarted(report[1]))
             elif kind == "heard":
-                self._deliver(SpeechHeard(report[1], report[2], float(report[3])))
+                self._deliver(SpeechHeard(report[1], report[2], float(report[3]), report[4]))
 
     def _deliver(self, report: SpeechStarted | SpeechHeard) -> None:
         if self._post is not None and self._loop is not None:

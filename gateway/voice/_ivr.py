@@ -171,14 +171,16 @@ class IvrDriver:
         if isinstance(report, SpeechStarted):
             session.cancel_timer()  # the caller is answering: no "no input" now, the result will follow
             if session.playing is Playing.PROMPT:
-                await self._media.stop(session)  # barge-in
+                logger.info("call %s: the caller speaks over the prompt: it stops (barge-in)", session.key)
+                await self._media.stop(session)
             return
         latency = time.time() - report.speech_ended
         logger.info(
-            "call %s: the speech menu heard %r %.0f ms after the caller stopped speaking",
+            "call %s: the speech menu heard %r %.0f ms after the caller stopped speaking (recognised: %s)",
             session.key,
             report.text,
             latency * 1000,
+            report.scored or "nothing",
         )
         await self._collected(session, SpeechRecognized(report.text))
         if self._listener is not None:

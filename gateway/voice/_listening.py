@@ -28,6 +28,7 @@ class SpeechHeard:
     listen_id: str
     text: str
     speech_ended: float
+    scored: str = ""  # what the recogniser made of it, word:confidence, kept or not (for the log)
 
 
 class SpeechListener(Protocol):

