@@ -60,7 +60,8 @@ async def ivr_beside_backlog(
     sipp_binary = shutil.which("sipp")
     if sipp_binary is None:
         raise RuntimeError("`sipp` is not installed: install the Debian package `sip-tester`")
-    options = BenchOptions(max_concurrent=n, start_concurrent=n)
+    # 30 s of call starts: long enough for the backlog to finish some transcriptions during the step
+    options = BenchOptions(max_concurrent=n, start_concurrent=n, duration=30.0)
     with tempfile.TemporaryDirectory(prefix="helpline-bench-speech-ivr-") as temp:
         folder = Path(temp)
         sipp = Sipp(sipp_binary, folder)
@@ -72,7 +73,7 @@ async def ivr_beside_backlog(
             await bench.start(media_workers, use_kamailio)
             idle = await bench.idle()
             alone = await bench.step(n, idle)
-            busy, finished = await _beside(bench, n, idle, model_dir, wav, workers, backlog)
+            busy, finished, waiting = await _beside(bench, n, idle, model_dir, wav, workers, backlog)
         finally:
             await bench.stop()
             await sipp.close()
@@ -82,12 +83,13 @@ async def ivr_beside_backlog(
         "ivr_alone": _figures(alone),
         "ivr_beside_backlog": _figures(busy),
         "transcriptions_finished_meanwhile": finished,
+        "backlog_waiting_at_end": waiting,  # jobs still queued behind the busy workers when the step ended
     }
 
 
 async def _beside(
     bench: Bench, n: int, idle: Any, model_dir: Path, wav: Path, workers: int, backlog: int
-) -> tuple[StepResult, int]:
+) -> tuple[StepResult, int, int]:
     service = TranscriptionService(model_dir=model_dir, workers=workers, backlog=backlog)
     await service.start()
     done: list[int] = []
@@ -98,10 +100,11 @@ async def _beside(
         feeder = asyncio.create_task(_keep_busy(service, wav, out, done))
         try:
             step = await bench.step(n, idle)
+            waiting = service.waiting
         finally:
             feeder.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await feeder
-        return step, len(done)
+        return step, len(done), waiting
     finally:
         await service.stop()
