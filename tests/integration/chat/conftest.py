@@ -19,13 +19,15 @@ from tests.integration.server.test_routing_api import Listener
 WIDGET_ORIGIN = "http://127.0.0.1:1"  # replaced by the test page's real origin where one is served
 
 
-def chat_config(tmp: Path, *, origins: tuple[str, ...] = (WIDGET_ORIGIN,), **chat: Any) -> Path:
-    """The demo configuration with the chat queue's wrap-up off (the next chat is offered at once), alice
-    able to take 3 chats, and the given chat settings."""
+def chat_config(
+    tmp: Path, *, origins: tuple[str, ...] = (WIDGET_ORIGIN,), wrap_up_seconds: int = 0, **chat: Any
+) -> Path:
+    """The demo configuration with the chat queue's wrap-up off (the next chat is offered at once) unless
+    `wrap_up_seconds` says otherwise, alice able to take 3 chats, and the given chat settings."""
     config = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
     for queue in config["queues"]:
         if queue["id"] == "web-chat":
-            queue["wrap_up_seconds"] = 0
+            queue["wrap_up_seconds"] = wrap_up_seconds
     for user in config["users"]:
         if user["id"] == "alice":
             user["capacity"] = {"total": 3, "chat": 1, "voice": 3}

@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -65,18 +67,44 @@ async def _offer_with_case(offers: Listener) -> tuple[dict[str, Any], str]:
     return offer, pop["case"]["id"]
 
 
-async def test_given_returning_customer_when_chatting_again_then_offered_to_their_last_agent(
-    sticky_server: Server, http: aiohttp.ClientSession
-) -> None:
-    server = sticky_server
-    email = await _known_customer(http, server)
+@dataclass
+class _Desk:
+    """alice available (bob and carol offline), both agents' panels connected, and a customer's two visits."""
+
+    sam: str
+    alice_token: str
+    alice_offers: Listener
+    alice_chat: Listener
+    bob_offers: Listener
+    first: Customer
+    again: Customer
+
+
+@asynccontextmanager
+async def _desk(http: aiohttp.ClientSession, server: Server) -> AsyncIterator[_Desk]:
     alice_token, bob_token = await login(http, server, "alice"), await login(http, server, "bob")
     sam = await login(http, server, "sam")
     await make_available(http, server, {"alice": "available", "bob": "offline", "carol": "offline"})
     alice_offers, alice_chat = await agent_sockets(server, alice_token)
     bob_offers, bob_chat = await agent_sockets(server, bob_token)
-    first, again = Customer(), Customer()
+    desk = _Desk(sam, alice_token, alice_offers, alice_chat, bob_offers, Customer(), Customer())
     try:
+        yield desk
+    finally:
+        for closing in (desk.first, desk.again):
+            await closing.close()
+        for listener in (alice_offers, alice_chat, bob_offers, bob_chat):
+            await listener.close()
+
+
+async def test_given_returning_customer_when_chatting_again_then_offered_to_their_last_agent(
+    sticky_server: Server, http: aiohttp.ClientSession
+) -> None:
+    server = sticky_server
+    email = await _known_customer(http, server)
+    async with _desk(http, server) as desk:
+        sam, alice_token, first, again = desk.sam, desk.alice_token, desk.first, desk.again
+        alice_offers, alice_chat, bob_offers = desk.alice_offers, desk.alice_chat, desk.bob_offers
         # the first chat: only alice is there; she ends it through REST, not from its window
         await first.connect(server)
         await first.open(form("Grace Hopper", email, "support"))
@@ -116,11 +144,6 @@ async def test_given_returning_customer_when_chatting_again_then_offered_to_thei
         assert scores["bob"] < scores["alice"], "by the queue's own rule bob came first"
         await again.call("end")
         await again.next("ended")
-    finally:
-        for closing in (first, again):
-            await closing.close()
-        for listener in (alice_offers, alice_chat, bob_offers, bob_chat):
-            await listener.close()
 
     async with http.get(server.base + over["transcript_url"], headers=bearer(sam)) as r:
         assert r.status == 200, await r.text()
@@ -144,13 +167,9 @@ async def test_given_last_agent_away_when_customer_returns_then_waits_for_them_u
 ) -> None:
     server = waiting_server
     email = await _known_customer(http, server)
-    alice_token, bob_token = await login(http, server, "alice"), await login(http, server, "bob")
-    sam = await login(http, server, "sam")
-    await make_available(http, server, {"alice": "available", "bob": "offline", "carol": "offline"})
-    alice_offers, alice_chat = await agent_sockets(server, alice_token)
-    bob_offers, bob_chat = await agent_sockets(server, bob_token)
-    first, again = Customer(), Customer()
-    try:
+    async with _desk(http, server) as desk:
+        sam, first, again = desk.sam, desk.first, desk.again
+        alice_offers, alice_chat, bob_offers = desk.alice_offers, desk.alice_chat, desk.bob_offers
         await first.connect(server)
         opened = await first.open(form("Grace Hopper", email, "support"))
         offer = await alice_offers.next("offer")
@@ -181,8 +200,3 @@ async def test_given_last_agent_away_when_customer_returns_then_waits_for_them_u
         assert time.monotonic() - started >= WAIT_FOR_LAST_AGENT - 0.5, "not before the queue's step"
         await again.call("end")
         await again.next("ended")
-    finally:
-        for closing in (first, again):
-            await closing.close()
-        for listener in (alice_offers, alice_chat, bob_offers, bob_chat):
-            await listener.close()

@@ -12,9 +12,10 @@ from tests.integration.sip.conftest import free_udp_ports
 from tests.integration.voice.conftest import HERE as VOICE_TESTS
 from tests.integration.voice.conftest import Phone
 
-__all__ = ["ALICE_SIP", "desk_phone", "start_sip_server"]
+__all__ = ["ALICE_SIP", "SAM_SIP", "desk_phone", "start_sip_server"]
 
 ALICE_SIP = ("1001", "alice-sip-secret")  # as in the demo configuration
+SAM_SIP = ("2001", "sam-sip-secret")  # the demo's supervisor
 ALWAYS_OPEN = """business_hours:
   - id: office
     timezone: Europe/London
@@ -40,18 +41,22 @@ def start_sip_server(
     return start_server(folder, config=config, sip_port=sip_port)
 
 
-async def desk_phone(media: Path, folder: Path, sip_port: int) -> Phone:
-    """alice's desk phone (the voice tests' phone.py), registered with the gateway's Kamailio; a call to it
-    rings until the test sends `answer`."""
+async def desk_phone(
+    media: Path, folder: Path, sip_port: int, *, account: tuple[str, str] = ALICE_SIP, pick_up: str = "manual"
+) -> Phone:
+    """A demo user's desk phone (the voice tests' phone.py; alice's unless `account` says whose), registered
+    with the gateway's Kamailio; a call to it rings until the test sends `answer`, or with
+    `pick_up="auto"` is answered after a short ring."""
     port = free_udp_ports(1)
+    user, password = account
     argv = [sys.executable, str(VOICE_TESTS / "phone.py"), "--port", str(port), "--play",
-            str(media / "agent.wav"), "--record-dir", str(folder), "--answer", ALICE_SIP[0],
-            "--pick-up", "manual", "--registrar", f"127.0.0.1:{sip_port}",
-            "--register", ":".join(ALICE_SIP)]  # fmt: skip
+            str(media / "agent.wav"), "--record-dir", str(folder), "--answer", user,
+            "--pick-up", pick_up, "--registrar", f"127.0.0.1:{sip_port}",
+            "--register", f"{user}:{password}"]  # fmt: skip
     process = await asyncio.create_subprocess_exec(
         *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
     )
     phone = Phone(process, port, folder)
     await phone.wait_for("ready", within=15)
-    await phone.wait_for(f"registered {ALICE_SIP[0]} 200", within=15)
+    await phone.wait_for(f"registered {user} 200", within=15)
     return phone

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from aiohttp import web
 from playwright.sync_api import (
     APIRequestContext,
     Browser,
@@ -24,6 +25,7 @@ from playwright.sync_api import (
 
 from gateway.panel import BUILD_COMMAND, dist_dir
 from tests.integration.server.conftest import DEMO, Server, _wait_healthy, stop_server
+from tests.integration.sip.conftest import free_udp_ports
 from tests.services import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -74,13 +76,15 @@ def server(tmp_path: Path) -> Iterator[Server]:
     stop_server(srv)
 
 
-@pytest.fixture(scope="module")
+# One Playwright driver and one Chromium for all the panel tests; each test gets its own context (its own
+# cookies, storage and pages), which is what keeps the tests apart.
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as pw:
         yield pw
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
     yield browser
@@ -147,6 +151,43 @@ def rest(playwright: Playwright, server: Server) -> Iterator[Rest]:
     api = playwright.request.new_context()
     yield Rest(api, server)
     api.dispose()
+
+
+@pytest.fixture(scope="module")
+def sip_port() -> int:
+    """Where a module's gateway with its SIP front (see calls.py) takes calls and registrations."""
+    return free_udp_ports(1)
+
+
+@pytest.fixture
+def site_port() -> int:
+    """Where the shop's page embedding the chat widget is served: another origin than the gateway's."""
+    return free_port()
+
+
+@pytest.fixture
+def site(server: Server, site_port: int, aio: LoopThread) -> Iterator[str]:
+    """A shop's page on its own origin, with the widget's script tag; the server must allow that origin."""
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>Shop</title></head>"
+        f"<body><h1>Shop</h1><script src='{server.base}/chat/widget.js' data-entry='website'></script>"
+        "</body></html>"
+    )
+
+    async def index(request: web.Request) -> web.Response:
+        return web.Response(text=page, content_type="text/html")
+
+    async def start() -> web.AppRunner:
+        app = web.Application()
+        app.router.add_get("/", index)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", site_port).start()
+        return runner
+
+    runner = aio.run(start())
+    yield f"http://127.0.0.1:{site_port}/"
+    aio.run(runner.cleanup())
 
 
 class LoopThread:

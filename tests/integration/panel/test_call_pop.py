@@ -17,8 +17,7 @@ from playwright.sync_api import Page, expect
 from tests.integration.panel.agent import AgentPanel
 from tests.integration.panel.calls import ALICE_SIP, desk_phone, start_sip_server
 from tests.integration.panel.conftest import LoopThread, Rest
-from tests.integration.server.conftest import Server, stop_server
-from tests.integration.sip.conftest import free_udp_ports
+from tests.integration.server.conftest import Server, serving
 from tests.integration.voice.conftest import Caller, Step, caller, media, pcap_dir
 
 __all__ = ["caller", "media", "pcap_dir"]  # fixtures shared with the voice tests
@@ -29,17 +28,10 @@ TO_SUPPORT: list[Step] = [("pause", 9000), ("dtmf", "2")]
 
 
 @pytest.fixture(scope="module")
-def sip_port() -> int:
-    return free_udp_ports(1)
-
-
-@pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, sip_port: int) -> Iterator[Server]:
     """The demo configuration with its SIP front (Kamailio, a media worker), open around the clock."""
-    srv = start_sip_server(tmp_path_factory.mktemp("call-pop"), sip_port=sip_port)
-    yield srv
-    assert srv.alive(), "the server died during the tests:\n" + srv.log_text()
-    stop_server(srv)
+    with serving(start_sip_server(tmp_path_factory.mktemp("call-pop"), sip_port=sip_port)) as srv:
+        yield srv
 
 
 async def _finished(process: asyncio.subprocess.Process, within: float) -> tuple[int, str]:

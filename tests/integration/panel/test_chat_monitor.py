@@ -9,61 +9,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
-from aiohttp import web
 from playwright.sync_api import Browser, expect
 
-from tests.integration.chat.conftest import chat_config
 from tests.integration.panel.agent import AgentPanel
-from tests.integration.panel.conftest import LoopThread, Rest, start_panel_server
+from tests.integration.panel.conftest import Rest
 from tests.integration.panel.console import ConsolePage
-from tests.integration.server.conftest import Server, stop_server
-from tests.services import free_port
-
-
-@pytest.fixture
-def site_port() -> int:
-    return free_port()
+from tests.integration.panel.shop import start_chat, start_chat_server
+from tests.integration.server.conftest import Server, serving
 
 
 @pytest.fixture
 def server(tmp_path: Path, site_port: int) -> Iterator[Server]:
     """The chat demo with a 30 s wrap-up on the chat queue, so a released agent is seen in wrap-up."""
-    path = chat_config(tmp_path, origins=(f"http://127.0.0.1:{site_port}",))
-    config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    for queue in config["queues"]:
-        if queue["id"] == "web-chat":
-            queue["wrap_up_seconds"] = 30
-    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    srv = start_panel_server(tmp_path, config=path)
-    yield srv
-    assert srv.alive(), "the server died during the test:\n" + srv.log_text()
-    stop_server(srv)
-
-
-@pytest.fixture
-def site(server: Server, site_port: int, aio: LoopThread) -> Iterator[str]:
-    """A shop's page on its own origin, with the widget's script tag."""
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>Shop</title></head>"
-        f"<body><h1>Shop</h1><script src='{server.base}/chat/widget.js' data-entry='website'></script>"
-        "</body></html>"
-    )
-
-    async def index(request: web.Request) -> web.Response:
-        return web.Response(text=page, content_type="text/html")
-
-    async def start() -> web.AppRunner:
-        app = web.Application()
-        app.router.add_get("/", index)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", site_port).start()
-        return runner
-
-    runner = aio.run(start())
-    yield f"http://127.0.0.1:{site_port}/"
-    aio.run(runner.cleanup())
+    with serving(start_chat_server(tmp_path, site_port, wrap_up_seconds=30)) as srv:
+        yield srv
 
 
 def test_given_live_chat_when_supervisor_monitors_whispers_and_takes_over_then_customer_chats_on_with_them(
@@ -83,13 +42,7 @@ def test_given_live_chat_when_supervisor_monitors_whispers_and_takes_over_then_c
         console.expect_live("Sam Patel")
         expect(sam_page.locator("#monitor-empty")).to_be_visible()
 
-        shop.goto(site)
-        shop.get_by_test_id("chat-open").click()
-        form = shop.get_by_test_id("chat-form")
-        form.get_by_label("Your name").fill("Ada <b>Lovelace</b>")
-        form.get_by_label("E-mail").fill("ada@example.com")
-        form.get_by_label("Topic").select_option("support")
-        form.get_by_role("button", name="Start chat").click()
+        start_chat(shop, site, name="Ada <b>Lovelace</b>", email="ada@example.com", topic="support")
         offer = alice_page.locator(".offer")
         conversation_id = str(offer.get_attribute("data-interaction-id")).rsplit("-", 1)[0]
         offer.get_by_role("button", name="Accept").click()

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from tests.integration.panel.agent import HOSTILE_NAME, AgentPanel
 from tests.integration.panel.calls import ALICE_SIP, desk_phone, start_sip_server
 from tests.integration.panel.conftest import LoopThread, Rest
-from tests.integration.server.conftest import Server, stop_server
+from tests.integration.server.conftest import Server, serving
 from tests.integration.sip.conftest import free_udp_ports
 from tests.integration.voice.conftest import Caller, Step, caller, close_trunk, media, open_trunk, pcap_dir
 
@@ -28,17 +28,11 @@ def trunk_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def sip_port() -> int:
-    return free_udp_ports(1)
-
-
-@pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, sip_port: int, trunk_port: int) -> Iterator[Server]:
     """The demo configuration with its SIP front and a trunk to `trunk_port`."""
-    srv = start_sip_server(tmp_path_factory.mktemp("dial"), sip_port=sip_port, trunk_port=trunk_port)
-    yield srv
-    assert srv.alive(), "the server died during the tests:\n" + srv.log_text()
-    stop_server(srv)
+    folder = tmp_path_factory.mktemp("dial")
+    with serving(start_sip_server(folder, sip_port=sip_port, trunk_port=trunk_port)) as srv:
+        yield srv
 
 
 def test_given_a_hostile_customer_name_when_agent_searches_and_dials_then_her_phone_then_the_customer_ring(

@@ -5,7 +5,6 @@ to whisper and leaves, and her call's row in Chromium follows each step, a reloa
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,44 +12,19 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.integration.panel.agent import AgentPanel
-from tests.integration.panel.calls import ALICE_SIP, desk_phone, start_sip_server
+from tests.integration.panel.calls import ALICE_SIP, SAM_SIP, desk_phone, start_sip_server
 from tests.integration.panel.conftest import LoopThread, Rest
 from tests.integration.panel.test_call_pop import TO_SUPPORT
-from tests.integration.server.conftest import Server, stop_server
-from tests.integration.sip.conftest import free_udp_ports
-from tests.integration.voice.conftest import HERE as VOICE_TESTS
-from tests.integration.voice.conftest import Caller, Phone, caller, media, pcap_dir
+from tests.integration.server.conftest import Server, serving
+from tests.integration.voice.conftest import Caller, caller, media, pcap_dir
 
 __all__ = ["caller", "media", "pcap_dir"]  # fixtures shared with the voice tests
-
-SAM_SIP = ("2001", "sam-sip-secret")  # as in the demo configuration
-
-
-@pytest.fixture(scope="module")
-def sip_port() -> int:
-    return free_udp_ports(1)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, sip_port: int) -> Iterator[Server]:
-    srv = start_sip_server(tmp_path_factory.mktemp("supervisor-on-call"), sip_port=sip_port)
-    yield srv
-    assert srv.alive(), "the server died during the tests:\n" + srv.log_text()
-    stop_server(srv)
-
-
-async def _sams_phone(media: Path, folder: Path, sip_port: int) -> Phone:
-    """Sam's desk phone, registered with the gateway's Kamailio; it answers after a short ring."""
-    port = free_udp_ports(1)
-    argv = [sys.executable, str(VOICE_TESTS / "phone.py"), "--port", str(port), "--play",
-            str(media / "agent.wav"), "--record-dir", str(folder), "--answer", SAM_SIP[0],
-            "--registrar", f"127.0.0.1:{sip_port}", "--register", ":".join(SAM_SIP)]  # fmt: skip
-    process = await asyncio.create_subprocess_exec(
-        *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
-    )
-    phone = Phone(process, port, folder)
-    await phone.wait_for(f"registered {SAM_SIP[0]} 200", within=15)
-    return phone
+    with serving(start_sip_server(tmp_path_factory.mktemp("supervisor-on-call"), sip_port=sip_port)) as srv:
+        yield srv
 
 
 def test_given_alice_on_a_call_when_sam_listens_whispers_and_leaves_then_her_panel_says_so(
@@ -69,7 +43,7 @@ def test_given_alice_on_a_call_when_sam_listens_whispers_and_leaves_then_her_pan
     (tmp_path / "alice").mkdir()
     (tmp_path / "sam").mkdir()
     alice_phone = aio.run(desk_phone(media, tmp_path / "alice", sip_port))
-    sam_phone = aio.run(_sams_phone(media, tmp_path / "sam", sip_port))
+    sam_phone = aio.run(desk_phone(media, tmp_path / "sam", sip_port, account=SAM_SIP, pick_up="auto"))
     try:
         panel = AgentPanel(page, server).open().log_in("alice")
         panel.set_state("available")

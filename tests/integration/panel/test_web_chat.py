@@ -10,56 +10,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from tests.integration.chat.conftest import chat_config
 from tests.integration.panel.agent import AgentPanel
-from tests.integration.panel.conftest import LoopThread, Rest, start_panel_server
-from tests.integration.server.conftest import Server, stop_server
-from tests.services import free_port
+from tests.integration.panel.conftest import Rest, start_panel_server
+from tests.integration.panel.shop import start_chat, start_chat_server
+from tests.integration.server.conftest import Server, serving, stop_server
 
 TRICKY = '<b>bold?</b> <img src=x onerror="window.__xss=3"> 👩🏽‍💻 שלום e\u0301'
 
 
 @pytest.fixture
-def site_port() -> int:
-    return free_port()
-
-
-@pytest.fixture
 def server(tmp_path: Path, site_port: int) -> Iterator[Server]:
-    srv = start_panel_server(
-        tmp_path, config=chat_config(tmp_path, origins=(f"http://127.0.0.1:{site_port}",))
-    )
-    yield srv
-    assert srv.alive(), "the server died during the test:\n" + srv.log_text()
-    stop_server(srv)
-
-
-@pytest.fixture
-def site(server: Server, site_port: int, aio: LoopThread) -> Iterator[str]:
-    """A shop's page on its own origin, with the widget's script tag."""
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>Shop</title></head>"
-        f"<body><h1>Shop</h1><script src='{server.base}/chat/widget.js' data-entry='website'></script>"
-        "</body></html>"
-    )
-
-    async def index(request: web.Request) -> web.Response:
-        return web.Response(text=page, content_type="text/html")
-
-    async def start() -> web.AppRunner:
-        app = web.Application()
-        app.router.add_get("/", index)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", site_port).start()
-        return runner
-
-    runner = aio.run(start())
-    yield f"http://127.0.0.1:{site_port}/"
-    aio.run(runner.cleanup())
+    with serving(start_chat_server(tmp_path, site_port)) as srv:
+        yield srv
 
 
 def _agent(browser: Browser, server: Server, user: str) -> tuple[BrowserContext, AgentPanel]:
@@ -94,13 +58,7 @@ def test_given_shop_page_on_another_origin_when_customer_chats_then_agents_serve
         alice.expect_logged_in("Alice Martin")
         shop = shop_context.new_page()
         shop.set_default_timeout(15_000)
-        shop.goto(site)
-        shop.get_by_test_id("chat-open").click()
-        form = shop.get_by_test_id("chat-form")
-        form.get_by_label("Your name").fill("Grace <i>Hopper</i>")
-        form.get_by_label("E-mail").fill(email)
-        form.get_by_label("Topic").select_option("support")
-        form.get_by_role("button", name="Start chat").click()
+        start_chat(shop, site, name="Grace <i>Hopper</i>", email=email, topic="support")
         expect(shop.get_by_test_id("chat-status")).to_contain_text("in line")
 
         offer = alice.page.locator(".offer")
@@ -188,13 +146,7 @@ def test_given_chat_in_two_browsers_when_gateway_restarts_then_both_carry_on_and
     try:
         alice.expect_logged_in("Alice Martin")
         shop = shop_context.new_page()
-        shop.goto(site)
-        shop.get_by_test_id("chat-open").click()
-        form = shop.get_by_test_id("chat-form")
-        form.get_by_label("Your name").fill("Rita Restart")
-        form.get_by_label("E-mail").fill("rita@example.com")
-        form.get_by_label("Topic").select_option("billing")
-        form.get_by_role("button", name="Start chat").click()
+        start_chat(shop, site, name="Rita Restart", email="rita@example.com", topic="billing")
         alice.page.locator(".offer").get_by_role("button", name="Accept").click()
         window = alice.page.locator(".chat-window")
         composer = window.locator(".chat-input")

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,12 +95,20 @@ def stop_server(server: Server) -> None:
         server.process.wait()
 
 
+@contextmanager
+def serving(server: Server) -> Iterator[Server]:
+    """A started server for a fixture to yield: afterwards it must still be alive, and it is stopped."""
+    try:
+        yield server
+        assert server.alive(), "the server died during the tests:\n" + server.log_text()
+    finally:
+        stop_server(server)
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_server(tmp_path_factory.mktemp("server"))
-    yield srv
-    assert srv.alive(), "the server died during the tests:\n" + srv.log_text()
-    stop_server(srv)
+    with serving(start_server(tmp_path_factory.mktemp("server"))) as srv:
+        yield srv
 
 
 @pytest.fixture

@@ -117,6 +117,7 @@ def test_given_a_corrupted_download_when_installing_then_exit_1_naming_the_check
         (model_zip("vosk-model-small-ko-0.22", model=False), "holds no Vosk model"),
         (b"<html>not found</html>", "not a zip archive"),
     ],
+    ids=["escaping-path", "no-model", "not-a-zip"],  # the archives hold their creation time: stable names
 )
 def test_given_a_bad_archive_when_installing_then_exit_1_and_nothing_is_written(
     capsys: pytest.CaptureFixture[str], site: tuple[Path, str], tmp_path: Path, archive: bytes, message: str
