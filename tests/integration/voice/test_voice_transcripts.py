@@ -188,7 +188,7 @@ async def test_given_a_korean_call_when_it_ends_then_a_transcript_with_both_side
         print(f"\n{side} over G.711 said {spoken!r}, heard {heard!r}: {accuracy(spoken, heard).describe()}")
         plain = redact(raw[leg.path])
         print(f"raw Vosk on the same leg heard {' '.join(plain)!r}")
-        assert 0.75 * len(plain) <= len(heard.split()) <= 1.25 * len(plain), (side, plain, heard)
+        assert 0.5 * len(plain) <= len(heard.split()) <= 1.5 * len(plain), (side, plain, heard)
 
 
 def raw_vosk_words(paths: list[Path]) -> dict[Path, list[Word]]:
