@@ -48,7 +48,7 @@ _SENDER_SECONDS = 300.0
 """How long an answer from pjsua can still find its request's sender (a call may ring this long)."""
 _MAX_SENDERS = 50_000
 _REPORT_SECONDS = 10.0
-_BIND_SECONDS = 1.0
+_BIND_SECONDS = 0.5
 _NEW_CALLS_PER_SECOND = float(INVITES_PER_WORKER_SECOND)
 _NEW_CALLS_BURST = 10.0
 """With at most 15 call slots, 2 sockets per call and 2 more per call ended in the last 0.5 s, a burst of 10
