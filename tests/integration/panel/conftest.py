@@ -76,15 +76,15 @@ def server(tmp_path: Path) -> Iterator[Server]:
     stop_server(srv)
 
 
-# One Playwright driver and one Chromium for all the panel tests; each test gets its own context (its own
-# cookies, storage and pages), which is what keeps the tests apart.
-@pytest.fixture(scope="package")
+# Per module, not per package: a live sync Playwright makes the package's asyncio tests fail with
+# "Runner.run() cannot be called from a running event loop".
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as pw:
         yield pw
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
     yield browser
