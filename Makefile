@@ -9,8 +9,10 @@ PANEL := gateway/panel/dist/index.html
 run: setup
 	@$(VENV)/bin/helpline demo
 
+# Two worker processes: the suite mostly waits (calls, timers, browsers), so two overlap well even on
+# two cores. Whole files go to one worker, so a module's server starts once.
 test: setup
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -n 2 --dist loadfile
 
 setup: system-packages $(STAMP) $(PANEL)
 
