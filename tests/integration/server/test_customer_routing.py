@@ -231,7 +231,10 @@ async def test_given_bobs_call_with_a_hold_when_he_wraps_up_then_the_case_activi
 
     premium = await caller.start(sip_port, [("pause", 12000)], number=PREMIUM)
     await phone.wait_for("confirmed 1002 1")
-    [call] = [c for c in await _calls(http, server, bob) if c["state"] == "assigned"]
+    async with asyncio.timeout(10):  # the phone may confirm before the routing server marks the offer taken
+        while not (assigned := [c for c in await _calls(http, server, bob) if c["state"] == "assigned"]):
+            await asyncio.sleep(0.2)
+    [call] = assigned
     await asyncio.sleep(1.0)
     await _post(http, server, bob, f"/interactions/{call['id']}/hold")
     await asyncio.sleep(2.0)

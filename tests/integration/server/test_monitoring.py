@@ -38,9 +38,10 @@ CALLER_TONE, AGENT_TONE, SUPERVISOR_TONE = 600, 1400, 1900
 SAM = {"sam": "2001", "alice": "1001"}
 # A tone's level in the loudest quarter second of what a phone heard (each phone sends its own at 0.21 RMS).
 # Under load the phones' RTP streams stop for a second or two now and then, so a voice that is heard is
-# judged by its best stretch (measured: 0.126 or more); one that is not stays below 0.02 (measured: codec
-# artefacts of the other voices, up to 0.015).
-HEARD = 0.08
+# judged by its best stretch (measured: 0.126 or more alone, 0.067 once in the two-worker suite under load,
+# the caller's stream stuttering through the whole segment); one that is not stays below 0.02 (measured:
+# codec artefacts of the other voices, up to 0.015).
+HEARD = 0.05
 NOT_HEARD = 0.04
 SEGMENT = 4.0  # seconds each mode is listened to
 SETTLE = 1.0  # seconds not checked for absence in each file: the jitter buffer may still play the mode before
