@@ -47,11 +47,13 @@ class MetricsEngine:
         self._agents: dict[str, Agent] = {a: Agent() for a in agents}
         self._queues_of: dict[str, list[str]] = {}
         self._by_state: dict[str, dict[str, int]] = {}  # per queue: its agents by state, kept as they change
+        self._counts_of: dict[str, list[dict[str, int]]] = {}  # per agent: its queues' `_by_state` counts
         for q in queues:
             self._by_state[q.id] = {"offline": len(q.agents)} if q.agents else {}
             for a in q.agents:
                 self._agents.setdefault(a, Agent())
                 self._queues_of.setdefault(a, []).append(q.id)
+                self._counts_of.setdefault(a, []).append(self._by_state[q.id])
         self._work: dict[str, Work] = {}
         self._ringing_at: dict[str, str] = {}  # interaction -> the agent its offer rings at
         self._waiting: dict[str, Waiting] = {q.id: Waiting() for q in queues}
@@ -358,11 +360,12 @@ class MetricsEngine:
 
     def _moved(self, agent_id: str, before: str, now: str) -> None:
         """The agent's state changed: so did agents-by-state of each queue they can take work from."""
-        for queue in self._queues_of.get(agent_id, ()):
-            counts = self._by_state[queue]
-            counts[before] -= 1
-            counts[now] = counts.get(now, 0) + 1
-            self._touched_queues.add(queue)
+        queues = self._queues_of.get(agent_id)
+        if queues:
+            for counts in self._counts_of[agent_id]:
+                counts[before] -= 1
+                counts[now] = counts.get(now, 0) + 1
+            self._touched_queues.update(queues)
 
     def _advance(self, agent_id: str, at: float) -> Agent:
         """Close the agent's current state at `at` (its time goes to the buckets it covers)."""
@@ -380,7 +383,7 @@ class MetricsEngine:
     def _spend(self, agent_id: str, agent: Agent, since: float, at: float) -> None:
         scope = self._agent_scope(agent_id)
         bucket, day = scope.at(since, self._day_fn)
-        if at <= bucket_of(since) + BUCKET_SECONDS and at <= self.today(since)[1]:  # the usual: one bucket
+        if at <= scope.end:  # the usual: within one bucket (so within its day: no bucket spans two days)
             spend(bucket, agent, at - since)
             spend(day, agent, at - since)
             return

@@ -24,18 +24,18 @@ class Scope(Generic[C]):
     make: Callable[[], C]
     buckets: dict[int, C] = field(default_factory=dict)
     days: dict[float, C] = field(default_factory=dict)
-    _start: float = float("inf")  # the bucket last counted into, [_start, _end): most events land there
-    _end: float = float("-inf")
+    start: float = float("inf")  # the bucket last counted into, [start, end): most events land there
+    end: float = float("-inf")
     _pair: tuple[C, C] | None = None
 
     def at(self, at: float, day_of: Callable[[float], float]) -> tuple[C, C]:
         """The bucket's and the day's counters a fact at `at` counts into (`day_of`: its local day)."""
         pair = self._pair
-        if pair is not None and self._start <= at < self._end:
+        if pair is not None and self.start <= at < self.end:
             return pair
         bucket = bucket_of(at)
         pair = self._pair = self._at(bucket, day_of(at))
-        self._start, self._end = bucket, bucket + BUCKET_SECONDS
+        self.start, self.end = bucket, bucket + BUCKET_SECONDS
         return pair
 
     def _at(self, bucket: int, day: float) -> tuple[C, C]:
