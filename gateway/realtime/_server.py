@@ -107,7 +107,7 @@ class _Authenticated(socketio.AsyncNamespace):  # type: ignore[misc]
             return
         reason = "expired" if grant.expires_at <= time.time() else "revoked"
         logger.info("%s socket of %s ended: token %s", self.namespace, grant.principal.user_id, reason)
-        message = "your session has ended; log in again"
+        message = f"the token has {'expired' if reason == 'expired' else 'been revoked'}; log in again"
         await self.emit("session_ended", {"reason": reason, "message": message}, to=sid)
         await self.disconnect(sid)
 

@@ -12,6 +12,11 @@ export class ApiError extends Error {
   }
 }
 
+/** What the login form says when the gateway ended the session (a REST call refused, or the socket told). */
+export function sessionEnded(why: string): string {
+  return `Your session has ended: ${why.replace(/;? *log in again\.?$/i, "")}. Please log in again.`;
+}
+
 async function errorOf(response: Response): Promise<ApiError> {
   let message = `${response.status} ${response.statusText}`.trim();
   let errorId = "http_error";

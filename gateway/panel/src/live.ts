@@ -42,7 +42,7 @@ export class Live {
     socket.on("connect", () => handlers.connection(true, "connected"));
     socket.on("session_ended", (data: { message?: string }) => {
       ended = true;
-      handlers.refused(data.message ?? "your session has ended");
+      handlers.refused(data.message ?? "log in again");
     });
     socket.on("disconnect", (reason) => {
       if (ended) return;

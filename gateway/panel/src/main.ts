@@ -1,7 +1,7 @@
 // The agent panel: log in, then presence, offers, work, wrap-up, today's interactions and customers,
 // all kept in step with the gateway over Socket.IO (state is re-read from the server on every connect).
 
-import { Api, messageOf } from "./api";
+import { Api, messageOf, sessionEnded } from "./api";
 import { AfterCall } from "./aftercall";
 import { duration, serverNow } from "./clock";
 import { ChatDesk } from "./chat";
@@ -28,7 +28,7 @@ class App {
   private readonly store = new Store();
   private readonly api = new Api(
     () => this.session?.token ?? null,
-    (message) => this.logout(`Please log in again (${message}).`),
+    (message) => this.logout(sessionEnded(message)),
   );
   private live: Live | null = null;
   private chats: ChatDesk | null = null;
@@ -169,7 +169,7 @@ class App {
         this.renderConnection(why);
         if (connected && !was && store.synced) void this.refresh();
       },
-      refused: (message) => this.logout(`Please log in again (${message}).`),
+      refused: (message) => this.logout(sessionEnded(message)),
     };
   }
 

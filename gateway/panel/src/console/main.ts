@@ -4,7 +4,7 @@
 // are monitored, whispered to and taken over in ./chats.ts.
 
 import { io, type Socket } from "socket.io-client";
-import { Api, messageOf } from "../api";
+import { Api, messageOf, sessionEnded } from "../api";
 import { byId, h, setText } from "../dom";
 import type { User } from "../types";
 import { Charts } from "./charts";
@@ -39,7 +39,7 @@ class Console {
   private monitor: ChatMonitor | null = null;
   private readonly api = new Api(
     () => this.session?.token ?? null,
-    (message) => this.logout(`Please log in again (${message}).`),
+    (message) => this.logout(sessionEnded(message)),
   );
   private readonly queues = new Map<string, QueueFigures>();
   private readonly agents = new Map<string, AgentFigures>();
