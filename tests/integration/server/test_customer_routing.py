@@ -191,7 +191,12 @@ async def test_given_plain_then_premium_caller_when_bob_is_free_then_premium_is_
     await set_presence(http, server, sam, {"bob": "available"})
     await phone.wait_for("confirmed 1002 1")
 
-    by_id = {c["id"]: await _interaction(http, server, sam, c["id"]) for c in calls}
+    async with asyncio.timeout(10):  # the phone may confirm before the routing server marks the offer taken
+        while True:
+            by_id = {c["id"]: await _interaction(http, server, sam, c["id"]) for c in calls}
+            if any(c["state"] == "assigned" for c in by_id.values()):
+                break
+            await asyncio.sleep(0.2)
     [second] = [c for c in by_id.values() if c["id"] != first["id"]]
     plain_call, premium_call = by_id[first["id"]], second
     assert premium_call["state"] == "assigned" and premium_call["agent_id"] == "bob"

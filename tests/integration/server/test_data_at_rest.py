@@ -172,8 +172,14 @@ async def _recorded_call(
     assert status == 202, placed
     await phone.wait_for("confirmed 1001 1")
     await trunk.answered()
-    async with http.get(f"{server.base}/api/v1/interactions?limit=500", headers=bearer(alice)) as r:
-        [work] = [i for i in (await r.json())["items"] if i["state"] == "assigned"]
+    async with asyncio.timeout(10):  # the line may answer before the routing server has been told
+        while True:
+            async with http.get(f"{server.base}/api/v1/interactions?limit=500", headers=bearer(alice)) as r:
+                assigned = [i for i in (await r.json())["items"] if i["state"] == "assigned"]
+            if assigned:
+                break
+            await asyncio.sleep(0.2)
+    [work] = assigned
     await asyncio.sleep(2.0)  # they talk
     async with http.post(
         f"{server.base}/api/v1/interactions/{work['id']}/hangup", headers=bearer(alice)

@@ -120,9 +120,17 @@ async def _hang_up_once_connected(
 async def _assigned_to(
     http: aiohttp.ClientSession, server: Server, headers: dict[str, str], agent: str
 ) -> list[dict[str, Any]]:
-    async with http.get(f"{server.base}/api/v1/interactions?limit=500", headers=headers) as r:
-        items: list[dict[str, Any]] = (await r.json())["items"]
-    return [i for i in items if i["state"] == "assigned" and i["agent_id"] == agent]
+    """The agent's assigned work, once there is some: the phone may answer before the routing server
+    has been told (polled for up to 10 s)."""
+    found: list[dict[str, Any]] = []
+    async with asyncio.timeout(10):
+        while not found:
+            async with http.get(f"{server.base}/api/v1/interactions?limit=500", headers=headers) as r:
+                items: list[dict[str, Any]] = (await r.json())["items"]
+            found = [i for i in items if i["state"] == "assigned" and i["agent_id"] == agent]
+            if not found:
+                await asyncio.sleep(0.2)
+    return found
 
 
 async def _registered_on(server: Server, user: str) -> str:
