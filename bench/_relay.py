@@ -13,6 +13,8 @@ from typing import Any
 import socketio
 from aiohttp import web
 
+from gateway.collector import tune_collector
+
 __all__ = ["relay_app"]
 
 
@@ -45,4 +47,5 @@ def relay_app() -> web.Application:
 
 
 if __name__ == "__main__":
+    tune_collector()  # as the gateway's, so that the baseline differs from it by the work alone
     web.run_app(relay_app(), host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)

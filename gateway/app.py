@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import os
 import time
@@ -41,6 +40,7 @@ from gateway.auth import http as auth_http
 from gateway.auth import metadata as auth_metadata
 from gateway.chat import ChatService, ChatSockets, CtiOffline, VisitorTokens
 from gateway.chat import http as chat_http
+from gateway.collector import collect_fully_every, keep_for_good, tune_collector
 from gateway.config import (
     Config,
     ConfigError,
@@ -465,8 +465,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         if sip is not None:
             await sip.start(before_calls=attach_voice)
         # The routing state built at start lives as long as the process: keep the collector off it.
-        gc.collect()
-        gc.freeze()
+        keep_for_good()
         logger.info("gateway ready on http://%s:%d", settings.http_host, settings.http_port)
         yield
         for voice in voices:
@@ -506,6 +505,14 @@ def build_app(config: Config, settings: Settings) -> web.Application:
 
     app.cleanup_ctx.append(purging)
     return app
+
+
+async def _collecting(app: web.Application) -> AsyncIterator[None]:
+    collector = asyncio.create_task(collect_fully_every(), name="full-collections")
+    yield
+    collector.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await collector
 
 
 def _menus_take_speech(config: Config) -> bool:
@@ -566,6 +573,8 @@ def serve(options: ServeOptions) -> int:
     settings = resolve_settings(config, options)
     hide_in_logs(secret_values([config.model_dump(mode="json"), settings.database_url, settings.redis_url]))
     app = build_app(config, settings)
+    tune_collector()  # full collections on a timer, not every few seconds under traffic (gateway.collector)
+    app.cleanup_ctx.append(_collecting)
 
     async def announce(app: web.Application) -> None:
         print(_banner(settings, options.demo), flush=True)
