@@ -32,7 +32,7 @@ from gateway.voice import EventRelay, PromptCache, RecordingInfo, VoiceService
 
 __all__ = ["run_menu"]
 
-WORD = "지원"  # "support": the option the callers say
+WORD = "상담"  # "consultation": the support option the callers say
 _MENU = {
     "prompt": "Press 2 or say support.",
     "timeout": 60,
