@@ -8,7 +8,10 @@ answerer is that UAS too: it answers, plays the recording and waits for the BYE.
 
 from __future__ import annotations
 
+import collections
 import math
+import os
+import random
 import socket
 import struct
 import wave
@@ -166,14 +169,37 @@ _UAS_SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 
 
 def free_udp_ports(count: int) -> int:
-    """The first of `count` consecutive UDP ports free on 127.0.0.1 right now."""
-    for _ in range(200):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = int(probe.getsockname()[1])
-        if base + count <= 65535 and all(udp_port_free(base + offset) for offset in range(count)):
+    """The first of `count` consecutive UDP ports free on 127.0.0.1 right now, for a process started next.
+
+    Drawn below the range the OS hands out for port 0 (`ip_local_port_range`), so no process binding port
+    0 meanwhile (a media worker's RTP, a phone's, a client's) can take them before they are bound; each
+    pytest-xdist worker draws from its own slice, and ports handed out lately are not handed out again.
+    """
+    low, high = _slice()
+    for _ in range(500):
+        base = random.randrange(low, high - count)
+        wanted = range(base, base + count)
+        if any(port in _handed_out for port in wanted):
+            continue
+        if all(udp_port_free(port) for port in wanted):
+            _handed_out.extend(wanted)
             return base
-    raise RuntimeError(f"no {count} consecutive free UDP ports on 127.0.0.1")
+    raise RuntimeError(f"no {count} consecutive free UDP ports on 127.0.0.1 in {low}-{high}")
+
+
+_handed_out: collections.deque[int] = collections.deque(maxlen=2000)
+_LOWEST = 10000  # below: well-known and registered ports, pjsua's default RTP ports (4000 and up)
+
+
+def _slice() -> tuple[int, int]:
+    try:
+        first_ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        first_ephemeral = 32768
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0) % workers
+    width = (first_ephemeral - _LOWEST) // workers
+    return _LOWEST + worker * width, _LOWEST + (worker + 1) * width
 
 
 def udp_port_free(port: int) -> bool:

@@ -196,18 +196,25 @@ async def test_given_a_call_when_sam_listens_whispers_barges_and_leaves_then_eac
         (409, "no_such_call"),
     ]
     assert "mode" in str(refusals[1][1]["details"])
-    for mode in ("listen", "whisper", "barge", "after"):
-        caller_heard, agent_heard = _heard(caller, "out", mode), _heard(alice_phone, "1001", mode)
-        assert caller_heard[AGENT_TONE][0] > HEARD and agent_heard[CALLER_TONE][0] > HEARD, mode
-        for heard, hears_sam in (
-            (agent_heard, mode in ("whisper", "barge")),
-            (caller_heard, mode == "barge"),
-        ):
-            whole, settled = heard[SUPERVISOR_TONE]
-            assert whole > HEARD if hears_sam else settled < NOT_HEARD, (mode, heard)
-        if mode != "after":
-            sam_heard = _heard(sam_phone, "2001", mode)  # sam hears both others in every mode
-            assert sam_heard[CALLER_TONE][0] > HEARD and sam_heard[AGENT_TONE][0] > HEARD, (mode, sam_heard)
+    # every phone's levels in every mode, in each failure's message: whose voice went missing where
+    levels = {
+        mode: {
+            "caller": _heard(caller, "out", mode),
+            "agent": _heard(alice_phone, "1001", mode),
+            **({"sam": _heard(sam_phone, "2001", mode)} if mode != "after" else {}),
+        }
+        for mode in ("listen", "whisper", "barge", "after")
+    }
+    for mode, heard in levels.items():
+        caller_heard, agent_heard = heard["caller"], heard["agent"]
+        assert caller_heard[AGENT_TONE][0] > HEARD and agent_heard[CALLER_TONE][0] > HEARD, (mode, levels)
+        sam_reaches = ((agent_heard, mode in ("whisper", "barge")), (caller_heard, mode == "barge"))
+        for hears, hears_sam in sam_reaches:
+            whole, settled = hears[SUPERVISOR_TONE]
+            assert whole > HEARD if hears_sam else settled < NOT_HEARD, (mode, levels)
+        if mode != "after":  # sam hears both others in every mode
+            sam_heard = heard["sam"]
+            assert sam_heard[CALLER_TONE][0] > HEARD and sam_heard[AGENT_TONE][0] > HEARD, (mode, levels)
 
     pushed = await _supervisor_pushes(panel, 4)
     await panel.close()

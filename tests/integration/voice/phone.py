@@ -187,6 +187,10 @@ def register(phone: Phone, options: argparse.Namespace, user: str, password: str
     config.regConfig.registrarUri = f"sip:{options.registrar}"
     config.sipConfig.authCreds.append(pj.AuthCredInfo("digest", "*", user, 0, password))
     config.mediaConfig.transportConfig.boundAddress = "127.0.0.1"
+    # RTP on ports the OS picks, as the gateway's workers do: with pjsua's default (4000 and up) every
+    # phone of both test processes crowds onto the same few ports, each taken again as soon as a call
+    # of another test lets it go, while that call's peer may still be sending to it
+    config.mediaConfig.transportConfig.port = 0
     account.create(config)
     return account
 
@@ -225,6 +229,7 @@ def main() -> int:
     account_config = pj.AccountConfig()
     account_config.idUri = f"sip:{options.caller_id}@127.0.0.1:{options.port}"
     account_config.mediaConfig.transportConfig.boundAddress = "127.0.0.1"
+    account_config.mediaConfig.transportConfig.port = 0  # see `register`
     account.create(account_config, True)
     phone.account = account
     registered = [register(phone, options, *entry.split(":", 1)) for entry in options.register]
