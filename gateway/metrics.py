@@ -35,7 +35,7 @@ logger = logging.getLogger("helpline.metrics")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 OutboxDepth = Callable[[], Awaitable[int]]
-_AGENT_STATES = ("offline", "available", "busy", "wrap_up", "not_ready")
+_AGENT_STATES = ("offline", "available", "ringing", "busy", "wrap_up", "not_ready")
 
 
 class WorkerLoad(Protocol):

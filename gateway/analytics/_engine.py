@@ -134,8 +134,11 @@ class MetricsEngine:
         if ev.agent_id is not None:
             self._unring(ev)
             if ev.interaction_id is not None:
-                self._advance(ev.agent_id, ev.at).ringing[ev.interaction_id] = None
+                agent = self._advance(ev.agent_id, ev.at)
+                before = agent.state
+                agent.ringing[ev.interaction_id] = None
                 self._ringing_at[ev.interaction_id] = ev.agent_id
+                self._restate(ev.agent_id, agent, before, ev.at)
             for c in self._agent_counters(ev.agent_id, ev.at):
                 c.offers += 1
 
@@ -291,7 +294,10 @@ class MetricsEngine:
         ringing time."""
         agent_id = self._ringing_at.pop(ev.interaction_id or "", None)
         if agent_id is not None:
-            self._advance(agent_id, ev.at).ringing.pop(ev.interaction_id or "", None)
+            agent = self._advance(agent_id, ev.at)
+            before = agent.state
+            agent.ringing.pop(ev.interaction_id or "", None)
+            self._restate(agent_id, agent, before, ev.at)
 
     def _gone(self, ev: Event) -> None:
         self._work.pop(ev.interaction_id or "", None)
@@ -340,12 +346,12 @@ class MetricsEngine:
 
     def _take(self, agent_id: str, interaction_id: str, at: float) -> None:
         agent = self._advance(agent_id, at)
-        was_busy = bool(agent.work)
+        before = agent.state
         agent.work[interaction_id] = None
-        if not was_busy or agent.entered is None:
+        if before != "busy" or agent.entered is None:
             agent.entered = at
-        if not was_busy:
-            self._moved(agent_id, agent.presence, "busy")
+        if before != "busy":
+            self._moved(agent_id, before, "busy")
 
     def _drop(self, agent_id: str, interaction_id: str, at: float) -> Agent:
         agent = self._advance(agent_id, at)
@@ -355,8 +361,14 @@ class MetricsEngine:
         if freed or agent.entered is None:
             agent.entered = at
         if freed:
-            self._moved(agent_id, "busy", agent.presence)
+            self._moved(agent_id, "busy", agent.state)
         return agent
+
+    def _restate(self, agent_id: str, agent: Agent, before: str, at: float) -> None:
+        """An offer began or stopped ringing at the agent: ringing <-> available when it has no work."""
+        if agent.state != before:
+            agent.entered = at
+            self._moved(agent_id, before, agent.state)
 
     def _moved(self, agent_id: str, before: str, now: str) -> None:
         """The agent's state changed: so did agents-by-state of each queue they can take work from."""
@@ -406,7 +418,8 @@ class MetricsEngine:
         return sorted(self._agents)
 
     def agent_state(self, agent_id: str) -> str:
-        """offline, available, busy (holding work), wrap_up or not_ready."""
+        """offline, available, ringing (an offer rings, no work yet), busy (holding work), wrap_up or
+        not_ready."""
         agent = self._agents.get(agent_id)
         if agent is None:
             raise UnknownScope("agent", agent_id)

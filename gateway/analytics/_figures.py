@@ -73,7 +73,7 @@ class AgentFigures(NamedTuple):
     ringing_seconds: float
     presence_seconds: dict[str, float]
     not_ready_seconds: dict[str, float]
-    state: str | None = None  # offline | available | busy | wrap_up | not_ready
+    state: str | None = None  # offline | available | ringing | busy | wrap_up | not_ready
     presence: str | None = None
     presence_reason: str | None = None
     since: float | None = None

@@ -111,7 +111,10 @@ class Agent:
 
     @property
     def state(self) -> str:
-        return "busy" if self.work else self.presence
+        """busy (holding work), ringing (available, an offer ringing, no work yet), else its presence."""
+        if self.work:
+            return "busy"
+        return "ringing" if self.ringing and self.presence == "available" else self.presence
 
 
 def spend(c: AgentCounters, agent: Agent, seconds: float) -> None:

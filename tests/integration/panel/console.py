@@ -11,6 +11,7 @@ QUEUE_COLUMNS = (
     "waiting",
     "longest_wait",
     "available",
+    "ringing",
     "busy",
     "not_ready",
     "wrap_up",

@@ -59,6 +59,10 @@ def test_given_a_live_wallboard_when_a_chat_arrives_is_answered_and_ends_then_fi
     expect(console.queue("web-chat", "offered")).to_have_text("1", timeout=WITHIN_A_SECOND)
     expect(console.agent("alice")).to_contain_text(interaction[:8], timeout=WITHIN_A_SECOND)
     expect(console.work(interaction)).to_contain_text("offered at alice", timeout=WITHIN_A_SECOND)
+    # while the offer rings alice is not free to take another: ringing, not available
+    expect(console.queue("web-chat", "ringing")).to_have_text("1", timeout=WITHIN_A_SECOND)
+    expect(console.queue("web-chat", "available")).to_have_text("0")
+    expect(console.agent("alice").locator(".state")).to_have_text("ringing")
 
     alice.offer(interaction).get_by_role("button", name="Accept").click()
     expect(console.queue("web-chat", "answered")).to_have_text("1", timeout=WITHIN_A_SECOND)

@@ -315,7 +315,7 @@ class Console {
       h("option", { value: "not_ready" }, "Not ready"),
       h("option", { value: "offline" }, "Log out"),
     );
-    state.value = agent.state === "offline" ? "available" : agent.state === "available" ? "not_ready" : "available";
+    state.value = agent.state === "offline" ? "available" : agent.state === "available" || agent.state === "ringing" ? "not_ready" : "available";
     const reason = h("input", { placeholder: "reason", "aria-label": `Reason for ${agent.name}`, maxlength: 64 });
     const apply = h("button", { type: "button" }, "Apply");
     apply.addEventListener("click", () => {

@@ -77,6 +77,7 @@ export function queueRow(q: QueueFigures, t: Thresholds): HTMLTableRowElement {
     figure(String(q.waiting), q.waiting, t.waiting),
     since(q.oldest_enqueue_time, t.longest_wait_seconds),
     h("td", { "data-figure": "available" }, a("available")),
+    h("td", { "data-figure": "ringing" }, a("ringing")),
     h("td", { "data-figure": "busy" }, a("busy")),
     h("td", { "data-figure": "not_ready" }, a("not_ready")),
     h("td", { "data-figure": "wrap_up" }, a("wrap_up")),
