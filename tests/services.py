@@ -12,13 +12,15 @@ from dataclasses import dataclass, field
 from glob import glob
 from pathlib import Path
 
+from bench.sip._scenarios import free_tcp_port
+
 __all__ = ["Service", "free_port", "start_postgres", "start_redis"]
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A TCP port for a server started next: outside the OS's port-0 range, a slice per xdist worker (one
+    handed out by the OS once went to both workers' servers: one test talked to the other's)."""
+    return free_tcp_port()
 
 
 @dataclass

@@ -15,6 +15,7 @@ import random
 import socket
 import struct
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -175,31 +176,57 @@ def free_udp_ports(count: int) -> int:
     0 meanwhile (a media worker's RTP, a phone's, a client's) can take them before they are bound; each
     pytest-xdist worker draws from its own slice, and ports handed out lately are not handed out again.
     """
+    return _free_ports(count, udp_port_free)
+
+
+def free_tcp_port() -> int:
+    """A TCP port free on 127.0.0.1 right now, for a server started next (drawn as `free_udp_ports`)."""
+    return _free_ports(1, tcp_port_free)
+
+
+def _free_ports(count: int, free: Callable[[int], bool]) -> int:
     low, high = _slice()
     for _ in range(500):
         base = random.randrange(low, high - count)
         wanted = range(base, base + count)
         if any(port in _handed_out for port in wanted):
             continue
-        if all(udp_port_free(port) for port in wanted):
+        if all(free(port) for port in wanted):
             _handed_out.extend(wanted)
             return base
-    raise RuntimeError(f"no {count} consecutive free UDP ports on 127.0.0.1 in {low}-{high}")
+    raise RuntimeError(f"no {count} consecutive free ports on 127.0.0.1 in {low}-{high}")
 
 
 _handed_out: collections.deque[int] = collections.deque(maxlen=2000)
 _LOWEST = 10000  # below: well-known and registered ports, pjsua's default RTP ports (4000 and up)
 
 
-def _slice() -> tuple[int, int]:
+def _first_ephemeral() -> int:
     try:
-        first_ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     except (OSError, ValueError, IndexError):
-        first_ephemeral = 32768
+        return 32768
+
+
+_FIRST_EPHEMERAL = _first_ephemeral()  # read once, at import: never from inside an event loop
+
+
+def _slice() -> tuple[int, int]:
+    first_ephemeral = _FIRST_EPHEMERAL
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
     worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0) % workers
     width = (first_ephemeral - _LOWEST) // workers
     return _LOWEST + worker * width, _LOWEST + (worker + 1) * width
+
+
+def tcp_port_free(port: int) -> bool:
+    """Whether a TCP server could listen on `port` on 127.0.0.1 right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def udp_port_free(port: int) -> bool:
