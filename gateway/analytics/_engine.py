@@ -135,10 +135,12 @@ class MetricsEngine:
             self._unring(ev)
             if ev.interaction_id is not None:
                 agent = self._advance(ev.agent_id, ev.at)
-                before = agent.state
+                starts = not agent.ringing and not agent.work and agent.presence == "available"
                 agent.ringing[ev.interaction_id] = None
                 self._ringing_at[ev.interaction_id] = ev.agent_id
-                self._restate(ev.agent_id, agent, before, ev.at)
+                if starts:  # available -> ringing
+                    agent.entered = ev.at
+                    self._moved(ev.agent_id, "available", "ringing")
             for c in self._agent_counters(ev.agent_id, ev.at):
                 c.offers += 1
 
@@ -295,9 +297,10 @@ class MetricsEngine:
         agent_id = self._ringing_at.pop(ev.interaction_id or "", None)
         if agent_id is not None:
             agent = self._advance(agent_id, ev.at)
-            before = agent.state
             agent.ringing.pop(ev.interaction_id or "", None)
-            self._restate(agent_id, agent, before, ev.at)
+            if not agent.ringing and not agent.work and agent.presence == "available":  # ringing -> available
+                agent.entered = ev.at
+                self._moved(agent_id, "ringing", "available")
 
     def _gone(self, ev: Event) -> None:
         self._work.pop(ev.interaction_id or "", None)
@@ -363,12 +366,6 @@ class MetricsEngine:
         if freed:
             self._moved(agent_id, "busy", agent.state)
         return agent
-
-    def _restate(self, agent_id: str, agent: Agent, before: str, at: float) -> None:
-        """An offer began or stopped ringing at the agent: ringing <-> available when it has no work."""
-        if agent.state != before:
-            agent.entered = at
-            self._moved(agent_id, before, agent.state)
 
     def _moved(self, agent_id: str, before: str, now: str) -> None:
         """The agent's state changed: so did agents-by-state of each queue they can take work from."""
