@@ -15,7 +15,6 @@ import random
 import socket
 import struct
 import wave
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -176,22 +175,22 @@ def free_udp_ports(count: int) -> int:
     0 meanwhile (a media worker's RTP, a phone's, a client's) can take them before they are bound; each
     pytest-xdist worker draws from its own slice, and ports handed out lately are not handed out again.
     """
-    return _free_ports(count, udp_port_free)
+    return _free_ports(count, socket.SOCK_DGRAM)
 
 
 def free_tcp_port() -> int:
     """A TCP port free on 127.0.0.1 right now, for a server started next (drawn as `free_udp_ports`)."""
-    return _free_ports(1, tcp_port_free)
+    return _free_ports(1, socket.SOCK_STREAM)
 
 
-def _free_ports(count: int, free: Callable[[int], bool]) -> int:
+def _free_ports(count: int, kind: socket.SocketKind) -> int:
     low, high = _slice()
     for _ in range(500):
         base = random.randrange(low, high - count)
         wanted = range(base, base + count)
         if any(port in _handed_out for port in wanted):
             continue
-        if all(free(port) for port in wanted):
+        if all(_bindable(port, kind) for port in wanted):
             _handed_out.extend(wanted)
             return base
     raise RuntimeError(f"no {count} consecutive free ports on 127.0.0.1 in {low}-{high}")
@@ -212,26 +211,19 @@ _FIRST_EPHEMERAL = _first_ephemeral()  # read once, at import: never from inside
 
 
 def _slice() -> tuple[int, int]:
-    first_ephemeral = _FIRST_EPHEMERAL
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
     worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0) % workers
-    width = (first_ephemeral - _LOWEST) // workers
+    width = (_FIRST_EPHEMERAL - _LOWEST) // workers
     return _LOWEST + worker * width, _LOWEST + (worker + 1) * width
-
-
-def tcp_port_free(port: int) -> bool:
-    """Whether a TCP server could listen on `port` on 127.0.0.1 right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def udp_port_free(port: int) -> bool:
     """Whether `port` can be bound on 127.0.0.1 right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+    return _bindable(port, socket.SOCK_DGRAM)
+
+
+def _bindable(port: int, kind: socket.SocketKind) -> bool:
+    with socket.socket(socket.AF_INET, kind) as probe:
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
