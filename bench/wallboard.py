@@ -42,7 +42,7 @@ from gateway.acd import AgentView, Channel, Event, InteractionView, NewInteracti
 from gateway.acd_server import WaitingWork
 from gateway.analytics import StatsFeed, engine_for
 from gateway.config import Config, agent_specs, parse_config, queue_specs
-from gateway.supervisor import Board, Touched
+from gateway.supervisor import Board
 
 __all__ = ["main", "measure_cpu", "write_config"]
 
@@ -185,9 +185,9 @@ def _fold_pass(config: Config, batches: Sequence[Sequence[Event]]) -> float:
 
 
 def _board_pass(config: Config, script: Script, window: float) -> tuple[float, int]:
-    """The routing server's road untimed (router, metrics fold, waiting work), and timed: the console's
-    reading of what each batch touched and, at most once per `window` of simulated time, the board's
-    figures of all it touched (`Console`'s work). Returns (CPU seconds, pushes)."""
+    """The routing server's road untimed (router, metrics fold, waiting work), and timed: at most once per
+    `window` of simulated time, the board's figures of what the engine says changed (`Console`'s work).
+    Returns (CPU seconds, pushes)."""
     now = T0
     router = Router(queues=queue_specs(config), agents=agent_specs(config))
     routing = _Routing(router, [q.id for q in config.queues])
@@ -205,11 +205,8 @@ def _board_pass(config: Config, script: Script, window: float) -> tuple[float, i
             pending.append(batch)
         if pending and now - pushed >= window:  # a change after a quiet window goes at once
             started = time.thread_time()
-            touched = Touched()
-            for seen in pending:
-                touched.update(board.touched(seen))
-            if touched:
-                board.changes(touched, seq=pending[-1][-1].seq, event_at=pending[0][0].at)
+            if board.changed():
+                board.changes(seq=pending[-1][-1].seq, event_at=pending[0][0].at)
             spent += time.thread_time() - started - clock
             pending.clear()
             pushes, pushed = pushes + 1, now

@@ -206,7 +206,6 @@ class AcdServer:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.stop()
-        self._stats.close()
         await self._agent_pushes.drain()
         await self._agent_pushes.close()
         for task in list(self._late_pops):

@@ -7,7 +7,7 @@ engine.queue("support", now) / engine.agent("alice", now)    # today, with live 
 engine.queue_intervals("support", start, end, Granularity.MIN15)
 engine.ivr_intervals(start, end, Granularity.DAY)  # the IVR report: totals, and per step of the flows
 engine.snapshot(now)                           # the whole day, for a console on connect
-engine.changes()                               # queues/agents touched since last asked (deltas)
+engine.changes()                               # what changed since last asked (the console's deltas)
 
 The what-if simulator over the routing core, and Erlang C (speech lives in gateway/speech):
 
@@ -23,7 +23,7 @@ from ._calendar import Granularity
 from ._configured import engine_for, metrics_specs
 from ._engine import MetricsEngine
 from ._erlang import ErlangC, erlang_c, erlang_c_agents
-from ._feed import StatsFeed, StatsListener
+from ._feed import StatsFeed
 from ._figures import AgentFigures, Changes, QueueFigures, Snapshot, service_level
 from ._ivr import IvrNodeFigures, IvrTotals
 from ._progress import ProgressBar
@@ -55,7 +55,6 @@ __all__ = [
     "Snapshot",
     "Staffing",
     "StatsFeed",
-    "StatsListener",
     "Team",
     "UnknownScope",
     "engine_for",

@@ -57,7 +57,10 @@ class MetricsEngine:
         self._work: dict[str, Work] = {}
         self._ringing_at: dict[str, str] = {}  # interaction -> the agent its offer rings at
         self._waiting: dict[str, Waiting] = {q.id: Waiting() for q in queues}
+        # what a live view must re-read: queues whose figures or waiting work changed, queues whose agents by
+        # state alone changed, agents whose figures, state or work changed
         self._touched_queues: set[str] = set()
+        self._touched_states: set[str] = set()
         self._touched_agents: set[str] = set()
         self._ivr = IvrLedger()
         self.last_seq = 0
@@ -67,10 +70,11 @@ class MetricsEngine:
             EventType.QUEUED: self._queued,
             EventType.REFUSED: self._refused,
             EventType.OFFERED: self._offered,
+            EventType.ACCEPTED: self._accepted,
             EventType.ASSIGNED: self._assigned,
             EventType.REJECTED: self._rejected,
             EventType.TIMED_OUT: self._timed_out,
-            EventType.OFFER_REVOKED: self._unring,
+            EventType.OFFER_REVOKED: self._revoked,
             EventType.OVERFLOWED: self._overflowed,
             EventType.EXITED: self._exited,
             EventType.ABANDONED: self._abandoned,
@@ -93,12 +97,14 @@ class MetricsEngine:
 
     def changed(self) -> bool:
         """Whether any queue or agent was touched since `changes()` was last called."""
-        return bool(self._touched_queues or self._touched_agents)
+        return bool(self._touched_queues or self._touched_states or self._touched_agents)
 
     def changes(self) -> Changes:
-        """The queues and agents touched since the last call (what a live view must re-read)."""
-        done = Changes(frozenset(self._touched_queues), frozenset(self._touched_agents))
+        """What changed since the last call: the one read of it, by the one live view (the console)."""
+        queues = frozenset(self._touched_queues)
+        done = Changes(queues, frozenset(self._touched_agents), frozenset(self._touched_states - queues))
         self._touched_queues.clear()
+        self._touched_states.clear()
         self._touched_agents.clear()
         return done
 
@@ -131,6 +137,7 @@ class MetricsEngine:
             self._gone(ev)
 
     def _offered(self, ev: Event) -> None:
+        self._followed(ev)  # the waiting work's state (a console lists it)
         if ev.agent_id is not None:
             self._unring(ev)
             if ev.interaction_id is not None:
@@ -162,8 +169,19 @@ class MetricsEngine:
         for a in self._agent_counters(agent_id, ev.at):
             a.answered += 1
 
+    def _accepted(self, ev: Event) -> None:
+        """Nothing to count: the work's state changed (a console lists it, with the agent's work)."""
+        self._followed(ev)
+        if ev.agent_id is not None:
+            self._touched_agents.add(ev.agent_id)
+
+    def _revoked(self, ev: Event) -> None:
+        self._unring(ev)
+        self._followed(ev)
+
     def _rejected(self, ev: Event) -> None:
         self._unring(ev)
+        self._followed(ev)
         if ev.agent_id is not None:
             for c in self._agent_counters(ev.agent_id, ev.at):
                 c.rejected += 1
@@ -374,7 +392,7 @@ class MetricsEngine:
             for counts in self._counts_of[agent_id]:
                 counts[before] -= 1
                 counts[now] = counts.get(now, 0) + 1
-            self._touched_queues.update(queues)
+            self._touched_states.update(queues)
 
     def _advance(self, agent_id: str, at: float) -> Agent:
         """Close the agent's current state at `at` (its time goes to the buckets it covers)."""

@@ -103,13 +103,16 @@ class Snapshot:
 
 @dataclass(frozen=True, slots=True)
 class Changes:
-    """The queues and agents whose figures events changed since the engine was last asked."""
+    """What events changed since the engine was last asked: `queues` whose figures or waiting work moved,
+    `agents` whose figures, state or work did, and `states`: other queues, whose agents by state alone did
+    (an agent of theirs changed state)."""
 
     queues: frozenset[str]
     agents: frozenset[str]
+    states: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
-        return bool(self.queues or self.agents)
+        return bool(self.queues or self.agents or self.states)
 
 
 def service_level(c: QueueCounters, spec: ServiceLevelSpec) -> float | None:

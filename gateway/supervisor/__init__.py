@@ -10,11 +10,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.panel import add_page
-from gateway.supervisor._board import Board, Touched, WorkSource
+from gateway.supervisor._board import Board, WorkSource
 from gateway.supervisor._console import Console, SupervisorPush
 from gateway.supervisor.http import routes
 
-__all__ = ["Board", "Console", "SupervisorPush", "Touched", "WorkSource", "add_routes", "routes"]
+__all__ = ["Board", "Console", "SupervisorPush", "WorkSource", "add_routes", "routes"]
 
 
 def add_routes(app: web.Application) -> None:

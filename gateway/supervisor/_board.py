@@ -5,15 +5,14 @@ port; the whole board on connect and, after each batch of routing events, only w
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any, Protocol
 
-from gateway.acd import AgentView, Event, EventType, InteractionView
+from gateway.acd import AgentView, InteractionView
 from gateway.analytics import AgentFigures, Granularity, MetricsEngine, QueueFigures
 from gateway.config import Config, QueueConfig, UserConfig
 
-__all__ = ["Board", "Touched", "WorkSource"]
+__all__ = ["Board", "WorkSource"]
 
 WORK_SHOWN = 20  # the oldest waiting work of a queue the console lists (its `waiting` counts them all)
 _INTERVAL = Granularity.MIN15
@@ -29,37 +28,6 @@ class WorkSource(Protocol):
     def waiting(self, queue_id: str, *, limit: int) -> list[InteractionView]:
         """The `limit` oldest waiting or ringing, oldest first."""
         ...
-
-
-@dataclass(slots=True)
-class Touched:
-    """What routing events may have changed on the board: `queues` whose figures or waiting work moved,
-    `states` whose agents-by-state only (an agent of theirs changed state), and `agents`."""
-
-    queues: set[str] = field(default_factory=set)
-    states: set[str] = field(default_factory=set)
-    agents: set[str] = field(default_factory=set)
-
-    def __bool__(self) -> bool:
-        return bool(self.queues or self.states or self.agents)
-
-    def update(self, other: Touched) -> None:
-        self.queues |= other.queues
-        self.states |= other.states
-        self.agents |= other.agents
-
-
-def _ends_wrap_up(event: Event) -> bool:
-    if event.type is EventType.WRAP_UP_ENDED:
-        return True
-    if event.type is not EventType.PRESENCE_CHANGED:
-        return False
-    before, after = event.data.get("previous"), event.data.get("presence")
-    return (
-        isinstance(before, dict)
-        and before.get("kind") == "wrap_up"
-        and not (isinstance(after, dict) and after.get("kind") == "wrap_up")
-    )
 
 
 def _serves(user: UserConfig, queue: QueueConfig) -> bool:
@@ -119,47 +87,30 @@ class Board:
             "agents": [self.agent(a, now) for a in self._agents],
         }
 
-    def changes(self, touched: Touched, *, seq: int, event_at: float) -> dict[str, Any]:
-        """The figures `touched` names (see `touched`) refreshed, intervals the current one only; a queue
-        whose agents only changed state gets its agents-by-state alone. `event_at`: when the earliest event
-        they follow happened."""
+    def seconds_to_new_day(self) -> float:
+        """How long until the configured time zone's next midnight, when every "today" figure restarts."""
         now = self._clock()
+        return self._engine.today(now)[1] - now
+
+    def changed(self) -> bool:
+        """Whether routing events changed anything on the board since `changes` last read it."""
+        return self._engine.changed()
+
+    def changes(self, *, seq: int, event_at: float) -> dict[str, Any]:
+        """What changed since the last call (as the metrics engine folded it), refreshed: queues whose
+        figures or waiting work moved, intervals the current one only; a queue whose agents only changed
+        state gets its agents-by-state alone; agents whose figures, state or work moved. `event_at`: when
+        the earliest event they follow happened."""
+        now, changed = self._clock(), self._engine.changes()
+        queues, agents = self._queues, self._agents
         return {
             "at": now,
             "seq": seq,
             "event_at": event_at,  # how late the board is, at worst
-            "queues": [self.queue(q, now) for q in sorted(touched.queues)]
-            + [self._states(q) for q in sorted(touched.states - touched.queues)],
-            "agents": [self.agent(a, now) for a in sorted(touched.agents)],
+            "queues": [self.queue(q, now) for q in sorted(changed.queues) if q in queues]
+            + [self._states(q) for q in sorted(changed.states) if q in queues],
+            "agents": [self.agent(a, now) for a in sorted(changed.agents) if a in agents],
         }
-
-    def touched(self, events: Iterable[Event]) -> Touched:
-        """The queues and agents whose figures `events` may have changed."""
-        touched = Touched()
-        queues, states, agents = touched.queues, touched.states, touched.agents
-        for event in events:
-            agent = event.agent_id
-            if agent is not None and agent in self._agents:
-                agents.add(agent)
-                # its queues' agents-by-state; their figures too when a wrap-up ended (its work is handled)
-                (queues if _ends_wrap_up(event) else states).update(self._queues_of[agent])
-            data = event.data
-            named = False
-            for key in ("queue", "from", "to"):
-                q = data.get(key)
-                if isinstance(q, str):
-                    named = True
-                    if q in self._queues:
-                        queues.add(q)
-            if (
-                not named
-                and event.interaction_id is not None
-                and event.type is not EventType.SUPERVISOR_ACTION
-            ):
-                view = self._routing.interaction(event.interaction_id)
-                if view is not None and view.queue in self._queues:
-                    queues.add(view.queue)
-        return touched
 
     def _states(self, queue_id: str) -> dict[str, Any]:
         return {"id": queue_id, "agents": self._engine.agents_by_state(queue_id)}

@@ -1,6 +1,7 @@
 """The console's live side: the board on connect, and what routing events changed pushed to every connected
 supervisor. A change after a quiet spell goes out at once; under load, changes are gathered so that at most
-one push goes out per window, and a burst of events costs one read of each figure."""
+one push goes out per window, and a burst of events costs one read of each figure. At each local midnight
+the whole board goes out again: every "today" figure restarts, with or without an event."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from contextlib import suppress
 from typing import Any, Protocol
 
 from gateway.acd import Event
-from gateway.supervisor._board import Board, Touched
+from gateway.supervisor._board import Board
 
 __all__ = ["Console", "SupervisorPush"]
 
 logger = logging.getLogger("helpline.supervisor")
+
+_PAST_MIDNIGHT = 0.5  # seconds: the new day's board is read safely inside the new day
 
 
 class SupervisorPush(Protocol):
@@ -26,7 +29,8 @@ class Console:
     """`board()` answers a console that connects (realtime.SupervisorActions); `saw(events)` watches the
     routing events as they are published (`AcdServer.watch`), after the routing server folded them. Changes
     go out on the loop's next turn (so the batches published in one turn go together), but no sooner than
-    `window` seconds after the previous push."""
+    `window` seconds after the previous push. The whole board again at each local midnight, once a console
+    connected or an event was seen (both on the event loop)."""
 
     def __init__(self, board: Board, push: SupervisorPush, *, window: float = 0.05) -> None:
         if not 0 <= window <= 1:
@@ -34,20 +38,32 @@ class Console:
         self._board = board
         self._push = push
         self._window = window
-        self._touched = Touched()
         self._first_at: float | None = None
         self._seq = 0
         self._pushed_at = float("-inf")  # the loop's clock
         self._flush: asyncio.Task[None] | None = None
+        self._days: asyncio.Task[None] | None = None
 
     async def board(self) -> dict[str, Any]:
+        self._follow_days()
         return self._board.snapshot()
 
+    def _follow_days(self) -> None:
+        if self._days is None:
+            self._days = asyncio.create_task(self._new_days(), name="helpline.supervisor.days")
+
+    async def _new_days(self) -> None:
+        while True:
+            await asyncio.sleep(self._board.seconds_to_new_day() + _PAST_MIDNIGHT)
+            try:
+                await self._push.to_supervisors("board", self._board.snapshot())
+            except Exception:
+                logger.exception("pushing the new day's board failed")
+
     def saw(self, events: Sequence[Event]) -> None:
-        touched = self._board.touched(events)
-        if not touched:
+        self._follow_days()
+        if not events or not self._board.changed():
             return
-        self._touched.update(touched)
         self._seq = events[-1].seq
         if self._first_at is None:
             self._first_at = events[0].at
@@ -58,11 +74,10 @@ class Console:
     async def _after(self, wait: float) -> None:
         try:
             await asyncio.sleep(wait)
-            touched, first_at = self._touched, self._first_at or 0.0
-            self._touched, self._first_at = Touched(), None
+            first_at, self._first_at = self._first_at or 0.0, None
             self._flush = None
             self._pushed_at = asyncio.get_running_loop().time()
-            changes = self._board.changes(touched, seq=self._seq, event_at=first_at)
+            changes = self._board.changes(seq=self._seq, event_at=first_at)
             await self._push.to_supervisors("board_changes", changes)
         except Exception:
             logger.exception("pushing the board's changes failed")
@@ -71,7 +86,8 @@ class Console:
                 self._flush = None
 
     async def close(self) -> None:
-        if self._flush is not None:
-            self._flush.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._flush
+        for task in (self._flush, self._days):
+            if task is not None:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task

@@ -1,30 +1,26 @@
-"""The live feed: a console's snapshot on connect, then coalesced deltas of what changed."""
+"""The live feed: the whole day for a console on connect, then what changed, read once per push."""
 
 from __future__ import annotations
 
-import asyncio
+from gateway.analytics import MetricsEngine, QueueMetricsSpec, StatsFeed
 
-from gateway.analytics import MetricsEngine, Snapshot, StatsFeed
-
-from .reference_log import NOW, reference_log
+from .reference_log import NOW, TZ, reference_log
 from .test_reference_log import engine
 
 
-async def test_given_a_listener_when_batches_fold_then_one_delta_holds_everything_they_changed() -> None:
+def test_given_batches_folded_when_changes_are_read_then_they_name_what_changed_once() -> None:
     log = reference_log()
-    fresh = StatsFeed(MetricsEngine([], ["alice", "bob"]), clock=lambda: NOW, coalesce_seconds=0.05)
-    got: list[Snapshot] = []
-    fresh.subscribe(got.append)
-    fresh.fold(log[:2])  # alice, then bob, become available
-    fresh.fold(log[2:4])  # c1 arrives
-    assert got == []  # not yet: coalesced
-    async with asyncio.timeout(5):
-        while not got:
-            await asyncio.sleep(0.01)
-    (delta,) = got
-    assert [a.agent for a in delta.agents] == ["alice", "bob"]
-    assert [(q.queue, q.offered, q.waiting) for q in delta.queues] == [("support", 1, 1)]
-    fresh.close()
+    spec = QueueMetricsSpec("support", agents=frozenset({"alice", "bob"}))
+    feed = StatsFeed(MetricsEngine([spec], ["alice", "bob"], timezone=TZ), clock=lambda: NOW)
+    feed.fold(log[:2])  # alice, then bob, become available
+    first = feed.engine.changes()
+    # their queue's agents by state moved, not its figures
+    assert (first.queues, first.states, first.agents) == (set(), {"support"}, {"alice", "bob"})
+    assert not feed.engine.changes()  # read once
+    feed.fold(log[2:5])  # c1 arrives and is offered to alice: she rings
+    second = feed.engine.changes()
+    assert (second.queues, second.states, second.agents) == ({"support"}, set(), {"alice"})
+    assert feed.engine.queue("support", NOW).agents_by_state == {"available": 1, "ringing": 1}
 
 
 def test_given_a_console_when_it_connects_then_the_snapshot_is_the_whole_day() -> None:

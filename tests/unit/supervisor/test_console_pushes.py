@@ -1,12 +1,14 @@
 """What the console's live side pushes to supervisors, wired as the app wires it (the routing server's
 published batches, the board over the one metrics engine): a change after a quiet spell goes out at once,
-changes under load at most once per window, and a queue whose agents only changed state sends its
-agents-by-state alone."""
+changes under load at most once per window, a queue whose agents only changed state sends its
+agents-by-state alone, and the whole board goes out again at local midnight."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +43,14 @@ class Supervisors:
 
     def __init__(self) -> None:
         self.pushed: list[tuple[float, dict[str, Any]]] = []
+        self.boards: list[dict[str, Any]] = []  # the whole board, pushed again (a new day)
 
     async def to_supervisors(self, event: str, data: Mapping[str, Any]) -> None:
-        assert event == "board_changes"
-        self.pushed.append((asyncio.get_running_loop().time(), dict(data)))
+        assert event in ("board_changes", "board")
+        if event == "board":
+            self.boards.append(dict(data))
+        else:
+            self.pushed.append((asyncio.get_running_loop().time(), dict(data)))
 
     async def until(self, wanted: Callable[[dict[str, Any]], bool]) -> int:
         """How many pushes went out up to the first that is `wanted`."""
@@ -62,18 +68,29 @@ class Supervisors:
 
 @pytest.fixture
 async def wired(tmp_path: Path) -> AsyncIterator[tuple[AcdServer, Supervisors]]:
+    async with _wired(tmp_path, time.time) as (hub, supervisors, _):
+        yield hub, supervisors
+
+
+@asynccontextmanager
+async def _wired(
+    tmp_path: Path, clock: Callable[[], float]
+) -> AsyncIterator[tuple[AcdServer, Supervisors, Console]]:
+    """The app's wiring; the board reads `clock` (the routing server and the loop keep real time)."""
     config = parse_config(CONFIG)
     database = Database(f"sqlite:///{tmp_path / 'console.db'}", connect_timeout=10)
     await database.start()
     hub = AcdServer(config=config, database=database, metrics=Metrics())
     await hub.start()
     supervisors = Supervisors()
-    console = Console(Board(hub, hub.stats.engine, config), supervisors, window=WINDOW)
+    console = Console(Board(hub, hub.stats.engine, config, clock=clock), supervisors, window=WINDOW)
     hub.watch(console.saw)
-    yield hub, supervisors
-    await console.close()
-    await hub.stop()
-    await database.close()
+    try:
+        yield hub, supervisors, console
+    finally:
+        await console.close()
+        await hub.stop()
+        await database.close()
 
 
 async def test_given_a_quiet_console_when_alice_becomes_available_then_her_queues_get_agents_by_state_alone(
@@ -131,3 +148,20 @@ async def test_given_alice_in_wrap_up_when_it_ends_then_her_queues_figures_count
 
     sales = next(q for q in changes["queues"] if q["id"] == "sales")
     assert sales.get("aht_seconds") is not None  # not her agents-by-state alone: the handled work's AHT
+
+
+async def test_given_a_console_when_local_midnight_passes_then_the_whole_board_goes_out_for_the_new_day(
+    tmp_path: Path,
+) -> None:
+    midnight = (int(time.time()) // 86_400 + 1) * 86_400  # the configured zone is UTC
+    offset = midnight - 0.3 - time.time()  # the board's clock: 0.3 s before midnight
+    async with _wired(tmp_path, lambda: time.time() + offset) as (_hub, supervisors, console):
+        yesterday = (await console.board())["day_start"]
+        async with asyncio.timeout(5):
+            while not supervisors.boards:
+                await asyncio.sleep(0.05)
+
+    (board,) = supervisors.boards
+    assert (yesterday, board["day_start"]) == (midnight - 86_400, midnight)
+    assert [q["id"] for q in board["queues"]] == ["billing", "sales"]
+    assert [a["id"] for a in board["agents"]] == ["alice", "bob"]
