@@ -38,7 +38,7 @@ import yaml
 from argon2 import PasswordHasher
 from playwright.async_api import Page, async_playwright
 
-from gateway.acd import AgentView, Channel, Event, InteractionView, NewInteraction, Presence, Router
+from gateway.acd import Channel, Event, NewInteraction, Presence, Router, WorkBrief
 from gateway.acd_server import WaitingWork
 from gateway.analytics import StatsFeed, engine_for
 from gateway.config import Config, agent_specs, parse_config, queue_specs
@@ -121,15 +121,11 @@ class _Routing:
         for e in events:
             work.follow(e, self.router.interaction(e.interaction_id or "") if work.entered(e) else None)
 
-    def agent(self, agent_id: str) -> AgentView:
-        return self.router.agent(agent_id)
+    def agent_work(self, agent_id: str) -> list[WorkBrief]:
+        return self.router.agent_work(agent_id)
 
-    def interaction(self, interaction_id: str) -> InteractionView | None:
-        return self.router.interaction(interaction_id)
-
-    def waiting(self, queue_id: str, *, limit: int) -> list[InteractionView]:
-        views = (self.router.interaction(i) for i in self.work.oldest(queue_id, limit))
-        return [v for v in views if v is not None]
+    def waiting(self, queue_id: str, *, limit: int) -> list[WorkBrief]:
+        return self.router.briefs(self.work.oldest(queue_id, limit))
 
 
 def _clock_cost() -> float:

@@ -13,6 +13,7 @@ Public API:
     router.tick(now)                    # timers: offer timeouts, wrap-up ends, relaxation, max wait
     router.next_deadline() -> float | None
     router.interaction(id) / router.agent(id) / router.queue_snapshot(id) / router.trace(id)
+    router.briefs(ids) / router.agent_work(id)   # light reads of work for a wallboard (`WorkBrief`)
     router.snapshot() -> dict           # canonical state, equal after Router.replay(queues, agents, events)
 
 The core does no I/O and never awaits: `gateway.acd_server` runs it on the event loop and wires it
@@ -31,6 +32,7 @@ from ._model import (
     Presence,
     PresenceKind,
     QueueSnapshot,
+    WorkBrief,
 )
 from ._router import Router
 from ._store import InMemoryStore, StateStore
@@ -109,4 +111,5 @@ __all__ = [
     "UnknownAgent",
     "UnknownInteraction",
     "UnknownQueue",
+    "WorkBrief",
 ]

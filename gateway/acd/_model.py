@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .events import JSON
 from .specs import AgentSpec, Channel, QueueMember, SkillRequirement
@@ -246,6 +246,19 @@ class InteractionView:
         }
 
 
+class WorkBrief(NamedTuple):
+    """What a wallboard lists of a piece of work: a light read (a tuple, not a whole `InteractionView`),
+    as a console lists dozens per push."""
+
+    id: str
+    queue: str
+    channel: Channel
+    state: InteractionState
+    agent_id: str | None
+    enqueue_time: float
+    answered_at: float | None
+
+
 @dataclass(frozen=True, slots=True)
 class AgentView:
     id: str
@@ -320,6 +333,11 @@ class Interaction:
     def target(self) -> str | None:
         """The one agent a sticky interaction waits for."""
         return self.only_agent if self.only_agent is not None else self.preferred_agent
+
+    def brief(self) -> WorkBrief:
+        return WorkBrief(
+            self.id, self.queue, self.channel, self.state, self.agent, self.enqueue_time, self.answered_at
+        )
 
     def view(self) -> InteractionView:
         return InteractionView(

@@ -23,6 +23,7 @@ from ._model import (
     Presence,
     PresenceKind,
     QueueSnapshot,
+    WorkBrief,
     requirements,
 )
 from ._state import RoutingState
@@ -298,6 +299,16 @@ class Router:
     def agent(self, agent_id: str) -> AgentView:
         a = self._agent(agent_id)
         return a.view(*self._state.offered_and_assigned(a))
+
+    def briefs(self, interaction_ids: Iterable[str]) -> list[WorkBrief]:
+        """The work of `interaction_ids` the core still holds, in that order (a light read)."""
+        interactions = self._state.interactions
+        return [i.brief() for i in map(interactions.get, interaction_ids) if i is not None]
+
+    def agent_work(self, agent_id: str) -> list[WorkBrief]:
+        """The agent's work, offered then assigned (each by id), as `agent(id)` lists it."""
+        offered, assigned = self._state.offered_and_assigned(self._agent(agent_id))
+        return self.briefs((*offered, *assigned))
 
     def queue_snapshot(self, queue_id: str) -> QueueSnapshot:
         q = self._state.queues.get(queue_id)

@@ -30,6 +30,7 @@ from gateway.acd import (
     SupervisorAction,
     UnknownAgent,
     UnknownInteraction,
+    WorkBrief,
 )
 from gateway.acd_server._activities import CaseLog
 from gateway.acd_server._projection import InteractionProjection
@@ -536,10 +537,13 @@ class AcdServer:
 
     # -- what REST handlers read --------------------------------------------------------------------------
 
-    def waiting(self, queue_id: str, *, limit: int) -> list[InteractionView]:
+    def waiting(self, queue_id: str, *, limit: int) -> list[WorkBrief]:
         """The `limit` oldest of the work waiting or ringing in a queue, oldest first (for the console)."""
-        views = (self.router.interaction(iid) for iid in self._waiting.oldest(queue_id, limit))
-        return [v for v in views if v is not None]
+        return self.router.briefs(self._waiting.oldest(queue_id, limit))
+
+    def agent_work(self, agent_id: str) -> list[WorkBrief]:
+        """The agent's work, offered then assigned (for the console)."""
+        return self.router.agent_work(agent_id)
 
     def interaction_dict(self, interaction_id: str) -> dict[str, Any]:
         view = self.router.interaction(interaction_id)

@@ -8,8 +8,8 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from gateway.acd import AgentView, InteractionView
-from gateway.analytics import AgentFigures, Granularity, MetricsEngine, QueueFigures
+from gateway.acd import WorkBrief
+from gateway.analytics import Granularity, MetricsEngine, QueueFigures
 from gateway.config import Config, QueueConfig, UserConfig
 
 __all__ = ["Board", "WorkSource"]
@@ -19,13 +19,13 @@ _INTERVAL = Granularity.MIN15
 
 
 class WorkSource(Protocol):
-    """What the board reads of the routing server beside the figures: who is where, and what waits."""
+    """What the board reads of the routing server beside the figures: each agent's work, and what waits."""
 
-    def agent(self, agent_id: str) -> AgentView: ...
+    def agent_work(self, agent_id: str) -> list[WorkBrief]:
+        """Offered, then assigned."""
+        ...
 
-    def interaction(self, interaction_id: str) -> InteractionView | None: ...
-
-    def waiting(self, queue_id: str, *, limit: int) -> list[InteractionView]:
+    def waiting(self, queue_id: str, *, limit: int) -> list[WorkBrief]:
         """The `limit` oldest waiting or ringing, oldest first."""
         ...
 
@@ -45,15 +45,15 @@ def _interval(figures: QueueFigures) -> dict[str, Any]:
     }
 
 
-def _work(view: InteractionView) -> dict[str, Any]:
+def _work(brief: WorkBrief) -> dict[str, Any]:
     return {
-        "id": view.id,
-        "queue": view.queue,
-        "channel": str(view.channel),
-        "state": str(view.state),
-        "agent_id": view.agent_id,
-        "enqueue_time": view.enqueue_time,
-        "answered_at": view.answered_at,
+        "id": brief.id,
+        "queue": brief.queue,
+        "channel": brief.channel.value,
+        "state": brief.state.value,
+        "agent_id": brief.agent_id,
+        "enqueue_time": brief.enqueue_time,
+        "answered_at": brief.answered_at,
     }
 
 
@@ -156,13 +156,8 @@ class Board:
             "state": f.state,
             "reason": f.presence_reason,
             "since": f.since,
-            "work": self._work_of(f),
+            "work": [_work(w) for w in self._routing.agent_work(agent_id)],
             "handled_today": f.handled,
             "aht_seconds": f.aht_seconds,
             "occupancy_percent": f.occupancy_percent,
         }
-
-    def _work_of(self, f: AgentFigures) -> list[dict[str, Any]]:
-        view = self._routing.agent(f.agent)
-        work = (self._routing.interaction(i) for i in (*view.offered, *view.assigned))
-        return [_work(w) for w in work if w is not None]

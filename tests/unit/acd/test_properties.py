@@ -221,6 +221,21 @@ class RoutingMachine(RuleBasedStateMachine):
                         assert exclusion(state, i, a) == (ExclusionReason.NOT_THE_AGENT, i.only_agent)
 
     @invariant()
+    def light_reads_say_what_views_say(self) -> None:
+        """A wallboard's briefs of the work are the views' own fields, in the views' order."""
+        for a in AGENTS:
+            view = self.router.agent(a.id)
+            briefs = self.router.agent_work(a.id)
+            assert [b.id for b in briefs] == [*view.offered, *view.assigned]
+            for b in briefs:
+                i = self.router.interaction(b.id)
+                assert i is not None
+                assert b == (i.id, i.queue, i.channel, i.state, i.agent_id, i.enqueue_time, i.answered_at)
+        assert [b.id for b in self.router.briefs([*self.sent, "nobody"])] == [
+            i for i in self.sent if self.router.interaction(i) is not None
+        ]
+
+    @invariant()
     def replay_matches(self) -> None:
         assert self.shadow.snapshot() == self.router.snapshot()
         assert self.shadow.next_deadline() == self.router.next_deadline()
