@@ -307,8 +307,11 @@ class Router:
 
     def agent_work(self, agent_id: str) -> list[WorkBrief]:
         """The agent's work, offered then assigned (each by id), as `agent(id)` lists it."""
-        offered, assigned = self._state.offered_and_assigned(self._agent(agent_id))
-        return self.briefs((*offered, *assigned))
+        interactions = self._state.interactions
+        work = [interactions[x] for x in sorted(self._agent(agent_id).work)]
+        return [i.brief() for i in work if i.state is _IS_OFFERED] + [
+            i.brief() for i in work if i.state is not _IS_OFFERED
+        ]
 
     def queue_snapshot(self, queue_id: str) -> QueueSnapshot:
         q = self._state.queues.get(queue_id)
