@@ -401,7 +401,16 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         auth_http.routes(users, tokens, throttle, revocations)
         + routing_http.routes(hub, config)
         + admin.routes(config)
-        + (cti_http.routes(cti.builtin, cti.service, interactions=database) if cti.builtin else [])
+        + (
+            cti_http.routes(
+                cti.builtin,
+                cti.service,
+                interactions=database,
+                agents=frozenset(a.id for a in config.agents),
+            )
+            if cti.builtin
+            else []
+        )
         + voice_http.routes(voice, hub, database, at_rest=at_rest)
         + stats_http.routes(
             stats.engine,
