@@ -289,7 +289,7 @@ class Dispatcher:
         if iid is not None and view is not None and view.state is InteractionState.ASSIGNED:
             await self._routing.end(iid, "media_worker_lost")
         elif iid is not None and view is not None and view.state in _WAITING:
-            await self._routing.abandon(iid)
+            await self._routing.drop(iid, "media_worker_lost")  # the caller did not hang up
         session.lost = True
         self._calls.callers.pop(session.caller_call or "", None)
         if session.leg is not None:
