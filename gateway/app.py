@@ -417,7 +417,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
             queue_names={q.id: q.name for q in config.queues},
             agent_names={a.id: a.name for a in config.agents},
         )
-        + speech_http.routes(settings.data_dir / "recordings", hub, database)
+        + speech_http.routes(settings.data_dir / "recordings", hub, database, at_rest=at_rest)
         + chat_http.routes(chat)
         + console_routes(hub, config, database),
     )
@@ -505,6 +505,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         },
         every_seconds=config.server.recordings.retention_check_seconds,
         expire_link=cti.builtin.expire_recording if cti.builtin is not None else None,
+        expire_transcript=cti.builtin.expire_transcript if cti.builtin is not None else None,
     )
 
     async def purging(app: web.Application) -> AsyncIterator[None]:
