@@ -6,8 +6,9 @@ spoofed address; unthrottled, 2,000 bad datagrams once wrote 900 KB of log. So t
 source) pair, where the source is the module and for Kamailio's core the folder of the file that printed
 (`<script>`, `sanity`, `<core> core/parser`), share a budget of lines a minute; the lines over it are counted
 and told: with the source's next line, a minute after the first one left out, and when Kamailio stops.
-ALERT, BUG and CRITICAL lines (Kamailio's own failures) always pass, and each source keeps its own budget,
-so a flood of refusals does not hide an error from elsewhere.
+Each source keeps its own budget, so a flood of refusals does not hide an error from elsewhere, and ALERT, BUG
+and CRITICAL lines (Kamailio's own failures, logged as errors) have budgets apart from ERROR's; none is
+unlimited, since a parser error quotes the request over several lines, and a quoted line may imitate any.
 """
 
 from __future__ import annotations
@@ -58,16 +59,13 @@ class OutputRelay:
         level = line_level(line)
         if not self._logger.isEnabledFor(level):
             return
-        text = _shortened(line)
-        if level >= logging.CRITICAL:
-            self._logger.log(logging.ERROR, "%s", text)
-            return
         source = self._source(line, level)
         suppressed = self._budgets[source].allow_line()
         if suppressed is None:
             self._flush_later()
             return
-        self._logger.log(level, "%s%s", text, suppressed_note(suppressed))
+        shown = min(level, logging.ERROR)  # Kamailio's ALERT, BUG, CRITICAL: errors in the gateway's log
+        self._logger.log(shown, "%s%s", _shortened(line), suppressed_note(suppressed))
 
     def overlong(self) -> None:
         """A line too long to read was dropped."""
