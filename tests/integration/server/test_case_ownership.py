@@ -119,6 +119,30 @@ async def test_given_an_agent_when_logging_as_someone_else_or_another_agents_int
     assert set(named) == {"alice", "bob"}
 
 
+async def test_given_an_interaction_alice_transferred_when_she_logs_it_afterwards_then_201(
+    server: Server, http: aiohttp.ClientSession, world: dict[str, Any]
+) -> None:
+    """A transfer ends her interaction (the next agent gets a new one): it stays one she handled."""
+    tokens, case, chat = world["tokens"], world["case"], world["chat"]
+    async with asyncio.timeout(10):  # the accept reaches the routing server's view a moment later
+        while True:
+            async with http.post(
+                f"{server.base}/api/v1/interactions/{chat}/end",
+                json={"reason": "transferred"},
+                headers=bearer(tokens["alice"]),
+            ) as r:
+                if r.status == 200:
+                    break
+            await asyncio.sleep(0.1)
+
+    status, answer = await _until_logged(http, server, tokens["alice"], case, _activity(chat))
+    bobs_claim = await _log(http, server, tokens["bob"], case, _activity(chat))
+
+    assert status == 201, answer
+    assert [a["agent_id"] for a in answer["items"] if a["interaction_id"] == chat] == ["alice"]
+    assert (bobs_claim[0], bobs_claim[1]["error_id"]) == (403, "not_your_interaction")
+
+
 async def test_given_bad_ids_links_and_numbers_when_logged_then_400_names_the_field_and_nothing_is_stored(
     server: Server, http: aiohttp.ClientSession, world: dict[str, Any]
 ) -> None:
