@@ -192,6 +192,7 @@ class Activity:
     recording_url: str | None = None
     transcript_url: str | None = None
     recording_expired: bool = False  # the recording was purged after its retention period
+    transcript_expired: bool = False  # the call's transcript was purged with its recordings
     transcript: str | None = None  # a chat's transcript as text
 
     def __post_init__(self) -> None:

@@ -159,6 +159,7 @@ class CrmActivity(CrmBase):
     recording_url: Mapped[str | None] = mapped_column(String(1000))
     transcript_url: Mapped[str | None] = mapped_column(String(1000))
     recording_expired_at: Mapped[datetime | None]  # the recording was purged after its retention period
+    transcript_expired_at: Mapped[datetime | None]  # purged with the call's recordings
     transcript: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
 

@@ -252,6 +252,10 @@ class ActivityOut(_Out):
         default=False,
         description="the recording was purged after its queue's retention period (playback: 410)",
     )
+    transcript_expired: bool = Field(
+        default=False,
+        description="the call's transcript was purged with its recordings (reading it: 410)",
+    )
 
     @classmethod
     def of(cls, activity: Activity) -> ActivityOut:
@@ -270,6 +274,7 @@ class ActivityOut(_Out):
             recording_url=activity.recording_url,
             transcript_url=activity.transcript_url,
             recording_expired=activity.recording_expired,
+            transcript_expired=activity.transcript_expired,
             transcript=activity.transcript,
         )
 

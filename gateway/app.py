@@ -401,14 +401,23 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         auth_http.routes(users, tokens, throttle, revocations)
         + routing_http.routes(hub, config)
         + admin.routes(config)
-        + (cti_http.routes(cti.builtin, cti.service, interactions=database) if cti.builtin else [])
+        + (
+            cti_http.routes(
+                cti.builtin,
+                cti.service,
+                interactions=database,
+                agents=frozenset(a.id for a in config.agents),
+            )
+            if cti.builtin
+            else []
+        )
         + voice_http.routes(voice, hub, database, at_rest=at_rest)
         + stats_http.routes(
             stats.engine,
             queue_names={q.id: q.name for q in config.queues},
             agent_names={a.id: a.name for a in config.agents},
         )
-        + speech_http.routes(settings.data_dir / "recordings", hub, database)
+        + speech_http.routes(settings.data_dir / "recordings", hub, database, at_rest=at_rest)
         + chat_http.routes(chat)
         + console_routes(hub, config, database),
     )
@@ -496,6 +505,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
         },
         every_seconds=config.server.recordings.retention_check_seconds,
         expire_link=cti.builtin.expire_recording if cti.builtin is not None else None,
+        expire_transcript=cti.builtin.expire_transcript if cti.builtin is not None else None,
     )
 
     async def purging(app: web.Application) -> AsyncIterator[None]:

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
-__all__ = ["bind_interaction", "configure_logging", "current_interaction", "hide_in_logs"]
+__all__ = [
+    "LineBudget",
+    "bind_interaction",
+    "configure_logging",
+    "current_interaction",
+    "hide_in_logs",
+    "suppressed_note",
+]
 
 _SHORTEST_SECRET = 4  # masking shorter text would garble every line that happens to contain it
 
@@ -28,6 +36,46 @@ def bind_interaction(interaction_id: str | None) -> Iterator[None]:
         yield
     finally:
         _interaction.reset(token)
+
+
+class LineBudget:
+    """At most `lines_per_minute` log lines a minute for lines a stranger can cause (bad frames, refused SIP
+    requests); the lines over it are not written but counted, and the count is told with the next line."""
+
+    def __init__(self, *, lines_per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        if lines_per_minute < 1:
+            raise ValueError("line budget: lines_per_minute must be >= 1")
+        self._lines_per_minute = lines_per_minute
+        self._clock = clock
+        self._window_start = clock()
+        self._lines = 0
+        self._suppressed = 0
+
+    @property
+    def suppressed(self) -> int:
+        """Lines suppressed and not yet told."""
+        return self._suppressed
+
+    def allow_line(self) -> int | None:
+        """None when the budget is spent; else how many lines were suppressed since the last one."""
+        now = self._clock()
+        if now - self._window_start >= 60:
+            self._window_start, self._lines = now, 0
+        if self._lines >= self._lines_per_minute:
+            self._suppressed += 1
+            return None
+        self._lines += 1
+        return self.take_suppressed()
+
+    def take_suppressed(self) -> int:
+        """The suppressed lines' count, to be told now (it starts again from 0)."""
+        suppressed, self._suppressed = self._suppressed, 0
+        return suppressed
+
+
+def suppressed_note(count: int) -> str:
+    """The tail of a log line telling how many lines before it were suppressed ("" when none)."""
+    return f" ({count} similar lines suppressed before this one)" if count else ""
 
 
 class _InteractionFilter(logging.Filter):

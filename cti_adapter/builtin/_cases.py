@@ -148,6 +148,15 @@ async def expire_recording(connection: AsyncConnection, recording_url: str, now:
     return int(result.rowcount)
 
 
+async def expire_transcript(connection: AsyncConnection, transcript_url: str, now: datetime) -> int:
+    result = await connection.execute(
+        update(activities)
+        .where((activities.c.transcript_url == transcript_url) & activities.c.transcript_expired_at.is_(None))
+        .values(transcript_expired_at=now)
+    )
+    return int(result.rowcount)
+
+
 async def activities_of(connection: AsyncConnection, case_id: str) -> list[Activity]:
     await get(connection, case_id)
     query = (
@@ -227,5 +236,6 @@ def _activity_of(row: Any) -> Activity:
         recording_url=row.recording_url,
         transcript_url=row.transcript_url,
         recording_expired=row.recording_expired_at is not None,
+        transcript_expired=row.transcript_expired_at is not None,
         transcript=row.transcript,
     )

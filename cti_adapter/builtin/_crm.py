@@ -186,3 +186,8 @@ class BuiltinCrm:
         """Mark the activities linking to a purged recording; returns how many were marked."""
         async with transaction(self._engine) as connection:
             return await _cases.expire_recording(connection, recording_url, self._clock())
+
+    async def expire_transcript(self, transcript_url: str) -> int:
+        """Mark the activities linking to a purged transcript; returns how many were marked."""
+        async with transaction(self._engine) as connection:
+            return await _cases.expire_transcript(connection, transcript_url, self._clock())

@@ -278,6 +278,24 @@ class Router:
 
         return self._transaction(now, body)
 
+    def drop(self, interaction_id: str, reason: str, now: float) -> list[Event]:
+        """Let go of waiting or ringing work its customer did not leave (their call was lost with its media
+        worker): it exits as a `disconnect` with `reason`, which no figure counts as an abandon."""
+        if not reason:
+            raise ValueError(f"interaction {interaction_id!r}: a drop needs a reason")
+        i = self._interaction(interaction_id)
+        if i.state not in (InteractionState.WAITING, _IS_OFFERED):
+            raise InvalidTransition(interaction_id, str(i.state), "drop")
+
+        def body(now: float) -> None:
+            ringing = self._withdraw(i, reason, now)
+            data: dict[str, JSON] = {"queue": i.queue, "kind": str(ExitKind.DISCONNECT), "reason": reason}
+            self._journal.emit(EventType.EXITED, now, interaction_id, data=data)
+            if ringing is not None:
+                self._match_agent(ringing, now)
+
+        return self._transaction(now, body)
+
     def tick(self, now: float) -> list[Event]:
         """Fire every timer due at `now`: offer timeouts, wrap-up ends, relaxation steps, max waits."""
 

@@ -63,6 +63,9 @@ class CoreRunner:
     async def abandon(self, interaction_id: str) -> list[Event]:
         return await self._publish(self.router.abandon(interaction_id, self._clock()))
 
+    async def drop(self, interaction_id: str, reason: str) -> list[Event]:
+        return await self._publish(self.router.drop(interaction_id, reason, self._clock()))
+
     async def record_action(self, action: SupervisorAction) -> list[Event]:
         return await self._publish(self.router.record_action(action, self._clock()))
 

@@ -435,6 +435,11 @@ class AcdServer:
         with bind_interaction(interaction_id):
             await self._stored(await self._running().abandon(interaction_id))
 
+    async def drop(self, interaction_id: str, reason: str) -> None:
+        """Waiting or ringing work its customer did not leave is let go (their call was lost)."""
+        with bind_interaction(interaction_id):
+            await self._stored(await self._running().drop(interaction_id, reason))
+
     async def end(self, interaction_id: str, reason: str, done: WorkDone = _NOTHING_SAID) -> InteractionView:
         current = self.router.interaction(interaction_id)
         completer = self._completers.get(current.channel) if current is not None else None

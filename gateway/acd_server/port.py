@@ -78,6 +78,11 @@ class RoutingPort(Protocol):
         """The customer left while waiting or ringing."""
         ...
 
+    async def drop(self, interaction_id: str, reason: str) -> None:
+        """Waiting or ringing work its customer did not leave is let go (their call was lost with its media
+        worker): it exits as a `disconnect` with `reason`, not counted as an abandon."""
+        ...
+
     async def end(self, interaction_id: str, reason: str, done: WorkDone = ...) -> InteractionView: ...
 
     async def set_presence(self, agent_id: str, presence: Presence, *, by: str | None = None) -> AgentView:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Protocol
 
 from gateway.auth import Principal
@@ -52,9 +53,18 @@ async def check_interaction(
         )
 
 
-def check_activity_author(principal: Principal, agent_id: str | None) -> str | None:
-    """The activity's agent: an agent logs only as themselves (and is the default); staff name anyone."""
+def check_activity_author(
+    principal: Principal, agent_id: str | None, *, agents: Collection[str]
+) -> str | None:
+    """The activity's agent: an agent logs only as themselves (and is the default); staff and machine accounts
+    name any of the configured `agents` (or none)."""
     if principal.role != _RESTRICTED:
+        if agent_id is not None and agent_id not in agents:
+            raise BadRequest(
+                f"no agent {agent_id!r}",
+                error_id="unknown_agent",
+                details=_field("agent_id", f"no agent {agent_id!r} is configured"),
+            )
         return agent_id
     if agent_id is not None and agent_id != principal.user_id:
         raise Forbidden(

@@ -3,6 +3,7 @@ web edge; and how the CTI adapter's errors leave the API."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -97,12 +98,17 @@ def _activity(body: ActivityIn, agent_id: str | None) -> Activity:
 
 
 def routes(
-    crm: BuiltinCrm, service: CtiService | None = None, *, interactions: InteractionLookup
+    crm: BuiltinCrm,
+    service: CtiService | None = None,
+    *,
+    interactions: InteractionLookup,
+    agents: Collection[str],
 ) -> list[ApiRoute]:
     """The customers and cases API over the built-in CRM; with `service`, click-to-dial too.
 
     Interaction ids named on cases and activities are looked up in `interactions`: they must exist, and an
-    agent may name only the ones they handled (and log activities only as themselves).
+    agent may name only the ones they handled (and log activities only as themselves). An activity's agent
+    is one of the configured `agents` (their ids).
     """
 
     async def detail(customer_id: str) -> CustomerDetail:
@@ -213,7 +219,7 @@ def routes(
             )
         await crm.get_case(case_id)  # an unknown case is a 404 before anything is checked against it
         principal = principal_of(request)
-        agent_id = check_activity_author(principal, body.agent_id)
+        agent_id = check_activity_author(principal, body.agent_id, agents=agents)
         await check_interaction(interactions, principal, body.interaction_id, required=True)
         await crm.log_activity(case_id, _activity(body, agent_id))
         activities = await crm.activities(case_id)

@@ -20,6 +20,8 @@ import engineio
 import socketio
 from engineio.async_drivers import aiohttp as engineio_aiohttp
 
+from gateway.logs import LineBudget, suppressed_note
+
 __all__ = ["BadFrames", "GuardedServer"]
 
 logger = logging.getLogger("helpline.realtime")
@@ -38,13 +40,9 @@ class BadFrames:
         close_after: int = 50,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._lines_per_minute = lines_per_minute
         self._close_after = close_after
-        self._clock = clock
+        self._budget = LineBudget(lines_per_minute=lines_per_minute, clock=clock)
         self._counts: dict[str, int] = {}
-        self._window_start = clock()
-        self._lines = 0
-        self._suppressed = 0
 
     def report(self, eio_sid: str, address: str, reason: str) -> bool:
         """Count a bad frame on `eio_sid`; True when the connection has sent too many and must be closed."""
@@ -56,7 +54,7 @@ class BadFrames:
                 eio_sid,
                 address,
                 reason[:200],
-                _suppressed(suppressed),
+                suppressed_note(suppressed),
             )
         return count >= self._close_after
 
@@ -65,19 +63,7 @@ class BadFrames:
 
     def allow_line(self) -> int | None:
         """None when the budget is spent; else how many lines were suppressed since the last one."""
-        now = self._clock()
-        if now - self._window_start >= 60:
-            self._window_start, self._lines = now, 0
-        if self._lines >= self._lines_per_minute:
-            self._suppressed += 1
-            return None
-        self._lines += 1
-        suppressed, self._suppressed = self._suppressed, 0
-        return suppressed
-
-
-def _suppressed(count: int) -> str:
-    return f" ({count} similar lines suppressed before this one)" if count else ""
+        return self._budget.allow_line()
 
 
 class _OneLineLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
@@ -102,7 +88,7 @@ class _OneLineLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
         if error is not None:
             self.logger.debug("%s", text, exc_info=error)
             text = f"{text}: {error!r}"[:300]
-        self.logger.log(level, "%s%s", text, _suppressed(suppressed))
+        self.logger.log(level, "%s%s", text, suppressed_note(suppressed))
 
     def exception(self, msg: object, *args: object, exc_info: object = True, **kwargs: Any) -> None:
         self.log(logging.ERROR, msg, *args, exc_info=True, **kwargs)

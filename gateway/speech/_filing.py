@@ -9,7 +9,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
-from gateway.voice import RecordingInfo, RecordingKind, RecordingSink
+from gateway.voice import TRANSCRIPT_FILE, RecordingInfo, RecordingKind, RecordingSink, transcript_url
 
 from ._dialogue import Transcript
 from ._transcription import LegFile, TranscriptionJob, TranscriptionService
@@ -21,7 +21,6 @@ logger = logging.getLogger("helpline.speech")
 TranscriptStored = Callable[[str, str], Awaitable[None]]
 """`stored(interaction_id, url)`: the call's transcript is stored and served at `url`."""
 
-TRANSCRIPT_FILE = "transcript.json"  # beside caller.wav and agent.wav
 _PENDING = 256  # caller legs waiting for their agent leg; a call no agent answered never gets one
 
 
@@ -66,11 +65,6 @@ class TranscribingSink:
             await stored(iid, transcript_url(iid))
         except Exception:
             logger.exception("interaction %s: the stored transcript could not be linked", iid)
-
-
-def transcript_url(interaction_id: str) -> str:
-    """Where the API serves a call's transcript (`gateway.speech.http`)."""
-    return f"/api/v1/interactions/{interaction_id}/transcript"
 
 
 def _consumed(done: asyncio.Future[Transcript]) -> bool:

@@ -15,6 +15,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from gateway.acd import JSON
+from gateway.voice import RecordingsAtRest
 
 from ._dialogue import Leg, Transcript, Word, build_transcript
 from ._recognise import LegAudio, recognise_leg
@@ -36,7 +37,7 @@ class TranscriptionJob:
     interaction_id: str
     queue: str | None
     legs: tuple[LegFile, ...]
-    out: Path  # the transcript's JSON file, beside the recording
+    out: Path  # the transcript's JSON file, beside the recording (sealed beside it when a key is set)
 
 
 class TranscriptionService:
@@ -54,6 +55,7 @@ class TranscriptionService:
         self._model_dir = str(model_dir)
         self._keywords = keywords or {}
         self._recordings_key = recordings_key  # legs sealed at rest are opened with it, in the worker
+        self._at_rest = RecordingsAtRest(recordings_key)  # and the transcript is sealed with it
         self._workers, self._backlog = workers, backlog
         self._queue: asyncio.Queue[tuple[TranscriptionJob, asyncio.Future[Transcript]]] | None = None
         self._pool: ProcessPoolExecutor | None = None
@@ -122,12 +124,13 @@ class TranscriptionService:
         legs = [_shifted(leg, audio) for leg, audio in zip(job.legs, heard, strict=True)]
         categories = self._keywords.get(job.queue or "", {})
         transcript = build_transcript(legs, categories)
-        await asyncio.to_thread(
-            _write, job.out, transcript_document(job.interaction_id, job.queue, transcript)
+        document = json.dumps(
+            transcript_document(job.interaction_id, job.queue, transcript), ensure_ascii=False, indent=1
         )
+        stored = await asyncio.to_thread(self._at_rest.write, job.out, document.encode())
         speed = min(a.audio_seconds_per_cpu_second for a in heard) if heard else 0.0
         logger.info(
-            "interaction %s: transcript stored in %s (%.2fx real time)", job.interaction_id, job.out, speed
+            "interaction %s: transcript stored in %s (%.2fx real time)", job.interaction_id, stored, speed
         )
         return transcript
 
@@ -143,9 +146,3 @@ def _shifted(leg: LegFile, audio: LegAudio) -> Leg:
     words = tuple(Word(w.text, w.start + at, w.end + at, w.confidence) for w in audio.words)
     speech = tuple((s + at, e + at) for s, e in audio.speech)
     return Leg(leg.speaker, words, speech, audio.duration + at)
-
-
-def _write(path: Path, document: object) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
-    tmp.replace(path)

@@ -1,5 +1,5 @@
 """REST for transcripts: one call's (its agent, supervisors, admins), and a search over every stored one
-(supervisors, admins)."""
+(supervisors, admins). Transcripts sealed at rest are decrypted as they are read."""
 
 from __future__ import annotations
 
@@ -16,9 +16,8 @@ from gateway.acd_server import AcdServer
 from gateway.acd_server.access import handling_agent, may_see
 from gateway.auth import principal_of
 from gateway.storage import Database
-from gateway.web import ApiRoute, BadRequest, Forbidden, NotFound, json_response
-
-from ._filing import TRANSCRIPT_FILE
+from gateway.voice import SEALED_SUFFIX, TRANSCRIPT_FILE, RecordingsAtRest, RecordingUnreadable
+from gateway.web import ApiError, ApiRoute, BadRequest, Forbidden, NotFound, json_response
 
 __all__ = ["TranscriptOut", "TranscriptSearch", "routes"]
 
@@ -27,6 +26,12 @@ READERS = ("agent", "supervisor", "admin")  # an agent reads the transcripts of 
 SEARCHERS = ("supervisor", "admin")
 MAX_QUERY = 200
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}")
+_NAMES = (TRANSCRIPT_FILE, TRANSCRIPT_FILE + SEALED_SUFFIX)
+
+
+class TranscriptExpired(ApiError):
+    status = 410
+    error_id = "transcript_expired"
 
 
 class TurnOut(BaseModel):
@@ -74,7 +79,9 @@ class TranscriptSearch(BaseModel):
     items: list[TranscriptMatch]
 
 
-def routes(recordings_dir: Path, hub: AcdServer, database: Database) -> list[ApiRoute]:
+def routes(
+    recordings_dir: Path, hub: AcdServer, database: Database, *, at_rest: RecordingsAtRest
+) -> list[ApiRoute]:
     async def get_transcript(request: web.Request) -> web.StreamResponse:
         iid = request.match_info["interaction_id"]
         principal = principal_of(request)
@@ -88,8 +95,15 @@ def routes(recordings_dir: Path, hub: AcdServer, database: Database) -> list[Api
                     error_id="not_your_interaction",
                     details={"interaction_id": iid},
                 )
-        found = await asyncio.to_thread(_read_one, recordings_dir, iid)
+        found = await asyncio.to_thread(_read_one, recordings_dir, iid, at_rest)
         if found is None:
+            purged = [r.purged_at for r in await database.recordings_of(iid) if r.purged_at is not None]
+            if purged:
+                raise TranscriptExpired(
+                    f"the call's transcript was deleted on {min(purged):%Y-%m-%d} with its recordings, "
+                    "when its queue's retention period had passed",
+                    details={"interaction_id": iid, "purged_at": min(purged).isoformat()},
+                )
             raise NotFound(f"no transcript for interaction {iid!r}", details={"interaction_id": iid})
         return json_response(found)
 
@@ -105,7 +119,7 @@ def routes(recordings_dir: Path, hub: AcdServer, database: Database) -> list[Api
             limit = max(1, min(int(request.query.get("limit", "50")), 500))
         except ValueError:
             raise BadRequest("limit must be a whole number", error_id="invalid_query") from None
-        items = await asyncio.to_thread(_search, recordings_dir, q, limit)
+        items = await asyncio.to_thread(_search, recordings_dir, q, limit, at_rest)
         return json_response(TranscriptSearch(items=items))
 
     return [
@@ -116,7 +130,7 @@ def routes(recordings_dir: Path, hub: AcdServer, database: Database) -> list[Api
             "The call's transcript: speaker turns (digit runs redacted), talk/silence/overtalk, keyword hits",
             READERS,
             response=TranscriptOut,
-            errors=(403, 404),
+            errors=(403, 404, 410),
         ),
         ApiRoute(
             "GET",
@@ -132,31 +146,33 @@ def routes(recordings_dir: Path, hub: AcdServer, database: Database) -> list[Api
 
 
 def _files(root: Path) -> list[Path]:
-    # recordings/<yyyy>/<mm>/<dd>/<interaction>/transcript.json: the path sorts by day
-    return sorted(root.glob(f"*/*/*/*/{TRANSCRIPT_FILE}"), reverse=True)
+    # recordings/<yyyy>/<mm>/<dd>/<interaction>/transcript.json[.enc]: the path sorts by day
+    found = [path for name in _NAMES for path in root.glob(f"*/*/*/*/{name}")]
+    return sorted(found, key=lambda path: path.parent, reverse=True)
 
 
-def _load(path: Path) -> TranscriptOut | None:
+def _load(path: Path, at_rest: RecordingsAtRest) -> TranscriptOut | None:
     try:
-        return TranscriptOut.model_validate(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, ValidationError):
+        return TranscriptOut.model_validate(json.loads(at_rest.read(path).decode("utf-8")))
+    except (OSError, ValueError, ValidationError, RecordingUnreadable):
         logger.warning("transcript %s cannot be read; skipped", path)
         return None
 
 
-def _read_one(root: Path, iid: str) -> TranscriptOut | None:
+def _read_one(root: Path, iid: str, at_rest: RecordingsAtRest) -> TranscriptOut | None:
     if not _SAFE_ID.fullmatch(iid):  # it becomes part of a glob pattern
         return None
-    for path in root.glob(f"*/*/*/{iid}/{TRANSCRIPT_FILE}"):
-        if path.parent.name == iid:
-            return _load(path)
+    for name in _NAMES:
+        for path in root.glob(f"*/*/*/{iid}/{name}"):
+            if path.parent.name == iid:
+                return _load(path, at_rest)
     return None
 
 
-def _search(root: Path, q: str, limit: int) -> list[TranscriptMatch]:
+def _search(root: Path, q: str, limit: int, at_rest: RecordingsAtRest) -> list[TranscriptMatch]:
     needle, found = q.casefold(), []
     for path in _files(root):
-        transcript = _load(path)
+        transcript = _load(path, at_rest)
         if transcript is None:
             continue
         turns = [t for t in transcript.turns if needle in t.text.casefold()]

@@ -30,7 +30,7 @@ from gateway.voice._monitor import MonitorStatus
 from gateway.voice._numbers import OwnNumbers
 from gateway.voice._prompts import RATES, PromptCache
 from gateway.voice._recording import RecordingInfo, RecordingKind, RecordingSink
-from gateway.voice._retention import RecordingRetention
+from gateway.voice._retention import TRANSCRIPT_FILE, RecordingRetention, transcript_url
 from gateway.voice._service import EventRelay, VoiceService
 from gateway.voice._session import MonitorMode
 from gateway.voice.errors import (
@@ -51,6 +51,7 @@ from gateway.voice.errors import (
 __all__ = [
     "RATES",
     "SEALED_SUFFIX",
+    "TRANSCRIPT_FILE",
     "AgentUri",
     "AlreadyMonitored",
     "CallNotFoundError",
@@ -84,4 +85,5 @@ __all__ = [
     "VoiceService",
     "load_key",
     "parse_target",
+    "transcript_url",
 ]

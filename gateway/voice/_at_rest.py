@@ -1,4 +1,5 @@
-"""Recordings at rest: owner-only files and folders, and AES-256-GCM encryption when a key is configured.
+"""Recordings (and the transcripts beside them) at rest: owner-only files and folders, and AES-256-GCM
+encryption when a key is configured.
 
 A sealed file is a chunked AEAD stream (the STREAM construction: every chunk is its own AES-GCM message
 whose nonce is a random per-file prefix, the chunk's number and a last-chunk flag, with the file header as
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import os
 import secrets
 import struct
@@ -86,6 +88,27 @@ class RecordingsAtRest:
             raise
         path.unlink()
         return sealed
+
+    def write(self, path: Path, data: bytes) -> Path:
+        """Blocking: store `data` (a transcript) as `keep` would keep a file at `path`, never in clear on disk
+        when encrypting; written whole or not at all. Returns the path it is kept at."""
+        kept = path.with_name(path.name + SEALED_SUFFIX) if self._aead is not None else path
+        partial = kept.with_name(kept.name + ".partial")
+        try:
+            with _create_private(partial) as target:
+                if self._aead is None:
+                    target.write(data)
+                else:
+                    self._seal(self._aead, io.BytesIO(data), target)
+            partial.replace(kept)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        return kept
+
+    def read(self, path: Path) -> bytes:
+        """Blocking: the whole plaintext of a small kept file (a transcript)."""
+        return b"".join(self.chunks(path))
 
     def chunks(self, path: Path) -> Generator[bytes]:
         """Blocking iterator over the plaintext of a kept file, decrypted chunk by chunk when sealed."""

@@ -33,6 +33,7 @@ from gateway.voice._agents import AgentDesk
 from gateway.voice._at_rest import RecordingsAtRest, private_dirs
 from gateway.voice._filing import RecordingClerk
 from gateway.voice._ivr import IvrDriver
+from gateway.voice._leftovers import SCRATCH_DIR, keep_leftovers
 from gateway.voice._listening import SpeechHeard, SpeechStarted
 from gateway.voice._media import Media, PromptReady, TimerFired, TimerKind
 from gateway.voice._monitor import Supervision
@@ -83,8 +84,24 @@ class Dispatcher:
         self._own_numbers = own_numbers
         self._is_open = is_open
         self._recordings = recordings_dir
-        self._scratch = recordings_dir / ".calls"
+        self._scratch = recordings_dir / SCRATCH_DIR
+        self._at_rest = at_rest
         self._clerk = RecordingClerk(recordings_dir, sink, at_rest=at_rest, voicemails=VoicemailWork(routing))
+
+    async def keep_leftovers(self) -> None:
+        """Keep, sealed, the segments a gateway that stopped during calls left (before any call is taken)."""
+        for left in await asyncio.to_thread(keep_leftovers, self._recordings, self._at_rest):
+            logger.warning(
+                "call %s: %d recording segment(s) left in %s by a gateway that stopped during the call were "
+                "kept %s in %s (%d empty one(s) dropped); they are not filed as the call's recording, since "
+                "which interaction it was and where each segment sits in it were known only to that process",
+                left.call_id,
+                len(left.kept),
+                self._scratch,
+                "sealed" if self._at_rest.encrypts else "owner-only (no recordings key: unencrypted)",
+                left.folder,
+                left.dropped,
+            )
 
     async def drain(self, grace: float) -> None:
         await self._clerk.drain(grace)
@@ -289,7 +306,7 @@ class Dispatcher:
         if iid is not None and view is not None and view.state is InteractionState.ASSIGNED:
             await self._routing.end(iid, "media_worker_lost")
         elif iid is not None and view is not None and view.state in _WAITING:
-            await self._routing.abandon(iid)
+            await self._routing.drop(iid, "media_worker_lost")  # the caller did not hang up
         session.lost = True
         self._calls.callers.pop(session.caller_call or "", None)
         if session.leg is not None:

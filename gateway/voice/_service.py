@@ -25,6 +25,7 @@ from gateway.voice._at_rest import RecordingsAtRest
 from gateway.voice._control import CallControl
 from gateway.voice._dispatch import Dispatcher
 from gateway.voice._ivr import CustomerLookup, IvrDriver
+from gateway.voice._leftovers import SCRATCH_DIR
 from gateway.voice._listening import SpeechHeard, SpeechListener, SpeechStarted
 from gateway.voice._media import Media, PromptReady, TimerFired
 from gateway.voice._monitor import MonitorStatus, Supervision
@@ -131,7 +132,7 @@ class VoiceService:
             self._calls,
             agent_uri=agent_uri,
             dial_uri=dial_uri,
-            scratch=recordings_dir / ".calls",
+            scratch=recordings_dir / SCRATCH_DIR,
             queue=outbound_queue,
         )
         self._dispatch = Dispatcher(
@@ -156,7 +157,9 @@ class VoiceService:
     # --- life cycle -------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Before the first call: what calls cut off by an earlier stop left is kept (see `_leftovers`)."""
         if not self._subscribed:
+            await self._dispatch.keep_leftovers()
             self._routing.subscribe(self._on_routing)
             self._subscribed = True
         if self._task is None or self._task.done():

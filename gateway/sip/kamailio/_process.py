@@ -1,7 +1,8 @@
 """Run Kamailio as a child of the gateway: write its files, check them, start it, watch it, stop it.
 
 Kamailio runs in the foreground (`-DD -E`) in a session of its own, as the gateway's user, with its pid
-file and runtime files in the runtime directory. Its log lines go to the `helpline.sip.kamailio` logger.
+file and runtime files in the runtime directory. Its log lines go to the `helpline.sip.kamailio` logger,
+rate-limited per source (see `_output`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from gateway.sip.kamailio._config import (
     KamailioFiles,
     SipAddress,
 )
+from gateway.sip.kamailio._output import OutputRelay
 from gateway.sip.kamailio._probe import sip_ping
 from gateway.sip.kamailio._rpc import KamailioRpc
 from gateway.sip.kamailio.errors import KamailioConfigError, KamailioRpcError, KamailioStartError
@@ -40,12 +42,6 @@ SQLITE_SCHEMA_FILES = ("standard-create.sql", "usrloc-create.sql")
 _SBIN_PATH = "/usr/sbin:/usr/local/sbin:/sbin"
 _TAIL_LINES = 40
 _POLL_SECONDS = 0.1
-_LEVELS = (
-    (("ALERT:", "BUG:", "CRITICAL:", "ERROR:"), logging.ERROR),
-    (("WARNING:",), logging.WARNING),
-    (("NOTICE: <core>",), logging.DEBUG),  # start/stop chatter ("Thank you for flying kamailio!!!")
-    (("NOTICE:",), logging.INFO),
-)
 
 
 def find_kamailio() -> str | None:
@@ -77,6 +73,7 @@ class KamailioProcess:
         self._stop_timeout = stop_timeout
         self._process: asyncio.subprocess.Process | None = None
         self._output: deque[str] = deque(maxlen=_TAIL_LINES)
+        self._relay = OutputRelay(logger)
         self._reader: asyncio.Task[None] | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._stopping = False
@@ -158,6 +155,7 @@ class KamailioProcess:
             if task is not None and task is not asyncio.current_task():
                 await _finish(task)
         self._watcher = self._reader = None
+        self._relay.flush()
 
     # --- internals --------------------------------------------------------------------------------
 
@@ -207,11 +205,18 @@ class KamailioProcess:
 
     async def _read_output(self, process: asyncio.subprocess.Process) -> None:
         assert process.stdout is not None
-        while line := await process.stdout.readline():
+        while True:
+            try:
+                line = await process.stdout.readline()
+            except ValueError:  # over the stream's 64 KB limit: readline has dropped it
+                self._relay.overlong()
+                continue
+            if not line:
+                return
             text = line.decode(errors="replace").rstrip()
             if text:
                 self._output.append(text)
-                logger.log(_level(text), "%s", text)
+                self._relay.relay(text)
 
     async def _drain_output(self) -> None:
         if self._reader is not None:
@@ -225,6 +230,7 @@ class KamailioProcess:
             return
         code = await _reap(process)
         await self._drain_output()
+        self._relay.flush()
         logger.error(
             "kamailio (pid %d) exited with %d; agents' phones and callers are cut off", process.pid, code
         )
@@ -370,11 +376,3 @@ def _complaint(output: str) -> str:
     """Kamailio's error lines, without the start-up chatter."""
     lines = [line for line in output.splitlines() if "ERROR" in line or "CRITICAL" in line]
     return "\n".join(lines) if lines else output.strip()
-
-
-def _level(line: str) -> int:
-    head = line[:80]
-    for markers, level in _LEVELS:
-        if any(marker in head for marker in markers):
-            return level
-    return logging.DEBUG

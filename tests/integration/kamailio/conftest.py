@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import logging.handlers
+import queue
 import re
 import subprocess
 from collections.abc import AsyncIterator, Iterator
@@ -69,6 +72,46 @@ def prompt_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run([need("espeak-ng", "espeak-ng"), "-w", str(raw), "Welcome to Helpline."], check=True)
     subprocess.run([need("sox", "sox"), str(raw), "-r", "8000", "-c", "1", "-b", "16", str(wav)], check=True)
     return wav
+
+
+@dataclass
+class GatewayLog:
+    """The gateway's log as `helpline serve` writes it at its default level (INFO), kept in a file."""
+
+    path: Path
+    pending: queue.Queue[logging.LogRecord]
+
+    def size(self) -> int:
+        self.pending.join()  # every line logged so far is in the file
+        return self.path.stat().st_size
+
+    def text(self) -> str:
+        self.pending.join()
+        return self.path.read_text(errors="replace")
+
+
+@pytest.fixture
+def gateway_log(tmp_path: Path) -> Iterator[GatewayLog]:
+    # Written by a thread, as a blocking file write in the event loop would fail the blockbuster check.
+    path = tmp_path / "gateway.log"
+    file = logging.FileHandler(path)
+    file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    pending: queue.Queue[logging.LogRecord] = queue.Queue()
+    handler = logging.handlers.QueueHandler(pending)
+    handler.setLevel(logging.INFO)
+    listener = logging.handlers.QueueListener(pending, file)
+    root = logging.getLogger("helpline")
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    listener.start()
+    try:
+        yield GatewayLog(path, pending)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        listener.stop()
+        file.close()
 
 
 @dataclass

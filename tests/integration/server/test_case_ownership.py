@@ -91,6 +91,7 @@ async def test_given_an_agent_when_logging_their_own_interaction_then_201_and_lo
 async def test_given_an_agent_when_logging_as_someone_else_or_another_agents_interaction_then_403(
     server: Server, http: aiohttp.ClientSession, world: dict[str, Any]
 ) -> None:
+    """... and staff or a CRM may name any agent, but only a configured one (400 naming agent_id)."""
     tokens, case, chat = world["tokens"], world["case"], world["chat"]
     await _until_logged(http, server, tokens["alice"], case, _activity(chat))
 
@@ -98,12 +99,48 @@ async def test_given_an_agent_when_logging_as_someone_else_or_another_agents_int
     bobs_claim = await _log(http, server, tokens["bob"], case, _activity(chat))
     no_interaction = await _log(http, server, tokens["bob"], case, _activity(None))
     by_supervisor = await _log(http, server, tokens["sam"], case, _activity(chat, agent_id="alice"))
+    by_crm = await _log(http, server, tokens["crm"], case, _activity(chat, agent_id="bob"))
+    no_agents = {
+        (who, named): await _log(http, server, tokens[who], case, _activity(chat, agent_id=named))
+        for who, named in [("sam", "nobody"), ("ada", "sam"), ("crm", "ghost-7"), ("crm", "")]
+    }
+    async with http.get(f"{server.base}/api/v1/cases/{case}/activities", headers=bearer(tokens["sam"])) as r:
+        named = [a["agent_id"] for a in (await r.json())["items"]]
 
     assert (as_bob[0], as_bob[1]["error_id"]) == (403, "not_yourself")
     assert (bobs_claim[0], bobs_claim[1]["error_id"]) == (403, "not_your_interaction")
     assert no_interaction[0] == 400
     assert no_interaction[1]["details"]["errors"][0]["field"] == "interaction_id"
     assert by_supervisor[0] == 201
+    assert by_crm[0] == 201
+    for (who, agent), (status, answer) in no_agents.items():
+        assert status == 400, (who, agent, answer)
+        assert [e["field"] for e in answer["details"]["errors"]] == ["agent_id"], (who, agent, answer)
+    assert set(named) == {"alice", "bob"}
+
+
+async def test_given_an_interaction_alice_transferred_when_she_logs_it_afterwards_then_201(
+    server: Server, http: aiohttp.ClientSession, world: dict[str, Any]
+) -> None:
+    """A transfer ends her interaction (the next agent gets a new one): it stays one she handled."""
+    tokens, case, chat = world["tokens"], world["case"], world["chat"]
+    async with asyncio.timeout(10):  # the accept reaches the routing server's view a moment later
+        while True:
+            async with http.post(
+                f"{server.base}/api/v1/interactions/{chat}/end",
+                json={"reason": "transferred"},
+                headers=bearer(tokens["alice"]),
+            ) as r:
+                if r.status == 200:
+                    break
+            await asyncio.sleep(0.1)
+
+    status, answer = await _until_logged(http, server, tokens["alice"], case, _activity(chat))
+    bobs_claim = await _log(http, server, tokens["bob"], case, _activity(chat))
+
+    assert status == 201, answer
+    assert [a["agent_id"] for a in answer["items"] if a["interaction_id"] == chat] == ["alice"]
+    assert (bobs_claim[0], bobs_claim[1]["error_id"]) == (403, "not_your_interaction")
 
 
 async def test_given_bad_ids_links_and_numbers_when_logged_then_400_names_the_field_and_nothing_is_stored(

@@ -1,21 +1,26 @@
-"""Transcripts over REST: one call's, and the search supervisors use (issue 13, item 1)."""
+"""Transcripts over REST: one call's, and the search supervisors use (issue 13, item 1); each test runs on
+transcripts in clear and on transcripts sealed at rest (a recordings key configured)."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
 import pytest
+import yaml
 
 from gateway.speech import TRANSCRIPT_FILE, transcript_document
 from gateway.speech._dialogue import Leg, Word, build_transcript
 from gateway.storage import Database, InteractionRecord
+from gateway.voice import RecordingsAtRest
 
-from .conftest import Server, login, start_server, stop_server
+from .conftest import DEMO, Server, login, start_server, stop_server
 
 
 def words(text: str, start: float) -> tuple[Word, ...]:
@@ -33,9 +38,22 @@ async def handled(db: Path, agents: dict[str, str]) -> None:
     await database.close()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def _sealing_config(folder: Path) -> tuple[Path, bytes]:
+    """The demo configuration with a recordings key: transcripts are kept sealed."""
+    key = secrets.token_bytes(32)
+    (folder / "recordings.key").write_text(base64.b64encode(key).decode(), encoding="ascii")
+    demo = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
+    demo["server"]["recordings"] = {"encryption_key_file": "recordings.key"}
+    config = folder / "helpline.yaml"
+    config.write_text(yaml.safe_dump(demo, sort_keys=False), encoding="utf-8")
+    return config, key
+
+
+@pytest.fixture(scope="module", params=["in clear", "sealed"])
+def server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("transcripts")
+    config, key = _sealing_config(tmp) if request.param == "sealed" else (DEMO, None)
+    at_rest = RecordingsAtRest(key)  # what the transcription service writes with
     caller = Leg("caller", words("주문 을 취소 하고 싶어요 카드 는 일 이 삼 사 오", 0.5), ((0.5, 6.0),), 9.0)
     agent = Leg("agent", words("네 확인 하겠습니다", 6.5), ((6.5, 8.0),), 9.0)
     transcript = build_transcript([caller, agent], {"cancel": ["취소"]})
@@ -43,9 +61,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         folder = tmp / "data" / "recordings" / "2026" / "03" / "02" / iid
         folder.mkdir(parents=True)
         document = transcript_document(iid, "support", transcript)
-        (folder / TRANSCRIPT_FILE).write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+        kept = at_rest.write(folder / TRANSCRIPT_FILE, json.dumps(document, ensure_ascii=False).encode())
+        assert (kept.name == TRANSCRIPT_FILE) == (key is None)
+        assert (b"support" in kept.read_bytes()) == (key is None)
     asyncio.run(handled(tmp / "data" / "helpline.db", {"call-1": "alice", "call-3": "bob"}))
-    srv = start_server(tmp)
+    srv = start_server(tmp, config=config)
     yield srv
     stop_server(srv)
 

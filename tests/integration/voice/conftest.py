@@ -311,7 +311,21 @@ def _always_open(_hours: str, _now: datetime) -> bool:
 # --- SIPp as the caller -----------------------------------------------------------------------------
 
 Step = tuple[str, str | int]
-"""("pause", ms) | ("dtmf", digit)."""
+"""("pause", ms) | ("dtmf", digit) | ("hung_up_on", ms): the far end's BYE within ms, answered (the end)."""
+
+_BYE_ANSWERED = """  <recv request="BYE" timeout="{ms}"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]>
+  </send>
+  <nop next="hung_up_on"/>"""
 
 
 @dataclass
@@ -326,6 +340,8 @@ class Caller:
         for kind, value in steps:
             if kind == "pause":
                 body.append(f'  <pause milliseconds="{value}"/>')
+            elif kind == "hung_up_on":
+                body.append(_BYE_ANSWERED.format(ms=value))
             else:
                 name = {"#": "pound", "*": "star"}.get(str(value), str(value))
                 pcap = self.pcap_dir / f"dtmf_2833_{name}.pcap"

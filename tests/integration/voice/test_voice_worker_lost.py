@@ -1,5 +1,5 @@
-"""A media worker dies in the middle of a connected call: the interaction ends as `media_worker_lost`
-and the agent is free for the next call after wrap-up."""
+"""A media worker dies under a call: a connected call ends as `media_worker_lost`; a queued caller leaves the
+queue for the same reason, which the metrics do not count as the customer abandoning."""
 
 from __future__ import annotations
 
@@ -9,8 +9,12 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
+import yaml
+
 from gateway.acd import EventType
-from tests.integration.voice.conftest import Caller
+from gateway.analytics import engine_for
+from gateway.config import parse_config
+from tests.integration.voice.conftest import CONFIG, Caller
 
 
 async def test_given_a_connected_call_when_its_worker_dies_then_the_interaction_ends_as_worker_lost(
@@ -38,3 +42,34 @@ async def test_given_a_connected_call_when_its_worker_dies_then_the_interaction_
     assert ended.data["reason"] == "media_worker_lost"
     record = await gateway.db.get_interaction(assigned.interaction_id or "")
     assert record is not None and record.outcome == "media_worker_lost"
+
+
+async def test_given_a_queued_caller_when_their_worker_dies_then_the_call_leaves_as_lost_not_abandoned(
+    start_phone: Callable[..., Any], start_gateway: Callable[..., Any], caller: Caller
+) -> None:
+    phone = await start_phone(answer=[])
+    gateway = await start_gateway(phone)  # no agent is available: the caller waits in `support`
+    sipp = await caller.start(
+        gateway.port, [("pause", 1500), ("dtmf", "2"), ("pause", 30000)], max_seconds=40
+    )
+    try:
+        [queued] = await gateway.wait_for(EventType.QUEUED)
+        pid = gateway.pool.status()[0].pid
+        assert pid is not None
+
+        os.kill(pid, signal.SIGKILL)
+        [exited] = await gateway.wait_for(EventType.EXITED)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            sipp.kill()
+        await sipp.wait()
+    # The metrics engine folds the same events the wallboard, REST and reports read.
+    engine = engine_for(parse_config(yaml.safe_load(CONFIG)))
+    for event in gateway.events:
+        engine.apply(event)
+    figures = engine.queue("support", exited.at)
+
+    assert exited.interaction_id == queued.interaction_id
+    assert (exited.data["reason"], exited.data["kind"]) == ("media_worker_lost", "disconnect")
+    assert gateway.of(EventType.ABANDONED) == []
+    assert (figures.abandoned, figures.exited) == (0, 1)

@@ -172,6 +172,20 @@ def test_given_offered_call_when_caller_hangs_up_then_agent_is_freed_for_the_nex
     assert router.queue_snapshot("support").abandoned == 1
 
 
+def test_given_offered_call_when_its_media_worker_is_lost_then_it_exits_not_abandoned_and_agent_is_free() -> (
+    None
+):
+    router = make_router([queue("support")], [agent("a")], available=["a"])
+    router.enqueue(call("c1"), T0 + 10)
+    router.enqueue(call("c2"), T0 + 11)
+    events = router.drop("c1", "media_worker_lost", T0 + 12)
+    assert types(events) == [EventType.OFFER_REVOKED, EventType.EXITED, EventType.OFFERED]
+    assert events[1].data == {"queue": "support", "kind": "disconnect", "reason": "media_worker_lost"}
+    assert router.interaction("c1").end_reason == "media_worker_lost:disconnect"  # type: ignore[union-attr]
+    assert offers(events) == [("c2", "a")]
+    assert router.queue_snapshot("support").abandoned == 0
+
+
 def test_given_waiting_call_when_caller_hangs_up_then_it_leaves_the_queue() -> None:
     router = make_router([queue("support")], [agent("a")])
     router.enqueue(call("c1"), T0 + 10)

@@ -52,7 +52,7 @@ async def client(crm: BuiltinCrm, dialer: Dialer, database: Database) -> AsyncIt
         )
     app = web.Application(middlewares=[error_middleware_for(ERRORS)])
     app[TOKENS] = TOKENS_SERVICE
-    for route in routes(crm, CtiService(crm, dialer=dialer), interactions=database):
+    for route in routes(crm, CtiService(crm, dialer=dialer), interactions=database, agents={"alice"}):
         app.router.add_route(route.method, route.path, guard(route.handler, route.roles or ()))
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
@@ -196,7 +196,7 @@ async def test_given_no_dialer_when_an_agent_clicks_to_dial_then_503_dial_unavai
     app = web.Application(middlewares=[error_middleware_for(ERRORS)])
     app[TOKENS] = TOKENS_SERVICE
     # a gateway without a SIP front wires no dialer
-    for route in routes(crm, CtiService(crm), interactions=database):
+    for route in routes(crm, CtiService(crm), interactions=database, agents={"alice"}):
         app.router.add_route(route.method, route.path, guard(route.handler, route.roles or ()))
     async with TestClient(TestServer(app)) as client:
         response = await client.post(

@@ -105,7 +105,8 @@ async def test_given_a_recorded_call_when_filed_then_its_transcript_lands_beside
             info = replace(info, path=await asyncio.to_thread(at_rest.keep, info.path))
             assert info.path.name.endswith(SEALED_SUFFIX) == sealed
             await sink.save(info)
-        stored_path = folder / TRANSCRIPT_FILE
+        # sealed like the recordings when a key is configured, and never in clear on disk
+        stored_path = folder / (TRANSCRIPT_FILE + SEALED_SUFFIX if sealed else TRANSCRIPT_FILE)
         deadline = asyncio.get_running_loop().time() + 500
         while not await asyncio.to_thread(stored_path.is_file):
             assert asyncio.get_running_loop().time() < deadline, "no transcript within 500 s"
@@ -114,7 +115,9 @@ async def test_given_a_recorded_call_when_filed_then_its_transcript_lands_beside
     finally:
         await service.stop()
         await database.close()
-    stored = json.loads(stored_path.read_text(encoding="utf-8"))
+    assert sorted(p.name for p in folder.glob("transcript*")) == [stored_path.name]
+    assert (b"support" in stored_path.read_bytes()) == (not sealed)
+    stored = json.loads(at_rest.read(stored_path).decode("utf-8"))
     assert stored["interaction_id"] == "i-1" and stored["queue"] == "support"
     talk = {s["speaker"]: s["talk_seconds"] for s in stored["sides"]}
     for speaker in ("caller", "agent"):
