@@ -3,8 +3,9 @@
 Digits barge in on a `collect` or `menu` prompt; the time-out runs from the prompt's end and again
 from each digit. A sensitive `collect` stops the caller's recorder for its duration (the gap becomes
 silence when the recording is assembled). Speech prompts render in the background: the prompt starts
-when `PromptReady` arrives. A menu with `speech:` keywords also listens when a speech recogniser is
-given (and its model loaded): the caller's first words barge in, and what was heard chooses the option.
+when `PromptReady` arrives. A menu with `speech:` keywords, or a `collect` with `speech:` (keywords, or
+`digits`), also listens when a speech recogniser is given (and its model loaded): the caller's first
+words barge in, and what was heard is the input (an option, a value, the digits said).
 """
 
 from __future__ import annotations
