@@ -273,6 +273,7 @@ class FlowRun:
             collect.timeout_seconds,
             sensitive=collect.sensitive,
             speech=tuple(word for spoken in collect.speech + collect.spoken_digits for word in spoken.words),
+            number=bool(collect.spoken_digits),
         )
         for attempt in range(collect.retries + 1):
             if attempt and collect.invalid_prompt is not None:

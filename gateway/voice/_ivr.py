@@ -202,7 +202,7 @@ class IvrDriver:
         session.listening = listen_id
         started = time.time()
         await self._media.listen(session, path)
-        await listener.listen(listen_id, path, action.speech, started)
+        await listener.listen(listen_id, path, action.speech, started, number=action.number)
 
     async def _stop_listening(self, session: Session) -> None:
         listen_id, session.listening = session.listening, None
