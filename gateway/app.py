@@ -54,7 +54,7 @@ from gateway.cti import CrmDesk, answer_lookup_by
 from gateway.cti import http as cti_http
 from gateway.health import Check, HealthService, database_check, redis_check, sip_check
 from gateway.health import http as health_http
-from gateway.ivr import Menu
+from gateway.ivr import takes_speech
 from gateway.logs import configure_logging, hide_in_logs
 from gateway.metrics import Metrics
 from gateway.panel import add_routes as add_panel_routes
@@ -348,7 +348,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
     sip = _sip_front(config, settings) if settings.sip_enabled else None
     voices: list[VoiceService] = []
     transcribers: list[TranscriptionService] = []  # one when speech is on (known once the loop runs)
-    listeners: list[LiveRecogniser] = []  # one when speech is on and a menu takes `speech:` keywords
+    listeners: list[LiveRecogniser] = []  # one when speech is on and some IVR step listens
 
     def voice() -> VoiceService | None:
         return voices[0] if voices else None
@@ -463,7 +463,7 @@ def build_app(config: Config, settings: Settings) -> web.Application:
             )
             await transcriber.start()
             transcribers.append(transcriber)
-        if speech.model_dir is not None and sip is not None and _menus_take_speech(config):
+        if speech.model_dir is not None and sip is not None and takes_speech(parsed_flows(config)):
             # the model loads in the background; until it has, menus take DTMF only
             listener = LiveRecogniser(
                 model_dir=speech.model_dir, hearing=Hearing(confidence=config.speech.menu_confidence)
@@ -523,16 +523,6 @@ async def _collecting(app: web.Application) -> AsyncIterator[None]:
     collector.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await collector
-
-
-def _menus_take_speech(config: Config) -> bool:
-    return any(
-        option.speech
-        for flow in parsed_flows(config).values()
-        for step in flow.steps
-        if isinstance(step.verb, Menu)
-        for option in step.verb.options
-    )
 
 
 async def _announce_speech(config: Config, settings: Settings) -> SpeechStatus:

@@ -22,6 +22,7 @@ def flow_problems(config: Config) -> Iterable[ConfigProblem]:
             queues={q.id for q in config.queues},
             business_hours={b.id for b in config.business_hours},
             path="flows",
+            language=config.speech.language,
         )
     except FlowValidationError as exc:
         return [ConfigProblem(e.path, e.message) for e in exc.errors]
@@ -39,4 +40,5 @@ def parsed_flows(config: Config) -> dict[str, Flow]:
         queues={q.id for q in config.queues},
         business_hours={b.id for b in config.business_hours},
         path="flows",
+        language=config.speech.language,
     )

@@ -34,6 +34,8 @@ Durations are in seconds. Queue and business-hours names must exist in the confi
                     timeout: 10, retries: 2, sensitive: true, on_failure: main.front_desk}
         - collect: {attribute: confirmed, prompt: "Your last bill? Say yes or no, or press 1 or 2",
                     max_length: 1, speech: {'1': [yes, yeah], '2': no}}   # never with sensitive: true
+        - collect: {attribute: order, prompt: "Your order number: key it or say it", min_length: 6,
+                    max_length: 6, speech: digits}   # said digit by digit in speech.language's words
         - set: {reason: billing}
         - queue: {queue: billing, priority: 5, skills: [billing, {skill: english, min_level: 2}],
                   announcements: {position: true, estimated_wait: true, every: 60},
@@ -72,6 +74,7 @@ from gateway.ivr._actions import (
     TransferFailed,
 )
 from gateway.ivr._conditions import IsOpen
+from gateway.ivr._digit_words import DIGIT_WORDS, digit_words, digits_said
 from gateway.ivr._interpreter import FlowRun
 from gateway.ivr._model import (
     HANGUP,
@@ -104,6 +107,7 @@ from gateway.ivr._model import (
     Transfer,
     Verb,
     Voicemail,
+    takes_speech,
 )
 from gateway.ivr._parse import VERBS, parse_flows
 from gateway.ivr.errors import (
@@ -117,6 +121,7 @@ from gateway.ivr.errors import (
 )
 
 __all__ = [
+    "DIGIT_WORDS",
     "HANGUP",
     "NEXT",
     "REPEAT",
@@ -177,5 +182,8 @@ __all__ = [
     "UnknownFlowError",
     "Verb",
     "Voicemail",
+    "digit_words",
+    "digits_said",
     "parse_flows",
+    "takes_speech",
 ]

@@ -42,6 +42,7 @@ class CollectDigits:
     """Play `prompt` (DTMF barges in), then gather digits; answered by DigitsCollected or NoInput.
 
     `speech` lists keywords a recogniser may listen for; a match is answered by SpeechRecognized.
+    `number`: they are digit words and the caller says a number (pauses between groups of digits).
     """
 
     prompt: Prompt
@@ -51,6 +52,7 @@ class CollectDigits:
     timeout_seconds: float
     sensitive: bool = False
     speech: tuple[str, ...] = ()
+    number: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ from gateway.ivr._actions import (
     TransferFailed,
 )
 from gateway.ivr._conditions import IsOpen, holds
+from gateway.ivr._digit_words import digits_said
 from gateway.ivr._model import (
     HANGUP,
     NEXT,
@@ -271,7 +272,8 @@ class FlowRun:
             collect.terminator,
             collect.timeout_seconds,
             sensitive=collect.sensitive,
-            speech=tuple(word for spoken in collect.speech for word in spoken.words),
+            speech=tuple(word for spoken in collect.speech + collect.spoken_digits for word in spoken.words),
+            number=bool(collect.spoken_digits),
         )
         for attempt in range(collect.retries + 1):
             if attempt and collect.invalid_prompt is not None:
@@ -370,6 +372,9 @@ def _said(keyword: str, text: str) -> bool:
 
 
 def _entry(collect: Collect, reply: Input) -> str:
+    if isinstance(reply, SpeechRecognized) and collect.spoken_digits:
+        words = {spoken.value: spoken.words for spoken in collect.spoken_digits}
+        return digits_said(words, reply.text)
     if isinstance(reply, SpeechRecognized):
         return _spoken(collect.speech, reply.text.lower())
     digits = _heard(reply)

@@ -6,6 +6,7 @@ Values only: built once by `parse_flows` from the configuration, read by `FlowRu
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -42,6 +43,7 @@ __all__ = [
     "Transfer",
     "Verb",
     "Voicemail",
+    "takes_speech",
 ]
 
 
@@ -136,6 +138,8 @@ class Collect:
     on_failure: Target = HANGUP
     invalid_prompt: Prompt | None = None
     speech: tuple[SpokenValue, ...] = ()  # heard once speech recognition is on (never when sensitive)
+    # `speech: digits`: each digit's words in the configured language; the caller may say the number
+    spoken_digits: tuple[SpokenValue, ...] = ()
 
 
 class Operator(StrEnum):
@@ -276,3 +280,14 @@ class Flow:
             if step.label == label:
                 return index
         raise KeyError(f"flow {self.name!r} has no step labelled {label!r}")
+
+
+def takes_speech(flows: Mapping[str, Flow]) -> bool:
+    """Some step listens to the caller: a menu option with keywords, or a `collect` of spoken values or
+    digits. Without one, speech recognition need not run for the IVR."""
+    for verb in (step.verb for flow in flows.values() for step in flow.steps):
+        if isinstance(verb, Menu) and any(option.speech for option in verb.options):
+            return True
+        if isinstance(verb, Collect) and (verb.speech or verb.spoken_digits):
+            return True
+    return False

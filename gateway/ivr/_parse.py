@@ -43,18 +43,25 @@ VERBS: Mapping[str, VerbParser] = {
 
 
 def parse_flows(
-    raw: object, *, queues: Set[str], business_hours: Set[str], path: str = "flows"
+    raw: object,
+    *,
+    queues: Set[str],
+    business_hours: Set[str],
+    path: str = "flows",
+    language: str = "en",
 ) -> dict[str, Flow]:
     """Every flow in `raw` (flow name -> list of steps), or FlowValidationError listing every problem.
 
     `queues` and `business_hours` are the names the configuration defines; steps may only use those.
+    `language` is what callers speak (`speech.language`): a `collect` with `speech: digits` hears its
+    digit words.
     """
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
         message = f"expected a mapping of flow name to a list of steps, got {describe(raw)}"
         raise FlowValidationError([FlowError(path, message)])
-    scope = Scope(TargetTable(_labels(raw)), queues, business_hours)
+    scope = Scope(TargetTable(_labels(raw)), queues, business_hours, language)
     flows: dict[str, Flow] = {}
     for name, steps in raw.items():
         flow = _flow(scope, name, steps, child(path, name))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from gateway.ivr._digit_words import DIGIT_WORDS, digit_words
 from gateway.ivr._model import (
     HANGUP,
     Collect,
@@ -184,6 +185,7 @@ def _keywords(scope: Scope, value: object, path: str) -> tuple[str, ...]:
     return tuple(w.strip().lower() for w in words)
 
 
+_DIGITS = "digits"  # `speech: digits`
 _COLLECT_KEYS = (
     "attribute",
     "prompt",
@@ -206,6 +208,7 @@ def parse_collect(scope: Scope, value: object, path: str) -> Collect | None:
         return None
     attribute = _writable(scope, props.get("attribute"), props.path("attribute"))
     prompt = _optional_prompt(scope, props, "prompt")
+    speech = props.get("speech")
     min_length = props.integer("min_length", 1, minimum=1, maximum=64)
     max_length = props.integer("max_length", max(20, min_length), minimum=1, maximum=64)
     if min_length > max_length:
@@ -223,9 +226,10 @@ def parse_collect(scope: Scope, value: object, path: str) -> Collect | None:
         sensitive=props.flag("sensitive", False),
         on_failure=props.target("on_failure", HANGUP),
         invalid_prompt=_optional_prompt(scope, props, "invalid_prompt"),
-        speech=_spoken_values(scope, props.get("speech"), props.path("speech")),
+        speech=_spoken_values(scope, speech, props.path("speech")) if speech != _DIGITS else (),
+        spoken_digits=_spoken_digits(scope, props.path("speech")) if speech == _DIGITS else (),
     )
-    if collect.speech and collect.sensitive:
+    if speech is not None and collect.sensitive:
         scope.error(props.path("speech"), "a sensitive collect takes DTMF only (nothing it hears is kept)")
     return collect if attribute and prompt else None
 
@@ -235,7 +239,8 @@ def _spoken_values(scope: Scope, value: object, path: str) -> tuple[SpokenValue,
     if value is None:
         return ()
     if not isinstance(value, Mapping) or not value:
-        scope.error(path, f"expected a mapping of value to keywords, got {describe(value)}")
+        expected = f"expected {_DIGITS!r} or a mapping of value to keywords"
+        scope.error(path, f"{expected}, got {describe(value)}")
         return ()
     spoken = []
     for key, words in value.items():
@@ -246,6 +251,16 @@ def _spoken_values(scope: Scope, value: object, path: str) -> tuple[SpokenValue,
             continue
         spoken.append(SpokenValue(entry, _keywords(scope, words, where)))
     return tuple(spoken)
+
+
+def _spoken_digits(scope: Scope, path: str) -> tuple[SpokenValue, ...]:
+    """`speech: digits`: the number may be said, digit by digit, in the language callers speak."""
+    words = digit_words(scope.language)
+    if words is None:
+        known = ", ".join(sorted(DIGIT_WORDS))
+        scope.error(path, f"no digit words for speech.language {scope.language!r} (known: {known})")
+        return ()
+    return tuple(SpokenValue(digit, spoken) for digit, spoken in words.items())
 
 
 def _terminator(scope: Scope, props: Props) -> str | None:

@@ -60,11 +60,13 @@ def index(path: str, position: int) -> str:
 
 @dataclass(slots=True)
 class Scope:
-    """What a step is read against: known flows/labels, queues, business hours, and the error list."""
+    """What a step is read against: known flows/labels, queues, business hours, the language callers
+    speak (`speech.language`), and the error list."""
 
     targets: TargetTable
     queues: Set[str]
     business_hours: Set[str]
+    language: str = "en"
     flow: str = ""
     errors: list[FlowError] = field(default_factory=list)
 

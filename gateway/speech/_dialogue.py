@@ -7,38 +7,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from gateway.acd import JSON
+from gateway.ivr import DIGIT_WORDS
 
 __all__ = ["KeywordHit", "Leg", "SideFigures", "Transcript", "Turn", "Word", "build_transcript", "redact"]
 
 REDACTED = "[redacted]"
 MIN_DIGITS = 4  # a run this long may be a card, account or phone number
-_DIGIT_WORDS = frozenset(
-    [
-        "영",
-        "공",
-        "일",
-        "이",
-        "삼",
-        "사",
-        "오",
-        "육",
-        "륙",
-        "칠",
-        "팔",
-        "구",
-        "zero",
-        "oh",
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-    ]
-)
+# every language's digit words: a transcript may hold a number said in any of them
+_DIGIT_WORDS = frozenset(word for table in DIGIT_WORDS.values() for words in table.values() for word in words)
 _TURN_GAP = 1.0  # one speaker's segments closer than this are one turn
 
 

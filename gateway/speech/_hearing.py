@@ -3,8 +3,9 @@ Vosk grammar recogniser per listening menu, all sharing the one model this proce
 
 A media worker's recorder writes a WAV header and then the audio in small blocks as the conference clock
 ticks; an `Ear` reads what was appended since its last look. Speech is found by frame energy: its start
-is reported at once (barge-in), and after `end_silence` seconds of quiet the recogniser's final result
-is reported, keeping only words at or above the confidence threshold ("[unk]" when none is left).
+is reported at once (barge-in), and after `end_silence` seconds of quiet (`number_end_silence` for a
+number said digit by digit) the recogniser's final result is reported, each word under the confidence
+threshold as "[unk]" ("[unk]" alone when none is left).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from multiprocessing.queues import Queue
 from pathlib import Path
 from typing import Any, BinaryIO
 
-__all__ = ["Ear", "Hearing", "serve"]
+__all__ = ["Ear", "Hearing", "serve", "taken"]
 
 _FRAME_SECONDS = 0.02
 _POLL_SECONDS = 0.02
@@ -36,6 +37,7 @@ class Hearing:
     voice_dbfs: float = -42.0  # a 20 ms frame louder than this is voice
     start_frames: int = 3  # this many voiced frames in a row start speech (60 ms)
     end_silence: float = 0.6  # seconds of quiet that end an utterance
+    number_end_silence: float = 1.2  # ... of a number: a pause between groups of digits does not end it
     max_utterance: float = 8.0  # an utterance is cut here (a noisy line never ends one)
     max_listen: float = 120.0  # an ear nobody stopped is dropped after this long
 
@@ -44,11 +46,19 @@ class Ear:
     """One listening menu: the file it reads, the recogniser, and where the caller's speech is."""
 
     def __init__(
-        self, listen_id: str, path: Path, phrases: tuple[str, ...], started: float, hearing: Hearing
+        self,
+        listen_id: str,
+        path: Path,
+        phrases: tuple[str, ...],
+        started: float,
+        hearing: Hearing,
+        *,
+        number: bool = False,
     ) -> None:
         self.listen_id, self.path, self.started = listen_id, path, started
         self._grammar = json.dumps([*phrases, UNKNOWN], ensure_ascii=False)
         self._hearing = hearing
+        self._end_silence = hearing.number_end_silence if number else hearing.end_silence
         self._file: BinaryIO | None = None
         self._recogniser: Any = None
         self._rate = 0
@@ -123,21 +133,24 @@ class Ear:
             return []
         quiet = (self._frames - self._last_voiced) * _FRAME_SECONDS
         spoken = (self._frames - self._speech_from) * _FRAME_SECONDS
-        if quiet >= self._hearing.end_silence or spoken >= self._hearing.max_utterance:
+        if quiet >= self._end_silence or spoken >= self._hearing.max_utterance:
             return [self._result()]
         return []
 
     def _result(self) -> tuple[str, ...]:
         self.done = True
         words = json.loads(self._recogniser.FinalResult()).get("result", [])
-        kept = [
-            str(w["word"])
-            for w in words
-            if float(w.get("conf", 1.0)) >= self._hearing.confidence and w["word"] != UNKNOWN
-        ]
         ended = self.started + self._last_voiced * _FRAME_SECONDS
         scored = " ".join(f"{w['word']}:{float(w.get('conf', 1.0)):.2f}" for w in words)
-        return ("heard", self.listen_id, " ".join(kept) or UNKNOWN, repr(ended), scored)
+        return ("heard", self.listen_id, taken(words, self._hearing.confidence), repr(ended), scored)
+
+
+def taken(words: list[dict[str, Any]], confidence: float) -> str:
+    """What an utterance's words (Vosk's `result`) say at `confidence`: a word too unsure to take stays
+    in its place as "[unk]", so a number said digit by digit never comes out a digit shorter; "[unk]"
+    alone when no word is left."""
+    kept = [str(w["word"]) if float(w.get("conf", 1.0)) >= confidence else UNKNOWN for w in words]
+    return " ".join(kept) if any(word != UNKNOWN for word in kept) else UNKNOWN
 
 
 def _dbfs(frame: bytes) -> float:
@@ -149,7 +162,8 @@ def _dbfs(frame: bytes) -> float:
 
 
 def serve(model_dir: str, hearing: Hearing, commands: Queue[Any], reports: Queue[Any]) -> None:
-    """The process's main loop: `("listen", id, path, phrases, started)`, `("stop", id)`, `None` to end."""
+    """The process's main loop: `("listen", id, path, phrases, started, number)`, `("stop", id)`, `None`
+    to end."""
     import vosk
 
     vosk.SetLogLevel(-2)  # not even warnings: a model without "[unk]" warns on every grammar built
@@ -188,8 +202,8 @@ def _listen(ear: Ear, model: Any) -> list[tuple[str, ...]]:
 
 def _obey(command: tuple[Any, ...], ears: dict[str, Ear], hearing: Hearing) -> None:
     if command[0] == "listen":
-        _, listen_id, path, phrases, started = command
-        ears[listen_id] = Ear(listen_id, Path(path), tuple(phrases), float(started), hearing)
+        _, listen_id, path, phrases, started, number = command
+        ears[listen_id] = Ear(listen_id, Path(path), tuple(phrases), float(started), hearing, number=number)
     elif command[0] == "stop":
         ear = ears.pop(command[1], None)
         if ear is not None:

@@ -112,9 +112,11 @@ class LiveRecogniser:
         path = self._paths.pop(listen_id, None)
         await self._send(("stop", listen_id, str(path or "")))
 
-    async def listen(self, listen_id: str, path: Path, phrases: tuple[str, ...], started: float) -> None:
+    async def listen(
+        self, listen_id: str, path: Path, phrases: tuple[str, ...], started: float, *, number: bool = False
+    ) -> None:
         self._paths[listen_id] = path
-        await self._send(("listen", listen_id, str(path), phrases, started))
+        await self._send(("listen", listen_id, str(path), phrases, started, number))
 
     def decided(self, latency: float) -> None:
         self.latencies.append(latency)

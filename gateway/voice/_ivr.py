@@ -3,8 +3,9 @@
 Digits barge in on a `collect` or `menu` prompt; the time-out runs from the prompt's end and again
 from each digit. A sensitive `collect` stops the caller's recorder for its duration (the gap becomes
 silence when the recording is assembled). Speech prompts render in the background: the prompt starts
-when `PromptReady` arrives. A menu with `speech:` keywords also listens when a speech recogniser is
-given (and its model loaded): the caller's first words barge in, and what was heard chooses the option.
+when `PromptReady` arrives. A menu with `speech:` keywords, or a `collect` with `speech:` (keywords, or
+`digits`), also listens when a speech recogniser is given (and its model loaded): the caller's first
+words barge in, and what was heard is the input (an option, a value, the digits said).
 """
 
 from __future__ import annotations
@@ -201,7 +202,7 @@ class IvrDriver:
         session.listening = listen_id
         started = time.time()
         await self._media.listen(session, path)
-        await listener.listen(listen_id, path, action.speech, started)
+        await listener.listen(listen_id, path, action.speech, started, number=action.number)
 
     async def _stop_listening(self, session: Session) -> None:
         listen_id, session.listening = session.listening, None

@@ -46,8 +46,11 @@ class SpeechListener(Protocol):
         """Where reports go; `post` is called on the event loop's thread."""
         ...
 
-    async def listen(self, listen_id: str, path: Path, phrases: tuple[str, ...], started: float) -> None:
-        """Recognise one of `phrases` in the audio written to `path` from wall-clock time `started`."""
+    async def listen(
+        self, listen_id: str, path: Path, phrases: tuple[str, ...], started: float, *, number: bool = False
+    ) -> None:
+        """Recognise one of `phrases` in the audio written to `path` from wall-clock time `started`;
+        `number`: the phrases are digit words, and a pause between groups of digits does not end it."""
         ...
 
     async def stop(self, listen_id: str) -> None:

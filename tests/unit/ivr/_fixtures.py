@@ -1,4 +1,5 @@
-"""Loading the good/ and bad/ flow fixtures: `flows:` plus the `queues:`/`business_hours:` names they use."""
+"""Loading the good/ and bad/ flow fixtures: `flows:` plus the `queues:`/`business_hours:` names they use
+and the `language:` callers speak (`speech.language`, default en)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ def parse_file(path: Path) -> dict[str, Flow]:
         document["flows"],
         queues=set(document.get("queues") or ()),
         business_hours=set(document.get("business_hours") or ()),
+        language=document.get("language", "en"),
     )
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from gateway.acd.specs import SkillRequirement
 from gateway.ivr import (
+    DIGIT_WORDS,
     Action,
     CallerHungUp,
     CollectDigits,
@@ -485,7 +486,7 @@ def _yes_no() -> FlowRun:
 def test_given_a_spoken_yes_no_collect_when_the_caller_says_yeah_then_the_value_is_1() -> None:
     run = _yes_no()
     ask = run.start()
-    assert isinstance(ask, CollectDigits) and ask.speech == ("yes", "yeah", "no")
+    assert isinstance(ask, CollectDigits) and ask.speech == ("yes", "yeah", "no") and not ask.number
 
     run.feed(SpeechRecognized("yeah"))
 
@@ -503,3 +504,73 @@ def test_given_a_spoken_collect_when_the_caller_says_no_keyword_then_it_asks_aga
 
     assert run.attributes["confirmed"] == "2"
     assert [(h.event, h.value) for h in run.history] == [("rejected", "[unk]"), ("collected", "2")]
+
+
+ACCOUNT = {
+    "main": [
+        {
+            "collect": {
+                "attribute": "account",
+                "prompt": "Your account number: key it, or say it digit by digit.",
+                "min_length": 4,
+                "max_length": 6,
+                "retries": 2,
+                "invalid_prompt": "Sorry.",
+                "speech": "digits",
+            }
+        },
+        {"set": {"asked": "yes"}},
+    ]
+}
+
+
+def _account(language: str = "ko") -> FlowRun:
+    flows = parse_flows(ACCOUNT, queues=set(), business_hours=set(), language=language)
+    return FlowRun(flows, "main", caller=CALLER, now=NOW, is_open=Hours())
+
+
+def test_given_a_spoken_digits_collect_then_the_recogniser_listens_for_the_languages_digit_words() -> None:
+    ask = _account("ko").start()
+
+    assert isinstance(ask, CollectDigits) and ask.number  # a pause between groups of digits is no end
+    assert {"영", "공", "일", "하나", "구", "아홉"} <= set(ask.speech)
+    assert len(ask.speech) == sum(len(words) for words in DIGIT_WORDS["ko"].values())
+    english = _account("en-us").start()
+    assert isinstance(english, CollectDigits) and "oh" in english.speech and "영" not in english.speech
+
+
+def test_given_a_spoken_digits_collect_when_the_caller_says_a_number_then_it_is_the_attribute() -> None:
+    run = _account()
+    run.start()
+
+    run.feed(SpeechRecognized("여덟 넷 여섯 셋 공"))
+
+    assert run.attributes["account"] == "84630"
+    assert [(h.event, h.value) for h in run.history] == [("collected", "84630")]
+
+
+def test_given_a_spoken_digits_collect_when_too_few_or_unsure_digits_are_said_then_it_asks_again() -> None:
+    run = _account()
+    run.start()
+
+    assert run.feed(SpeechRecognized("여덟 넷")) == Say("Sorry.")  # min_length 4
+    run.feed(MediaDone())
+    assert run.feed(SpeechRecognized("여덟 [unk] 여섯 셋 둘")) == Say("Sorry.")  # a digit not understood
+    run.feed(MediaDone())
+    assert run.feed(SpeechRecognized("일 이 삼 사 오 육 칠")) == Hangup("collect_failed")  # max_length 6
+
+    assert "account" not in run.attributes
+    assert [(h.event, h.value) for h in run.history] == [
+        ("rejected", "84"),
+        ("rejected", "여덟 [unk] 여섯 셋 둘"),
+        ("rejected", "1234567"),
+    ]
+
+
+def test_given_a_spoken_digits_collect_when_the_caller_keys_the_number_then_dtmf_still_counts() -> None:
+    run = _account()
+    run.start()
+
+    run.feed(DigitsCollected("2468#"))
+
+    assert run.attributes["account"] == "2468"

@@ -20,6 +20,7 @@ from gateway.ivr import (
     TargetKind,
     Transfer,
     parse_flows,
+    takes_speech,
 )
 from tests.unit.ivr._fixtures import BAD, GOOD, expectations, load, parse_file
 
@@ -164,3 +165,25 @@ def test_given_invalid_sip_uri_when_parsed_then_it_is_rejected(uri: str) -> None
     assert [e.message for e in caught.value.errors] == [
         f"invalid SIP URI {uri!r}: expected sip:user@host[:port] or sips:..."
     ]
+
+
+@pytest.mark.parametrize(
+    ("step", "listens"),
+    [
+        (
+            {"menu": {"prompt": "1 or 2", "options": {"1": "next", "2": {"goto": "next", "speech": "help"}}}},
+            True,
+        ),
+        ({"menu": {"prompt": "1 or 2", "options": {"1": "next", "2": "next"}}}, False),
+        ({"collect": {"attribute": "ok", "prompt": "Yes?", "speech": {"1": ["yes"]}}}, True),
+        ({"collect": {"attribute": "account", "prompt": "Account?", "speech": "digits"}}, True),
+        ({"collect": {"attribute": "account", "prompt": "Account?"}}, False),
+    ],
+)
+def test_given_a_flow_when_asked_whether_it_takes_speech_then_steps_that_listen_say_so(
+    step: dict[str, object], listens: bool
+) -> None:
+    # the gateway starts the live recogniser only for flows that listen
+    flows = parse_flows({"main": [step, "hangup"]}, queues=set(), business_hours=set())
+
+    assert takes_speech(flows) is listens

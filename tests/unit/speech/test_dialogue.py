@@ -58,6 +58,8 @@ def test_given_keyword_categories_when_spoken_then_each_hit_has_its_speaker_and_
         ("one two three four five", "[redacted]"),
         ("room 12 floor 3", "room 12 floor 3"),  # short runs are not numbers worth hiding
         ("이 일 은 중요 해요", "이 일 은 중요 해요"),  # Korean words that are also digits, but only two
+        ("번호 는 여덟 넷 공 이 예요", "번호 는 [redacted] 예요"),  # native and Sino-Korean digits mixed
+        ("four oh seven two", "[redacted]"),
     ],
 )
 def test_given_digit_runs_when_redacted_then_only_runs_of_four_digits_or_more_go(

