@@ -7,8 +7,9 @@ per skill):
 - CPU, in this process: one script of routing commands replayed in separate passes, each timed as a whole
   on the thread's CPU clock (medians of `--runs`): the router alone; the metrics engine
   (`gateway.analytics.StatsFeed`) folding the batches; the console's work on the production road
-  (`Board.touched` per batch, the board's figures of what they touched once per `--window` of simulated
-  time, the waiting work from the routing server's `WaitingWork`).
+  (`Board.changes`: the board's rows of what the engine recorded as changed, once per `--window` of
+  simulated time, the waiting work from the routing server's `WaitingWork`). With the gateway's own
+  collector settings (`gateway.collector`), so CPython's full collections do not land inside the spans.
 - Browser: a gateway started on the same configuration (`helpline serve --no-sip`), one supervisor's
   console at `/supervisor` in headless Chromium, and REST traffic (new chats, presence changes) at about
   `--events-per-second` routing events for `--seconds`. For every change the console draws, the time from
@@ -41,6 +42,7 @@ from playwright.async_api import Page, async_playwright
 from gateway.acd import Channel, Event, NewInteraction, Presence, Router, WorkBrief
 from gateway.acd_server import WaitingWork
 from gateway.analytics import StatsFeed, engine_for
+from gateway.collector import tune_collector
 from gateway.config import Config, agent_specs, parse_config, queue_specs
 from gateway.supervisor import Board
 
@@ -521,6 +523,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.agents < 1 or args.queues < 1 or args.events_per_second <= 0 or args.seconds <= 0:
         parser.error("--agents, --queues, --events-per-second and --seconds must be > 0")
+    tune_collector()  # the gateway's collector: full collections on its timer, not inside the spans timed
     raw = write_config(args.agents, args.queues)
     report: dict[str, Any] = {
         "agents": args.agents,

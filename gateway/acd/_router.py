@@ -325,8 +325,11 @@ class Router:
 
     def agent_work(self, agent_id: str) -> list[WorkBrief]:
         """The agent's work, offered then assigned (each by id), as `agent(id)` lists it."""
+        held = self._agent(agent_id).work
+        if not held:
+            return []
         interactions = self._state.interactions
-        work = [interactions[x] for x in sorted(self._agent(agent_id).work)]
+        work = [interactions[x] for x in sorted(held)]
         return [i.brief() for i in work if i.state is _IS_OFFERED] + [
             i.brief() for i in work if i.state is not _IS_OFFERED
         ]

@@ -54,5 +54,7 @@ class WaitingWork:
 
     def oldest(self, queue_id: str, limit: int) -> list[str]:
         """The `limit` oldest, oldest first."""
-        members = self._members.get(queue_id, {})
+        members = self._members.get(queue_id)
+        if not members:
+            return []
         return [iid for iid, _ in heapq.nsmallest(limit, members.items(), key=lambda m: (m[1], m[0]))]

@@ -24,7 +24,7 @@ from ._configured import engine_for, metrics_specs
 from ._engine import MetricsEngine
 from ._erlang import ErlangC, erlang_c, erlang_c_agents
 from ._feed import StatsFeed
-from ._figures import AgentFigures, Changes, QueueFigures, Snapshot, service_level
+from ._figures import AgentFigures, AgentLive, Changes, QueueFigures, QueueLive, Snapshot, service_level
 from ._ivr import IvrNodeFigures, IvrTotals
 from ._progress import ProgressBar
 from ._simulator import IntervalFigures, Simulation, SimulationResult
@@ -34,6 +34,7 @@ from .errors import AnalyticsError, BadPeriod, UnknownScope
 
 __all__ = [
     "AgentFigures",
+    "AgentLive",
     "AnalyticsError",
     "Arrival",
     "BadPeriod",
@@ -46,6 +47,7 @@ __all__ = [
     "MetricsEngine",
     "ProgressBar",
     "QueueFigures",
+    "QueueLive",
     "QueueLoad",
     "QueueMetricsSpec",
     "ServiceLevelDefinition",

@@ -14,7 +14,21 @@ from gateway.acd import JSON, Event, EventType
 
 from ._calendar import Granularity, Period, day_of, periods, zone
 from ._counters import BUCKET_SECONDS, AgentCounters, QueueCounters, bucket_of, spread, summed
-from ._figures import AgentFigures, Changes, QueueFigures, Snapshot, agent_figures, queue_figures
+from ._figures import (
+    AgentFigures,
+    AgentLive,
+    Changes,
+    QueueFigures,
+    QueueLive,
+    Snapshot,
+    abandonment,
+    agent_figures,
+    aht,
+    asa,
+    occupancy,
+    queue_figures,
+    service_level,
+)
 from ._ivr import IvrLedger, IvrNodeFigures, IvrTotals
 from ._ledger import Agent, Closing, Scope, Waiting, Work, spend
 from ._specs import QueueMetricsSpec, ServiceLevelSpec
@@ -23,6 +37,8 @@ from .errors import UnknownScope
 __all__ = ["MetricsEngine"]
 
 _DEFAULT_SL = ServiceLevelSpec()
+_NO_QUEUE_COUNTS = QueueCounters()  # read, never added to: what a queue has counted in a period without any
+_NO_AGENT_COUNTS = AgentCounters()
 
 
 def _text(data: Mapping[str, JSON], key: str) -> str | None:
@@ -484,6 +500,56 @@ class MetricsEngine:
             presence_reason=agent.reason,
             since=agent.entered,
             work=tuple(agent.work),
+        )
+
+    def queue_live(self, queue_id: str, now: float) -> QueueLive:
+        """`queue(queue_id, now)` and `queue_interval(queue_id, now)` in the few figures a live view shows."""
+        scope = self._queues.get(queue_id)
+        if scope is None:
+            raise UnknownScope("queue", queue_id)
+        c = scope.days.get(self._day_of(now)) or _NO_QUEUE_COUNTS
+        start = bucket_of(now)
+        b = scope.buckets.get(start) or _NO_QUEUE_COUNTS
+        spec = self._sl(queue_id)
+        sl = service_level(c, spec)
+        waiting = self._waiting.get(queue_id)
+        oldest = waiting.oldest() if waiting is not None else None
+        return QueueLive(
+            len(waiting.since) if waiting is not None else 0,
+            None if oldest is None else now - oldest,
+            self.agents_by_state(queue_id),
+            c.offered,
+            c.answered,
+            c.abandoned,
+            sl,
+            None if sl is None else sl >= spec.target_percent,
+            asa(c),
+            aht(c),
+            abandonment(c),
+            start,
+            b.offered,
+            service_level(b, spec),
+            b.longest_wait,
+        )
+
+    def agent_live(self, agent_id: str, now: float) -> AgentLive:
+        """`agent(agent_id, now)` in the few figures a live view shows."""
+        agent = self._agents.get(agent_id)
+        if agent is None:
+            raise UnknownScope("agent", agent_id)
+        day = self.today(now)
+        scope = self._agent_scopes.get(agent_id)
+        c = (scope.days.get(day[0]) if scope is not None else None) or _NO_AGENT_COUNTS
+        busy, wrap_up, idle = c.busy_seconds, c.wrap_up_seconds, c.idle_seconds
+        if agent.since is not None and min(now, day[1]) > max(agent.since, day[0]):
+            still = self._open(AgentCounters(), agent, day, now)  # the state the agent is still in
+            busy, wrap_up, idle = (
+                busy + still.busy_seconds,
+                wrap_up + still.wrap_up_seconds,
+                idle + still.idle_seconds,
+            )
+        return AgentLive(
+            agent.state, agent.reason, agent.entered, c.handled, aht(c), occupancy(busy + wrap_up, idle)
         )
 
     def snapshot(self, now: float) -> Snapshot:

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 from ._counters import AgentCounters, QueueCounters
 from ._specs import ServiceLevelDefinition, ServiceLevelSpec
 
-__all__ = ["AgentFigures", "Changes", "QueueFigures", "Snapshot", "service_level"]
+__all__ = ["AgentFigures", "AgentLive", "Changes", "QueueFigures", "QueueLive", "Snapshot", "service_level"]
 
 _D = ServiceLevelDefinition
 
@@ -83,6 +83,40 @@ class AgentFigures(NamedTuple):
         return self._asdict()
 
 
+class QueueLive(NamedTuple):
+    """What a live view shows of a queue: today's figures of the same names as `QueueFigures`'s, and of the
+    15-minute interval now running (`interval_*`), read without building either's whole figures (a console
+    reads one per changed queue)."""
+
+    waiting: int
+    oldest_wait_seconds: float | None
+    agents_by_state: dict[str, int]
+    offered: int
+    answered: int
+    abandoned: int
+    service_level_percent: float | None
+    service_level_met: bool | None
+    asa_seconds: float | None
+    aht_seconds: float | None
+    abandonment_percent: float | None
+    interval_start: float
+    interval_offered: int
+    interval_service_level_percent: float | None
+    interval_longest_wait_seconds: float
+
+
+class AgentLive(NamedTuple):
+    """What a live view shows of an agent today: the fields of `AgentFigures` of the same names, read without
+    copying the day's counters (a console reads one per changed agent)."""
+
+    state: str
+    presence_reason: str | None
+    since: float | None
+    handled: int
+    aht_seconds: float | None
+    occupancy_percent: float | None
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """Everything of the day at `at`: what a supervisor's console shows on connect."""
@@ -135,6 +169,24 @@ def _ratio(part: float, whole: float) -> float | None:
     return part / whole if whole else None
 
 
+def asa(c: QueueCounters) -> float | None:
+    return _ratio(c.answer_wait_total, c.answered)
+
+
+def aht(c: QueueCounters | AgentCounters) -> float | None:
+    """Talk, hold and wrap-up per handled interaction."""
+    return _ratio(c.talk_total + c.hold_total + c.wrap_total, c.handled)
+
+
+def abandonment(c: QueueCounters) -> float | None:
+    return _ratio(100.0 * c.abandoned, c.answered + c.abandoned)
+
+
+def occupancy(working: float, idle: float) -> float | None:
+    """Busy and wrap-up time, in percent of that and the available idle time."""
+    return _ratio(100.0 * working, working + idle)
+
+
 def queue_figures(
     queue: str,
     period: tuple[float, float],
@@ -146,7 +198,6 @@ def queue_figures(
     agents_by_state: dict[str, int] | None = None,
 ) -> QueueFigures:
     sl = service_level(c, spec)
-    finished = c.answered + c.abandoned
     # positional, in the fields' order: keywords cost a console's delta three times as much per figure
     return QueueFigures(
         queue,
@@ -169,9 +220,9 @@ def queue_figures(
         spec.target_percent,
         spec.threshold_seconds,
         str(spec.definition),
-        _ratio(c.answer_wait_total, c.answered),
-        _ratio(c.talk_total + c.hold_total + c.wrap_total, c.handled),
-        _ratio(100.0 * c.abandoned, finished),
+        asa(c),
+        aht(c),
+        abandonment(c),
         c.longest_wait,
         waiting,
         oldest_wait_seconds,
@@ -203,8 +254,8 @@ def agent_figures(
         c.rejected,
         c.transfers,
         c.handled,
-        _ratio(c.talk_total + c.hold_total + c.wrap_total, c.handled),
-        _ratio(100.0 * working, working + c.idle_seconds),
+        aht(c),
+        occupancy(working, c.idle_seconds),
         c.busy_seconds,
         c.wrap_up_seconds,
         c.idle_seconds,

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from gateway.acd import WorkBrief
-from gateway.analytics import Granularity, MetricsEngine, QueueFigures
-from gateway.config import Config, QueueConfig, UserConfig
+from gateway.analytics import Granularity, MetricsEngine, metrics_specs
+from gateway.config import Config
 
 __all__ = ["Board", "WorkSource"]
 
@@ -30,18 +30,12 @@ class WorkSource(Protocol):
         ...
 
 
-def _serves(user: UserConfig, queue: QueueConfig) -> bool:
-    if queue.members:
-        return any(m.agent == user.id for m in queue.members)
-    return all(user.skills.get(r.skill, 0) >= r.min_level for r in queue.skills)
-
-
-def _interval(figures: QueueFigures) -> dict[str, Any]:
+def _interval(start: float, offered: int, service_level: float | None, longest_wait: float) -> dict[str, Any]:
     return {
-        "start": figures.start,
-        "offered": figures.offered,
-        "service_level_percent": figures.service_level_percent,
-        "longest_wait_seconds": figures.longest_wait_seconds if figures.offered else None,
+        "start": start,
+        "offered": offered,
+        "service_level_percent": service_level,
+        "longest_wait_seconds": longest_wait if offered else None,
     }
 
 
@@ -72,7 +66,27 @@ class Board:
         self._config = config
         self._queues = {q.id: q for q in config.queues}
         self._agents = {u.id: u for u in config.agents}
-        self._queues_of = {a: [q.id for q in config.queues if _serves(u, q)] for a, u in self._agents.items()}
+        # what each queue and agent is, that no event changes: a snapshot's, not a change's
+        specs = {s.id: s for s in metrics_specs(config)}
+        self._queue_static = {
+            q.id: {
+                "name": q.name,
+                "channel": str(q.channel),
+                "skills": [r.skill for r in q.skills],
+                "service_level_target_percent": specs[q.id].service_level.target_percent,
+                "service_level_threshold_seconds": specs[q.id].service_level.threshold_seconds,
+                "service_level_definition": str(specs[q.id].service_level.definition),
+            }
+            for q in config.queues
+        }
+        self._agent_static = {
+            a: {
+                "name": u.name,
+                "skills": dict(u.skills),
+                "queues": [q for q in specs if a in specs[q].agents],
+            }
+            for a, u in self._agents.items()
+        }
 
     def snapshot(self) -> dict[str, Any]:
         """The whole day so far, sent when a console connects."""
@@ -99,60 +113,67 @@ class Board:
     def changes(self, *, seq: int, event_at: float) -> dict[str, Any]:
         """What changed since the last call (as the metrics engine folded it), refreshed: queues whose
         figures or waiting work moved, intervals the current one only; a queue whose agents only changed
-        state gets its agents-by-state alone; agents whose figures, state or work moved. `event_at`: when
-        the earliest event they follow happened."""
+        state gets its agents-by-state alone; agents whose figures, state or work moved. Rows carry what
+        can change (names, skills and service-level targets are the snapshot's). `event_at`: when the
+        earliest event they follow happened."""
         now, changed = self._clock(), self._engine.changes()
         queues, agents = self._queues, self._agents
         return {
             "at": now,
             "seq": seq,
             "event_at": event_at,  # how late the board is, at worst
-            "queues": [self.queue(q, now) for q in sorted(changed.queues) if q in queues]
+            "queues": [self._queue_live(q, now) for q in sorted(changed.queues) if q in queues]
             + [self._states(q) for q in sorted(changed.states) if q in queues],
-            "agents": [self.agent(a, now) for a in sorted(changed.agents) if a in agents],
+            "agents": [self._agent_live(a, now) for a in sorted(changed.agents) if a in agents],
         }
 
     def _states(self, queue_id: str) -> dict[str, Any]:
         return {"id": queue_id, "agents": self._engine.agents_by_state(queue_id)}
 
-    def queue(self, queue_id: str, now: float, *, since: float | None = None) -> dict[str, Any]:
-        """Today's figures of a queue, with its intervals from `since` on (None: the current one)."""
-        config, f = self._queues[queue_id], self._engine.queue(queue_id, now)
+    def queue(self, queue_id: str, now: float, *, since: float) -> dict[str, Any]:
+        """Today's figures of a queue, with what it is and its intervals from `since` on."""
+        row = self._queue_live(queue_id, now)
+        intervals = self._engine.queue_intervals(queue_id, since, now + 1, _INTERVAL)
+        row["intervals"] = [
+            _interval(i.start, i.offered, i.service_level_percent, i.longest_wait_seconds) for i in intervals
+        ]
+        return self._queue_static[queue_id] | row
+
+    def agent(self, agent_id: str, now: float) -> dict[str, Any]:
+        """An agent's figures for today, with who they are."""
+        return self._agent_static[agent_id] | self._agent_live(agent_id, now)
+
+    def _queue_live(self, queue_id: str, now: float) -> dict[str, Any]:
+        f = self._engine.queue_live(queue_id, now)
         oldest = f.oldest_wait_seconds
-        if since is None:
-            intervals = [self._engine.queue_interval(queue_id, now)]
-        else:
-            intervals = self._engine.queue_intervals(queue_id, since, now + 1, _INTERVAL)
         return {
             "id": queue_id,
-            "name": config.name,
-            "channel": str(config.channel),
-            "skills": [r.skill for r in config.skills],
             "waiting": f.waiting,
             "oldest_enqueue_time": None if oldest is None else now - oldest,
-            "agents": f.agents_by_state or {},
+            "agents": f.agents_by_state,
             "offered": f.offered,
             "answered": f.answered,
             "abandoned": f.abandoned,
             "service_level_percent": f.service_level_percent,
             "service_level_met": f.service_level_met,
-            "service_level_target_percent": f.service_level_target_percent,
-            "service_level_threshold_seconds": f.service_level_threshold_seconds,
-            "service_level_definition": f.service_level_definition,
             "asa_seconds": f.asa_seconds,
             "aht_seconds": f.aht_seconds,
             "abandonment_percent": f.abandonment_percent,
             "work": [_work(v) for v in self._routing.waiting(queue_id, limit=WORK_SHOWN)],
-            "intervals": [_interval(i) for i in intervals],
+            "intervals": [
+                _interval(
+                    f.interval_start,
+                    f.interval_offered,
+                    f.interval_service_level_percent,
+                    f.interval_longest_wait_seconds,
+                )
+            ],
         }
 
-    def agent(self, agent_id: str, now: float) -> dict[str, Any]:
-        user, f = self._agents[agent_id], self._engine.agent(agent_id, now)
+    def _agent_live(self, agent_id: str, now: float) -> dict[str, Any]:
+        f = self._engine.agent_live(agent_id, now)
         return {
             "id": agent_id,
-            "name": user.name,
-            "skills": dict(user.skills),
-            "queues": self._queues_of[agent_id],
             "state": f.state,
             "reason": f.presence_reason,
             "since": f.since,

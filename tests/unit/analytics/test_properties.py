@@ -6,7 +6,8 @@ as it is produced and is read between batches, as the server does. Checked after
 fed only the stored log (JSON, read back) has the same figures for today, for every 15-minute interval
 and every agent; the day's interval (summed from buckets) equals "today" (kept per day); and a console that
 took the whole day once and since then only what `changes()` named (agents by state alone for `states`)
-shows what a fresh read shows, but for figures that grow with the clock alone.
+shows what a fresh read shows, but for figures that grow with the clock alone; and the light reads a
+console makes (`queue_live`, `agent_live`) say what the full figures say.
 """
 
 from __future__ import annotations
@@ -136,6 +137,22 @@ class MetricsMachine(RuleBasedStateMachine):
             assert _without(day_a.to_dict(), _LIVE_A) == _approx(
                 _without(today_a.to_dict(), _LIVE_A), day_a.to_dict()
             )
+
+    @invariant()
+    def a_live_read_says_what_the_full_figures_say(self) -> None:
+        for q in self.live.queue_ids():
+            live, today = self.live.queue_live(q, self.now), self.live.queue(q, self.now)
+            interval = self.live.queue_interval(q, self.now)
+            assert live._asdict() == {
+                **{k: today.to_dict()[k] for k in live._fields if not k.startswith("interval_")},
+                "interval_start": interval.start,
+                "interval_offered": interval.offered,
+                "interval_service_level_percent": interval.service_level_percent,
+                "interval_longest_wait_seconds": interval.longest_wait_seconds,
+            }, q
+        for a in AGENT_IDS:
+            live_a, today_a = self.live.agent_live(a, self.now), self.live.agent(a, self.now)
+            assert live_a._asdict() == {k: today_a.to_dict()[k] for k in live_a._fields}, a
 
     @invariant()
     def a_console_fed_only_changes_shows_what_a_fresh_read_shows(self) -> None:

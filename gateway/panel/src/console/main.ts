@@ -11,7 +11,7 @@ import { Charts } from "./charts";
 import { type ChatMonitor, startMonitor } from "./chats";
 import { IvrReportView } from "./ivr";
 import { agentRow, agentShown, type Filter, queueRow, queueShown, tick, waited } from "./render";
-import type { AgentFigures, Board, BoardChanges, QueueFigures, Thresholds, Trace, Work } from "./types";
+import type { AgentFigures, Board, BoardChanges, QueueFigures, QueueIdentity, Thresholds, Trace, Work } from "./types";
 
 const KEY = "helpline.console.session";
 const WORK_SHOWN = 50; // the oldest waiting work listed, all queues shown together
@@ -153,16 +153,19 @@ class Console {
   private changes(changes: BoardChanges): void {
     for (const q of changes.queues) {
       const before = this.queues.get(q.id);
+      if (!before) continue; // every queue and agent is in the snapshot
       if ("intervals" in q) {
         this.queues.set(q.id, withIntervalsOf(before, q));
         this.workChanged = true;
-      } else if (before) {
+      } else {
         this.queues.set(q.id, { ...before, agents: q.agents });
       }
       this.dirtyQueues.add(q.id);
     }
     for (const a of changes.agents) {
-      this.agents.set(a.id, a);
+      const before = this.agents.get(a.id);
+      if (!before) continue;
+      this.agents.set(a.id, { ...before, ...a });
       this.dirtyAgents.add(a.id);
     }
     this.pending.push(changes);
@@ -431,11 +434,12 @@ function workText(work: Work): string {
   return `${work.id.slice(0, 8)} in ${work.queue}, ${work.state}${work.agent_id ? ` at ${work.agent_id}` : ""}`;
 }
 
-/** A change carries the current interval only: the earlier ones are kept from what the console has. */
-function withIntervalsOf(before: QueueFigures | undefined, after: QueueFigures): QueueFigures {
+/** A change carries what can change, and the current interval only: what the queue is and the earlier
+ * intervals are kept from what the console has. */
+function withIntervalsOf(before: QueueFigures, after: Omit<QueueFigures, QueueIdentity>): QueueFigures {
   const fresh = new Set(after.intervals.map((i) => i.start));
-  const kept = (before?.intervals ?? []).filter((i) => !fresh.has(i.start));
-  return { ...after, intervals: [...kept, ...after.intervals].sort((a, b) => a.start - b.start) };
+  const kept = before.intervals.filter((i) => !fresh.has(i.start));
+  return { ...before, ...after, intervals: [...kept, ...after.intervals].sort((a, b) => a.start - b.start) };
 }
 
 /** Bring `row` to what `fresh` shows, changing only the cells that differ (but the `kept` last ones). */

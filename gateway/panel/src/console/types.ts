@@ -74,15 +74,28 @@ export interface Board {
   agents: AgentFigures[];
 }
 
-/** A queue whose figures changed, or one whose agents only changed state (its agents-by-state alone). */
-export type QueueChange = QueueFigures | Pick<QueueFigures, "id" | "agents">;
+/** What no event changes: a snapshot carries it, a change does not. */
+export type QueueIdentity =
+  | "name"
+  | "channel"
+  | "skills"
+  | "service_level_definition"
+  | "service_level_target_percent"
+  | "service_level_threshold_seconds";
+
+/** A queue whose figures changed (its current interval only), or one whose agents only changed state (its
+ * agents-by-state alone). */
+export type QueueChange = Omit<QueueFigures, QueueIdentity> | Pick<QueueFigures, "id" | "agents">;
+
+/** An agent whose state, work or figures changed. */
+export type AgentChange = Omit<AgentFigures, "name" | "skills" | "queues">;
 
 export interface BoardChanges {
   at: number;
   seq: number;
   event_at: number;
   queues: QueueChange[];
-  agents: AgentFigures[];
+  agents: AgentChange[];
 }
 
 export interface TraceStep {
