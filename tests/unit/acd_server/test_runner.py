@@ -11,13 +11,7 @@ from gateway.acd import Event, EventType, NotOffered, Presence, Router
 from gateway.acd_server._runner import CoreRunner
 from tests.unit.acd.helpers import T0, agent, call, queue
 
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
+from ...clock import Clock
 
 
 class Sink:
@@ -37,13 +31,13 @@ class Sink:
                 await self.arrived.wait()
 
 
-def _service(clock: FakeClock, sink: Sink) -> CoreRunner:
+def _service(clock: Clock, sink: Sink) -> CoreRunner:
     router = Router(queues=[queue("support", offer_timeout_seconds=10)], agents=[agent("a"), agent("b")])
     return CoreRunner(router, sink=sink, clock=clock)
 
 
 async def test_given_commands_when_run_then_the_sink_gets_every_event_in_seq_order() -> None:
-    clock, sink = FakeClock(), Sink()
+    clock, sink = Clock(T0), Sink()
     service = _service(clock, sink)
     results = await asyncio.gather(
         service.set_presence("a", Presence.available()),
@@ -58,7 +52,7 @@ async def test_given_commands_when_run_then_the_sink_gets_every_event_in_seq_ord
 async def test_given_ringing_offer_when_the_clock_passes_the_timeout_then_the_timer_task_times_it_out() -> (
     None
 ):
-    clock, sink = FakeClock(), Sink()
+    clock, sink = Clock(T0), Sink()
     async with _service(clock, sink) as service:
         await service.set_presence("a", Presence.available())
         await service.enqueue(call("c1"))
@@ -71,7 +65,7 @@ async def test_given_ringing_offer_when_the_clock_passes_the_timeout_then_the_ti
 
 
 async def test_given_started_service_when_stopped_then_the_task_ends_and_stop_is_idempotent() -> None:
-    service = _service(FakeClock(), Sink())
+    service = _service(Clock(T0), Sink())
     await service.start()
     task = service._task
     await service.stop()
@@ -80,7 +74,7 @@ async def test_given_started_service_when_stopped_then_the_task_ends_and_stop_is
 
 
 async def test_given_bad_command_when_called_then_it_raises_and_the_sink_hears_nothing() -> None:
-    clock, sink = FakeClock(), Sink()
+    clock, sink = Clock(T0), Sink()
     service = _service(clock, sink)
     await service.enqueue(call("c1"))
     sink.events.clear()
@@ -92,7 +86,7 @@ async def test_given_bad_command_when_called_then_it_raises_and_the_sink_hears_n
 async def test_given_failing_sink_when_a_timer_fires_then_the_loop_logs_and_keeps_running(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    clock, sink = FakeClock(), Sink()
+    clock, sink = Clock(T0), Sink()
     service = _service(clock, sink)
     await service.set_presence("a", Presence.available())
     await service.enqueue(call("c1"))

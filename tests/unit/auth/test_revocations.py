@@ -10,15 +10,9 @@ import pytest
 from gateway.auth import Principal, RevocationList, TokenRevoked, TokenService
 from gateway.storage import Database
 
+from ...clock import Clock
+
 ALICE = Principal("alice", "agent", "Alice")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_900_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -49,7 +43,7 @@ async def test_given_a_logged_out_token_when_another_list_refreshes_then_it_is_r
 async def test_given_a_user_revocation_then_older_tokens_end_and_a_later_login_holds(
     database: Database,
 ) -> None:
-    clock = Clock()
+    clock = Clock(1_900_000_000.0)
     revocations = RevocationList(database, ttl_seconds=600, clock=clock)
     tokens = TokenService(secret=b"s" * 32, ttl_seconds=600, revocations=revocations, clock=clock)
     before = tokens.read(tokens.issue(ALICE))
@@ -66,7 +60,7 @@ async def test_given_a_user_revocation_then_older_tokens_end_and_a_later_login_h
 async def test_given_entries_past_their_tokens_expiry_when_refreshed_then_they_are_dropped(
     database: Database,
 ) -> None:
-    clock = Clock()
+    clock = Clock(1_900_000_000.0)
     revocations = RevocationList(database, ttl_seconds=60, clock=clock)
     await revocations.revoke_user("alice")
     clock.now += 3601

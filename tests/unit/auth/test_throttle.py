@@ -6,19 +6,13 @@ import pytest
 
 from gateway.auth import LoginLimits, LoginThrottle, LoginThrottled
 
+from ...clock import Clock
+
 LIMITS = LoginLimits(failures_per_user=3, failures_per_address=5, window_seconds=60, block_seconds=30)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_given_three_failures_for_a_user_when_checking_then_blocked_for_the_block_time() -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     throttle = LoginThrottle(LIMITS, clock=clock)
     for _ in range(3):
         throttle.check("carol", "10.0.0.1")
@@ -33,7 +27,7 @@ def test_given_three_failures_for_a_user_when_checking_then_blocked_for_the_bloc
 
 
 def test_given_failures_spread_wider_than_the_window_then_never_blocked() -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     throttle = LoginThrottle(LIMITS, clock=clock)
     for _ in range(6):
         throttle.failed("carol", f"10.0.0.{int(clock.now)}")
@@ -42,7 +36,7 @@ def test_given_failures_spread_wider_than_the_window_then_never_blocked() -> Non
 
 
 def test_given_a_right_password_then_the_users_count_starts_again() -> None:
-    throttle = LoginThrottle(LIMITS, clock=Clock())
+    throttle = LoginThrottle(LIMITS, clock=Clock(1000.0))
     throttle.failed("carol", "a")
     throttle.failed("carol", "b")
     throttle.succeeded("carol")
@@ -53,7 +47,7 @@ def test_given_a_right_password_then_the_users_count_starts_again() -> None:
 
 
 def test_given_many_users_from_one_address_then_the_address_is_blocked_for_any_user() -> None:
-    throttle = LoginThrottle(LIMITS, clock=Clock())
+    throttle = LoginThrottle(LIMITS, clock=Clock(1000.0))
     for i in range(5):
         throttle.failed(f"user{i}", "10.0.0.9")
 

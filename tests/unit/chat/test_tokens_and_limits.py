@@ -9,15 +9,9 @@ from gateway.chat import VisitorTokens
 from gateway.chat._limits import RateLimiter
 from gateway.chat.errors import BadVisitorToken
 
+from ...clock import Clock
+
 SECRET = b"s" * 48
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_given_issued_token_when_verified_then_it_names_its_conversation() -> None:
@@ -26,7 +20,7 @@ def test_given_issued_token_when_verified_then_it_names_its_conversation() -> No
 
 
 def test_given_expired_token_when_verified_then_refused() -> None:
-    clock = Clock()
+    clock = Clock(1_000_000.0)
     tokens = VisitorTokens(secret=SECRET, ttl_seconds=60, clock=clock)
     token = tokens.issue("abc")
     clock.now += 61
@@ -56,7 +50,7 @@ def test_given_token_with_a_changed_conversation_when_verified_then_refused() ->
 
 
 def test_given_burst_when_limit_reached_then_refused_until_refilled() -> None:
-    clock = Clock()
+    clock = Clock(1_000_000.0)
     limiter = RateLimiter(messages=3, per_seconds=3.0, clock=clock)
     assert [limiter.allow("v") for _ in range(4)] == [True, True, True, False]
     assert limiter.allow("other"), "each visitor has their own bucket"

@@ -8,18 +8,12 @@ import pytest
 
 from gateway.sip.kamailio._output import OutputRelay
 
+from ...clock import Clock
+
 REFUSED = " 1(5032) NOTICE: <script>: INVITE from 10.0.0.9:5060 refused: 400 Body is not printable text"
 PARSER = " 2(5033) ERROR: <core> [core/parser/parse_via.c:1324]: parse_via_param(): failure parsing via param"
 DB_DOWN = " 3(5034) ERROR: db_sqlite [dbase.c:93]: db_sqlite_new_connection(): failed to open sqlite database"
 CRASH = " 0(5030) ALERT: <core> [main.c:786]: handle_sigs(): child process 5033 exited by a signal 11"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _lines(caplog: pytest.LogCaptureFixture) -> list[str]:

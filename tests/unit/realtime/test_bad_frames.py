@@ -8,13 +8,7 @@ import pytest
 
 from gateway.realtime._guarded import BadFrames
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from ...clock import Clock
 
 
 def _lines(caplog: pytest.LogCaptureFixture) -> list[str]:

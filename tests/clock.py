@@ -1,0 +1,13 @@
+"""A clock a test sets by hand, for code that takes `clock: Callable[[], float]`."""
+
+from __future__ import annotations
+
+__all__ = ["Clock"]
+
+
+class Clock:
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
