@@ -530,6 +530,7 @@ class MetricsEngine:
             b.offered,
             service_level(b, spec),
             b.longest_wait,
+            b.answered + b.abandoned + b.exited,
         )
 
     def agent_live(self, agent_id: str, now: float) -> AgentLive:

@@ -103,6 +103,7 @@ class QueueLive(NamedTuple):
     interval_offered: int
     interval_service_level_percent: float | None
     interval_longest_wait_seconds: float
+    interval_waits_ended: int  # answered, abandoned or exited in it: the waits its longest is the longest of
 
 
 class AgentLive(NamedTuple):

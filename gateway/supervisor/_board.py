@@ -30,12 +30,16 @@ class WorkSource(Protocol):
         ...
 
 
-def _interval(start: float, offered: int, service_level: float | None, longest_wait: float) -> dict[str, Any]:
+def _interval(
+    start: float, offered: int, service_level: float | None, longest_wait: float, waits_ended: int
+) -> dict[str, Any]:
+    """A point of the charts. A wait counts in the interval it ended in (answered, abandoned, exited), which
+    may have had no arrival: its longest wait is blank only when no wait ended in it."""
     return {
         "start": start,
         "offered": offered,
         "service_level_percent": service_level,
-        "longest_wait_seconds": longest_wait if offered else None,
+        "longest_wait_seconds": longest_wait if waits_ended else None,
     }
 
 
@@ -127,6 +131,19 @@ class Board:
             "agents": [self._agent_live(a, now) for a in sorted(changed.agents) if a in agents],
         }
 
+    def clock_figures(self) -> dict[str, Any]:
+        """What moves with the clock alone, with no event: each signed-in agent's occupancy (time in their
+        state the console ticks itself; a queue's oldest wait it counts from `oldest_enqueue_time`)."""
+        now, engine = self._clock(), self._engine
+        return {
+            "at": now,
+            "agents": [
+                {"id": a, "occupancy_percent": engine.agent_live(a, now).occupancy_percent}
+                for a in self._agents
+                if engine.agent_state(a) != "offline"
+            ],
+        }
+
     def _states(self, queue_id: str) -> dict[str, Any]:
         return {"id": queue_id, "agents": self._engine.agents_by_state(queue_id)}
 
@@ -135,7 +152,14 @@ class Board:
         row = self._queue_live(queue_id, now)
         intervals = self._engine.queue_intervals(queue_id, since, now + 1, _INTERVAL)
         row["intervals"] = [
-            _interval(i.start, i.offered, i.service_level_percent, i.longest_wait_seconds) for i in intervals
+            _interval(
+                i.start,
+                i.offered,
+                i.service_level_percent,
+                i.longest_wait_seconds,
+                i.answered + i.abandoned + i.exited,
+            )
+            for i in intervals
         ]
         return self._queue_static[queue_id] | row
 
@@ -166,6 +190,7 @@ class Board:
                     f.interval_offered,
                     f.interval_service_level_percent,
                     f.interval_longest_wait_seconds,
+                    f.interval_waits_ended,
                 )
             ],
         }

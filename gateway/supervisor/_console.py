@@ -1,7 +1,9 @@
 """The console's live side: the board on connect, and what routing events changed pushed to every connected
 supervisor. A change after a quiet spell goes out at once; under load, changes are gathered so that at most
 one push goes out per window, and a burst of events costs one read of each figure. At each local midnight
-the whole board goes out again: every "today" figure restarts, with or without an event."""
+the whole board goes out again: every "today" figure restarts, with or without an event; and every
+`clock_every` seconds the figures that move with the clock alone (agents' occupancy) go out as
+`board_clock`."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ __all__ = ["Console", "SupervisorPush"]
 logger = logging.getLogger("helpline.supervisor")
 
 _PAST_MIDNIGHT = 0.5  # seconds: the new day's board is read safely inside the new day
+CLOCK_EVERY = 30.0  # seconds between two pushes of the figures the clock alone moves
 
 
 class SupervisorPush(Protocol):
@@ -32,11 +35,17 @@ class Console:
     `window` seconds after the previous push. The whole board again at each local midnight, once a console
     connected or an event was seen (both on the event loop)."""
 
-    def __init__(self, board: Board, push: SupervisorPush, *, window: float = 0.05) -> None:
+    def __init__(
+        self, board: Board, push: SupervisorPush, *, window: float = 0.05, clock_every: float = CLOCK_EVERY
+    ) -> None:
         if not 0 <= window <= 1:
             raise ValueError(f"console: window must be within 0..1 s, got {window}")
+        if clock_every <= 0:
+            raise ValueError(f"console: clock_every must be > 0 s, got {clock_every}")
         self._board = board
         self._push = push
+        self._clock_every = clock_every
+        self._ticks: asyncio.Task[None] | None = None
         self._window = window
         self._first_at: float | None = None
         self._seq = 0
@@ -51,6 +60,17 @@ class Console:
     def _follow_days(self) -> None:
         if self._days is None:
             self._days = asyncio.create_task(self._new_days(), name="helpline.supervisor.days")
+            self._ticks = asyncio.create_task(self._clock_figures(), name="helpline.supervisor.clock")
+
+    async def _clock_figures(self) -> None:
+        while True:
+            await asyncio.sleep(self._clock_every)
+            try:
+                figures = self._board.clock_figures()
+                if figures["agents"]:
+                    await self._push.to_supervisors("board_clock", figures)
+            except Exception:
+                logger.exception("pushing the figures the clock moves failed")
 
     async def _new_days(self) -> None:
         while True:
@@ -86,7 +106,7 @@ class Console:
                 self._flush = None
 
     async def close(self) -> None:
-        for task in (self._flush, self._days):
+        for task in (self._flush, self._days, self._ticks):
             if task is not None:
                 task.cancel()
                 with suppress(asyncio.CancelledError):

@@ -149,6 +149,7 @@ class MetricsMachine(RuleBasedStateMachine):
                 "interval_offered": interval.offered,
                 "interval_service_level_percent": interval.service_level_percent,
                 "interval_longest_wait_seconds": interval.longest_wait_seconds,
+                "interval_waits_ended": interval.answered + interval.abandoned + interval.exited,
             }, q
         for a in AGENT_IDS:
             live_a, today_a = self.live.agent_live(a, self.now), self.live.agent(a, self.now)

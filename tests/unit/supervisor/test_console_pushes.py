@@ -44,11 +44,14 @@ class Supervisors:
     def __init__(self) -> None:
         self.pushed: list[tuple[float, dict[str, Any]]] = []
         self.boards: list[dict[str, Any]] = []  # the whole board, pushed again (a new day)
+        self.clock: list[dict[str, Any]] = []  # figures the clock alone moved
 
     async def to_supervisors(self, event: str, data: Mapping[str, Any]) -> None:
-        assert event in ("board_changes", "board")
+        assert event in ("board_changes", "board", "board_clock")
         if event == "board":
             self.boards.append(dict(data))
+        elif event == "board_clock":
+            self.clock.append(dict(data))
         else:
             self.pushed.append((asyncio.get_running_loop().time(), dict(data)))
 
@@ -74,7 +77,7 @@ async def wired(tmp_path: Path) -> AsyncIterator[tuple[AcdServer, Supervisors]]:
 
 @asynccontextmanager
 async def _wired(
-    tmp_path: Path, clock: Callable[[], float]
+    tmp_path: Path, clock: Callable[[], float], *, clock_every: float = 30.0
 ) -> AsyncIterator[tuple[AcdServer, Supervisors, Console]]:
     """The app's wiring; the board reads `clock` (the routing server and the loop keep real time)."""
     config = parse_config(CONFIG)
@@ -83,7 +86,8 @@ async def _wired(
     hub = AcdServer(config=config, database=database, metrics=Metrics())
     await hub.start()
     supervisors = Supervisors()
-    console = Console(Board(hub, hub.stats.engine, config, clock=clock), supervisors, window=WINDOW)
+    board = Board(hub, hub.stats.engine, config, clock=clock)
+    console = Console(board, supervisors, window=WINDOW, clock_every=clock_every)
     hub.watch(console.saw)
     try:
         yield hub, supervisors, console
@@ -166,3 +170,30 @@ async def test_given_a_console_when_local_midnight_passes_then_the_whole_board_g
     assert (yesterday, board["day_start"]) == (midnight - 86_400, midnight)
     assert [q["id"] for q in board["queues"]] == ["billing", "sales"]
     assert [a["id"] for a in board["agents"]] == ["alice", "bob"]
+
+
+async def test_given_alice_idle_after_a_chat_when_an_hour_passes_with_no_event_then_her_occupancy_falls(
+    tmp_path: Path,
+) -> None:
+    offset = 0.0
+    async with _wired(tmp_path, lambda: time.time() + offset, clock_every=0.2) as (hub, supervisors, _):
+        await hub.set_presence("alice", Presence.available())
+        await hub.enqueue(NewInteraction(id="c1", channel=Channel.CHAT, queue="billing"))
+        await hub.accept("c1", "alice")
+        await asyncio.sleep(0.3)  # 0.3 s of work
+        await hub.end("c1", "completed")  # billing has no wrap-up: she is available, idle
+        await supervisors.until(lambda c: any(a["id"] == "alice" and a["handled_today"] for a in c["agents"]))
+        alice = [a for _, c in supervisors.pushed for a in c["agents"] if a["id"] == "alice"][-1]
+        seen = len(supervisors.clock)
+
+        offset = 3600.0  # an hour later, and not one event
+        async with asyncio.timeout(5):
+            while len(supervisors.clock) < seen + 2:
+                await asyncio.sleep(0.05)
+
+    assert (
+        alice["occupancy_percent"] > 5
+    )  # what her last event showed: 0.3 s of work in her first second or so
+    (later,) = [a for a in supervisors.clock[-1]["agents"] if a["id"] == "alice"]
+    assert 0 < later["occupancy_percent"] < 0.1  # ~0.3 s of work in an hour
+    assert "bob" not in [a["id"] for a in supervisors.clock[-1]["agents"]]  # offline: nothing moves

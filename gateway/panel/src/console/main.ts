@@ -11,7 +11,17 @@ import { Charts } from "./charts";
 import { type ChatMonitor, startMonitor } from "./chats";
 import { IvrReportView } from "./ivr";
 import { agentRow, agentShown, type Filter, queueRow, queueShown, tick, waited } from "./render";
-import type { AgentFigures, Board, BoardChanges, QueueFigures, QueueIdentity, Thresholds, Trace, Work } from "./types";
+import type {
+  AgentFigures,
+  Board,
+  BoardChanges,
+  BoardClock,
+  QueueFigures,
+  QueueIdentity,
+  Thresholds,
+  Trace,
+  Work,
+} from "./types";
 
 const KEY = "helpline.console.session";
 const WORK_SHOWN = 50; // the oldest waiting work listed, all queues shown together
@@ -128,6 +138,7 @@ class Console {
     });
     socket.on("board", (board: Board) => this.board(board));
     socket.on("board_changes", (changes: BoardChanges) => this.changes(changes));
+    socket.on("board_clock", (figures: BoardClock) => this.clockFigures(figures));
   }
 
   private connection(up: boolean, why: string): void {
@@ -176,6 +187,17 @@ class Console {
     };
     requestAnimationFrame(draw);
     setTimeout(draw, 100);
+  }
+
+  /** Figures the clock alone moved (occupancy): merged, drawn now or with the changes already waiting. */
+  private clockFigures(figures: BoardClock): void {
+    for (const a of figures.agents) {
+      const before = this.agents.get(a.id);
+      if (!before) continue;
+      this.agents.set(a.id, { ...before, ...a });
+      this.dirtyAgents.add(a.id);
+    }
+    if (this.pending.length === 0) this.drawChanges();
   }
 
   private drawChanges(): void {

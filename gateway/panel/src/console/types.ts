@@ -98,6 +98,12 @@ export interface BoardChanges {
   agents: AgentChange[];
 }
 
+/** What moves with the clock alone, re-read by the server every 30 s. */
+export interface BoardClock {
+  at: number;
+  agents: Pick<AgentFigures, "id" | "occupancy_percent">[];
+}
+
 export interface TraceStep {
   at: number;
   headline: string;
