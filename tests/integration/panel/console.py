@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Locator, Page, expect
 
 from tests.integration.server.conftest import Server
@@ -59,6 +61,13 @@ class ConsolePage:
 
     def set_agent_state(self, agent_id: str, state: str, reason: str = "") -> None:
         row = self.agent(agent_id)
-        row.locator("select").select_option(state)
+        row.get_by_label(re.compile("^New state for")).select_option(state)
         row.locator("input").fill(reason)
         row.get_by_role("button", name="Apply").click()
+
+    def on_call(self, agent_id: str, button: str, mode: str | None = None) -> None:
+        """On the agent's connected call: "Join call" or "Change" (in `mode`), "Leave"."""
+        row = self.agent(agent_id)
+        if mode is not None:
+            row.get_by_label(re.compile("call as$")).select_option(mode)
+        row.get_by_role("button", name=button, exact=True).click()

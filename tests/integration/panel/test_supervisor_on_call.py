@@ -1,6 +1,7 @@
-"""Alice's panel says when a supervisor is on her call (the demo sets `monitoring.show_to_agent`): a real
-call through Kamailio reaches her registered phone, Sam listens in from his own registered phone, switches
-to whisper and leaves, and her call's row in Chromium follows each step, a reload of the panel included."""
+"""Sam joins Alice's call from his console, and her panel says so (the demo sets
+`monitoring.show_to_agent`): a real call through Kamailio reaches her registered phone; from the console in
+Chromium Sam listens in (his own registered phone rings and answers), switches to whisper, then barge, and
+leaves; her call's row follows each step, a reload of her panel included."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from playwright.sync_api import Page, expect
 from tests.integration.panel.agent import AgentPanel
 from tests.integration.panel.calls import ALICE_SIP, SAM_SIP, desk_phone, start_sip_server
 from tests.integration.panel.conftest import LoopThread, Rest
+from tests.integration.panel.console import ConsolePage
 from tests.integration.panel.test_call_pop import TO_SUPPORT
 from tests.integration.server.conftest import Server, serving
 from tests.integration.voice.conftest import Caller, caller, media, pcap_dir
@@ -58,16 +60,25 @@ def test_given_alice_on_a_call_when_sam_listens_whispers_and_leaves_then_her_pan
         on_call = work.locator(".supervisor-on-call")
         expect(on_call).to_be_hidden()
 
-        status, joined = rest.call("sam", "POST", f"/interactions/{interaction}/monitor", {"mode": "listen"})
+        console = ConsolePage(page.context.new_page(), server).open().log_in("sam")
+        console.expect_live("Sam Patel")
+        expect(console.agent("alice")).to_contain_text(interaction[:8])  # her call is on her row
 
-        assert status == 202, joined
+        console.on_call("alice", "Join call", "listen")
+
+        expect(console.page.locator("#notice")).to_have_text(
+            "Your phone rings: answer it to join Alice Martin's call."
+        )
         aio.run(sam_phone.wait_for(f"confirmed {SAM_SIP[0]} 1", within=15))
         expect(on_call).to_have_text("Supervisor sam is listening")
         page.reload()  # the panel reconnects: the gateway's `state` names the supervisor again
         expect(on_call).to_have_text("Supervisor sam is listening")
-        rest.ok("sam", "PUT", f"/interactions/{interaction}/monitor", {"mode": "whisper"})
+        console.on_call("alice", "Change", "whisper")
         expect(on_call).to_have_text("Supervisor sam is whispering to you")
-        rest.ok("sam", "DELETE", f"/interactions/{interaction}/monitor")
+        console.on_call("alice", "Change", "barge")
+        expect(on_call).to_have_text("Supervisor sam has joined the call")
+        assert rest.ok("sam", "GET", f"/interactions/{interaction}/monitor")["mode"] == "barge"
+        console.on_call("alice", "Leave")
         expect(on_call).to_be_hidden()
         aio.run(sam_phone.wait_for(f"disconnected {SAM_SIP[0]} 1", within=10))
         expect(work.locator(".call-state")).to_have_text("Connected")  # her call goes on

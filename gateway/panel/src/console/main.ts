@@ -347,9 +347,49 @@ class Console {
       const body = { state: state.value, reason: reason.value.trim() || (state.value === "not_ready" ? "supervisor" : null) };
       void this.act(`/agents/${encodeURIComponent(agent.id)}/presence`, "PUT", body);
     });
-    const control = h("div", { class: "control" }, state, reason, apply);
+    const control = h("div", { class: "control" }, state, reason, apply, this.callControl(agent));
     this.controls.set(`agent:${agent.id}`, control);
     return control;
+  }
+
+  /** On the agent's connected call: the supervisor's own phone joins it (listen, whisper, barge), changes
+   * mode, leaves; "Why?" explains the agent's current work. The call is the agent's at the time of the click. */
+  private callControl(agent: AgentFigures): HTMLElement {
+    const mode = h(
+      "select",
+      { "aria-label": `Join ${agent.name}'s call as` },
+      h("option", { value: "listen" }, "Listen"),
+      h("option", { value: "whisper" }, "Whisper"),
+      h("option", { value: "barge" }, "Barge"),
+    );
+    const join = h("button", { type: "button" }, "Join call");
+    join.addEventListener("click", () => void this.joinCall(agent.id, "POST", { mode: mode.value }));
+    const change = h("button", { type: "button", class: "quiet" }, "Change");
+    change.addEventListener("click", () => void this.joinCall(agent.id, "PUT", { mode: mode.value }));
+    const leave = h("button", { type: "button", class: "quiet" }, "Leave");
+    leave.addEventListener("click", () => void this.joinCall(agent.id, "DELETE", undefined));
+    const why = h("button", { type: "button", class: "quiet" }, "Why?");
+    why.addEventListener("click", () => {
+      const work = this.agents.get(agent.id)?.work[0];
+      if (work) void this.explain(work.id);
+      else this.notice(`${agent.name} has no work now.`);
+    });
+    return h("span", { class: "control call" }, mode, join, change, leave, why);
+  }
+
+  private async joinCall(agentId: string, method: "POST" | "PUT" | "DELETE", body: unknown): Promise<void> {
+    const agent = this.agents.get(agentId);
+    const call = agent?.work.find((w) => w.channel === "voice" && w.state === "assigned");
+    if (!agent || !call) {
+      this.notice(`${agent?.name ?? agentId} has no connected call.`);
+      return;
+    }
+    try {
+      await this.api.call<object>(method, `/interactions/${encodeURIComponent(call.id)}/monitor`, body);
+      this.notice(method === "POST" ? `Your phone rings: answer it to join ${agent.name}'s call.` : "");
+    } catch (e) {
+      this.notice(messageOf(e));
+    }
   }
 
   private workRow(work: Work): HTMLLIElement {
