@@ -167,7 +167,9 @@ async def test_given_the_day_when_scraped_then_prometheus_has_the_engines_figure
         return samples[(name, tuple(sorted(labels.items())))]
 
     assert value("helpline_queue_answered_today", queue="web-chat") == chat["answered"]
-    assert value("helpline_queue_waiting", queue="web-chat") == chat["waiting"]
+    assert value("helpline_queue_waiting", queue="web-chat") == chat["waiting"] == 1
+    oldest = value("helpline_queue_oldest_wait_seconds", queue="web-chat")
+    assert oldest == pytest.approx(chat["oldest_wait_seconds"], abs=2.0) and oldest > 0  # read a moment apart
     assert value("helpline_queue_aht_seconds", queue="web-chat") == pytest.approx(chat["aht_seconds"])
     assert value("helpline_queue_asa_seconds", queue="web-chat") == pytest.approx(chat["asa_seconds"])
     assert value("helpline_queue_service_level_percent", queue="web-chat") == 100.0
