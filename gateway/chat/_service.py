@@ -163,8 +163,8 @@ class ChatService:
         )
         new = chat_interaction(record, pre, entry, leg=1)
         if self._identify is not None and self._config.sticky_agent.enabled:
-            # asked here, once (routing uses this answer), only when sticky routing needs it before routing:
-            # a CRM that did not answer is asked again by routing, so a CRM outage costs its timeout twice
+            # asked here only when sticky routing needs it before routing; routing takes this answer, even
+            # a CRM that did not answer (the desk asks once per interaction): an outage costs one timeout
             customer = await self._identify(new)
             known = customer.customer_id if not customer.crm_unavailable else None
             record = replace(
@@ -362,6 +362,7 @@ class ChatService:
             )
             await self._store.append(whisper)
         old = live.record.interaction_id
+        current = self._routing.interaction(old)
         live.legs += 1
         pre = parse_form(self._entry(live.record.entry), live.record.form)
         new = replace(
@@ -369,6 +370,7 @@ class ChatService:
             queue=queue,
             only_agent=only,
             skills=None,
+            customer=current.customer if current is not None else None,  # as a call's transfer: not asked
         )
         live.record = replace(
             live.record, interaction_id=new.id, agent_id=None, agent_name=None, state="waiting"

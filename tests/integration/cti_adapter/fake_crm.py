@@ -43,6 +43,7 @@ class FakeCrm:
     bad_signatures: int = 0
     requests: int = 0
     lookups: list[str] = field(default_factory=list)  # the phone or account of every customer search
+    paths: list[str] = field(default_factory=list)  # every request's path as it arrives, answered or not
     replayed_keys: list[str] = field(default_factory=list)
     _answers: dict[str, _Stored] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -96,6 +97,7 @@ class FakeCrm:
     @web.middleware
     async def _misbehave(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.requests += 1
+        self.paths.append(request.path)
         if request.path == "/hooks":
             return await handler(request)  # webhooks have their own receiver: always up while the CRM is
         if self.mode == "slow":
