@@ -23,7 +23,6 @@ class Live:
     record: ConversationRecord
     legs: int = 1
     position: tuple[int, float] | None = None
-    help: bool = False  # the agent asked a supervisor for help
     taken_by: str | None = None  # the supervisor who took the chat over (the routed leg has ended)
 
 
@@ -63,6 +62,7 @@ def public(record: ConversationRecord) -> dict[str, Any]:
         "agent_name": record.agent_name,
         "created_at": record.created_at.timestamp(),
         "ended_by": record.ended_by,
+        "read_by_agent": record.agent_read_seq,  # the customer's messages up to here are read
     }
 
 

@@ -239,9 +239,15 @@ class ChatService:
         await self._push.to_watchers(conversation_id, "typing", {**data, "by": "customer"})
 
     async def customer_read(self, conversation_id: str, seq: object) -> None:
+        """The customer has read up to `seq`: kept with the conversation (a reload or a restart shows it
+        again) and told to the agent."""
         live = self._open_live(conversation_id)
+        read = seq_of(seq)
+        if read > live.record.customer_read_seq:
+            live.record = replace(live.record, customer_read_seq=read)
+            await self._store.update(conversation_id, customer_read_seq=read)
         if live.record.agent_id is not None:
-            data = {"conversation_id": conversation_id, "by": "customer", "seq": seq_of(seq)}
+            data = {"conversation_id": conversation_id, "by": "customer", "seq": read}
             await self._push.to_agent(live.record.agent_id, "read", data)
 
     async def customer_end(self, conversation_id: str) -> None:
@@ -323,8 +329,13 @@ class ChatService:
         await self._push.to_watchers(live.record.id, "typing", data)
 
     async def agent_read(self, agent_id: str, conversation_id: object, seq: object) -> None:
+        """The agent has read up to `seq`: kept with the conversation and told to the customer."""
         live = self._agent_live(agent_id, conversation_id)
-        await self._push.to_customer(live.record.id, "read", {"by": "agent", "seq": seq_of(seq)})
+        read = seq_of(seq)
+        if read > live.record.agent_read_seq:
+            live.record = replace(live.record, agent_read_seq=read)
+            await self._store.update(live.record.id, agent_read_seq=read)
+        await self._push.to_customer(live.record.id, "read", {"by": "agent", "seq": read})
 
     async def agent_end(
         self, agent_id: str, conversation_id: object, disposition: object, notes: object
@@ -396,10 +407,13 @@ class ChatService:
             agent_name=self._names.get(agent_id, agent_id),
         )
 
-    def set_help(self, agent_id: str, conversation_id: object, on: object) -> dict[str, Any]:
-        """The agent raises (or lowers) the chat's help flag; every supervisor's monitor shows it."""
+    async def set_help(self, agent_id: str, conversation_id: object, on: object) -> dict[str, Any]:
+        """The agent raises (or lowers) the chat's help flag, kept with the conversation (a restart keeps it
+        raised); every supervisor's monitor shows it."""
         live = self._agent_live(agent_id, conversation_id)
-        live.help = on is True
+        if live.record.help is not (on is True):
+            live.record = replace(live.record, help=on is True)
+            await self._store.update(live.record.id, help=on is True)
         return self._summary(live.record.id)
 
     async def help_changed(self, summary: Mapping[str, Any]) -> None:
@@ -461,9 +475,9 @@ class ChatService:
         await self._routing.end(
             iid, "taken_over", WorkDone(transcript_url=self.transcript_url(live.record.id))
         )
-        live.taken_by, live.help = supervisor_id, False
-        live.record = replace(live.record, agent_id=supervisor_id, agent_name=name)
-        await self._store.update(live.record.id, agent_id=supervisor_id, agent_name=name)
+        live.taken_by = supervisor_id
+        live.record = replace(live.record, agent_id=supervisor_id, agent_name=name, help=False)
+        await self._store.update(live.record.id, agent_id=supervisor_id, agent_name=name, help=False)
         data = {"conversation_id": live.record.id, "reason": "taken_over", "by": name}
         await self._push.to_agent(agent_id, "chat_closed", data)
         await self._push.to_customer(live.record.id, "agent_joined", {"agent_name": name})
@@ -653,6 +667,7 @@ class ChatService:
             "interaction_id": live.record.interaction_id,
             "position": live.position[0] if live.position else None,
             "wait_seconds": live.position[1] if live.position else None,
-            "help": live.help,
+            "help": live.record.help,
+            "read_by_customer": live.record.customer_read_seq,
             "taken_by": live.taken_by,
         }

@@ -224,7 +224,7 @@ class _AgentNamespace(StaffNamespace):
             return _SESSION_ENDED
 
         async def work() -> dict[str, Any]:
-            summary = self._chat.set_help(agent, raw.get("conversation_id"), raw.get("on"))
+            summary = await self._chat.set_help(agent, raw.get("conversation_id"), raw.get("on"))
             await self._chat.help_changed(summary)
             return {"conversation": summary}
 

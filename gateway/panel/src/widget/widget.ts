@@ -8,7 +8,7 @@ import { widgetStyle } from "./style";
 interface Field { name: string; label: string; required: boolean; max_length: number; kind: string; }
 interface Form { ok: boolean; title: string; open: boolean; max_message_length: number; fields: Field[]; topics: Record<string, string>; }
 interface Message { seq: number; sender: string; author_name: string; text: string; client_id: string | null; at: number; }
-interface Conversation { id: string; state: string; agent_name: string | null; position: number | null; wait_seconds: number | null; }
+interface Conversation { id: string; state: string; agent_name: string | null; position: number | null; wait_seconds: number | null; read_by_agent?: number; }
 interface Ack { ok: boolean; message?: string; error_id?: string; }
 type Answer = Ack & Record<string, unknown>;
 
@@ -88,7 +88,9 @@ class Widget {
     const last = Math.max(0, ...this.messages.keys());
     const resumed = await this.call("resume", { after: last });
     if (!resumed.ok) return this.fail(resumed);
-    this.showConversation(resumed["conversation"] as Conversation);
+    const conversation = resumed["conversation"] as Conversation;
+    this.readSeq = Math.max(this.readSeq, conversation.read_by_agent ?? 0); // read before a reload
+    this.showConversation(conversation);
     this.add(resumed["messages"] as Message[]);
     for (const [clientId, text] of this.pending) void this.send(text, clientId); // idempotent resend
   }
