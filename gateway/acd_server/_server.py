@@ -414,7 +414,8 @@ class AcdServer:
         """Who the customer is (asked once, unless the work already says) and what they are entitled to."""
         customer = new.customer
         if (customer is None or customer.crm_unavailable) and self._desk is not None:
-            customer = await self._desk.identify(new)  # unknown yet, or the CRM did not answer in time
+            # unknown yet, or the CRM did not answer in time (the desk asks once per interaction id)
+            customer = await self._desk.identify(new)
         if customer is None or new.only_agent is not None:
             return replace(new, customer=customer)  # work for one agent is never moved or reprioritised
         queue = customer.queue if customer.queue in self._queue_ids else new.queue
