@@ -524,6 +524,13 @@ class AcdServer:
                 return queue.id
         return None
 
+    def queue_full(self, queue_id: str) -> bool:
+        """As many interactions wait in `queue_id` as its `max_length` allows: the next one is refused."""
+        spec = next((q for q in self.router.queues if q.id == queue_id), None)
+        if spec is None or spec.max_length is None:
+            return False
+        return self.router.queue_snapshot(queue_id).waiting >= spec.max_length
+
     def wait_estimate(self, interaction_id: str) -> WaitEstimate | None:
         """Position among the interactions waiting in the same queue (priority first, then arrival), and
         about how long: the position times the queue's average handle time, shared among its agents."""

@@ -121,6 +121,11 @@ class RoutingPort(Protocol):
         """A queue of `channel` whose work `agent_id` may take (`first` if it is one), or None."""
         ...
 
+    def queue_full(self, queue_id: str) -> bool:
+        """True while `queue_id` holds as many waiting interactions as its `max_length`: work enqueued now
+        would be refused (`queue_full`)."""
+        ...
+
     def wait_estimate(self, interaction_id: str) -> WaitEstimate | None: ...
 
     def subscribe(self, listener: EventListener) -> None:

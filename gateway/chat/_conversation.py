@@ -13,7 +13,7 @@ from gateway.chat.errors import BadMessage
 from gateway.config import ChatEntryConfig
 from gateway.storage import ConversationRecord
 
-__all__ = ["Live", "chat_interaction", "client_id", "now", "public", "seq_of"]
+__all__ = ["Live", "chat_interaction", "chat_queue", "client_id", "now", "public", "seq_of"]
 
 
 @dataclass(slots=True)
@@ -30,6 +30,12 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def chat_queue(pre: PreChat, entry: ChatEntryConfig) -> str:
+    """The queue a chat from this form goes to: its topic's, else the entry point's."""
+    topic = pre.topic
+    return (topic.queue if topic and topic.queue else None) or entry.queue
+
+
 def chat_interaction(
     record: ConversationRecord, pre: PreChat, entry: ChatEntryConfig, *, leg: int
 ) -> NewInteraction:
@@ -42,7 +48,7 @@ def chat_interaction(
     values = dict(pre.values)
     return NewInteraction(
         id=f"{record.id}-{leg}",
-        queue=(topic.queue if topic and topic.queue else None) or entry.queue,
+        queue=chat_queue(pre, entry),
         channel=Channel.CHAT,
         skills=skills,
         priority=topic.priority if topic else 0,

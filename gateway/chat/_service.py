@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from gateway.acd import Channel, CustomerContext, Event, EventType, NewInteraction, SupervisorAction
 from gateway.acd_server.port import RoutingPort, WorkDone
-from gateway.chat._conversation import Live, chat_interaction, now, public, seq_of
+from gateway.chat._conversation import Live, chat_interaction, chat_queue, now, public, seq_of
 from gateway.chat._conversation import client_id as parse_client_id
 from gateway.chat._form import PreChat, check_text, parse_form
 from gateway.chat._limits import RateLimiter
@@ -29,6 +29,7 @@ from gateway.chat.errors import (
     BadMessage,
     ConversationEnded,
     NotYourConversation,
+    QueueFull,
     RateLimited,
     UnknownConversation,
     UnknownEntry,
@@ -128,10 +129,13 @@ class ChatService:
 
     def entry_form(self, entry_id: object) -> dict[str, Any]:
         entry = self._entry(entry_id)
+        hours = entry.business_hours is None or self._is_open(entry.business_hours)
+        busy = hours and self._routing.queue_full(entry.queue)
         return {
             "entry": entry.id,
             "title": entry.title,
-            "open": entry.business_hours is None or self._is_open(entry.business_hours),
+            "open": hours and not busy,
+            "busy": busy,  # open hours, but the queue is full: the form asks for an offline message too
             "max_message_length": self._config.max_message_length,
             "fields": [f.model_dump() for f in entry.fields],
             "topics": {k: t.label for k, t in entry.topics.items()},
@@ -140,15 +144,20 @@ class ChatService:
     async def open(
         self, entry_id: object, form: object, offline_message: object = None, *, address: str = ""
     ) -> dict[str, Any]:
-        """The submitted form: a conversation routed at once, or (closed) an offline message on a case.
+        """The submitted form: a conversation routed at once, or an offline message on a case when the entry
+        is closed, its queue is full (QueueFull without a message) or the customer left a message.
         `address` is the visitor's network address: it may open only so many."""
         entry = self._entry(entry_id)
         if not self._opens.allow(address):
             opens = self._config.open_rate_limit
             raise RateLimited(f"too many chats opened: at most {opens.messages} per {opens.per_seconds:g} s")
         pre = parse_form(entry, form)
-        if entry.business_hours is not None and not self._is_open(entry.business_hours):
+        closed = entry.business_hours is not None and not self._is_open(entry.business_hours)
+        if closed or offline_message is not None:
             return await self._leave_offline(entry, pre, offline_message)
+        queue = chat_queue(pre, entry)
+        if self._routing.queue_full(queue):  # routing would refuse it: a message instead, as when closed
+            raise QueueFull("all our agents are busy: leave a message and we will reply", queue=queue)
         conversation_id = uuid.uuid4().hex
         email = dict(pre.values).get("email", "").lower()
         record = ConversationRecord(
