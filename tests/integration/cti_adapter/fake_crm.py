@@ -72,13 +72,16 @@ class FakeCrm:
         if runner is not None:
             await runner.cleanup()
 
-    def add_customer(self, customer_id: str, name: str, phone: str, level: str | None = None) -> None:
+    def add_customer(
+        self, customer_id: str, name: str, phone: str, level: str | None = None, *, email: str | None = None
+    ) -> None:
         self.customers[customer_id] = {
             "id": customer_id,
             "name": name,
             "account_id": f"acc-{customer_id}",
             "account_number": customer_id.upper(),
             "phone": phone,
+            "email": email,
         }
         if level is not None:
             self.entitlements[customer_id] = [
@@ -127,11 +130,14 @@ class FakeCrm:
 
     async def _find(self, request: web.Request) -> web.Response:
         phone, account = request.query.get("phone"), request.query.get("account")
+        email = request.query.get("email", "").lower()
         self.lookups.append(phone or account or request.query_string)
         items = [
             c
             for c in self.customers.values()
-            if (phone and c["phone"] == phone) or (account and c["account_number"] == account)
+            if (phone and c["phone"] == phone)
+            or (account and c["account_number"] == account)
+            or (email and (c["email"] or "").lower() == email)
         ]
         return web.json_response({"items": items})
 
