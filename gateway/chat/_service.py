@@ -252,12 +252,22 @@ class ChatService:
         again) and told to the agent."""
         live = self._open_live(conversation_id)
         read = seq_of(seq)
-        if read > live.record.customer_read_seq:
-            live.record = replace(live.record, customer_read_seq=read)
-            await self._store.update(conversation_id, customer_read_seq=read)
+        if not await self._moves_mark(live, read, "customer_read_seq", agents=False):
+            return
+        live.record = replace(live.record, customer_read_seq=read)
+        await self._store.update(conversation_id, customer_read_seq=read)
         if live.record.agent_id is not None:
             data = {"conversation_id": conversation_id, "by": "customer", "seq": read}
             await self._push.to_agent(live.record.agent_id, "read", data)
+
+    async def _moves_mark(self, live: Live, read: int, mark: str, *, agents: bool) -> bool:
+        """`read` is past the reader's `mark` (a field of the record) and names a message they can have
+        seen: a mark past the last message (forged) would show the next ones as read before anyone did."""
+        if read <= getattr(live.record, mark):
+            return False
+        seen = await self._store.messages(live.record.id, after=read - 1, include_agents_only=agents)
+        # (and the mark has not moved past it meanwhile)
+        return any(m.seq == read for m in seen) and read > getattr(live.record, mark)
 
     async def customer_end(self, conversation_id: str) -> None:
         live = self._open_live(conversation_id)
@@ -341,9 +351,10 @@ class ChatService:
         """The agent has read up to `seq`: kept with the conversation and told to the customer."""
         live = self._agent_live(agent_id, conversation_id)
         read = seq_of(seq)
-        if read > live.record.agent_read_seq:
-            live.record = replace(live.record, agent_read_seq=read)
-            await self._store.update(live.record.id, agent_read_seq=read)
+        if not await self._moves_mark(live, read, "agent_read_seq", agents=True):
+            return
+        live.record = replace(live.record, agent_read_seq=read)
+        await self._store.update(live.record.id, agent_read_seq=read)
         await self._push.to_customer(live.record.id, "read", {"by": "agent", "seq": read})
 
     async def agent_end(
