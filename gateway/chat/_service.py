@@ -403,11 +403,12 @@ class ChatService:
             skills=None,
             customer=current.customer if current is not None else None,  # as a call's transfer: not asked
         )
+        # the help flag was the transferring agent's request: the next agent starts without it
         live.record = replace(
-            live.record, interaction_id=new.id, agent_id=None, agent_name=None, state="waiting"
+            live.record, interaction_id=new.id, agent_id=None, agent_name=None, state="waiting", help=False
         )
         await self._store.update(
-            live.record.id, interaction_id=new.id, agent_id=None, agent_name=None, state="waiting"
+            live.record.id, interaction_id=new.id, agent_id=None, agent_name=None, state="waiting", help=False
         )
         await self._routing.end(
             old, "transferred", WorkDone(transcript_url=self.transcript_url(live.record.id))
