@@ -256,9 +256,10 @@ class ChatService:
             return
         live.record = replace(live.record, customer_read_seq=read)
         await self._store.update(conversation_id, customer_read_seq=read)
+        data = {"conversation_id": conversation_id, "by": "customer", "seq": read}
         if live.record.agent_id is not None:
-            data = {"conversation_id": conversation_id, "by": "customer", "seq": read}
             await self._push.to_agent(live.record.agent_id, "read", data)
+        await self._push.to_watchers(conversation_id, "read", data)  # a supervisor who took the chat over
 
     async def _moves_mark(self, live: Live, read: int, mark: str, *, agents: bool) -> bool:
         """`read` is past the reader's `mark` (a field of the record) and names a message they can have
