@@ -414,7 +414,8 @@ class AcdServer:
         """Who the customer is (asked once, unless the work already says) and what they are entitled to."""
         customer = new.customer
         if (customer is None or customer.crm_unavailable) and self._desk is not None:
-            customer = await self._desk.identify(new)  # unknown yet, or the CRM did not answer in time
+            # unknown yet, or the CRM did not answer in time (the desk asks once per interaction id)
+            customer = await self._desk.identify(new)
         if customer is None or new.only_agent is not None:
             return replace(new, customer=customer)  # work for one agent is never moved or reprioritised
         queue = customer.queue if customer.queue in self._queue_ids else new.queue
@@ -522,6 +523,13 @@ class AcdServer:
             if all(skills.get(req.skill, 0) >= req.min_level for req in queue.skills):
                 return queue.id
         return None
+
+    def queue_full(self, queue_id: str) -> bool:
+        """As many interactions wait in `queue_id` as its `max_length` allows: the next one is refused."""
+        spec = next((q for q in self.router.queues if q.id == queue_id), None)
+        if spec is None or spec.max_length is None:
+            return False
+        return self.router.queue_snapshot(queue_id).waiting >= spec.max_length
 
     def wait_estimate(self, interaction_id: str) -> WaitEstimate | None:
         """Position among the interactions waiting in the same queue (priority first, then arrival), and

@@ -66,8 +66,8 @@ WorkCompleter = Callable[[str, WorkDone], Awaitable[WorkDone]]
 class RoutingPort(Protocol):
     async def enqueue(self, new: NewInteraction) -> InteractionView:
         """Identify the customer unless `new.customer` says who it is (a context the CRM did not answer in
-        time is asked again), apply their entitlement, queue it.
-        Raises the core's RoutingError (unknown queue, duplicate, ...)."""
+        time is asked again, unless it was asked for this same interaction), apply their entitlement, queue
+        it. Raises the core's RoutingError (unknown queue, duplicate, ...)."""
         ...
 
     async def accept(self, interaction_id: str, agent_id: str) -> None: ...
@@ -121,6 +121,11 @@ class RoutingPort(Protocol):
         """A queue of `channel` whose work `agent_id` may take (`first` if it is one), or None."""
         ...
 
+    def queue_full(self, queue_id: str) -> bool:
+        """True while `queue_id` holds as many waiting interactions as its `max_length`: work enqueued now
+        would be refused (`queue_full`)."""
+        ...
+
     def wait_estimate(self, interaction_id: str) -> WaitEstimate | None: ...
 
     def subscribe(self, listener: EventListener) -> None:
@@ -138,7 +143,8 @@ class CustomerDesk(Protocol):
     case, its screen pop and its activity, all read from the customer context that travels with it."""
 
     async def identify(self, new: NewInteraction) -> CustomerContext:
-        """For work that arrives unidentified (REST, an IVR without `lookup`): ask the CRM once."""
+        """For work that arrives unidentified (REST, an IVR without `lookup`): ask the CRM once; asked again
+        for the same interaction id, the first answer."""
         ...
 
     def file(self, new: NewInteraction) -> None:

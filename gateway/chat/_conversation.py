@@ -13,7 +13,7 @@ from gateway.chat.errors import BadMessage
 from gateway.config import ChatEntryConfig
 from gateway.storage import ConversationRecord
 
-__all__ = ["Live", "chat_interaction", "client_id", "now", "public", "seq_of"]
+__all__ = ["Live", "chat_interaction", "chat_queue", "client_id", "now", "public", "seq_of"]
 
 
 @dataclass(slots=True)
@@ -23,12 +23,17 @@ class Live:
     record: ConversationRecord
     legs: int = 1
     position: tuple[int, float] | None = None
-    help: bool = False  # the agent asked a supervisor for help
     taken_by: str | None = None  # the supervisor who took the chat over (the routed leg has ended)
 
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def chat_queue(pre: PreChat, entry: ChatEntryConfig) -> str:
+    """The queue a chat from this form goes to: its topic's, else the entry point's."""
+    topic = pre.topic
+    return (topic.queue if topic and topic.queue else None) or entry.queue
 
 
 def chat_interaction(
@@ -43,7 +48,7 @@ def chat_interaction(
     values = dict(pre.values)
     return NewInteraction(
         id=f"{record.id}-{leg}",
-        queue=(topic.queue if topic and topic.queue else None) or entry.queue,
+        queue=chat_queue(pre, entry),
         channel=Channel.CHAT,
         skills=skills,
         priority=topic.priority if topic else 0,
@@ -63,6 +68,7 @@ def public(record: ConversationRecord) -> dict[str, Any]:
         "agent_name": record.agent_name,
         "created_at": record.created_at.timestamp(),
         "ended_by": record.ended_by,
+        "read_by_agent": record.agent_read_seq,  # the customer's messages up to here are read
     }
 
 

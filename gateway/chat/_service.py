@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from gateway.acd import Channel, CustomerContext, Event, EventType, NewInteraction, SupervisorAction
 from gateway.acd_server.port import RoutingPort, WorkDone
-from gateway.chat._conversation import Live, chat_interaction, now, public, seq_of
+from gateway.chat._conversation import Live, chat_interaction, chat_queue, now, public, seq_of
 from gateway.chat._conversation import client_id as parse_client_id
 from gateway.chat._form import PreChat, check_text, parse_form
 from gateway.chat._limits import RateLimiter
@@ -29,6 +29,7 @@ from gateway.chat.errors import (
     BadMessage,
     ConversationEnded,
     NotYourConversation,
+    QueueFull,
     RateLimited,
     UnknownConversation,
     UnknownEntry,
@@ -128,10 +129,13 @@ class ChatService:
 
     def entry_form(self, entry_id: object) -> dict[str, Any]:
         entry = self._entry(entry_id)
+        hours = entry.business_hours is None or self._is_open(entry.business_hours)
+        busy = hours and self._routing.queue_full(entry.queue)
         return {
             "entry": entry.id,
             "title": entry.title,
-            "open": entry.business_hours is None or self._is_open(entry.business_hours),
+            "open": hours and not busy,
+            "busy": busy,  # open hours, but the queue is full: the form asks for an offline message too
             "max_message_length": self._config.max_message_length,
             "fields": [f.model_dump() for f in entry.fields],
             "topics": {k: t.label for k, t in entry.topics.items()},
@@ -140,15 +144,20 @@ class ChatService:
     async def open(
         self, entry_id: object, form: object, offline_message: object = None, *, address: str = ""
     ) -> dict[str, Any]:
-        """The submitted form: a conversation routed at once, or (closed) an offline message on a case.
+        """The submitted form: a conversation routed at once, or an offline message on a case when the entry
+        is closed, its queue is full (QueueFull without a message) or the customer left a message.
         `address` is the visitor's network address: it may open only so many."""
         entry = self._entry(entry_id)
         if not self._opens.allow(address):
             opens = self._config.open_rate_limit
             raise RateLimited(f"too many chats opened: at most {opens.messages} per {opens.per_seconds:g} s")
         pre = parse_form(entry, form)
-        if entry.business_hours is not None and not self._is_open(entry.business_hours):
+        closed = entry.business_hours is not None and not self._is_open(entry.business_hours)
+        if closed or offline_message is not None:
             return await self._leave_offline(entry, pre, offline_message)
+        queue = chat_queue(pre, entry)
+        if self._routing.queue_full(queue):  # routing would refuse it: a message instead, as when closed
+            raise QueueFull("all our agents are busy: leave a message and we will reply", queue=queue)
         conversation_id = uuid.uuid4().hex
         email = dict(pre.values).get("email", "").lower()
         record = ConversationRecord(
@@ -163,8 +172,8 @@ class ChatService:
         )
         new = chat_interaction(record, pre, entry, leg=1)
         if self._identify is not None and self._config.sticky_agent.enabled:
-            # asked here, once (routing uses this answer), only when sticky routing needs it before routing:
-            # a CRM that did not answer is asked again by routing, so a CRM outage costs its timeout twice
+            # asked here only when sticky routing needs it before routing; routing takes this answer, even
+            # a CRM that did not answer (the desk asks once per interaction): an outage costs one timeout
             customer = await self._identify(new)
             known = customer.customer_id if not customer.crm_unavailable else None
             record = replace(
@@ -239,10 +248,27 @@ class ChatService:
         await self._push.to_watchers(conversation_id, "typing", {**data, "by": "customer"})
 
     async def customer_read(self, conversation_id: str, seq: object) -> None:
+        """The customer has read up to `seq`: kept with the conversation (a reload or a restart shows it
+        again) and told to the agent."""
         live = self._open_live(conversation_id)
+        read = seq_of(seq)
+        if not await self._moves_mark(live, read, "customer_read_seq", agents=False):
+            return
+        live.record = replace(live.record, customer_read_seq=read)
+        await self._store.update(conversation_id, customer_read_seq=read)
+        data = {"conversation_id": conversation_id, "by": "customer", "seq": read}
         if live.record.agent_id is not None:
-            data = {"conversation_id": conversation_id, "by": "customer", "seq": seq_of(seq)}
             await self._push.to_agent(live.record.agent_id, "read", data)
+        await self._push.to_watchers(conversation_id, "read", data)  # a supervisor who took the chat over
+
+    async def _moves_mark(self, live: Live, read: int, mark: str, *, agents: bool) -> bool:
+        """`read` is past the reader's `mark` (a field of the record) and names a message they can have
+        seen: a mark past the last message (forged) would show the next ones as read before anyone did."""
+        if read <= getattr(live.record, mark):
+            return False
+        seen = await self._store.messages(live.record.id, after=read - 1, include_agents_only=agents)
+        # (and the mark has not moved past it meanwhile)
+        return any(m.seq == read for m in seen) and read > getattr(live.record, mark)
 
     async def customer_end(self, conversation_id: str) -> None:
         live = self._open_live(conversation_id)
@@ -323,8 +349,14 @@ class ChatService:
         await self._push.to_watchers(live.record.id, "typing", data)
 
     async def agent_read(self, agent_id: str, conversation_id: object, seq: object) -> None:
+        """The agent has read up to `seq`: kept with the conversation and told to the customer."""
         live = self._agent_live(agent_id, conversation_id)
-        await self._push.to_customer(live.record.id, "read", {"by": "agent", "seq": seq_of(seq)})
+        read = seq_of(seq)
+        if not await self._moves_mark(live, read, "agent_read_seq", agents=True):
+            return
+        live.record = replace(live.record, agent_read_seq=read)
+        await self._store.update(live.record.id, agent_read_seq=read)
+        await self._push.to_customer(live.record.id, "read", {"by": "agent", "seq": read})
 
     async def agent_end(
         self, agent_id: str, conversation_id: object, disposition: object, notes: object
@@ -362,6 +394,7 @@ class ChatService:
             )
             await self._store.append(whisper)
         old = live.record.interaction_id
+        current = self._routing.interaction(old)
         live.legs += 1
         pre = parse_form(self._entry(live.record.entry), live.record.form)
         new = replace(
@@ -369,12 +402,14 @@ class ChatService:
             queue=queue,
             only_agent=only,
             skills=None,
+            customer=current.customer if current is not None else None,  # as a call's transfer: not asked
         )
+        # the help flag was the transferring agent's request: the next agent starts without it
         live.record = replace(
-            live.record, interaction_id=new.id, agent_id=None, agent_name=None, state="waiting"
+            live.record, interaction_id=new.id, agent_id=None, agent_name=None, state="waiting", help=False
         )
         await self._store.update(
-            live.record.id, interaction_id=new.id, agent_id=None, agent_name=None, state="waiting"
+            live.record.id, interaction_id=new.id, agent_id=None, agent_name=None, state="waiting", help=False
         )
         await self._routing.end(
             old, "transferred", WorkDone(transcript_url=self.transcript_url(live.record.id))
@@ -394,10 +429,13 @@ class ChatService:
             agent_name=self._names.get(agent_id, agent_id),
         )
 
-    def set_help(self, agent_id: str, conversation_id: object, on: object) -> dict[str, Any]:
-        """The agent raises (or lowers) the chat's help flag; every supervisor's monitor shows it."""
+    async def set_help(self, agent_id: str, conversation_id: object, on: object) -> dict[str, Any]:
+        """The agent raises (or lowers) the chat's help flag, kept with the conversation (a restart keeps it
+        raised); every supervisor's monitor shows it."""
         live = self._agent_live(agent_id, conversation_id)
-        live.help = on is True
+        if live.record.help is not (on is True):
+            live.record = replace(live.record, help=on is True)
+            await self._store.update(live.record.id, help=on is True)
         return self._summary(live.record.id)
 
     async def help_changed(self, summary: Mapping[str, Any]) -> None:
@@ -459,9 +497,9 @@ class ChatService:
         await self._routing.end(
             iid, "taken_over", WorkDone(transcript_url=self.transcript_url(live.record.id))
         )
-        live.taken_by, live.help = supervisor_id, False
-        live.record = replace(live.record, agent_id=supervisor_id, agent_name=name)
-        await self._store.update(live.record.id, agent_id=supervisor_id, agent_name=name)
+        live.taken_by = supervisor_id
+        live.record = replace(live.record, agent_id=supervisor_id, agent_name=name, help=False)
+        await self._store.update(live.record.id, agent_id=supervisor_id, agent_name=name, help=False)
         data = {"conversation_id": live.record.id, "reason": "taken_over", "by": name}
         await self._push.to_agent(agent_id, "chat_closed", data)
         await self._push.to_customer(live.record.id, "agent_joined", {"agent_name": name})
@@ -651,6 +689,7 @@ class ChatService:
             "interaction_id": live.record.interaction_id,
             "position": live.position[0] if live.position else None,
             "wait_seconds": live.position[1] if live.position else None,
-            "help": live.help,
+            "help": live.record.help,
+            "read_by_customer": live.record.customer_read_seq,
             "taken_by": live.taken_by,
         }

@@ -224,7 +224,7 @@ class _AgentNamespace(StaffNamespace):
             return _SESSION_ENDED
 
         async def work() -> dict[str, Any]:
-            summary = self._chat.set_help(agent, raw.get("conversation_id"), raw.get("on"))
+            summary = await self._chat.set_help(agent, raw.get("conversation_id"), raw.get("on"))
             await self._chat.help_changed(summary)
             return {"conversation": summary}
 
@@ -243,7 +243,8 @@ class _AgentNamespace(StaffNamespace):
 
 class _SupervisorNamespace(StaffNamespace):
     """A supervisor's chat monitor: every live chat's summary, and any chat read as it happens (`watch`
-    joins its room read-only), whispered to, or taken over (then `send`, `typing` and `end` as its agent)."""
+    joins its room read-only), whispered to, or taken over (then `send`, `typing`, `read` and `end` as its
+    agent)."""
 
     roles = ("supervisor", "admin")
 
@@ -309,6 +310,12 @@ class _SupervisorNamespace(StaffNamespace):
     async def on_typing(self, sid: str, data: object = None) -> dict[str, Any]:
         async def work(me: str, d: Mapping[str, Any]) -> None:
             await self._chat.agent_typing(me, d.get("conversation_id"), d.get("typing"))
+
+        return await self._command(sid, work, data)
+
+    async def on_read(self, sid: str, data: object = None) -> dict[str, Any]:
+        async def work(me: str, d: Mapping[str, Any]) -> None:
+            await self._chat.agent_read(me, d.get("conversation_id"), d.get("seq"))
 
         return await self._command(sid, work, data)
 

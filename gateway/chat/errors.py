@@ -5,6 +5,7 @@ ChatError
 ├── UnknownEntry            the widget names an entry point the configuration does not have
 ├── BadMessage              empty, too long or not text (names the limit)
 ├── RateLimited             the visitor sends faster than the configured rate
+├── QueueFull               the chat's queue holds its `max_length` already: leave an offline message
 ├── BadVisitorToken         the visitor token is forged, malformed or expired
 ├── UnknownConversation     no such conversation
 ├── NotYourConversation     an agent acts on a chat someone else is handling
@@ -20,6 +21,7 @@ __all__ = [
     "ChatError",
     "ConversationEnded",
     "NotYourConversation",
+    "QueueFull",
     "RateLimited",
     "UnknownConversation",
     "UnknownEntry",
@@ -57,6 +59,10 @@ class BadMessage(ChatError):
 
 class RateLimited(ChatError):
     error_id = "rate_limited"
+
+
+class QueueFull(ChatError):
+    error_id = "queue_full"
 
 
 class BadVisitorToken(ChatError):

@@ -78,15 +78,25 @@ class CrmDesk:
         # A call's transcript is stored a while after the call, before or after its activity is logged.
         self._logged: OrderedDict[str, CaseRef] = OrderedDict()
         self._transcripts: OrderedDict[str, str] = OrderedDict()
+        # What the CRM said for an interaction, when the work's own side asked before routing (a chat with
+        # sticky routing): routing asking again for the same interaction gets this answer, not a second wait.
+        self._identified: OrderedDict[str, CustomerContext] = OrderedDict()
 
     async def identify(self, new: NewInteraction) -> CustomerContext:
+        """Who the customer of `new` is: the CRM is asked once per interaction id, even when it did not
+        answer in time (asking again at once would only cost its lookup timeout a second time)."""
+        known = self._identified.get(new.id)
+        if known is not None:
+            return known
         attributes = dict(new.attributes)
         context = await self._service.identify(
             caller=_first(attributes, _PHONE_KEYS),
             account=_first(attributes, _ACCOUNT_KEYS),
             email=_first(attributes, _EMAIL_KEYS),
         )
-        return customer_context(context)
+        customer = customer_context(context)
+        _remember(self._identified, new.id, customer)
+        return customer
 
     def file(self, new: NewInteraction) -> None:
         if new.customer is None or new.customer.customer_id is None:
@@ -170,6 +180,7 @@ class CrmDesk:
         await self._service.link_transcript(case, interaction_id, url)
 
     def forget(self, interaction_id: str) -> None:
+        self._identified.pop(interaction_id, None)
         task = self._cases.pop(interaction_id, None)
         if task is not None and not task.done():
             task.cancel()

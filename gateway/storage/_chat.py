@@ -44,6 +44,9 @@ class ConversationRecord:
     rating: int | None = None
     customer_id: str | None = None  # who the CRM said the customer is, when it knew them
     customer_email: str | None = None  # the form's e-mail, lower-cased
+    customer_read_seq: int = 0  # the customer has read the conversation up to this seq
+    agent_read_seq: int = 0  # the agent (whoever holds the chat) has read up to this seq
+    help: bool = False  # the agent asked a supervisor for help
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, DateTime, Float, Index, Integer, MetaData, String, Text, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    false,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -189,6 +202,10 @@ class ChatConversation(Base):
     rating: Mapped[int | None] = mapped_column(Integer)
     customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
     customer_email: Mapped[str | None] = mapped_column(String(200), index=True)
+    # read receipts: the last seq the customer has read (of the agent's messages), the agent likewise
+    customer_read_seq: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    agent_read_seq: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    help: Mapped[bool] = mapped_column(Boolean, server_default=false())  # the agent asked for a supervisor
 
 
 class ChatMessage(Base):

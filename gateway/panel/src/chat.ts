@@ -24,6 +24,9 @@ interface Conversation {
   form: Record<string, string>;
   interaction_id: string;
   state: string;
+  help?: boolean;
+  read_by_customer?: number; // the customer has read the agent's messages up to this seq
+  read_by_agent?: number; // the agent has read the customer's messages up to this seq
 }
 
 interface Ack {
@@ -43,6 +46,7 @@ interface Window {
   typing: HTMLElement;
   error: HTMLElement;
   customerRead: number;
+  agentRead: number;
 }
 
 export class ChatDesk {
@@ -56,7 +60,8 @@ export class ChatDesk {
     const s = this.socket;
     // a gateway shutting down closes the socket itself, which the client does not retry on its own
     s.on("disconnect", (reason) => { if (reason === "io server disconnect") setTimeout(() => s.connect(), 1000); });
-    s.on("chats", (d: { chats: Conversation[] }) => d.chats.forEach((c) => void this.catchUp(c)));
+    // windows (and tabs) in the server's order, the first one shown, before their histories arrive in any order
+    s.on("chats", (d: { chats: Conversation[] }) => d.chats.forEach((c) => { this.open(c, []); void this.catchUp(c); }));
     s.on("chat", (d: { conversation: Conversation; messages: ChatMessage[] }) => this.open(d.conversation, d.messages));
     s.on("message", (m: ChatMessage) => this.add(m.conversation_id, [m]));
     s.on("typing", (t: { conversation_id: string; typing: boolean }) => {
@@ -96,6 +101,7 @@ export class ChatDesk {
       append(byId("chat-windows"), w.element);
       if (this.active === null) this.show(conversation.id);
     }
+    w.customerRead = Math.max(w.customerRead, conversation.read_by_customer ?? 0);
     this.add(conversation.id, messages);
     byId("chats").hidden = false;
   }
@@ -115,10 +121,11 @@ export class ChatDesk {
       log,
       typing,
       this.composer(id),
-      this.actions(id, conversation.interaction_id),
+      this.actions(id, conversation.interaction_id, conversation.help === true),
       error,
     );
-    return { conversation, messages: new Map(), unread: 0, ended: false, tab, element, log, typing, error, customerRead: 0 };
+    const agentRead = conversation.read_by_agent ?? 0;
+    return { conversation, messages: new Map(), unread: 0, ended: false, tab, element, log, typing, error, customerRead: 0, agentRead };
   }
 
   private composer(id: string): HTMLFormElement {
@@ -154,7 +161,7 @@ export class ChatDesk {
     return form;
   }
 
-  private actions(id: string, interactionId: string): HTMLElement {
+  private actions(id: string, interactionId: string, helpRaised: boolean): HTMLElement {
     const target = h("input", { name: "to", placeholder: "queue:web-chat or agent:bob", required: true, "aria-label": "Transfer to" });
     const note = h("input", { name: "note", placeholder: "Note for the next agent", "aria-label": "Transfer note" });
     const transfer = h("form", { class: "chat-transfer" }, target, note, h("button", { type: "submit" }, "Transfer"));
@@ -166,7 +173,7 @@ export class ChatDesk {
       });
     });
     const end = h("button", { type: "button", class: "chat-end" }, "End chat");
-    const help = h("button", { type: "button", class: "chat-help", "aria-pressed": "false" }, "Ask for help");
+    const help = h("button", { type: "button", class: "chat-help", "aria-pressed": String(helpRaised) }, helpRaised ? "Lower help flag" : "Ask for help");
     help.addEventListener("click", () => {
       const on = help.getAttribute("aria-pressed") !== "true";
       void this.call("help", { conversation_id: id, on }).then((got) => {
@@ -194,7 +201,7 @@ export class ChatDesk {
     if (!w) return;
     let fresh = 0;
     for (const m of messages) {
-      if (!w.messages.has(m.seq) && m.sender === "customer") fresh += 1;
+      if (!w.messages.has(m.seq) && m.sender === "customer" && m.seq > w.agentRead) fresh += 1;
       w.messages.set(m.seq, m);
     }
     if (this.active === id && document.visibilityState === "visible") this.markRead(w);
@@ -206,6 +213,7 @@ export class ChatDesk {
   private markRead(w: Window): void {
     w.unread = 0;
     const last = Math.max(0, ...[...w.messages.values()].filter((m) => m.sender === "customer").map((m) => m.seq));
+    w.agentRead = Math.max(w.agentRead, last);
     if (last > 0 && !w.ended) void this.call("read", { conversation_id: w.conversation.id, seq: last });
   }
 

@@ -88,7 +88,8 @@ async def test_given_known_customer_when_chatting_then_every_message_once_and_tr
         assert (wrong["ok"], wrong["error_id"]) == (False, "bad_message"), "billing takes calls, not chats"
         assert "web-chat" in wrong["details"]["queues"]
 
-        # transfer to bob, with a note only agents see
+        # transfer to bob, with a note only agents see; alice's help flag does not follow the chat to him
+        assert (await alice_chat.call("help", {"conversation_id": conversation, "on": True}))["ok"]
         await make_available(http, server, {"bob": "available"})
         moved = await alice_chat.call(
             "transfer", {"conversation_id": conversation, "to": "agent:bob", "note": "Router model X200"}
@@ -99,6 +100,7 @@ async def test_given_known_customer_when_chatting_then_every_message_once_and_tr
         bob_offer = await bob_offers.next("offer")
         assert (await bob_offers.call("accept", {"interaction_id": bob_offer["interaction_id"]}))["ok"]
         handed = await bob_chat.next("chat")
+        assert handed["conversation"]["help"] is False
         history = [
             (m["sender"], m["text"], m["visibility"]) for m in handed["messages"] if m["sender"] != "system"
         ]

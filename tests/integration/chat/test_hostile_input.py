@@ -115,6 +115,42 @@ async def test_given_tricky_text_when_sent_both_ways_then_stored_and_delivered_e
         await make_available(http, server, {"bob": "offline"})
 
 
+async def test_given_forged_read_marks_when_sent_then_only_a_message_that_exists_is_marked_read(
+    chat_server: Server, http: aiohttp.ClientSession
+) -> None:
+    server = chat_server
+    await make_available(http, server, {"alice": "offline", "bob": "available", "carol": "offline"})
+    bob_offers, bob_chat = await agent_sockets(server, await login(http, server, "bob"))
+    customer = Customer()
+    try:
+        await customer.connect(server)
+        await customer.open(form("Mallory Marks"))
+        conversation = customer.conversation_id
+        offer = await bob_offers.next("offer")
+        assert (await bob_offers.call("accept", {"interaction_id": offer["interaction_id"]}))["ok"]
+        await bob_chat.next("chat")
+        for forged in (1_000_000, -1, "7", True, None):  # past the last message, or not a seq at all
+            assert (await customer.call("read", {"seq": forged}))["ok"]
+        sent = await bob_chat.call("send", {"conversation_id": conversation, "client_id": "b1", "text": "Hi"})
+        history = await bob_chat.call("history", {"conversation_id": conversation, "after": 0})
+        assert history["conversation"]["read_by_customer"] == 0, (
+            "bob's answer was not read before it was sent"
+        )
+
+        real = sent["stored"]["seq"]
+        assert (await customer.call("read", {"seq": real}))["ok"]
+        heard = await bob_chat.next("read", match={"conversation_id": conversation})
+        assert heard["seq"] == real, "the first read mark bob hears is the real one"
+        history = await bob_chat.call("history", {"conversation_id": conversation, "after": 0})
+        assert history["conversation"]["read_by_customer"] == real
+        assert (await customer.call("end"))["ok"]
+    finally:
+        await customer.close()
+        await bob_offers.close()
+        await bob_chat.close()
+        await make_available(http, server, {"bob": "offline"})
+
+
 async def test_given_forged_or_foreign_tokens_when_connecting_then_refused(chat_server: Server) -> None:
     customer = Customer()
     customer.token = "eyJjIjoiYWJjIiwiZXhwIjo5OTk5OTk5OTk5fQ.forged"

@@ -110,7 +110,7 @@ async def test_given_live_chat_when_supervisor_monitors_whispers_and_takes_over_
         assert presence["data"]["presence"]["kind"] == "wrap_up", presence
         joined = await customer.next("agent_joined")
         assert joined["agent_name"] == "Sam Patel"
-        await customer.send("Are you still there?")
+        asked = (await customer.send("Are you still there?"))["stored"]["seq"]
         assert (await sam.next("message", match={"text": "Are you still there?"}))["sender"] == "customer"
         reply = await sam.call(
             "send", {"conversation_id": conversation, "client_id": "s-1", "text": "Yes, I am taking over"}
@@ -118,6 +118,11 @@ async def test_given_live_chat_when_supervisor_monitors_whispers_and_takes_over_
         assert reply["ok"], reply
         said = await customer.next("message", where=lambda d: d.get("text") == "Yes, I am taking over")
         assert said["sender"] == "agent" and said["author_name"] == "Sam Patel"
+        # read receipts both ways between the customer and the supervisor now holding the chat
+        assert (await sam.call("read", {"conversation_id": conversation, "seq": asked}))["ok"]
+        assert (await customer.next("read"))["seq"] == asked
+        assert (await customer.call("read", {"seq": said["seq"]}))["ok"]
+        assert (await sam.next("read", match={"conversation_id": conversation}))["seq"] == said["seq"]
         again = await alice_chat.call("send", {"conversation_id": conversation, "text": "me again"})
         assert again["ok"] is False, "the released agent can no longer write in the chat"
 

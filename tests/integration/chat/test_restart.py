@@ -137,3 +137,54 @@ async def test_given_chat_under_way_when_gateway_killed_and_restarted_then_both_
     texts = list(stored.values())
     for expected in ["before 0", "reply 2", "after 0", "ack 1"]:
         assert expected in texts
+
+
+async def test_given_read_marks_and_a_raised_help_flag_when_gateway_killed_and_restarted_then_all_still_show(
+    own_server: Server, http: aiohttp.ClientSession
+) -> None:
+    server = own_server
+    await make_available(http, server, {"alice": "available"})
+    token, sam_token = await login(http, server, "alice"), await login(http, server, "sam")
+    offers, agent = Listener("/agent"), Listener("/agent-chat")
+    customer = Customer()
+    try:
+        await offers.connect(server, token)
+        await agent.connect(server, token)
+        await customer.connect(server)
+        await customer.open(form("Rhea Read"))
+        conversation = customer.conversation_id
+        offer = await offers.next("offer")
+        assert (await offers.call("accept", {"interaction_id": offer["interaction_id"]}))["ok"]
+        await agent.next("chat")
+        asked = (await customer.send("Is my order on its way?"))["stored"]["seq"]
+        sent = await agent.call("send", {"conversation_id": conversation, "client_id": "a1", "text": "Yes"})
+        answered = sent["stored"]["seq"]
+        assert (await agent.call("read", {"conversation_id": conversation, "seq": asked}))["ok"]
+        assert (await customer.call("read", {"seq": answered}))["ok"]
+        await agent.next("read", match={"conversation_id": conversation, "seq": answered})
+        assert (await agent.call("help", {"conversation_id": conversation, "on": True}))["ok"]
+    finally:
+        await customer.close()
+        await offers.close()
+        await agent.close()
+
+    _restart(server)
+
+    agent, sam = Listener("/agent-chat"), Listener("/supervisor-chat")
+    try:
+        await customer.reconnect(server)
+        resumed = await customer.call("resume", {"after": 0})
+        await agent.connect(server, token)
+        await sam.connect(server, sam_token)
+        chats = (await agent.next("chats"))["chats"]
+        monitored = (await sam.next("chats"))["chats"]
+    finally:
+        await customer.close()
+        await agent.close()
+        await sam.close()
+
+    assert [c["help"] for c in monitored if c["id"] == conversation] == [True], "the help flag stays raised"
+    assert resumed["conversation"]["read_by_agent"] == asked, "the customer's widget shows alice read it"
+    [chat] = [c for c in chats if c["id"] == conversation]
+    assert chat["read_by_customer"] == answered, "alice's panel shows the customer read her answer"
+    assert chat["read_by_agent"] == asked, "alice's unread count starts after what she read"

@@ -43,6 +43,7 @@ class FakeCrm:
     bad_signatures: int = 0
     requests: int = 0
     lookups: list[str] = field(default_factory=list)  # the phone or account of every customer search
+    paths: list[str] = field(default_factory=list)  # every request's path as it arrives, answered or not
     replayed_keys: list[str] = field(default_factory=list)
     _answers: dict[str, _Stored] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -71,13 +72,16 @@ class FakeCrm:
         if runner is not None:
             await runner.cleanup()
 
-    def add_customer(self, customer_id: str, name: str, phone: str, level: str | None = None) -> None:
+    def add_customer(
+        self, customer_id: str, name: str, phone: str, level: str | None = None, *, email: str | None = None
+    ) -> None:
         self.customers[customer_id] = {
             "id": customer_id,
             "name": name,
             "account_id": f"acc-{customer_id}",
             "account_number": customer_id.upper(),
             "phone": phone,
+            "email": email,
         }
         if level is not None:
             self.entitlements[customer_id] = [
@@ -96,6 +100,7 @@ class FakeCrm:
     @web.middleware
     async def _misbehave(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.requests += 1
+        self.paths.append(request.path)
         if request.path == "/hooks":
             return await handler(request)  # webhooks have their own receiver: always up while the CRM is
         if self.mode == "slow":
@@ -125,11 +130,14 @@ class FakeCrm:
 
     async def _find(self, request: web.Request) -> web.Response:
         phone, account = request.query.get("phone"), request.query.get("account")
+        email = request.query.get("email", "").lower()
         self.lookups.append(phone or account or request.query_string)
         items = [
             c
             for c in self.customers.values()
-            if (phone and c["phone"] == phone) or (account and c["account_number"] == account)
+            if (phone and c["phone"] == phone)
+            or (account and c["account_number"] == account)
+            or (email and (c["email"] or "").lower() == email)
         ]
         return web.json_response({"items": items})
 

@@ -99,6 +99,12 @@ def test_given_live_chat_when_supervisor_monitors_whispers_and_takes_over_then_c
         shop_input.fill("Thanks, it is an X200")
         shop.get_by_test_id("chat-send").click()
         expect(log.locator(".chat-message.customer .text").last).to_have_text("Thanks, it is an X200")
+        # read receipts between the customer and sam, as with an agent
+        shop_said = shop.get_by_test_id("chat-message").filter(has_text="Thanks, it is an X200")
+        expect(shop_said).to_contain_text("Read")
+        expect(log.locator(".chat-message.agent", has_text="Hello Ada, I am taking over.")).to_contain_text(
+            "Read"
+        )
         expect(window).not_to_contain_text("Thanks, it is an X200")
         assert "Ask for the model number" not in shop.get_by_test_id("chat-log").inner_text()
         assert sam_page.locator("#monitor-log b").count() == 0 and shop.locator(".log b").count() == 0

@@ -176,3 +176,63 @@ def test_given_chat_in_two_browsers_when_gateway_restarts_then_both_carry_on_and
     finally:
         shop_context.close()
         alice_context.close()
+
+
+def test_given_two_chats_read_and_a_help_flag_when_agent_and_customer_reload_then_marks_counts_and_flag_stay(
+    browser: Browser, server: Server, rest: Rest, site: str
+) -> None:
+    expect.set_options(timeout=15_000)
+    for agent, state in {"alice": "available", "bob": "offline", "carol": "offline"}.items():
+        rest.ok("sam", "PUT", f"/agents/{agent}/presence", {"state": state})
+    alice_context, alice = _agent(browser, server, "alice")
+    ann_context, ben_context = browser.new_context(), browser.new_context()
+    try:
+        alice.expect_logged_in("Alice Martin")
+        ann, ben = ann_context.new_page(), ben_context.new_page()
+        for shop, name in ((ann, "Ann First"), (ben, "Ben Second")):
+            shop.set_default_timeout(15_000)
+            start_chat(shop, site, name=name, email=f"{uuid.uuid4().hex[:8]}@example.com", topic="support")
+            offer = alice.page.locator(".offer").filter(has_text=name)
+            offer.get_by_role("button", name="Accept").click()
+            expect(shop.get_by_test_id("chat-status")).to_contain_text("Alice Martin")
+        ben_tab = alice.page.locator(".chat-tab").filter(has_text="Ben Second")
+        ann_tab = alice.page.locator(".chat-tab").filter(has_text="Ann First")
+        ben_window = alice.page.locator(
+            f'.chat-window[data-conversation-id="{ben_tab.get_attribute("data-conversation-id")}"]'
+        )
+        ann_window = alice.page.locator(
+            f'.chat-window[data-conversation-id="{ann_tab.get_attribute("data-conversation-id")}"]'
+        )
+        expect(ann_window).to_be_visible()  # the first chat's window is the one shown
+
+        ben.get_by_test_id("chat-input").fill("Where is my parcel?")
+        ben.get_by_test_id("chat-send").click()
+        expect(ben_tab.locator(".unread")).to_have_text("1")
+        ben_tab.click()
+        expect(_messages(ben).filter(has_text="Where is my parcel?")).to_contain_text("Read")
+        ben_window.locator(".chat-input").fill("On its way")
+        ben_window.locator(".chat-input").press("Enter")
+        expect(ben_window.locator(".chat-message.agent", has_text="On its way")).to_contain_text("Read")
+        ann_tab.click()
+        ben.get_by_test_id("chat-input").fill("And the invoice?")
+        ben.get_by_test_id("chat-send").click()
+        expect(ben_tab.locator(".unread")).to_have_text("1")
+        ann_window.get_by_role("button", name="Ask for help").click()
+        expect(ann_window.locator(".chat-help")).to_have_text("Lower help flag")
+
+        alice.page.reload()
+        expect(ann_window).to_be_visible()
+        expect(ben_tab.locator(".unread")).to_have_text("1")  # the question she had not read, not both
+        expect(ann_tab.locator(".unread")).to_have_count(0)
+        expect(ann_window.locator(".chat-help")).to_have_text("Lower help flag")
+        expect(ann_window.locator(".chat-help")).to_have_attribute("aria-pressed", "true")
+        expect(ben_window.locator(".chat-message.agent .read")).to_have_count(1)  # Ben read "On its way"
+
+        ben.reload()
+        expect(_messages(ben).filter(has_text="And the invoice?")).to_have_count(1)
+        expect(_messages(ben).filter(has_text="Where is my parcel?")).to_contain_text("Read")
+        expect(_messages(ben).filter(has_text="And the invoice?")).not_to_contain_text("Read")
+    finally:
+        ann_context.close()
+        ben_context.close()
+        alice_context.close()

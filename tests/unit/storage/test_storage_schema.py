@@ -75,7 +75,7 @@ async def test_given_empty_database_when_started_then_tables_exist_at_head_revis
     await _started(database_url)
 
     assert await _on_connection(database_url, _tables) == EXPECTED_TABLES
-    assert await _on_connection(database_url, _revision) == "0009"
+    assert await _on_connection(database_url, _revision) == "0010"
 
 
 async def test_given_migrated_database_when_started_again_then_data_and_revision_are_kept(
@@ -93,7 +93,7 @@ async def test_given_migrated_database_when_started_again_then_data_and_revision
     await second.close()
 
     assert [span.state for span in history] == ["available"]
-    assert await _on_connection(database_url, _revision) == "0009"
+    assert await _on_connection(database_url, _revision) == "0010"
 
 
 async def test_given_migrated_database_then_models_and_migrations_agree(database_url: str) -> None:
@@ -157,5 +157,5 @@ async def test_given_two_gateways_starting_together_on_postgres_then_both_start_
     await first.close()
     await second.close()
 
-    assert await _on_connection(postgres_url, _revision) == "0009"
+    assert await _on_connection(postgres_url, _revision) == "0010"
     assert await _on_connection(postgres_url, _schema_diff) == []

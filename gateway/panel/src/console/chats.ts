@@ -14,6 +14,8 @@ interface ChatSummary {
   state: string;
   help: boolean;
   taken_by: string | null;
+  read_by_customer?: number; // the customer has read the agent's (or the supervisor's) messages up to here
+  read_by_agent?: number;
 }
 
 interface ChatMessage {
@@ -36,6 +38,8 @@ export class ChatMonitor {
   private readonly chats = new Map<string, ChatSummary>();
   private readonly messages = new Map<number, ChatMessage>();
   private watching: string | null = null;
+  private customerRead = 0;
+  private readSent = 0; // how far this supervisor, once the chat is theirs, has said they read
 
   constructor(token: string, private readonly me: string) {
     this.socket = io("/supervisor-chat", { path: "/socket.io", auth: { token }, transports: ["websocket", "polling"] });
@@ -59,6 +63,11 @@ export class ChatMonitor {
       const line = byId("monitor-typing");
       line.hidden = !t.typing;
       setText(line, t.by === "customer" ? "The customer is typing…" : "The agent is typing…");
+    });
+    s.on("read", (r: { conversation_id: string; seq: number }) => {
+      if (r.conversation_id !== this.watching) return;
+      this.customerRead = Math.max(this.customerRead, r.seq);
+      this.renderLog();
     });
     s.on("ended", (e: { conversation_id: string; ended_by: string }) => {
       if (e.conversation_id !== this.watching) return;
@@ -113,6 +122,7 @@ export class ChatMonitor {
         this.chats.set(c.id, c);
         this.renderList();
         this.renderControls();
+        this.markRead(); // the supervisor has read the chat so far: the customer sees it as read
       });
     });
   }
@@ -122,6 +132,7 @@ export class ChatMonitor {
       void this.call("unwatch", { conversation_id: this.watching });
       this.messages.clear();
     }
+    if (this.watching !== id) { this.customerRead = 0; this.readSent = 0; }
     this.watching = id;
     const after = Math.max(0, ...this.messages.keys());
     const got = await this.call("watch", { conversation_id: id, after });
@@ -130,6 +141,8 @@ export class ChatMonitor {
     for (const m of got["messages"] as ChatMessage[]) this.messages.set(m.seq, m);
     const c = got["conversation"] as ChatSummary;
     this.chats.set(c.id, c);
+    this.customerRead = Math.max(this.customerRead, c.read_by_customer ?? 0);
+    this.readSent = Math.max(this.readSent, c.read_by_agent ?? 0);
     byId("monitor").hidden = false;
     setText(byId("monitor-title"), c.visitor_name);
     setText(byId("monitor-status"), "");
@@ -177,8 +190,20 @@ export class ChatMonitor {
       " ",
       h("span", { class: "text" }, m.text),
       m.visibility === "agents" ? h("span", { class: "hint" }, " (whisper)") : null,
+      m.sender === "agent" && m.seq <= this.customerRead ? h("span", { class: "read" }, " Read") : null,
     )));
     log.scrollTop = log.scrollHeight;
+    this.markRead();
+  }
+
+  /** In a chat this supervisor took over, the customer's messages shown are read (as the agent's window does). */
+  private markRead(): void {
+    const c = this.watching ? this.chats.get(this.watching) : undefined;
+    if (!c || c.taken_by !== this.me || document.visibilityState !== "visible") return;
+    const last = Math.max(0, ...[...this.messages.values()].filter((m) => m.sender === "customer").map((m) => m.seq));
+    if (last <= this.readSent) return;
+    this.readSent = last;
+    void this.call("read", { conversation_id: c.id, seq: last });
   }
 }
 

@@ -6,9 +6,9 @@ import { append, h } from "../dom";
 import { widgetStyle } from "./style";
 
 interface Field { name: string; label: string; required: boolean; max_length: number; kind: string; }
-interface Form { ok: boolean; title: string; open: boolean; max_message_length: number; fields: Field[]; topics: Record<string, string>; }
+interface Form { ok: boolean; title: string; open: boolean; busy?: boolean; max_message_length: number; fields: Field[]; topics: Record<string, string>; }
 interface Message { seq: number; sender: string; author_name: string; text: string; client_id: string | null; at: number; }
-interface Conversation { id: string; state: string; agent_name: string | null; position: number | null; wait_seconds: number | null; }
+interface Conversation { id: string; state: string; agent_name: string | null; position: number | null; wait_seconds: number | null; read_by_agent?: number; }
 interface Ack { ok: boolean; message?: string; error_id?: string; }
 type Answer = Ack & Record<string, unknown>;
 
@@ -88,22 +88,32 @@ class Widget {
     const last = Math.max(0, ...this.messages.keys());
     const resumed = await this.call("resume", { after: last });
     if (!resumed.ok) return this.fail(resumed);
-    this.showConversation(resumed["conversation"] as Conversation);
+    const conversation = resumed["conversation"] as Conversation;
+    this.readSeq = Math.max(this.readSeq, conversation.read_by_agent ?? 0); // read before a reload
+    this.showConversation(conversation);
     this.add(resumed["messages"] as Message[]);
     for (const [clientId, text] of this.pending) void this.send(text, clientId); // idempotent resend
   }
 
-  private async showForm(): Promise<void> {
+  /** The pre-chat form, or the offline message's when closed or every agent is busy; `filled`: what the
+   * customer had typed, kept when a full queue turned their chat into a message. */
+  private async showForm(filled: Record<string, string> = {}): Promise<void> {
     const form = (await this.call("form", { entry })) as unknown as Form & Ack;
     if (!form.ok) return this.fail(form);
     this.maxLength = form.max_message_length;
     this.header.textContent = form.title;
-    this.status.textContent = form.open ? "Tell us who you are and an agent will join you." : "We are closed: leave us a message.";
+    this.status.textContent = form.open
+      ? "Tell us who you are and an agent will join you."
+      : form.busy ? "All our agents are busy: leave us a message and we will get back to you." : "We are closed: leave us a message.";
     const element = h("form", { class: "prechat", "data-testid": "chat-form", novalidate: true });
     for (const field of form.fields) element.appendChild(this.fieldInput(field, form.topics));
     if (!form.open) element.appendChild(h("label", {}, "Message", h("textarea", { name: "offline_message", required: true })));
     element.appendChild(h("button", { type: "submit" }, form.open ? "Start chat" : "Send message"));
     element.addEventListener("submit", (event) => { event.preventDefault(); void this.submit(element); });
+    for (const [name, value] of Object.entries(filled)) {
+      const input = element.elements.namedItem(name);
+      if (input instanceof HTMLInputElement || input instanceof HTMLSelectElement) input.value = value;
+    }
     this.body.replaceChildren(element);
   }
 
@@ -124,10 +134,15 @@ class Widget {
     const offline = values["offline_message"];
     delete values["offline_message"];
     const opened = await this.call("open", { entry, form: values, offline_message: offline });
+    if (!opened.ok && opened.error_id === "queue_full") {
+      this.error.textContent = "";
+      return this.showForm(values); // filled up since the form was shown: a message instead
+    }
     if (!opened.ok) return this.fail(opened);
     this.error.textContent = "";
     if (opened["offline"]) {
-      this.body.replaceChildren(h("p", { "data-testid": "chat-offline" }, "Thank you: your message was received and a case was opened."));
+      const said = opened["case_id"] ? "Thank you: your message was received and a case was opened." : "Thank you: your message was received.";
+      this.body.replaceChildren(h("p", { "data-testid": "chat-offline" }, said));
       return;
     }
     this.token = opened["token"] as string;
