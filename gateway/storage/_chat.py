@@ -12,12 +12,12 @@ from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-from sqlalchemy import Table, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, Table, func, or_, select, update
 
-from ._database import Database, _take_lock
+from ._database import Database
 from ._tables import ChatConversation, ChatMessage
 
 __all__ = ["ChatRecords", "ConversationRecord", "MessageRecord"]
@@ -71,9 +71,7 @@ def _message(row: Any) -> MessageRecord:
     return MessageRecord(**{name: values[name] for name in names})
 
 
-async def _append_batch(
-    connection: AsyncConnection, batch: list[MessageRecord]
-) -> list[tuple[MessageRecord, bool]]:
+def _append_batch(connection: Connection, batch: list[MessageRecord]) -> list[tuple[MessageRecord, bool]]:
     """Three statements for the whole batch: the resends already stored, each conversation's last seq,
     one insert of the new messages."""
     c = _messages.c
@@ -81,13 +79,13 @@ async def _append_batch(
     client_ids = {m.client_id for m in batch if m.client_id is not None}
     earlier: dict[tuple[str, str, str], MessageRecord] = {}
     if client_ids:
-        result = await connection.execute(
+        result = connection.execute(
             select(_messages).where(c.conversation_id.in_(conversations) & c.client_id.in_(client_ids))
         )
         for row in result:
             found = _message(row)
             earlier[(found.conversation_id, found.sender, str(found.client_id))] = found
-    result = await connection.execute(
+    result = connection.execute(
         select(c.conversation_id, func.max(c.seq))
         .where(c.conversation_id.in_(conversations))
         .group_by(c.conversation_id)
@@ -107,7 +105,7 @@ async def _append_batch(
         rows.append({k: v for k, v in dataclasses.asdict(stored).items() if k != "extra"})
         out.append((stored, True))
     if rows:
-        await connection.execute(_messages.insert(), rows)
+        connection.execute(_messages.insert(), rows)
     return out
 
 
@@ -205,12 +203,9 @@ class ChatRecords:
 
     async def _write(self, messages: Iterable[MessageRecord]) -> list[tuple[MessageRecord, bool]]:
         batch = list(messages)
-        conversations = sorted({m.conversation_id for m in batch})
-        async with self._db._transaction(lock=f"chat:{conversations[0]}") as connection:
-            if connection.dialect.name == "postgresql":
-                for name in conversations[1:]:  # sorted: two writers never wait on each other in a circle
-                    await _take_lock(connection, f"chat:{name}")
-            return await _append_batch(connection, batch)
+        # sorted: two writers never wait on each other's conversations in a circle
+        locks = [f"chat:{name}" for name in sorted({m.conversation_id for m in batch})]
+        return await self._db._run_transaction(partial(_append_batch, batch=batch), locks=locks)
 
     async def messages(
         self, conversation_id: str, *, after: int = 0, include_agents_only: bool = False
