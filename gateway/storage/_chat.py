@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, or_, select, update
+from sqlalchemy import Connection, Table, bindparam, func, or_, select, update
 
 from ._database import Database
 from ._tables import ChatConversation, ChatMessage
@@ -67,29 +67,34 @@ def _conversation(row: Any) -> ConversationRecord:
 
 def _message(row: Any) -> MessageRecord:
     values = row._asdict()
-    names = [f.name for f in dataclasses.fields(MessageRecord) if f.name != "extra"]
-    return MessageRecord(**{name: values[name] for name in names})
+    return MessageRecord(**{name: values[name] for name in _STORED})
+
+
+_STORED = tuple(f.name for f in dataclasses.fields(MessageRecord) if f.name != "extra")
+# built once: a statement object keeps its cache key, so each batch only binds its values
+_RESENDS = select(_messages).where(
+    _messages.c.conversation_id.in_(bindparam("conversations", expanding=True))
+    & _messages.c.client_id.in_(bindparam("client_ids", expanding=True))
+)
+_LAST_SEQS = (
+    select(_messages.c.conversation_id, func.max(_messages.c.seq))
+    .where(_messages.c.conversation_id.in_(bindparam("conversations", expanding=True)))
+    .group_by(_messages.c.conversation_id)
+)
+_INSERT = _messages.insert()
 
 
 def _append_batch(connection: Connection, batch: list[MessageRecord]) -> list[tuple[MessageRecord, bool]]:
     """Three statements for the whole batch: the resends already stored, each conversation's last seq,
     one insert of the new messages."""
-    c = _messages.c
-    conversations = {m.conversation_id for m in batch}
-    client_ids = {m.client_id for m in batch if m.client_id is not None}
+    conversations = list({m.conversation_id for m in batch})
+    client_ids = list({m.client_id for m in batch if m.client_id is not None})
     earlier: dict[tuple[str, str, str], MessageRecord] = {}
     if client_ids:
-        result = connection.execute(
-            select(_messages).where(c.conversation_id.in_(conversations) & c.client_id.in_(client_ids))
-        )
-        for row in result:
+        for row in connection.execute(_RESENDS, {"conversations": conversations, "client_ids": client_ids}):
             found = _message(row)
             earlier[(found.conversation_id, found.sender, str(found.client_id))] = found
-    result = connection.execute(
-        select(c.conversation_id, func.max(c.seq))
-        .where(c.conversation_id.in_(conversations))
-        .group_by(c.conversation_id)
-    )
+    result = connection.execute(_LAST_SEQS, {"conversations": conversations})
     last = {conversation: int(seq or 0) for conversation, seq in result}
     out: list[tuple[MessageRecord, bool]] = []
     rows = []
@@ -102,10 +107,10 @@ def _append_batch(connection: Connection, batch: list[MessageRecord]) -> list[tu
         stored = dataclasses.replace(message, seq=last[message.conversation_id])
         if message.client_id is not None:
             earlier[key] = stored  # the same resend twice in one batch
-        rows.append({k: v for k, v in dataclasses.asdict(stored).items() if k != "extra"})
+        rows.append({name: getattr(stored, name) for name in _STORED})
         out.append((stored, True))
     if rows:
-        connection.execute(_messages.insert(), rows)
+        connection.execute(_INSERT, rows)
     return out
 
 
