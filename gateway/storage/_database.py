@@ -101,10 +101,9 @@ class Database:
             await engine.dispose()
             raise
         self._engine = engine
-        if sqlite_path(self._url) is not None:  # off the loop: the engine resolves the file's path
-            self._sqlite_thread = await asyncio.to_thread(
-                SqliteThread, self._url, configure=_configure_sqlite
-            )
+        path = sqlite_path(self._url)
+        if path is not None:
+            self._sqlite_thread = SqliteThread(path, configure=_sqlite_pragmas)
 
     async def close(self) -> None:
         """Close every pooled connection; `start()` may be called again afterwards."""
@@ -381,10 +380,12 @@ class Database:
         except (SQLAlchemyError, OSError, sqlite3.Error, TypeError, OverflowError) as exc:
             raise self._storage_error(exc) from exc
 
-    async def _run_transaction(self, work: Callable[[Connection], _T], *, locks: Sequence[str]) -> _T:
+    async def _run_transaction(
+        self, work: Callable[[Connection | sqlite3.Connection], _T], *, locks: Sequence[str]
+    ) -> _T:
         """`work` as one locked read-then-write transaction (see `_transaction`; PostgreSQL takes every lock,
-        in the order given), run whole: on a SQLite file in one hand-off to its thread, else through the
-        async connection."""
+        in the order given), run whole: on a SQLite file in one hand-off to its thread (`work` gets the
+        stdlib driver's connection), else through the async connection (`work` gets its sync face)."""
         if self._engine is None:
             raise RuntimeError("Database.start() must complete before the database is used")
         if self._sqlite_thread is None:
@@ -401,11 +402,11 @@ class Database:
     def _storage_error(self, exc: BaseException) -> StorageError:
         if isinstance(exc, TypeError | OverflowError):  # raised by a driver while binding a value
             return RejectedData(self._redacted, self._describe(exc))
-        if isinstance(exc, OSError | OperationalError | InterfaceError) or (
+        if isinstance(exc, OSError | OperationalError | InterfaceError | sqlite3.OperationalError) or (
             isinstance(exc, DBAPIError) and exc.connection_invalidated
         ):
             return DatabaseUnavailable(self._redacted, self._describe(exc))
-        if _is_refused_data(exc):
+        if _is_refused_data(exc) or isinstance(exc, sqlite3.IntegrityError | sqlite3.DataError):
             return RejectedData(self._redacted, self._describe(exc))
         return StorageError(self._redacted, self._describe(exc))
 
@@ -437,6 +438,10 @@ def _owner_only(path: Path) -> None:
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    _sqlite_pragmas(dbapi_connection)
+
+
+def _sqlite_pragmas(dbapi_connection: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets the dashboards read while the router writes; busy_timeout rides out short write locks.
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from gateway.storage import ChatRecords, ConversationRecord, Database, MessageRecord
+from gateway.storage import ChatRecords, ConversationRecord, Database, MessageRecord, RejectedData
 
 NOON = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -70,6 +70,23 @@ async def test_given_customer_and_agent_use_the_same_client_id_when_both_send_th
         assert [m for m, _ in resent] == [stored[1][0], stored[0][0]]
         texts = sorted(m.text for m in await chats.messages("conv-1"))
         assert texts == ["from the agent", "from the customer"]
+    finally:
+        await chats.close()
+
+
+async def test_given_a_batch_with_a_refused_message_when_written_then_none_of_it_is_stored_and_the_next_is(
+    database: Database,
+) -> None:
+    chats = await _chat(database)
+    refused = replace(_message("", "c2"), text=None)  # type: ignore[arg-type]  # the column is NOT NULL
+    try:
+        batch = await asyncio.gather(
+            chats.append(_message("first", "c1")), chats.append(refused), return_exceptions=True
+        )
+        assert all(isinstance(outcome, RejectedData) for outcome in batch)
+        stored, new = await chats.append(_message("after", "c3"))
+        assert new and stored.seq == 1
+        assert [m.text for m in await chats.messages("conv-1")] == ["after"]
     finally:
         await chats.close()
 
