@@ -240,17 +240,17 @@ class RealtimeServer:
         self, event: str, data: Mapping[str, Any], *, room: str, namespace: str, skip: str | None = None
     ) -> None:
         """`data` as `event` to the sockets in `room`, but the socket `skip` (its sid) when given."""
-        if self._nobody_in(room, namespace):
+        if self._nobody_in(room, namespace, skip):
             return  # the manager would encode the packet for no one
         await self._sio.emit(event, dict(data), room=room, namespace=namespace, skip_sid=skip)
 
-    def _nobody_in(self, room: str, namespace: str) -> bool:
-        """True when no socket is in `room`: known only to the in-process manager (a pub/sub manager's
-        rooms span the nodes)."""
+    def _nobody_in(self, room: str, namespace: str, skip: str | None) -> bool:
+        """True when no socket but `skip` is in `room` (a customer's only tab, which sent the message): known
+        only to the in-process manager (a pub/sub manager's rooms span the nodes)."""
         manager = self._sio.manager
         if type(manager) is not socketio.AsyncManager:
             return False
-        return next(iter(manager.get_participants(namespace, room)), None) is None
+        return all(sid == skip for sid, _ in manager.get_participants(namespace, room))
 
     async def to_agent(self, agent_id: str, event: str, data: Mapping[str, Any]) -> None:
         await self._sio.emit(event, dict(data), room=f"agent:{agent_id}", namespace="/agent")

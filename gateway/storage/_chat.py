@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
+import sqlite3
 from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Any, Protocol
 
-from sqlalchemy import Table, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, Table, bindparam, func, or_, select, update
+from sqlalchemy.dialects import sqlite
 
-from ._database import Database, _take_lock
+from ._database import Database
 from ._tables import ChatConversation, ChatMessage
 
 __all__ = ["ChatRecords", "ConversationRecord", "MessageRecord"]
@@ -70,32 +73,146 @@ def _conversation(row: Any) -> ConversationRecord:
 
 def _message(row: Any) -> MessageRecord:
     values = row._asdict()
-    names = [f.name for f in dataclasses.fields(MessageRecord) if f.name != "extra"]
-    return MessageRecord(**{name: values[name] for name in names})
+    return MessageRecord(**{name: values[name] for name in _STORED})
 
 
-async def _append_batch(
-    connection: AsyncConnection, batch: list[MessageRecord]
+_STORED = tuple(f.name for f in dataclasses.fields(MessageRecord) if f.name != "extra")  # its columns too
+
+
+class _Messages(Protocol):
+    """The three statements a batch of messages needs, inside one transaction."""
+
+    def resends(
+        self, conversations: list[str], senders: list[str], client_ids: list[str]
+    ) -> list[MessageRecord]:
+        """The stored messages of these conversations, senders and client ids (each an IN list: the unique
+        index on the three finds them without reading the conversation's other messages)."""
+        ...
+
+    def last_seqs(self, conversations: list[str]) -> dict[str, int]:
+        """Each conversation's highest seq."""
+        ...
+
+    def insert(self, rows: list[tuple[Any, ...]]) -> None: ...
+
+
+class _CoreMessages:
+    """Through SQLAlchemy Core (PostgreSQL, and SQLite through aiosqlite)."""
+
+    # built once: a statement object keeps its cache key, so each batch only binds its values
+    _resends = select(_messages).where(
+        _messages.c.conversation_id.in_(bindparam("conversations", expanding=True))
+        & _messages.c.sender.in_(bindparam("senders", expanding=True))
+        & _messages.c.client_id.in_(bindparam("client_ids", expanding=True))
+    )
+    _last_seqs = (
+        select(_messages.c.conversation_id, func.max(_messages.c.seq))
+        .where(_messages.c.conversation_id.in_(bindparam("conversations", expanding=True)))
+        .group_by(_messages.c.conversation_id)
+    )
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def resends(
+        self, conversations: list[str], senders: list[str], client_ids: list[str]
+    ) -> list[MessageRecord]:
+        found = self._connection.execute(
+            self._resends, {"conversations": conversations, "senders": senders, "client_ids": client_ids}
+        )
+        return [_message(row) for row in found]
+
+    def last_seqs(self, conversations: list[str]) -> dict[str, int]:
+        found = self._connection.execute(self._last_seqs, {"conversations": conversations})
+        return {conversation: int(seq or 0) for conversation, seq in found}
+
+    def insert(self, rows: list[tuple[Any, ...]]) -> None:
+        self._connection.execute(_messages.insert(), [dict(zip(_STORED, row, strict=True)) for row in rows])
+
+
+class _SqliteMessages:
+    """The same statements straight through the stdlib driver, each answering in one row at most: the
+    driver lets go of the GIL around every step of a statement and its thread must then wait for the busy
+    event loop's to hand it back, so a batch's transaction makes a handful of calls, not one per row.
+    Timestamps go through the column type's own processors, so what is stored is what SQLAlchemy stores."""
+
+    _dialect = sqlite.dialect()
+    _columns = ", ".join(_STORED)
+    _row = f"({', '.join('?' * len(_STORED))})"
+    _at = _STORED.index("at")
+
+    def __init__(self, driver: sqlite3.Connection) -> None:
+        self._driver = driver
+        at = _messages.c.at.type.dialect_impl(self._dialect)
+        self._at_in = at.bind_processor(self._dialect)
+        self._at_out = at.result_processor(self._dialect, None)
+
+    def resends(
+        self, conversations: list[str], senders: list[str], client_ids: list[str]
+    ) -> list[MessageRecord]:
+        # usually none: one step
+        found = self._driver.execute(
+            f"SELECT {self._columns} FROM {_messages.name} WHERE conversation_id IN ({_marks(conversations)})"
+            f" AND sender IN ({_marks(senders)}) AND client_id IN ({_marks(client_ids)})",
+            [*conversations, *senders, *client_ids],
+        )
+        return [MessageRecord(*self._read(row)) for row in found]
+
+    def last_seqs(self, conversations: list[str]) -> dict[str, int]:
+        # one index lookup per conversation (SQLite's `max(seq) ... GROUP BY` reads every message of each:
+        # 3 ms for a conversation of 5,000), all of them in one row
+        wanted = ", ".join(["(?)"] * len(conversations))
+        (found,) = self._driver.execute(
+            f"SELECT json_group_object(wanted.column1, (SELECT max(seq) FROM {_messages.name}"
+            f" WHERE conversation_id = wanted.column1)) FROM (VALUES {wanted}) AS wanted",
+            conversations,
+        ).fetchone()
+        return {conversation: int(seq or 0) for conversation, seq in json.loads(found).items()}
+
+    def insert(self, rows: list[tuple[Any, ...]]) -> None:
+        values = [value for row in rows for value in self._write(row)]
+        self._driver.execute(
+            f"INSERT INTO {_messages.name} ({self._columns}) VALUES {', '.join([self._row] * len(rows))}",
+            values,
+        )
+
+    def _read(self, row: tuple[Any, ...]) -> list[Any]:
+        values = list(row)
+        if self._at_out is not None:
+            values[self._at] = self._at_out(values[self._at])
+        return values
+
+    def _write(self, row: tuple[Any, ...]) -> list[Any]:
+        values = list(row)
+        if self._at_in is not None:
+            values[self._at] = self._at_in(values[self._at])
+        return values
+
+
+def _marks(values: list[str]) -> str:
+    return ", ".join("?" * len(values))
+
+
+def _statements(connection: Connection | sqlite3.Connection) -> _Messages:
+    if isinstance(connection, sqlite3.Connection):  # the SQLite thread's
+        return _SqliteMessages(connection)
+    return _CoreMessages(connection)
+
+
+def _append_batch(
+    connection: Connection | sqlite3.Connection, batch: list[MessageRecord]
 ) -> list[tuple[MessageRecord, bool]]:
     """Three statements for the whole batch: the resends already stored, each conversation's last seq,
     one insert of the new messages."""
-    c = _messages.c
-    conversations = {m.conversation_id for m in batch}
-    client_ids = {m.client_id for m in batch if m.client_id is not None}
+    statements = _statements(connection)
+    conversations = list({m.conversation_id for m in batch})
+    resent = [m for m in batch if m.client_id is not None]
+    senders = list({m.sender for m in resent})
+    client_ids = list({str(m.client_id) for m in resent})
     earlier: dict[tuple[str, str, str], MessageRecord] = {}
-    if client_ids:
-        result = await connection.execute(
-            select(_messages).where(c.conversation_id.in_(conversations) & c.client_id.in_(client_ids))
-        )
-        for row in result:
-            found = _message(row)
-            earlier[(found.conversation_id, found.sender, str(found.client_id))] = found
-    result = await connection.execute(
-        select(c.conversation_id, func.max(c.seq))
-        .where(c.conversation_id.in_(conversations))
-        .group_by(c.conversation_id)
-    )
-    last = {conversation: int(seq or 0) for conversation, seq in result}
+    for found in statements.resends(conversations, senders, client_ids) if resent else []:
+        earlier[(found.conversation_id, found.sender, str(found.client_id))] = found
+    last = statements.last_seqs(conversations)
     out: list[tuple[MessageRecord, bool]] = []
     rows = []
     for message in batch:
@@ -107,10 +224,10 @@ async def _append_batch(
         stored = dataclasses.replace(message, seq=last[message.conversation_id])
         if message.client_id is not None:
             earlier[key] = stored  # the same resend twice in one batch
-        rows.append({k: v for k, v in dataclasses.asdict(stored).items() if k != "extra"})
+        rows.append(tuple(getattr(stored, name) for name in _STORED))
         out.append((stored, True))
     if rows:
-        await connection.execute(_messages.insert(), rows)
+        statements.insert(rows)
     return out
 
 
@@ -208,12 +325,9 @@ class ChatRecords:
 
     async def _write(self, messages: Iterable[MessageRecord]) -> list[tuple[MessageRecord, bool]]:
         batch = list(messages)
-        conversations = sorted({m.conversation_id for m in batch})
-        async with self._db._transaction(lock=f"chat:{conversations[0]}") as connection:
-            if connection.dialect.name == "postgresql":
-                for name in conversations[1:]:  # sorted: two writers never wait on each other in a circle
-                    await _take_lock(connection, f"chat:{name}")
-            return await _append_batch(connection, batch)
+        # sorted: two writers never wait on each other's conversations in a circle
+        locks = [f"chat:{name}" for name in sorted({m.conversation_id for m in batch})]
+        return await self._db._run_transaction(partial(_append_batch, batch=batch), locks=locks)
 
     async def messages(
         self, conversation_id: str, *, after: int = 0, include_agents_only: bool = False

@@ -10,14 +10,14 @@ import logging
 import os
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from alembic.util.exc import CommandError
-from sqlalchemy import Row, Table, event, func, select, text, update
+from sqlalchemy import Connection, Row, Table, event, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import StaticPool
 
 from ._migrations import load_scripts, upgrade_to_head
+from ._sqlite_thread import SqliteThread
 from ._tables import AgentPresence, DeadLetterRow, Interaction, Recording, RoutingEvent
 from ._urls import normalize_url, redact_url, sqlite_path
 from .errors import DatabaseUnavailable, MigrationError, RejectedData, StorageError
@@ -43,6 +44,7 @@ __all__ = ["Database"]
 logger = logging.getLogger("helpline.storage")
 
 _R = TypeVar("_R", DeadLetter, EventRecord, InteractionRecord, PresenceSpan, RecordingRecord)
+_T = TypeVar("_T")
 
 _FIRST_DELAY = 0.2
 _MAX_DELAY = 5.0
@@ -74,6 +76,7 @@ class Database:
         self._connect_timeout = connect_timeout
         self._echo = echo
         self._engine: AsyncEngine | None = None
+        self._sqlite_thread: SqliteThread | None = None  # a SQLite file's whole transactions
 
     @property
     def url(self) -> str:
@@ -98,10 +101,16 @@ class Database:
             await engine.dispose()
             raise
         self._engine = engine
+        path = sqlite_path(self._url)
+        if path is not None:
+            self._sqlite_thread = SqliteThread(path, configure=_sqlite_pragmas)
 
     async def close(self) -> None:
         """Close every pooled connection; `start()` may be called again afterwards."""
         engine, self._engine = self._engine, None
+        thread, self._sqlite_thread = self._sqlite_thread, None
+        if thread is not None:
+            await thread.close()
         if engine is not None:
             await engine.dispose()
 
@@ -368,16 +377,38 @@ class Database:
                 if lock is not None:
                     await _take_lock(connection, lock)
                 yield connection
-        except (SQLAlchemyError, OSError, sqlite3.Error) as exc:
-            if isinstance(exc, OSError | OperationalError | InterfaceError) or (
-                isinstance(exc, DBAPIError) and exc.connection_invalidated
-            ):
-                raise DatabaseUnavailable(self._redacted, self._describe(exc)) from exc
-            if _is_refused_data(exc):
-                raise RejectedData(self._redacted, self._describe(exc)) from exc
-            raise StorageError(self._redacted, self._describe(exc)) from exc
-        except (TypeError, OverflowError) as exc:  # raised by a driver while binding a value
-            raise RejectedData(self._redacted, self._describe(exc)) from exc
+        except (SQLAlchemyError, OSError, sqlite3.Error, TypeError, OverflowError) as exc:
+            raise self._storage_error(exc) from exc
+
+    async def _run_transaction(
+        self, work: Callable[[Connection | sqlite3.Connection], _T], *, locks: Sequence[str]
+    ) -> _T:
+        """`work` as one locked read-then-write transaction (see `_transaction`; PostgreSQL takes every lock,
+        in the order given), run whole: on a SQLite file in one hand-off to its thread (`work` gets the
+        stdlib driver's connection), else through the async connection (`work` gets its sync face)."""
+        if self._engine is None:
+            raise RuntimeError("Database.start() must complete before the database is used")
+        if self._sqlite_thread is None:
+            async with self._transaction(lock=locks[0]) as connection:
+                if connection.dialect.name == "postgresql":
+                    for name in locks[1:]:
+                        await _take_lock(connection, name)
+                return await connection.run_sync(work)
+        try:
+            return await self._sqlite_thread.run(work)
+        except (SQLAlchemyError, OSError, sqlite3.Error, TypeError, OverflowError) as exc:
+            raise self._storage_error(exc) from exc
+
+    def _storage_error(self, exc: BaseException) -> StorageError:
+        if isinstance(exc, TypeError | OverflowError):  # raised by a driver while binding a value
+            return RejectedData(self._redacted, self._describe(exc))
+        if isinstance(exc, OSError | OperationalError | InterfaceError | sqlite3.OperationalError) or (
+            isinstance(exc, DBAPIError) and exc.connection_invalidated
+        ):
+            return DatabaseUnavailable(self._redacted, self._describe(exc))
+        if _is_refused_data(exc) or isinstance(exc, sqlite3.IntegrityError | sqlite3.DataError):
+            return RejectedData(self._redacted, self._describe(exc))
+        return StorageError(self._redacted, self._describe(exc))
 
     def _describe(self, exc: BaseException) -> str:
         if isinstance(exc, TimeoutError) and not str(exc):
@@ -407,6 +438,10 @@ def _owner_only(path: Path) -> None:
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    _sqlite_pragmas(dbapi_connection)
+
+
+def _sqlite_pragmas(dbapi_connection: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets the dashboards read while the router writes; busy_timeout rides out short write locks.
     cursor.execute("PRAGMA journal_mode=WAL")

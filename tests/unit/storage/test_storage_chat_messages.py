@@ -4,13 +4,14 @@ batches; a connection dropped under it (a database restart, an idle timeout) cos
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from gateway.storage import ChatRecords, ConversationRecord, Database, MessageRecord
+from gateway.storage import ChatRecords, ConversationRecord, Database, MessageRecord, RejectedData
 
 NOON = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -38,6 +39,54 @@ async def test_given_many_messages_at_once_when_stored_then_seqs_follow_and_rese
         assert [m.text for m in await chats.messages("conv-1", after=38)] == [
             m.text for m, _ in sorted(stored, key=lambda s: s[0].seq)[38:]
         ]
+    finally:
+        await chats.close()
+
+
+async def test_given_a_time_with_an_offset_when_stored_and_resent_then_it_reads_back_as_that_instant_in_utc(
+    database: Database,
+) -> None:
+    chats = await _chat(database)
+    at = datetime(2026, 5, 1, 14, 0, 0, 123456, tzinfo=timezone(timedelta(hours=2)))
+    try:
+        first, _ = await chats.append(replace(_message("hello", "c1"), at=at))
+        again, new = await chats.append(replace(_message("hello", "c1"), at=NOON + timedelta(minutes=5)))
+        [read] = await chats.messages("conv-1")
+        assert not new and again == first
+        assert read.at == again.at == at and read.at.utcoffset() == again.at.utcoffset() == timedelta(0)
+    finally:
+        await chats.close()
+
+
+async def test_given_customer_and_agent_use_the_same_client_id_when_both_send_then_both_are_stored(
+    database: Database,
+) -> None:
+    chats = await _chat(database)
+    agent = replace(_message("from the agent", "c1"), sender="agent", author_id="alice")
+    try:
+        stored = await asyncio.gather(chats.append(_message("from the customer", "c1")), chats.append(agent))
+        resent = await asyncio.gather(chats.append(agent), chats.append(_message("again", "c1")))
+        assert all(new for _, new in stored) and not any(new for _, new in resent)
+        assert [m for m, _ in resent] == [stored[1][0], stored[0][0]]
+        texts = sorted(m.text for m in await chats.messages("conv-1"))
+        assert texts == ["from the agent", "from the customer"]
+    finally:
+        await chats.close()
+
+
+async def test_given_a_batch_with_a_refused_message_when_written_then_none_of_it_is_stored_and_the_next_is(
+    database: Database,
+) -> None:
+    chats = await _chat(database)
+    refused = replace(_message("", "c2"), text=None)  # type: ignore[arg-type]  # the column is NOT NULL
+    try:
+        batch = await asyncio.gather(
+            chats.append(_message("first", "c1")), chats.append(refused), return_exceptions=True
+        )
+        assert all(isinstance(outcome, RejectedData) for outcome in batch)
+        stored, new = await chats.append(_message("after", "c3"))
+        assert new and stored.seq == 1
+        assert [m.text for m in await chats.messages("conv-1")] == ["after"]
     finally:
         await chats.close()
 
