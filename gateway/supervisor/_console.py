@@ -54,10 +54,11 @@ class Console:
         self._days: asyncio.Task[None] | None = None
 
     async def board(self) -> dict[str, Any]:
-        self._follow_days()
+        self._start_timers()
         return self._board.snapshot()
 
-    def _follow_days(self) -> None:
+    def _start_timers(self) -> None:
+        """The new day's board and the figures the clock moves, once a console connected or an event came."""
         if self._days is None:
             self._days = asyncio.create_task(self._new_days(), name="helpline.supervisor.days")
             self._ticks = asyncio.create_task(self._clock_figures(), name="helpline.supervisor.clock")
@@ -81,7 +82,7 @@ class Console:
                 logger.exception("pushing the new day's board failed")
 
     def saw(self, events: Sequence[Event]) -> None:
-        self._follow_days()
+        self._start_timers()
         if not events or not self._board.changed():
             return
         self._seq = events[-1].seq

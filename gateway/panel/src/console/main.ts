@@ -173,12 +173,7 @@ class Console {
       }
       this.dirtyQueues.add(q.id);
     }
-    for (const a of changes.agents) {
-      const before = this.agents.get(a.id);
-      if (!before) continue;
-      this.agents.set(a.id, { ...before, ...a });
-      this.dirtyAgents.add(a.id);
-    }
+    this.mergeAgents(changes.agents);
     this.pending.push(changes);
     if (this.pending.length > 1) return;
     // the next frame, or 100 ms at most: a page the browser does not paint (hidden, throttled) still follows
@@ -191,13 +186,18 @@ class Console {
 
   /** Figures the clock alone moved (occupancy): merged, drawn now or with the changes already waiting. */
   private clockFigures(figures: BoardClock): void {
-    for (const a of figures.agents) {
+    this.mergeAgents(figures.agents);
+    if (this.pending.length === 0) this.drawChanges();
+  }
+
+  /** What changed of agents, over what the console has of them (every agent is in the snapshot). */
+  private mergeAgents(changed: (Partial<AgentFigures> & Pick<AgentFigures, "id">)[]): void {
+    for (const a of changed) {
       const before = this.agents.get(a.id);
       if (!before) continue;
       this.agents.set(a.id, { ...before, ...a });
       this.dirtyAgents.add(a.id);
     }
-    if (this.pending.length === 0) this.drawChanges();
   }
 
   private drawChanges(): void {
