@@ -25,6 +25,7 @@ from ._figures import (
     agent_figures,
     aht,
     asa,
+    met,
     occupancy,
     queue_figures,
     service_level,
@@ -466,17 +467,24 @@ class MetricsEngine:
             raise UnknownScope("queue", queue_id)
         day = self.today(now)
         counters = self._queues[queue_id].days.get(day[0]) or QueueCounters()
-        waiting = self._waiting.get(queue_id)
-        oldest = waiting.oldest() if waiting is not None else None
+        waiting, oldest_wait = self._waiting_now(queue_id, now)
         return queue_figures(
             queue_id,
             day,
             counters,
             self._sl(queue_id),
-            waiting=len(waiting.since) if waiting is not None else 0,
-            oldest_wait_seconds=None if oldest is None else now - oldest,
+            waiting=waiting,
+            oldest_wait_seconds=oldest_wait,
             agents_by_state=self.agents_by_state(queue_id),
         )
+
+    def _waiting_now(self, queue_id: str, now: float) -> tuple[int, float | None]:
+        """How many wait in the queue now, and how long the oldest of them has waited."""
+        waiting = self._waiting.get(queue_id)
+        if waiting is None:
+            return 0, None
+        oldest = waiting.oldest()
+        return len(waiting.since), None if oldest is None else now - oldest
 
     def agents_by_state(self, queue_id: str) -> dict[str, int]:
         """How many of the queue's agents are in each state now (states nobody is in left out)."""
@@ -512,17 +520,16 @@ class MetricsEngine:
         b = scope.buckets.get(start) or _NO_QUEUE_COUNTS
         spec = self._sl(queue_id)
         sl = service_level(c, spec)
-        waiting = self._waiting.get(queue_id)
-        oldest = waiting.oldest() if waiting is not None else None
+        waiting, oldest_wait = self._waiting_now(queue_id, now)
         return QueueLive(
-            len(waiting.since) if waiting is not None else 0,
-            None if oldest is None else now - oldest,
+            waiting,
+            oldest_wait,
             self.agents_by_state(queue_id),
             c.offered,
             c.answered,
             c.abandoned,
             sl,
-            None if sl is None else sl >= spec.target_percent,
+            met(sl, spec),
             asa(c),
             aht(c),
             abandonment(c),
@@ -542,7 +549,7 @@ class MetricsEngine:
         scope = self._agent_scopes.get(agent_id)
         c = (scope.days.get(day[0]) if scope is not None else None) or _NO_AGENT_COUNTS
         busy, wrap_up, idle = c.busy_seconds, c.wrap_up_seconds, c.idle_seconds
-        if agent.since is not None and min(now, day[1]) > max(agent.since, day[0]):
+        if agent.since is not None:
             still = self._open(AgentCounters(), agent, day, now)  # the state the agent is still in
             busy, wrap_up, idle = (
                 busy + still.busy_seconds,

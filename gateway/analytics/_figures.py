@@ -166,6 +166,11 @@ def service_level(c: QueueCounters, spec: ServiceLevelSpec) -> float | None:
     return 100.0 * c.answered_in_threshold / base if base else None
 
 
+def met(service_level: float | None, spec: ServiceLevelSpec) -> bool | None:
+    """Whether a service level meets its target (None when there is none yet)."""
+    return None if service_level is None else service_level >= spec.target_percent
+
+
 def _ratio(part: float, whole: float) -> float | None:
     return part / whole if whole else None
 
@@ -217,7 +222,7 @@ def queue_figures(
         c.transfers,
         c.handled,
         sl,
-        None if sl is None else sl >= spec.target_percent,
+        met(sl, spec),
         spec.target_percent,
         spec.threshold_seconds,
         str(spec.definition),
