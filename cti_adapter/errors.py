@@ -73,11 +73,13 @@ class CaseNotFound(CtiError):
 
 
 class CrmUnavailable(CtiError):
-    """The CRM is down, slow or failing; the operation may succeed later."""
+    """The CRM is down, slow or failing; the operation may succeed later. `timed_out`: it did not answer
+    within the request's timeout (as opposed to refusing the connection or answering with an error)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, timed_out: bool = False) -> None:
         super().__init__(f"CRM unavailable: {reason}")
         self.reason = reason
+        self.timed_out = timed_out
 
 
 class CrmRejected(CtiError):

@@ -28,6 +28,6 @@ async def translated_errors(what: str) -> AsyncIterator[None]:
     try:
         yield
     except TimeoutError:
-        raise CrmUnavailable(f"{what}: no answer in time") from None
+        raise CrmUnavailable(f"{what}: no answer in time", timed_out=True) from None
     except aiohttp.ClientError as exc:
         raise CrmUnavailable(f"{what}: {type(exc).__name__}: {exc}") from None

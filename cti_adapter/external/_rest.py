@@ -1,6 +1,7 @@
 """`RestCrm`: the adapter contract over an external CRM's REST API (see the package README for the API).
 
-Lookups retry once on a network failure within their time budget; writes are not retried here, the
+Lookups retry once on a network failure or a server error within their time budget (not after a timeout:
+a slow CRM is not asked the same twice); writes are not retried here, the
 outbox retries them with the entry's idempotency key.
 """
 
@@ -198,8 +199,8 @@ class RestCrm:
             try:
                 return await self._request("GET", path, what=what, params=params, not_found=not_found)
             except CrmUnavailable as exc:
-                if attempt == self._lookup_attempts:
-                    raise
+                if attempt == self._lookup_attempts or exc.timed_out:
+                    raise  # a CRM too slow to answer is not asked the same again: it would only be slower
                 logger.info("CRM %s: attempt %d failed (%s), retrying", what, attempt, exc.reason)
                 await asyncio.sleep(_LOOKUP_RETRY_DELAY * attempt)
         raise AssertionError("unreachable")

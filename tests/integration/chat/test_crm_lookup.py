@@ -20,7 +20,7 @@ from tests.integration.chat.conftest import Customer, agent_sockets, chat_config
 from tests.integration.cti_adapter.fake_crm import FakeCrm
 from tests.integration.server.conftest import Server, login, start_server, stop_server
 
-LOOKUP_TIMEOUT = 1.5
+LOOKUP_TIMEOUT = 4.0  # twice this tells a double wait from opening a chat on a loaded machine
 
 
 @pytest.fixture(scope="module")

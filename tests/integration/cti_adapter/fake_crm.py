@@ -1,7 +1,8 @@
 """A small external CRM on loopback that speaks the REST API `RestCrm` expects, with switches to misbehave.
 
 `mode`: "ok", "slow" (answers after `slow_seconds`), "fail" (HTTP 500), "lose_answers" (does the work,
-then answers 500 as if the answer was lost on the way back). `stop()`/`start()` take it down and back up on
+then answers 500 as if the answer was lost on the way back); `failures_left` requests are answered 500
+first, whatever the mode. `stop()`/`start()` take it down and back up on
 the same port. It honours `Idempotency-Key`: a repeated key gets the first answer and changes nothing.
 It also receives webhooks at /hooks, checking their signature.
 """
@@ -34,6 +35,7 @@ class FakeCrm:
     webhook_secret: str = "fake-crm-webhook-secret"
     mode: str = "ok"
     slow_seconds: float = 5.0
+    failures_left: int = 0
     port: int = field(default_factory=free_port)
     customers: dict[str, dict[str, Any]] = field(default_factory=dict)
     entitlements: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -103,6 +105,9 @@ class FakeCrm:
         self.paths.append(request.path)
         if request.path == "/hooks":
             return await handler(request)  # webhooks have their own receiver: always up while the CRM is
+        if self.failures_left > 0:
+            self.failures_left -= 1
+            return web.json_response({"error": "boom, once"}, status=500)
         if self.mode == "slow":
             await asyncio.sleep(self.slow_seconds)
         if self.mode == "fail":

@@ -49,7 +49,7 @@ def test_given_alice_on_a_call_when_sam_listens_whispers_and_leaves_then_her_pan
     try:
         panel = AgentPanel(page, server).open().log_in("alice")
         panel.set_state("available")
-        call = aio.run(caller.start(sip_port, [*TO_SUPPORT, ("pause", 25000)]))
+        call = aio.run(caller.start(sip_port, [*TO_SUPPORT, ("hung_up_on", 120_000)]))  # alice ends it
         card = page.locator(".offer")
         expect(card).to_have_count(1, timeout=30_000)
         interaction = card.get_attribute("data-interaction-id") or ""
@@ -82,7 +82,8 @@ def test_given_alice_on_a_call_when_sam_listens_whispers_and_leaves_then_her_pan
         expect(on_call).to_be_hidden()
         aio.run(sam_phone.wait_for(f"disconnected {SAM_SIP[0]} 1", within=10))
         expect(work.locator(".call-state")).to_have_text("Connected")  # her call goes on
-        status, errors = aio.run(_finished(call, within=60))
+        aio.run(alice_phone.send("hangup 1"))
+        status, errors = aio.run(_finished(call, within=30))
         assert status == 0, errors
     finally:
         aio.run(alice_phone.close())

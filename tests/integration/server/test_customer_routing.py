@@ -246,6 +246,11 @@ async def test_given_bobs_call_with_a_hold_when_he_wraps_up_then_the_case_activi
     await _post(http, server, bob, f"/interactions/{call['id']}/resume")
     async with asyncio.timeout(40):
         assert await premium.wait() == 0  # the caller hangs up; bob wraps up
+    async with asyncio.timeout(10):  # SIPp exits on the 200 to its BYE: the gateway's end trails it
+        while [
+            c for c in await _calls(http, server, bob) if c["id"] == call["id"] and c["state"] == "assigned"
+        ]:
+            await asyncio.sleep(0.1)
     await asyncio.sleep(1.0)
     wrap_up = {"disposition": "resolved", "notes": "Router replaced"}
     await _post(http, server, bob, f"/interactions/{call['id']}/wrap-up", wrap_up)

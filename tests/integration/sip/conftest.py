@@ -15,7 +15,7 @@ import pytest
 from blockbuster import BlockBuster, blockbuster_ctx
 
 from bench.sip._scenarios import free_udp_ports as free_udp_ports  # for the other suites
-from gateway.sip import Answer, CallState, Event, Incoming, Play, State, WorkerPool
+from gateway.sip import Answer, CallState, Disconnected, Event, Incoming, Load, Play, State, WorkerPool
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 PCAP_DIRS = (Path("/usr/share/sip-tester"), Path("/usr/share/sipp"), Path("/usr/local/share/sipp/pcap"))
@@ -87,6 +87,17 @@ class EventLog:
 
     def of(self, kind: type[Event], worker_id: int | None = None) -> list[Event]:
         return [e for w, e in self.items if isinstance(e, kind) and worker_id in (None, w)]
+
+    async def wait_idle(self, hang_ups: int, worker_id: int = 0, *, within: float = 15.0) -> None:
+        """Until the worker reported `hang_ups` calls ended and then its load with no call active: it sends
+        each `Disconnected` before the `Load` it changed (and SIPp may exit before either arrives)."""
+
+        def idle(*_: object) -> bool:
+            mine = [e for w, e in self.items if w == worker_id and isinstance(e, Disconnected | Load)]
+            ended = sum(isinstance(e, Disconnected) for e in mine)
+            return ended >= hang_ups and isinstance(mine[-1], Load) and mine[-1].active == 0
+
+        await self.wait_for(idle, within=within)
 
 
 @dataclass

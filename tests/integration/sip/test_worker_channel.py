@@ -84,6 +84,7 @@ async def test_given_malformed_frames_when_sent_then_each_gets_an_error_event_an
         sipp_caller.scenario("ivr_caller.xml", hold_ms=300), ready.port
     )
     assert status == 0, sipp_errors
+    await raw_worker.events.wait_idle(hang_ups=1)  # SIPp may exit on the 200 to its BYE before these
     assert len(raw_worker.events.of(Dtmf)) == 4
     assert len(raw_worker.events.of(Disconnected)) == 1
     assert raw_worker.process.returncode is None

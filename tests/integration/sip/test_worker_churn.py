@@ -98,9 +98,17 @@ class Churn:
         if self.lost:
             return True
         ivr_calls = len(self.events(Incoming, IVR)) + len(self.events(Dialing, IVR))
-        return len(self.events(Disconnected, IVR)) == ivr_calls and len(
-            self.events(Disconnected, AGENTS)
-        ) == len(self.events(Incoming, AGENTS))
+        return (
+            len(self.events(Disconnected, IVR)) == ivr_calls
+            and len(self.events(Disconnected, AGENTS)) == len(self.events(Incoming, AGENTS))
+            and self._idle(IVR)
+            and self._idle(AGENTS)
+        )
+
+    def _idle(self, worker_id: int) -> bool:
+        """The worker's last word was its load with no call active (it sends each `Disconnected` first)."""
+        loads = [e for _, w, e in self.seen if w == worker_id and isinstance(e, Disconnected | Load)]
+        return not loads or (isinstance(loads[-1], Load) and loads[-1].active == 0)
 
     def events(self, kind: type[Event], worker_id: int) -> list[Event]:
         return [e for _, w, e in self.seen if w == worker_id and isinstance(e, kind)]

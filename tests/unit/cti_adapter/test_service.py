@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -234,6 +235,31 @@ def test_given_a_non_positive_lookup_timeout_when_built_then_value_error_names_t
 ) -> None:
     with pytest.raises(ValueError, match="lookup_timeout_seconds"):
         CtiService(StuckCrm(None), lookup_timeout=timeout)  # type: ignore[arg-type]
+
+
+class DeafCrm(StuckCrm):
+    """A CRM whose client takes the caller's cancellation for its own timeout and asks again (as aiohttp
+    may when both land together, under an adapter that retries after a timeout)."""
+
+    async def find_customer(self, by: Lookup) -> CustomerMatch | None:
+        with contextlib.suppress(asyncio.CancelledError):  # "my own timeout": not passed on
+            await asyncio.sleep(30)
+        await asyncio.sleep(30)  # the retry
+        return None
+
+
+async def test_given_a_crm_client_deaf_to_cancellation_when_identified_then_the_answer_still_keeps_the_budget(
+    crm: BuiltinCrm,
+) -> None:
+    service = service_for(DeafCrm(crm), lookup_timeout=1.0)
+
+    started = time.monotonic()
+    context = await service.identify(caller="020 7946 0958")
+    elapsed = time.monotonic() - started
+
+    assert elapsed < 1.0 + 0.5  # the deaf client would hold the caller 30 s more
+    assert context.crm_unavailable and context.unavailable_reason == "no answer within 1 s"
+    assert context.customer is None
 
 
 def pop_of(

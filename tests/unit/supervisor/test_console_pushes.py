@@ -160,9 +160,9 @@ async def test_given_a_console_when_local_midnight_passes_then_the_whole_board_g
     midnight = (int(time.time()) // 86_400 + 1) * 86_400  # the configured zone is UTC
     offset = 0.0
     async with _wired(tmp_path, lambda: time.time() + offset) as (_hub, supervisors, console):
-        offset = midnight - 0.3 - time.time()  # the board's clock: 0.3 s before midnight, once wired
+        offset = midnight - 1.5 - time.time()  # the board's clock: 1.5 s before midnight, once wired
         yesterday = (await console.board())["day_start"]
-        async with asyncio.timeout(5):
+        async with asyncio.timeout(6.5):
             while not supervisors.boards:
                 await asyncio.sleep(0.05)
 
