@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 
 from gateway.acd import Event, EventType, InteractionView, PresenceKind, Router
+from gateway.acd_server._projection import exit_outcome
 from gateway.acd_server.port import CustomerDesk, WorkDone
 from gateway.logs import bind_interaction
 
@@ -137,7 +138,7 @@ def _has_case(view: InteractionView) -> bool:
 
 
 def _outcome(event: Event) -> str:
-    """What the case says of work no agent finished: "abandoned", the exit taken, or why it was refused."""
-    kind, reason = event.data.get("kind"), event.data.get("reason")
-    detail = kind if isinstance(kind, str) else reason if isinstance(reason, str) else None
+    """What the case says of work no agent finished: "abandoned", the exit taken, or why it was refused
+    or disconnected."""
+    detail = exit_outcome(event)
     return f"{event.type}: {detail}" if detail else str(event.type)

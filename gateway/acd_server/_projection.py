@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from gateway.acd import Event, EventType
+from gateway.acd import Event, EventType, ExitKind
 from gateway.storage import InteractionRecord
 
 __all__ = ["InteractionProjection"]
@@ -87,8 +87,15 @@ class InteractionProjection:
                 record, ended_at=at, outcome="abandoned", wait_seconds=self._wait(record.id, event.at)
             )
         if kind in (EventType.EXITED, EventType.REFUSED):
-            outcome = _text(event, "kind") or _text(event, "reason") or str(kind)
+            outcome = exit_outcome(event) or str(kind)
             return replace(record, ended_at=at, outcome=outcome, wait_seconds=self._wait(record.id, event.at))
         if kind is EventType.ENDED:
             return replace(record, ended_at=at, outcome=_text(event, "reason") or "completed")
         return record
+
+
+def exit_outcome(event: Event) -> str | None:
+    """The exit taken (voicemail, callback); for a disconnect or a refusal, why: `closed`, `max_wait`,
+    `queue_full`, `media_worker_lost` (a call lost with its worker said `disconnect` like a timed-out one)."""
+    exit_kind, reason = _text(event, "kind"), _text(event, "reason")
+    return reason if exit_kind in (None, str(ExitKind.DISCONNECT)) and reason else exit_kind

@@ -155,6 +155,7 @@ class AcdServer:
         self._agent_pushes = AgentPushes()
         self._started_at = time.time()
         self._show_monitoring = config.monitoring.show_to_agent
+        self._names = {user.id: user.name for user in config.users}  # a supervisor on a call, by name
         self._monitored: dict[str, dict[str, Any]] = {}
         """interaction id -> the supervisor on its call and the mode, for the agent's `state` on reconnect."""
         self._watchers: list[EventWatcher] = []
@@ -264,7 +265,8 @@ class AcdServer:
         elif action in _MONITOR_ACTIONS:
             details = event.data.get("details")
             mode = details.get("mode") if isinstance(details, dict) else None
-            self._monitored[iid] = {"id": event.data.get("by"), "mode": mode}
+            by = event.data.get("by")
+            self._monitored[iid] = {"id": by, "name": self._names.get(str(by)), "mode": mode}
 
     def _track_waiting(self, event: Event, router: Router) -> None:
         waiting = self._waiting
@@ -324,7 +326,8 @@ class AcdServer:
         agent_id, action = event.agent_id, event.data.get("action")
         if not self._show_monitoring or agent_id is None or action not in _MONITOR_ACTIONS:
             return
-        self._agent_pushes.send(agent_id, lambda: sockets.to_agent(agent_id, "supervisor", payload))
+        named = {**payload, "name": self._names.get(str(event.data.get("by")))}
+        self._agent_pushes.send(agent_id, lambda: sockets.to_agent(agent_id, "supervisor", named))
 
     async def _pop(self, event: Event, view: InteractionView) -> dict[str, Any] | None:
         if self._desk is None:

@@ -135,7 +135,11 @@ class InteractionOut(BaseModel):
     offered_at: float | None = None
     answered_at: float | None = None
     ended_at: float | None = None
-    outcome: str | None = None
+    outcome: str | None = Field(
+        default=None,
+        description="how it ended: the end's reason (completed, transferred...), abandoned, the exit taken "
+        "(voicemail, callback), or why it was let go (closed, max_wait, queue_full, media_worker_lost)",
+    )
     wait_seconds: float | None = None
     trace: list[dict[str, object]] | None = None
 

@@ -130,6 +130,11 @@ class Supervision:
             await self._audit(session, monitor, "monitor_leave", {"reason": "hung_up"})
         else:
             logger.info("supervisor %s's phone did not answer (SIP %d)", monitor.supervisor, code)
+            details: dict[str, JSON] = {
+                "mode": str(monitor.mode),
+                "reason": f"phone did not answer (SIP {code})",
+            }
+            await self._audit(session, monitor, "monitor_unanswered", details)
 
     async def check(self, session: Session) -> None:
         """After anything happened to the call: a supervisor stays only while the agent's call lasts."""
@@ -168,6 +173,10 @@ class Supervision:
         await self._media.hang_up_leg(monitor.leg)
         if monitor.leg.answered:
             await self._audit(session, monitor, "monitor_leave", {"reason": reason})
+        else:  # asked for, never on the call: the request is on the record all the same
+            await self._audit(
+                session, monitor, "monitor_unanswered", {"mode": str(monitor.mode), "reason": reason}
+            )
 
     async def _audit(self, session: Session, monitor: Monitor, action: str, details: dict[str, JSON]) -> None:
         iid = session.interaction_id or ""

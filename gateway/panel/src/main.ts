@@ -160,7 +160,8 @@ class App {
         const action = String(e.data?.["action"] ?? "");
         const details = (e.data?.["details"] ?? {}) as { mode?: string };
         const actor = String(e.data?.["by"] ?? "");
-        item.supervisor = action === "monitor_leave" ? null : { id: actor, mode: details.mode ?? "listen" };
+        const name = e.name ?? null;
+        item.supervisor = action === "monitor_leave" ? null : { id: actor, name, mode: details.mode ?? "listen" };
         store.changed();
       },
       connection: (connected, why) => {
@@ -184,7 +185,7 @@ class App {
     for (const i of state.work) store.addWork(i);
     for (const [id, item] of store.work) {
       const s = state.supervisors?.[id];
-      item.supervisor = s ? { id: s.id, mode: s.mode ?? "listen" } : null;
+      item.supervisor = s ? { id: s.id, name: s.name ?? null, mode: s.mode ?? "listen" } : null;
     }
     const p = state.agent.presence;
     if (p.kind !== store.presence.state || p.reason !== store.presence.reason) {

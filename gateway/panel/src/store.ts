@@ -9,7 +9,7 @@ export interface WorkItem {
   /** Its End, with disposition and notes, is on the way: its `ended` event needs no second form. */
   ending: boolean;
   /** A supervisor on the call and how (listen / whisper / barge), when the gateway is set to tell. */
-  supervisor: { id: string; mode: string } | null;
+  supervisor: { id: string; name: string | null; mode: string } | null;
 }
 
 const POPS_KEY = "helpline.agent.pops";

@@ -91,6 +91,8 @@ export interface RoutingEvent {
   data?: Record<string, unknown>;
   interaction?: Interaction;
   pop?: ScreenPop | null;
+  /** `supervisor` pushes: the supervisor's display name. */
+  name?: string | null;
 }
 
 export interface AgentState {
@@ -100,7 +102,7 @@ export interface AgentState {
   /** The screen pops of those offers and that work, by interaction id (an offer missed while away). */
   pops?: Record<string, ScreenPop | null>;
   /** A supervisor on one of that work's calls, and how (only when the gateway is set to tell). */
-  supervisors?: Record<string, { id: string; mode: string | null }>;
+  supervisors?: Record<string, { id: string; name?: string | null; mode: string | null }>;
 }
 
 export interface Customer {

@@ -59,7 +59,7 @@ export class WorkList {
       if (row.supervisor) {
         const s = item.supervisor;
         row.supervisor.hidden = !s;
-        setText(row.supervisor, s ? `Supervisor ${s.id} ${MONITOR_WORDS[s.mode] ?? s.mode}` : "");
+        setText(row.supervisor, s ? `Supervisor ${s.name ?? s.id} ${MONITOR_WORDS[s.mode] ?? s.mode}` : "");
       }
     }
     byId("work-empty").hidden = this.store.work.size > 0;

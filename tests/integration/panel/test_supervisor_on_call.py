@@ -70,13 +70,13 @@ def test_given_alice_on_a_call_when_sam_listens_whispers_and_leaves_then_her_pan
             "Your phone rings: answer it to join Alice Martin's call."
         )
         aio.run(sam_phone.wait_for(f"confirmed {SAM_SIP[0]} 1", within=15))
-        expect(on_call).to_have_text("Supervisor sam is listening")
+        expect(on_call).to_have_text("Supervisor Sam Patel is listening")
         page.reload()  # the panel reconnects: the gateway's `state` names the supervisor again
-        expect(on_call).to_have_text("Supervisor sam is listening")
+        expect(on_call).to_have_text("Supervisor Sam Patel is listening")
         console.on_call("alice", "Change", "whisper")
-        expect(on_call).to_have_text("Supervisor sam is whispering to you")
+        expect(on_call).to_have_text("Supervisor Sam Patel is whispering to you")
         console.on_call("alice", "Change", "barge")
-        expect(on_call).to_have_text("Supervisor sam has joined the call")
+        expect(on_call).to_have_text("Supervisor Sam Patel has joined the call")
         assert rest.ok("sam", "GET", f"/interactions/{interaction}/monitor")["mode"] == "barge"
         console.on_call("alice", "Leave")
         expect(on_call).to_be_hidden()

@@ -78,6 +78,6 @@ async def test_given_a_caller_waiting_in_a_queue_when_the_workers_die_then_bye_a
     [lost] = await _voice_items(http, server, sam, "support")
     async with http.get(f"{server.base}/api/v1/stats/queues?queue=support", headers=bearer(sam)) as r:
         figures: dict[str, Any] = (await r.json())["items"][0]
-    assert lost["id"] == waiting[0]["id"] and lost["outcome"] == "disconnect"
+    assert lost["id"] == waiting[0]["id"] and lost["outcome"] == "media_worker_lost"
     assert (figures["offered"], figures["abandoned"], figures["exited"]) == (1, 0, 1)
     assert figures["abandonment_percent"] in (None, 0.0)

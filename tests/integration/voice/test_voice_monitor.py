@@ -1,5 +1,6 @@
 """A supervisor's phone on an agent's call, from the voice service's side: the supervisor hanging up leaves
-the call as it was, the call ending hangs up the supervisor, and a full media worker has no room for them."""
+the call as it was, the call ending hangs up the supervisor, a full media worker has no room for them, and a
+request their phone never answers is audited."""
 
 from __future__ import annotations
 
@@ -101,3 +102,29 @@ async def test_given_a_worker_full_with_the_call_when_sam_asks_to_listen_then_no
     assert status == 0, errors
     assert not any(line.startswith("incoming") for line in sam_phone.lines)
     assert gateway.of(EventType.SUPERVISOR_ACTION) == []
+
+
+async def test_given_a_supervisor_phone_that_refuses_when_sam_asks_to_listen_then_the_request_is_audited(
+    start_phone: Callable[..., Any], start_gateway: Callable[..., Any], caller: Caller
+) -> None:
+    phone = await start_phone(answer=["bob"])
+    sam_phone = await start_phone(busy=["sam"])
+    gateway = await start_gateway(phone, user_uri=sam_phone.uri)
+    await gateway.available("bob")
+    call = asyncio.create_task(caller.call(gateway.port, [*SUPPORT_CALL, ("pause", 6000)]))
+    [assigned] = await gateway.wait_for(EventType.ASSIGNED)
+    iid = assigned.interaction_id or ""
+
+    await gateway.voice.monitor(iid, "sam", MonitorMode.LISTEN)
+    [refused] = await gateway.wait_for(EventType.SUPERVISOR_ACTION)
+    assert await gateway.voice.monitoring(iid) is None  # nobody is listening
+    status, errors = await call  # and the call goes on to its end
+
+    assert status == 0, errors
+    assert (refused.data["by"], refused.data["action"], refused.data["details"]) == (
+        "sam",
+        "monitor_unanswered",
+        {"mode": "listen", "reason": "phone did not answer (SIP 486)"},
+    )
+    [ended] = await gateway.wait_for(EventType.ENDED)
+    assert ended.data["reason"] == "completed"

@@ -20,6 +20,7 @@ CONFIG = {
     "users": [
         {"id": "alice", "name": "Alice", "role": "agent", "password_hash": "$argon2id$test",
          "skills": {"billing": 5}},
+        {"id": "sam", "name": "Sam Patel", "role": "supervisor", "password_hash": "$argon2id$test"},
     ],
     "skills": [{"id": "billing"}],
     "queues": [{"id": "billing", "name": "Billing", "skills": [{"skill": "billing"}]}],
@@ -95,13 +96,13 @@ async def test_given_monitoring_shown_when_sam_joins_switches_leaves_then_alice_
     after = (await hub.agent_state("alice"))["supervisors"]
     await hub.caught_up()
 
-    assert on_call == {"c1": {"id": "sam", "mode": "whisper"}}
+    assert on_call == {"c1": {"id": "sam", "name": "Sam Patel", "mode": "whisper"}}  # the panel names him
     assert after == {}
-    pushed = [(e, d["data"]["action"]) for e, d in sockets.to_alice if e == "supervisor"]
+    pushed = [(d["data"]["action"], d["name"]) for e, d in sockets.to_alice if e == "supervisor"]
     assert pushed == [
-        ("supervisor", "monitor_join"),
-        ("supervisor", "monitor_mode"),
-        ("supervisor", "monitor_leave"),
+        ("monitor_join", "Sam Patel"),
+        ("monitor_mode", "Sam Patel"),
+        ("monitor_leave", "Sam Patel"),
     ]
     assert [d["type"] for d in sockets.supervisors].count("supervisor_action") == 3
     logged = [r for r in await hub.database.events_since(0) if r.type == "supervisor_action"]
