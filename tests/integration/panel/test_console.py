@@ -72,6 +72,13 @@ def test_given_a_live_wallboard_when_a_chat_arrives_is_answered_and_ends_then_fi
     expect(console.queue("web-chat", "service_level")).to_have_text("100% / 80%")
     expect(console.queue("web-chat", "service_level")).to_have_attribute("data-breach", "false")
     expect(console.work(interaction)).to_have_count(0)
+    # the charts' figures, read from the tables under them: this interval answered in time, waited seconds
+    page.locator(".chart-figures summary").first.click()
+    page.locator(".chart-figures summary").last.click()
+    now_sl = page.locator("#figures-sl tbody tr").first.locator('td[data-queue="web-chat"]')
+    expect(now_sl).to_have_text("100%")  # the charts redraw at most once a second
+    now_wait = page.locator("#figures-waiting tbody tr").first.locator('td[data-queue="web-chat"]')
+    expect(now_wait).to_have_text(re.compile(r"^\d+ s$"))
 
     rest.ok("alice", "POST", f"/interactions/{interaction}/end", {"reason": "completed"})
     expect(console.agent("alice").locator(".state")).to_have_text("wrap up", timeout=WITHIN_A_SECOND)

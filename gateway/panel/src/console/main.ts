@@ -55,7 +55,12 @@ class Console {
   private readonly agents = new Map<string, AgentFigures>();
   private thresholds: Thresholds | null = null;
   private readonly filter: Filter = { queue: "", skill: "" };
-  private readonly charts = new Charts(byId("chart-sl"), byId("chart-waiting"));
+  private readonly charts = new Charts(
+    byId("chart-sl"),
+    byId("chart-waiting"),
+    byId<HTMLTableElement>("figures-sl"),
+    byId<HTMLTableElement>("figures-waiting"),
+  );
   // A supervisor's half-made choice (a state, a reason, a target) survives the board's redraws.
   private readonly controls = new Map<string, HTMLElement>();
   private workShown = "";
