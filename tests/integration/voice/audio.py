@@ -100,13 +100,17 @@ def telephone_band(samples: Samples, rate: int, low: float = 300.0, high: float 
     return np.fft.irfft(spectrum, samples.size)
 
 
-def worst_part(recording: Samples, reference: Samples, rate: int, *, parts: int = 8) -> float:
+def worst_part(
+    recording: Samples, reference: Samples, rate: int, *, parts: int = 8, spared: int = 0
+) -> float:
     """How well the least recognisable of `parts` consecutive pieces of `reference` (about half a second
-    of speech each) is found in `recording`. Pieces, not the whole: the phone's jitter buffer shifts the
-    audio by a few milliseconds now and then, which breaks a whole-sentence correlation."""
+    of speech each) is found in `recording`, the `spared` worst pieces left out. Pieces, not the whole: the
+    phone's jitter buffer shifts the audio by a few milliseconds now and then, which breaks a whole-sentence
+    correlation."""
     heard, said = telephone_band(recording, rate), telephone_band(reference, rate)
     n = said.size
-    return min(best_match(heard, said[i * n // parts : (i + 1) * n // parts]) for i in range(parts))
+    found = sorted(best_match(heard, said[i * n // parts : (i + 1) * n // parts]) for i in range(parts))
+    return found[spared]
 
 
 def resample(samples: Samples, rate: int, to: int) -> Samples:
